@@ -1,0 +1,23 @@
+import MPQGraph
+
+/// Placeholder until implemented.
+public struct MaxPoolOperator: Operator {
+    public let outputTypes: [TensorType]
+    public init(_ context: OperatorContext) throws { throw context.invalid("not implemented yet") }
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { [] }
+}
+
+/// Placeholder until implemented.
+public struct AveragePoolOperator: Operator {
+    public let outputTypes: [TensorType]
+    public init(_ context: OperatorContext) throws { throw context.invalid("not implemented yet") }
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { [] }
+}
+
+/// Placeholder until implemented.
+public struct GlobalAveragePoolOperator: Operator {
+    public let outputTypes: [TensorType]
+    public init(_ context: OperatorContext) throws { throw context.invalid("not implemented yet") }
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { [] }
+}
+

@@ -1,0 +1,16 @@
+import MPQGraph
+
+/// Placeholder until implemented.
+public struct SqueezeOperator: Operator {
+    public let outputTypes: [TensorType]
+    public init(_ context: OperatorContext) throws { throw context.invalid("not implemented yet") }
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { [] }
+}
+
+/// Placeholder until implemented.
+public struct UnsqueezeOperator: Operator {
+    public let outputTypes: [TensorType]
+    public init(_ context: OperatorContext) throws { throw context.invalid("not implemented yet") }
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { [] }
+}
+

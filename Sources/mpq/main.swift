@@ -1,0 +1,2 @@
+import MPQCommands
+MPQCommand.main()

@@ -1,0 +1,866 @@
+#!/usr/bin/env python3
+"""Generate ONNX test fixtures for the MPQONNX importer / CPU executor tests.
+
+Usage (from the repo root):
+
+    python3 scripts/make_onnx_fixtures.py            # rewrites Tests/MPQONNXTests/Fixtures
+    python3 scripts/make_onnx_fixtures.py --out DIR  # write somewhere else
+
+Requires: onnx, onnxruntime, numpy. Output is deterministic: every case has its own
+RNG seeded from a CRC32 of the case name, so adding/removing cases does not change
+the data of the other cases.
+
+For every case this writes
+    Fixtures/<case>/model.onnx
+    Fixtures/<case>/input_<i>.npy    float32, C-order, one per graph input (graph input order)
+    Fixtures/<case>/output_<i>.npy   float32, ONNX Runtime (CPUExecutionProvider) results
+plus Fixtures/manifest.json and Fixtures/malformed/*.onnx.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "Tests" / "MPQONNXTests" / "Fixtures"
+
+BATCH_SYMBOL = "N"
+
+
+def ir_for_opset(opset: int) -> int:
+    if opset <= 13:
+        return 7
+    if opset <= 18:
+        return 8
+    if opset <= 20:
+        return 9
+    return 10
+
+
+NP_TO_ONNX = {
+    np.dtype(np.float32): TensorProto.FLOAT,
+    np.dtype(np.float64): TensorProto.DOUBLE,
+    np.dtype(np.int64): TensorProto.INT64,
+    np.dtype(np.int32): TensorProto.INT32,
+    np.dtype(np.bool_): TensorProto.BOOL,
+}
+
+
+class Case:
+    """Small builder for a single-graph ONNX test case."""
+
+    def __init__(self, name, opset, notes="", ir=None, external=False, atol=1e-5):
+        self.name = name
+        self.opset = opset
+        self.notes = notes
+        self.ir = ir if ir is not None else ir_for_opset(opset)
+        self.external = external
+        self.atol = atol
+        self.rng = np.random.default_rng(zlib.crc32(name.encode()))
+        self.nodes = []
+        self.inputs = []  # (name, declared_shape, array)
+        self.outputs = []
+        self.inits = []
+        self._n = 0
+
+    # ---- graph pieces -------------------------------------------------
+    def input(self, name, shape, dyn=False, low=None, high=None):
+        shape = list(shape)
+        if low is not None:
+            arr = self.rng.uniform(low, high, size=shape).astype(np.float32)
+        else:
+            arr = self.rng.standard_normal(size=shape).astype(np.float32)
+        declared = list(shape)
+        if dyn:
+            declared[0] = BATCH_SYMBOL
+        self.inputs.append((name, declared, np.ascontiguousarray(arr)))
+        return name
+
+    def init(self, name, arr, typed=False):
+        arr = np.asarray(arr)
+        if typed:
+            t = helper.make_tensor(name, NP_TO_ONNX[arr.dtype], arr.shape,
+                                   arr.flatten().tolist(), raw=False)
+        else:
+            t = numpy_helper.from_array(arr, name)
+        self.inits.append(t)
+        return name
+
+    def w(self, name, shape, scale=0.5, typed=False):
+        arr = (self.rng.standard_normal(size=shape) * scale).astype(np.float32)
+        return self.init(name, arr, typed=typed)
+
+    def pos(self, name, shape, low=0.5, high=1.5):
+        arr = self.rng.uniform(low, high, size=shape).astype(np.float32)
+        return self.init(name, arr)
+
+    def f32(self, name, vals):
+        return self.init(name, np.asarray(vals, dtype=np.float32))
+
+    def i64(self, name, vals):
+        return self.init(name, np.asarray(vals, dtype=np.int64))
+
+    def node(self, op, ins, outs=None, **attrs):
+        if outs is None:
+            self._n += 1
+            outs = [f"{op.lower()}_{self._n}"]
+        elif isinstance(outs, str):
+            outs = [outs]
+        self.nodes.append(helper.make_node(op, list(ins), list(outs),
+                                           name=f"{op}_{len(self.nodes)}", **attrs))
+        return outs[0] if len(outs) == 1 else outs
+
+    def output(self, *names):
+        self.outputs.extend(names)
+
+    # ---- model --------------------------------------------------------
+    def make_model(self, output_types=None):
+        ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s, _ in self.inputs]
+        if output_types is None:
+            outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in self.outputs]
+        else:
+            outs = output_types
+        graph = helper.make_graph(self.nodes, self.name, ins, outs, initializer=self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
+                                  producer_name="mpq-make_onnx_fixtures")
+        model.ir_version = self.ir
+        return model
+
+
+CASES = []
+REFUSED = []  # (case, reason)
+
+
+def add(c):
+    CASES.append(c)
+    return c
+
+
+# =========================================================================
+# Case definitions
+# =========================================================================
+
+def conv_cases():
+    def conv(name, opset, x_shape, w_shape, bias=True, dyn=False, notes="", **attrs):
+        c = Case(name, opset, notes=notes)
+        x = c.input("x", x_shape, dyn=dyn)
+        ins = [x, c.w("W", w_shape)]
+        if bias:
+            ins.append(c.w("B", [w_shape[0]]))
+        c.output(c.node("Conv", ins, "y", **attrs))
+        add(c)
+
+    conv("conv_3x3", 11, [1, 3, 8, 8], [4, 3, 3, 3], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+         notes="plain 3x3, pad 1, stride 1")
+    conv("conv_stride2", 12, [2, 3, 9, 9], [4, 3, 3, 3], dyn=True, kernel_shape=[3, 3],
+         strides=[2, 2], pads=[1, 1, 1, 1], notes="stride 2 pad 1; symbolic batch N")
+    conv("conv_asym_pads", 13, [1, 3, 6, 7], [4, 3, 3, 3], pads=[0, 1, 1, 0],
+         notes="asymmetric pads [top=0,left=1,bottom=1,right=0]; kernel_shape omitted (inferred from W)")
+    conv("conv_asym_pads2", 17, [1, 2, 5, 5], [3, 2, 3, 3], kernel_shape=[3, 3],
+         pads=[2, 0, 1, 2], strides=[1, 2], notes="asymmetric pads [2,0,1,2] with strides [1,2]")
+    conv("conv_dilation2", 14, [1, 3, 9, 9], [4, 3, 3, 3], kernel_shape=[3, 3],
+         dilations=[2, 2], pads=[2, 2, 2, 2], notes="dilation 2, pad 2")
+    conv("conv_dilation_2x1", 18, [1, 2, 8, 7], [3, 2, 3, 3], kernel_shape=[3, 3],
+         dilations=[2, 1], pads=[0, 0, 0, 0], notes="dilations [2,1], no padding")
+    conv("conv_group2", 15, [2, 4, 6, 6], [6, 2, 3, 3], group=2, kernel_shape=[3, 3],
+         pads=[1, 1, 1, 1], notes="group=2, C_in=4, C_out=6")
+    conv("conv_depthwise", 16, [2, 4, 7, 7], [4, 1, 3, 3], dyn=True, group=4, kernel_shape=[3, 3],
+         pads=[1, 1, 1, 1], notes="depthwise group=C=4, multiplier 1; symbolic batch N")
+    conv("conv_depthwise_mult2", 17, [1, 4, 6, 6], [8, 1, 3, 3], group=4, kernel_shape=[3, 3],
+         strides=[2, 2], pads=[1, 1, 1, 1], notes="depthwise group=4, channel multiplier 2 (C_out=8), stride 2")
+    conv("conv_1x1", 18, [2, 5, 4, 4], [3, 5, 1, 1], kernel_shape=[1, 1], notes="pointwise 1x1")
+    conv("conv_odd_7x9", 19, [1, 3, 7, 9], [4, 3, 3, 3], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+         strides=[2, 2], notes="odd spatial 7x9, stride 2")
+    conv("conv_no_bias", 20, [1, 3, 6, 6], [4, 3, 3, 3], bias=False, kernel_shape=[3, 3],
+         pads=[1, 1, 1, 1], notes="no bias input")
+    conv("conv_same_upper", 21, [1, 3, 8, 8], [4, 3, 3, 3], auto_pad="SAME_UPPER",
+         kernel_shape=[3, 3], strides=[2, 2],
+         notes="auto_pad SAME_UPPER, stride 2 (total pad 1 is odd -> extra pad at end)")
+    conv("conv_same_lower", 21, [1, 3, 8, 8], [4, 3, 3, 3], auto_pad="SAME_LOWER",
+         kernel_shape=[3, 3], strides=[2, 2],
+         notes="auto_pad SAME_LOWER, stride 2 (total pad 1 is odd -> extra pad at beginning)")
+    conv("conv_same_upper_k4", 13, [1, 2, 7, 7], [3, 2, 4, 4], auto_pad="SAME_UPPER",
+         kernel_shape=[4, 4], notes="auto_pad SAME_UPPER, even kernel 4, stride 1 (total pad 3)")
+    conv("conv_valid", 11, [1, 3, 7, 8], [4, 3, 3, 3], auto_pad="VALID", kernel_shape=[3, 3],
+         strides=[2, 2], notes="auto_pad VALID, stride 2")
+    conv("conv_kernel_5x3", 14, [1, 3, 9, 8], [4, 3, 5, 3], kernel_shape=[5, 3],
+         pads=[2, 1, 2, 1], notes="non-square kernel 5x3")
+
+
+def gemm_cases():
+    def gemm(name, opset, a_shape, b_shape, c_shape, dyn=False, b_input=False, notes="", **attrs):
+        c = Case(name, opset, notes=notes)
+        a = c.input("A", a_shape, dyn=dyn)
+        b = c.input("B", b_shape) if b_input else c.w("B", b_shape)
+        ins = [a, b]
+        if c_shape is not None:
+            ins.append(c.w("C", c_shape))
+        c.output(c.node("Gemm", ins, "Y", **attrs))
+        add(c)
+
+    gemm("gemm_basic", 11, [3, 4], [4, 5], [5], notes="C shape [N]")
+    gemm("gemm_transA", 13, [4, 3], [4, 5], [5], transA=1, notes="transA=1")
+    gemm("gemm_transB", 13, [2, 4], [5, 4], [5], dyn=True, transB=1,
+         notes="transB=1 (PyTorch Linear layout); symbolic batch N on A")
+    gemm("gemm_transA_transB", 11, [4, 3], [5, 4], [1, 5], transA=1, transB=1,
+         notes="transA=1 transB=1, C shape [1,N]")
+    gemm("gemm_alpha_beta", 13, [3, 4], [4, 5], [3, 5], alpha=0.5, beta=2.0,
+         notes="alpha 0.5 beta 2.0, full C [M,N]")
+    gemm("gemm_bias_1xN", 17, [3, 4], [4, 5], [1, 5], notes="C shape [1,N]")
+    gemm("gemm_bias_scalar", 19, [3, 4], [4, 5], [], beta=0.5, notes="C scalar (shape []), beta 0.5")
+    gemm("gemm_bias_Mx1", 13, [3, 4], [4, 5], [3, 1], notes="C shape [M,1] broadcast along N")
+    gemm("gemm_no_c", 21, [3, 4], [4, 5], None, alpha=1.5, notes="C omitted (opset 11+), alpha 1.5")
+    gemm("gemm_both_inputs", 14, [3, 4], [5, 4], [5], b_input=True, transB=1,
+         notes="A and B both graph inputs, transB=1")
+
+    def matmul(name, opset, a_shape, b_shape, b_input=True, dyn=False, notes=""):
+        c = Case(name, opset, notes=notes)
+        a = c.input("A", a_shape, dyn=dyn)
+        b = c.input("B", b_shape) if b_input else c.w("B", b_shape)
+        c.output(c.node("MatMul", [a, b], "Y"))
+        add(c)
+
+    matmul("matmul_2d", 11, [3, 4], [4, 5], b_input=False, notes="2D x 2D, B initializer")
+    matmul("matmul_3d_3d", 13, [2, 3, 4], [2, 4, 5], notes="batched 3D x 3D, both graph inputs")
+    matmul("matmul_3d_2d", 14, [2, 3, 4], [4, 5], b_input=False, dyn=True,
+           notes="3D x 2D broadcast (B initializer); symbolic batch N")
+    matmul("matmul_4d_bcast", 17, [2, 1, 3, 4], [1, 3, 4, 5],
+           notes="4D x 4D broadcasting batch dims [2,1]x[1,3] -> [2,3]")
+    matmul("matmul_1d_2d", 21, [4], [4, 5], b_input=False, notes="1D x 2D -> [5]")
+    matmul("matmul_2d_1d", 13, [3, 4], [4], b_input=False, notes="2D x 1D -> [3]")
+
+
+def eltwise_cases():
+    def binop(name, opset, op, a_shape, b_shape, b_input=False, dyn=False, swap=False,
+              b_low=None, b_high=None, notes=""):
+        c = Case(name, opset, notes=notes)
+        a = c.input("A", a_shape, dyn=dyn)
+        if b_input:
+            b = c.input("B", b_shape, low=b_low, high=b_high)
+        elif b_low is not None:
+            b = c.pos("B", b_shape, b_low, b_high)
+        else:
+            b = c.w("B", b_shape, scale=1.0)
+        ins = [b, a] if swap else [a, b]
+        c.output(c.node(op, ins, "Y"))
+        add(c)
+
+    binop("add_bcast_c11", 11, "Add", [2, 3, 4, 5], [3, 1, 1], notes="[2,3,4,5] + [3,1,1] (per-channel)")
+    binop("add_both_inputs", 14, "Add", [2, 3, 4, 5], [3, 1, 1], b_input=True, dyn=True,
+          notes="both graph inputs, B [3,1,1]; symbolic batch N on A")
+    binop("add_same_shape", 13, "Add", [2, 3, 4, 5], [2, 3, 4, 5], b_input=True, notes="same shape")
+    binop("sub_bcast_141", 13, "Sub", [2, 3, 4, 5], [1, 4, 1], notes="[2,3,4,5] - [1,4,1]")
+    binop("sub_lhs_small", 14, "Sub", [2, 3, 4, 5], [3, 1, 1], b_input=True, swap=True,
+          notes="broadcast on the LEFT operand: B[3,1,1] - A[2,3,4,5] (input order: A then B)")
+    binop("mul_scalar", 13, "Mul", [2, 3, 4, 5], [], notes="multiply by scalar initializer (shape [])")
+    binop("mul_bcast_5", 18, "Mul", [2, 3, 4, 5], [5], b_input=True, notes="[2,3,4,5] * [5], both inputs")
+    binop("div_bcast_5", 14, "Div", [2, 3, 4, 5], [5], b_low=0.5, b_high=2.0,
+          notes="[2,3,4,5] / [5] initializer in [0.5,2]")
+    binop("div_both_inputs", 21, "Div", [2, 3, 4, 5], [1, 4, 1], b_input=True, b_low=0.5, b_high=2.0,
+          notes="both graph inputs, divisor [1,4,1] in [0.5,2]")
+    binop("div_scalar", 11, "Div", [2, 3, 4, 5], [], b_low=0.5, b_high=2.0, notes="divide by scalar")
+
+
+def activation_cases():
+    def unary(name, opset, op, shape=(2, 3, 4, 5), dyn=False, extra_inputs=(), notes="", **attrs):
+        c = Case(name, opset, notes=notes)
+        x = c.input("x", list(shape), dyn=dyn, low=-4.0, high=4.0)
+        ins = [x]
+        for nm, val in extra_inputs:
+            if nm == "":
+                ins.append("")
+            else:
+                ins.append(c.f32(nm, val))
+        c.output(c.node(op, ins, "y", **attrs))
+        add(c)
+
+    unary("relu", 11, "Relu", dyn=True, notes="symbolic batch N")
+    unary("relu_o14", 14, "Relu")
+    unary("clip_0_6", 11, "Clip", extra_inputs=[("min", 0.0), ("max", 6.0)],
+          notes="ReLU6 style, min/max scalar initializers (opset 11 input form)")
+    unary("clip_minmax_o13", 13, "Clip", extra_inputs=[("min", -1.5), ("max", 2.0)], dyn=True,
+          notes="min -1.5 max 2.0 as scalar initializers; symbolic batch N")
+    unary("clip_min_only", 13, "Clip", extra_inputs=[("min", -0.5)], notes="only min given")
+    unary("clip_max_only", 12, "Clip", extra_inputs=[("", None), ("max", 1.0)],
+          notes="min omitted via empty input name '', max 1.0")
+    unary("clip_no_bounds", 21, "Clip", notes="no min/max -> identity")
+    unary("leaky_relu", 11, "LeakyRelu", alpha=0.1, notes="alpha 0.1")
+    unary("leaky_relu_default", 16, "LeakyRelu", notes="default alpha 0.01")
+    unary("sigmoid", 13, "Sigmoid")
+    unary("tanh", 13, "Tanh")
+    unary("hard_sigmoid", 11, "HardSigmoid", alpha=0.2, beta=0.5, notes="explicit alpha 0.2 beta 0.5")
+    unary("hard_sigmoid_default", 21, "HardSigmoid", notes="no attributes (defaults alpha 0.2 beta 0.5)")
+    unary("hard_sigmoid_custom", 13, "HardSigmoid", alpha=1.0 / 6.0, beta=0.5,
+          notes="alpha 1/6 beta 0.5 (hard-swish style gate)")
+    unary("hard_swish", 14, "HardSwish", notes="HardSwish (opset 14)")
+
+    # Softmax / LogSoftmax
+    for op, pre in (("Softmax", "softmax"), ("LogSoftmax", "log_softmax")):
+        unary(f"{pre}_o11_axis1_4d", 11, op, shape=(2, 3, 4, 5), axis=1,
+              notes="opset 11: input coerced to 2D [2, 3*4*5] and normalised over the 60 flattened elements")
+        unary(f"{pre}_o11_axis1_3d", 11, op, shape=(2, 3, 4), axis=1,
+              notes="opset 11: coerced to 2D [2, 12]; normalised over the last 12")
+        unary(f"{pre}_o11_default_2d", 11, op, shape=(3, 7), dyn=True,
+              notes="opset 11 default axis=1 on 2D (same in all opsets); symbolic batch N")
+        unary(f"{pre}_o13_axis_m1", 13, op, shape=(2, 3, 4, 5), axis=-1,
+              notes="opset 13: per-axis softmax over last axis")
+        unary(f"{pre}_o13_axis1", 13, op, shape=(2, 3, 4, 5), axis=1,
+              notes="opset 13: per-axis softmax over channel axis only (differs from opset 11!)")
+    unary("softmax_o13_default", 13, "Softmax", shape=(2, 3, 4), notes="opset 13 default axis=-1")
+    unary("log_softmax_o21_default", 21, "LogSoftmax", shape=(2, 3, 4), notes="opset 21 default axis=-1")
+
+
+def pool_cases():
+    def pool(name, opset, op, shape, dyn=False, notes="", **attrs):
+        c = Case(name, opset, notes=notes)
+        x = c.input("x", shape, dyn=dyn)
+        c.output(c.node(op, [x], "y", **attrs))
+        add(c)
+
+    pool("maxpool_k3s2p1", 11, "MaxPool", [2, 3, 8, 8], dyn=True, kernel_shape=[3, 3],
+         strides=[2, 2], pads=[1, 1, 1, 1], notes="kernel 3 stride 2 pad 1; symbolic batch N")
+    pool("maxpool_k2s2", 13, "MaxPool", [1, 3, 8, 8], kernel_shape=[2, 2], strides=[2, 2],
+         notes="kernel 2 stride 2, no pads")
+    pool("maxpool_ceil", 12, "MaxPool", [1, 2, 8, 9], kernel_shape=[3, 3], strides=[2, 2],
+         ceil_mode=1, notes="ceil_mode=1, odd/even sizes 8x9")
+    pool("maxpool_dilations", 12, "MaxPool", [1, 2, 9, 9], kernel_shape=[3, 3], strides=[1, 1],
+         dilations=[2, 2], notes="dilations 2")
+    pool("maxpool_odd_7x9", 18, "MaxPool", [1, 3, 7, 9], kernel_shape=[3, 3], strides=[2, 2],
+         pads=[1, 1, 1, 1], notes="odd spatial 7x9")
+    pool("maxpool_asym_pads", 21, "MaxPool", [1, 2, 6, 7], kernel_shape=[3, 2], strides=[1, 2],
+         pads=[0, 1, 2, 0], notes="non-square kernel 3x2, asymmetric pads")
+    pool("maxpool_same_upper", 13, "MaxPool", [1, 2, 7, 7], kernel_shape=[3, 3], strides=[2, 2],
+         auto_pad="SAME_UPPER", notes="auto_pad SAME_UPPER")
+
+    pool("avgpool_pad_excl", 11, "AveragePool", [2, 3, 8, 8], kernel_shape=[3, 3], strides=[2, 2],
+         pads=[1, 1, 1, 1], count_include_pad=0, notes="count_include_pad=0 with pads 1")
+    pool("avgpool_pad_incl", 13, "AveragePool", [2, 3, 8, 8], kernel_shape=[3, 3], strides=[2, 2],
+         pads=[1, 1, 1, 1], count_include_pad=1, notes="count_include_pad=1 with pads 1")
+    pool("avgpool_ceil", 19, "AveragePool", [1, 2, 8, 9], kernel_shape=[3, 3], strides=[2, 2],
+         ceil_mode=1, notes="ceil_mode=1, no pads (last window partially outside)")
+    pool("avgpool_ceil_pads_incl", 19, "AveragePool", [1, 2, 7, 8], kernel_shape=[3, 3],
+         strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1,
+         notes="ceil_mode=1 + pads + count_include_pad=1: windows past the padded edge; "
+               "ORT divides by the window size clipped to the padded extent")
+    pool("avgpool_k2s2", 21, "AveragePool", [1, 3, 6, 6], dyn=True, kernel_shape=[2, 2], strides=[2, 2],
+         notes="kernel 2 stride 2; symbolic batch N")
+    pool("avgpool_dilations", 19, "AveragePool", [1, 2, 9, 9], kernel_shape=[3, 3],
+         dilations=[2, 2], notes="AveragePool dilations (opset 19)")
+    pool("global_avgpool", 11, "GlobalAveragePool", [2, 4, 7, 9], dyn=True,
+         notes="odd spatial 7x9; symbolic batch N")
+    pool("global_avgpool_o21", 21, "GlobalAveragePool", [1, 3, 5, 5])
+
+
+def shape_cases():
+    X = [2, 3, 4, 5]
+
+    for axis, opset in ((0, 11), (1, 13), (2, 21), (-1, 13)):
+        nm = f"flatten_axis{axis}" if axis >= 0 else "flatten_axis_m1"
+        c = Case(nm, opset, notes=f"Flatten axis={axis} on [2,3,4,5]")
+        c.output(c.node("Flatten", [c.input("x", X, dyn=(axis == 1))], "y", axis=axis))
+        add(c)
+    c = Case("flatten_default", 11, notes="Flatten default axis=1")
+    c.output(c.node("Flatten", [c.input("x", X)], "y"))
+    add(c)
+
+    for nm, opset, shape, dyn in (("reshape_0_m1", 13, [0, -1], True),
+                                  ("reshape_0_0_m1", 14, [0, 0, -1], False),
+                                  ("reshape_m1_20", 11, [-1, 20], False),
+                                  ("reshape_6d", 21, [2, 1, 3, 2, 2, 5], False)):
+        c = Case(nm, opset, notes=f"Reshape [2,3,4,5] -> {shape} (shape int64 initializer)"
+                 + ("; symbolic batch N" if dyn else ""))
+        c.output(c.node("Reshape", [c.input("x", X, dyn=dyn), c.i64("shape", shape)], "y"))
+        add(c)
+
+    c = Case("transpose_perm", 13, notes="Transpose perm [0,2,3,1] (NCHW->NHWC)")
+    c.output(c.node("Transpose", [c.input("x", X, dyn=True)], "y", perm=[0, 2, 3, 1]))
+    add(c)
+    c = Case("transpose_default", 11, notes="Transpose without perm = reverse dims")
+    c.output(c.node("Transpose", [c.input("x", X)], "y"))
+    add(c)
+    c = Case("transpose_3d", 21, notes="Transpose perm [1,0,2]")
+    c.output(c.node("Transpose", [c.input("x", [2, 3, 4])], "y", perm=[1, 0, 2]))
+    add(c)
+
+    c = Case("concat_axis1", 11, notes="3 inputs along channels (2 graph inputs + 1 initializer)")
+    a = c.input("a", [2, 3, 4, 4])
+    b = c.input("b", [2, 2, 4, 4])
+    c.output(c.node("Concat", [a, b, c.w("k", [2, 1, 4, 4])], "y", axis=1))
+    add(c)
+    c = Case("concat_axis_m1", 13, notes="3 graph inputs, axis=-1; symbolic batch N")
+    ins = [c.input("a", [2, 3, 4], dyn=True), c.input("b", [2, 3, 1], dyn=True),
+           c.input("c", [2, 3, 2], dyn=True)]
+    c.output(c.node("Concat", ins, "y", axis=-1))
+    add(c)
+    c = Case("concat_axis0", 18, notes="3 inputs along axis 0")
+    ins = [c.input("a", [1, 3]), c.input("b", [2, 3]), c.input("c", [3, 3])]
+    c.output(c.node("Concat", ins, "y", axis=0))
+    add(c)
+
+    # Squeeze / Unsqueeze
+    c = Case("squeeze_o11_attr", 11, notes="Squeeze axes attribute [1,3]")
+    c.output(c.node("Squeeze", [c.input("x", [2, 1, 4, 1])], "y", axes=[1, 3]))
+    add(c)
+    c = Case("squeeze_o11_neg", 11, notes="Squeeze axes attribute [-1]")
+    c.output(c.node("Squeeze", [c.input("x", [2, 3, 1])], "y", axes=[-1]))
+    add(c)
+    c = Case("squeeze_o11_noaxes", 11, notes="Squeeze with no axes: remove all size-1 dims")
+    c.output(c.node("Squeeze", [c.input("x", [1, 3, 1, 5])], "y"))
+    add(c)
+    c = Case("squeeze_o13_input", 13, notes="Squeeze axes as int64 input [1,-1]")
+    c.output(c.node("Squeeze", [c.input("x", [2, 1, 4, 1]), c.i64("axes", [1, -1])], "y"))
+    add(c)
+    c = Case("unsqueeze_o11_attr", 11, notes="Unsqueeze axes attribute [0,3]")
+    c.output(c.node("Unsqueeze", [c.input("x", [3, 4, 5])], "y", axes=[0, 3]))
+    add(c)
+    c = Case("unsqueeze_o13_input", 13, notes="Unsqueeze axes input [1,-1] (negative relative to output rank)")
+    c.output(c.node("Unsqueeze", [c.input("x", [2, 3, 4]), c.i64("axes", [1, -1])], "y"))
+    add(c)
+    c = Case("unsqueeze_o21_input", 21, notes="Unsqueeze axes input [2,3] on [N,C] -> [N,C,1,1]; symbolic batch N")
+    c.output(c.node("Unsqueeze", [c.input("x", [2, 6], dyn=True), c.i64("axes", [2, 3])], "y"))
+    add(c)
+
+    # Pad
+    pads4 = [0, 0, 1, 2, 0, 0, 2, 1]
+    c = Case("pad_constant_value", 11, notes="mode constant, pads input [0,0,1,2,0,0,2,1], constant_value 0.5")
+    c.output(c.node("Pad", [c.input("x", [1, 2, 4, 5]), c.i64("pads", pads4), c.f32("value", 0.5)],
+                    "y", mode="constant"))
+    add(c)
+    c = Case("pad_constant_default", 13, notes="mode attribute omitted (constant), no constant_value (0)")
+    c.output(c.node("Pad", [c.input("x", [1, 2, 4, 5]), c.i64("pads", pads4)], "y"))
+    add(c)
+    c = Case("pad_reflect", 11, notes="mode reflect, pads [0,0,1,2,0,0,2,1]")
+    c.output(c.node("Pad", [c.input("x", [1, 2, 4, 5]), c.i64("pads", pads4)], "y", mode="reflect"))
+    add(c)
+    c = Case("pad_edge", 13, notes="mode edge, pads [0,0,1,2,0,0,2,1]")
+    c.output(c.node("Pad", [c.input("x", [1, 2, 4, 5]), c.i64("pads", pads4)], "y", mode="edge"))
+    add(c)
+    c = Case("pad_edge_o18_axes", 18, notes="opset 18 axes input [2,3] with pads [1,0,0,2], mode edge")
+    c.output(c.node("Pad", [c.input("x", [1, 2, 4, 5]), c.i64("pads", [1, 0, 0, 2]), "",
+                            c.i64("axes", [2, 3])], "y", mode="edge"))
+    add(c)
+    c = Case("pad_reflect_o21", 21, notes="mode reflect opset 21, pads [0,0,2,1,0,0,1,3]")
+    c.output(c.node("Pad", [c.input("x", [1, 2, 4, 5]), c.i64("pads", [0, 0, 2, 1, 0, 0, 1, 3])],
+                    "y", mode="reflect"))
+    add(c)
+    c = Case("pad_wrap_o19", 19, notes="mode wrap (opset 19), pads [0,0,1,2,0,0,2,1]")
+    c.output(c.node("Pad", [c.input("x", [1, 2, 4, 5]), c.i64("pads", pads4)], "y", mode="wrap"))
+    add(c)
+
+    # ReduceMean
+    c = Case("reducemean_o13_keep", 13, notes="axes attribute [2,3], keepdims=1 (global average)")
+    c.output(c.node("ReduceMean", [c.input("x", X, dyn=True)], "y", axes=[2, 3], keepdims=1))
+    add(c)
+    c = Case("reducemean_o13_nokeep_neg", 13, notes="axes attribute [-1], keepdims=0")
+    c.output(c.node("ReduceMean", [c.input("x", X)], "y", axes=[-1], keepdims=0))
+    add(c)
+    c = Case("reducemean_o11_default", 11, notes="no axes attribute -> reduce all, keepdims default 1")
+    c.output(c.node("ReduceMean", [c.input("x", X)], "y"))
+    add(c)
+    c = Case("reducemean_o18_input_nokeep", 18, notes="axes as input [2,3], keepdims=0")
+    c.output(c.node("ReduceMean", [c.input("x", X), c.i64("axes", [2, 3])], "y", keepdims=0))
+    add(c)
+    c = Case("reducemean_o18_input_neg", 18, notes="axes as input [-2,-1], keepdims=1 default")
+    c.output(c.node("ReduceMean", [c.input("x", X), c.i64("axes", [-2, -1])], "y"))
+    add(c)
+    c = Case("reducemean_o18_noaxes", 21, notes="opset 18+ no axes input -> reduce all, keepdims=0")
+    c.output(c.node("ReduceMean", [c.input("x", X)], "y", keepdims=0))
+    add(c)
+
+    # Identity / Dropout
+    c = Case("identity", 14, notes="Identity")
+    c.output(c.node("Identity", [c.input("x", X)], "y"))
+    add(c)
+    c = Case("dropout_o13", 13, notes="Dropout inference (no ratio / training_mode) = identity")
+    c.output(c.node("Dropout", [c.input("x", X)], "y"))
+    add(c)
+    c = Case("dropout_o13_ratio_mask", 13,
+             notes="Dropout with ratio initializer 0.3 and unused mask output; inference = identity")
+    c.output(c.node("Dropout", [c.input("x", X), c.f32("ratio", 0.3)], ["y", "mask"]))
+    add(c)
+
+
+def graph_cases():
+    # (a) Conv -> BN -> Relu
+    c = Case("conv_bn_relu", 12, notes="Conv -> BatchNormalization(eps 1e-3, non-trivial stats) -> Relu; symbolic batch N")
+    x = c.input("x", [2, 3, 6, 6], dyn=True)
+    y = c.node("Conv", [x, c.w("W", [4, 3, 3, 3]), c.w("B", [4])], "conv_out",
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = c.node("BatchNormalization", [y, c.pos("bn_scale", [4]), c.w("bn_bias", [4]),
+                                      c.w("bn_mean", [4]), c.pos("bn_var", [4], 0.3, 2.0)],
+               "bn_out", epsilon=1e-3)
+    c.output(c.node("Relu", [y], "y"))
+    add(c)
+
+    c = Case("conv_bn_relu_o15", 15, notes="same as conv_bn_relu at opset 15 (BN-15), conv without bias")
+    x = c.input("x", [1, 3, 6, 6])
+    y = c.node("Conv", [x, c.w("W", [4, 3, 3, 3])], "conv_out", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = c.node("BatchNormalization", [y, c.pos("bn_scale", [4]), c.w("bn_bias", [4]),
+                                      c.w("bn_mean", [4]), c.pos("bn_var", [4], 0.3, 2.0)],
+               "bn_out", epsilon=1e-3)
+    c.output(c.node("Relu", [y], "y"))
+    add(c)
+
+    c = Case("gemm_bn", 14, notes="Gemm(transB) -> BatchNormalization on 2D [N,C], eps 1e-3")
+    x = c.input("x", [3, 5])
+    y = c.node("Gemm", [x, c.w("W", [4, 5]), c.w("B", [4])], "fc", transB=1)
+    c.output(c.node("BatchNormalization", [y, c.pos("bn_scale", [4]), c.w("bn_bias", [4]),
+                                           c.w("bn_mean", [4]), c.pos("bn_var", [4], 0.3, 2.0)],
+                    "y", epsilon=1e-3))
+    add(c)
+
+    # (b) Constant nodes
+    c = Case("constant_subgraph", 13,
+             notes="Constant -> Mul(Constant) computes the Conv weight; Constant bias; Constant added to activations")
+    x = c.input("x", [1, 3, 6, 6])
+    w0 = c.rng.standard_normal([4, 3, 3, 3]).astype(np.float32)
+    c.node("Constant", [], "w_base", value=numpy_helper.from_array(w0, "w_base"))
+    c.node("Constant", [], "w_scale", value=numpy_helper.from_array(np.array(0.5, np.float32), "w_scale"))
+    w = c.node("Mul", ["w_base", "w_scale"], "w_eff")
+    bconst = c.rng.standard_normal([4]).astype(np.float32)
+    c.node("Constant", [], "conv_b", value=numpy_helper.from_array(bconst, "conv_b"))
+    y = c.node("Conv", [x, w, "conv_b"], "conv_out", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    shift = c.rng.standard_normal([4, 1, 1]).astype(np.float32)
+    c.node("Constant", [], "shift", value=numpy_helper.from_array(shift, "shift"))
+    c.output(c.node("Add", [y, "shift"], "y"))
+    add(c)
+
+    c = Case("constant_attr_forms", 13,
+             notes="Constant with value_float (scalar) and value_floats (1D) attributes feeding Add/Mul")
+    x = c.input("x", [2, 3, 4, 5])
+    c.node("Constant", [], "k_scalar", value_float=0.25)
+    c.node("Constant", [], "k_vec", value_floats=[1.0, -2.0, 0.5, 3.0, -0.75])
+    y = c.node("Add", [x, "k_scalar"], "t")
+    c.output(c.node("Mul", [y, "k_vec"], "y"))
+    add(c)
+
+    # (c) typed-field initializers
+    c = Case("typed_initializers", 13,
+             notes="initializers in typed fields (float_data, int64_data, int32_data, double_data) "
+                   "instead of raw_data; int32/float64 are converted with Cast(to=FLOAT)")
+    x = c.input("x", [2, 3, 4, 4])
+    y = c.node("Conv", [x, c.w("W", [4, 3, 3, 3], typed=True), c.w("B", [4], typed=True)], "conv_out",
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    i32 = c.init("offs_i32", np.array([[[1]], [[-2]], [[3]], [[0]]], dtype=np.int32), typed=True)
+    f64 = c.init("scale_f64", (c.rng.uniform(0.5, 1.5, [4, 1, 1])).astype(np.float64), typed=True)
+    y = c.node("Add", [y, c.node("Cast", [i32], "offs_f32", to=TensorProto.FLOAT)], "t0")
+    y = c.node("Mul", [y, c.node("Cast", [f64], "scale_f32", to=TensorProto.FLOAT)], "t1")
+    c.output(c.node("Reshape", [y, c.init("shape", np.array([0, -1], np.int64), typed=True)], "y"))
+    add(c)
+
+    # (d) external data
+    c = Case("external_data", 13, external=True,
+             notes="all initializers (incl. int64 Reshape shape) in side file weights.bin "
+                   "(save_as_external_data, size_threshold=0)")
+    x = c.input("x", [1, 3, 5, 5])
+    y = c.node("Conv", [x, c.w("W", [4, 3, 3, 3]), c.w("B", [4])], "conv_out",
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y = c.node("Relu", [y], "r")
+    y = c.node("Reshape", [y, c.i64("shape", [1, -1])], "flat")
+    c.output(c.node("Gemm", [y, c.w("fc_W", [3, 100], scale=0.1), c.w("fc_B", [3])], "y", transB=1))
+    add(c)
+
+    # (e) chain of Identity / Dropout
+    c = Case("identity_dropout_chain", 13,
+             notes="Identity -> Dropout -> Identity -> Dropout(ratio, mask unused) -> Relu -> Identity")
+    y = c.input("x", [2, 3, 4, 5], dyn=True)
+    y = c.node("Identity", [y], "i0")
+    y = c.node("Dropout", [y], "d0")
+    y = c.node("Identity", [y], "i1")
+    y = c.node("Dropout", [y, c.f32("ratio", 0.5)], ["d1", "d1_mask"])
+    y = c.node("Relu", [y], "r")
+    c.output(c.node("Identity", [y], "y"))
+    add(c)
+
+    # (f) small CNN
+    def small_cnn(name, opset, dyn):
+        c = Case(name, opset, notes="Conv,Relu,MaxPool,depthwise Conv,Clip(0,6),Add residual,"
+                                    "GlobalAveragePool,Flatten,Gemm,Softmax"
+                                    + ("; symbolic batch N" if dyn else ""))
+        x = c.input("x", [2, 3, 16, 16], dyn=dyn)
+        y = c.node("Conv", [x, c.w("c1_W", [8, 3, 3, 3], 0.3), c.w("c1_B", [8], 0.1)], "c1",
+                   kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2])
+        y = c.node("Relu", [y], "r1")
+        p = c.node("MaxPool", [y], "p1", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+        y = c.node("Conv", [p, c.w("dw_W", [8, 1, 3, 3], 0.5), c.w("dw_B", [8], 0.1)], "dw",
+                   kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=8)
+        y = c.node("Clip", [y, c.f32("clip_min", 0.0), c.f32("clip_max", 6.0)], "clip")
+        y = c.node("Add", [y, p], "res")
+        y = c.node("GlobalAveragePool", [y], "gap")
+        y = c.node("Flatten", [y], "flat", axis=1)
+        y = c.node("Gemm", [y, c.w("fc_W", [5, 8], 0.5), c.w("fc_B", [5], 0.1)], "logits", transB=1)
+        c.output(c.node("Softmax", [y], "prob", axis=1))
+        add(c)
+
+    small_cnn("small_cnn_o11", 11, False)
+    small_cnn("small_cnn_o21", 21, True)
+
+    # (g) two inputs, two outputs
+    c = Case("two_in_two_out", 13,
+             notes="inputs a,b; outputs y0 = Relu(Conv(a)) + b, y1 = Sigmoid(a * b); symbolic batch N")
+    a = c.input("a", [2, 3, 5, 5], dyn=True)
+    b = c.input("b", [2, 4, 5, 5], dyn=True)
+    y = c.node("Conv", [a, c.w("W", [4, 3, 3, 3]), c.w("B", [4])], "conv_out",
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y0 = c.node("Add", [c.node("Relu", [y], "r"), b], "y0")
+    b3 = c.node("Conv", [b, c.w("W2", [3, 4, 1, 1])], "b3", kernel_shape=[1, 1])
+    y1 = c.node("Sigmoid", [c.node("Mul", [a, b3], "ab")], "y1")
+    c.output(y0, y1)
+    add(c)
+
+    # (h) int64 + bool initializers
+    c = Case("int64_bool_initializers", 13,
+             notes="int64 initializer used by Reshape; bool initializer used as Dropout training_mode=false; "
+                   "plus an unused bool and an unused int64 initializer")
+    x = c.input("x", [2, 3, 4, 5])
+    y = c.node("Dropout", [x, c.f32("ratio", 0.25), c.init("training_mode", np.array(False))], "d")
+    c.init("unused_bool", np.array([True, False, True], dtype=np.bool_))
+    c.init("unused_i64", np.array([[1, -2], [3, 4]], dtype=np.int64))
+    c.output(c.node("Reshape", [y, c.i64("shape", [2, 3, -1])], "y"))
+    add(c)
+
+
+# =========================================================================
+# Running / writing
+# =========================================================================
+
+def ort_session(path_or_bytes):
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(path_or_bytes, sess_options=so, providers=["CPUExecutionProvider"])
+
+
+def run(sess, case):
+    feeds = {n: a for n, _, a in case.inputs}
+    outs = sess.run(None, feeds)
+    assert len(outs) == len(case.outputs), case.name
+    for o in outs:
+        assert isinstance(o, np.ndarray) and o.dtype == np.float32, (case.name, o.dtype)
+        assert np.all(np.isfinite(o)), f"{case.name}: non-finite output"
+    return outs
+
+
+def output_value_infos(case, model, outs):
+    """Declare graph outputs with shapes from ONNX shape inference (keeps the symbolic batch),
+    falling back to ORT's concrete shape."""
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+    by_name = {vi.name: vi for vi in inferred.graph.output}
+    vis = []
+    for name, arr in zip(case.outputs, outs):
+        shape = None
+        vi = by_name.get(name)
+        if vi is not None and vi.type.tensor_type.HasField("shape"):
+            dims = []
+            ok = len(vi.type.tensor_type.shape.dim) == arr.ndim
+            for d, actual in zip(vi.type.tensor_type.shape.dim, arr.shape):
+                if d.HasField("dim_value"):
+                    ok &= d.dim_value == actual
+                    dims.append(d.dim_value)
+                elif d.HasField("dim_param") and d.dim_param == BATCH_SYMBOL:
+                    dims.append(BATCH_SYMBOL)
+                else:
+                    dims.append(int(actual))
+            if ok:
+                shape = dims
+        if shape is None:
+            shape = list(arr.shape)
+        vis.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+    return vis
+
+
+def ops_of(case):
+    seen = []
+    for n in case.nodes:
+        if n.op_type not in seen:
+            seen.append(n.op_type)
+    return seen
+
+
+def emit(case, out_root):
+    # 1. build, check, run in-memory
+    model = case.make_model()
+    onnx.checker.check_model(model, full_check=True)
+    outs = run(ort_session(model.SerializeToString()), case)
+
+    # 2. declare output shapes, re-check
+    model = case.make_model(output_value_infos(case, model, outs))
+    onnx.checker.check_model(model, full_check=True)
+
+    d = out_root / case.name
+    d.mkdir(parents=True, exist_ok=True)
+    mpath = d / "model.onnx"
+    if case.external:
+        onnx.save_model(model, str(mpath), save_as_external_data=True, all_tensors_to_one_file=True,
+                        location="weights.bin", size_threshold=0)
+        onnx.checker.check_model(str(mpath), full_check=True)
+        reloaded = onnx.load(str(mpath), load_external_data=False)
+        assert all(t.data_location == TensorProto.EXTERNAL for t in reloaded.graph.initializer)
+        assert (d / "weights.bin").stat().st_size > 0
+    else:
+        onnx.save_model(model, str(mpath))
+
+    # 3. run again from the file on disk; this is the reference
+    outs2 = run(ort_session(str(mpath)), case)
+    for a, b in zip(outs, outs2):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+    entry = {"name": case.name, "dir": case.name, "opset": case.opset, "ir_version": case.ir,
+             "inputs": [], "outputs": [], "ops": ops_of(case), "notes": case.notes,
+             "dynamic_batch": any(BATCH_SYMBOL in s for _, s, _ in case.inputs),
+             "external_data": "weights.bin" if case.external else None,
+             "atol": case.atol, "rtol": 1e-4}
+    for i, (name, declared, arr) in enumerate(case.inputs):
+        fn = f"input_{i}.npy"
+        np.save(d / fn, np.ascontiguousarray(arr, dtype=np.float32))
+        entry["inputs"].append({"name": name, "file": fn, "shape": list(arr.shape),
+                                "declared_shape": declared})
+    for i, (name, arr, vi) in enumerate(zip(case.outputs, outs2, model.graph.output)):
+        fn = f"output_{i}.npy"
+        np.save(d / fn, np.ascontiguousarray(arr, dtype=np.float32))
+        declared = [dd.dim_param if dd.HasField("dim_param") else dd.dim_value
+                    for dd in vi.type.tensor_type.shape.dim]
+        entry["outputs"].append({"name": name, "file": fn, "shape": list(arr.shape),
+                                 "declared_shape": declared})
+    return entry
+
+
+def write_malformed(out_root):
+    d = out_root / "malformed"
+    d.mkdir(parents=True, exist_ok=True)
+    entries = []
+
+    # truncated: valid model cut in half
+    c = Case("truncated_src", 13)
+    x = c.input("x", [1, 3, 6, 6])
+    c.output(c.node("Conv", [x, c.w("W", [4, 3, 3, 3]), c.w("B", [4])], "y",
+                    kernel_shape=[3, 3], pads=[1, 1, 1, 1]))
+    full = c.make_model().SerializeToString()
+    (d / "truncated.onnx").write_bytes(full[: len(full) // 2])
+    entries.append({"file": "malformed/truncated.onnx",
+                    "notes": f"valid Conv model ({len(full)} bytes) truncated to its first half"})
+
+    (d / "not-onnx.onnx").write_text("this is not an ONNX model, just a text file.\n")
+    entries.append({"file": "malformed/not-onnx.onnx", "notes": "plain text"})
+
+    (d / "empty.onnx").write_bytes(b"")
+    entries.append({"file": "malformed/empty.onnx",
+                    "notes": "0 bytes; NB: protobuf parses this as an empty ModelProto (no graph, no opset), "
+                             "so rejection must come from validation, not parsing"})
+
+    # unsupported op: valid model with NonMaxSuppression + TopK
+    c = Case("unsupported_src", 13)
+    boxes = "boxes"
+    scores = "scores"
+    c.inputs.append((boxes, [1, 6, 4], None))
+    c.inputs.append((scores, [1, 1, 6], None))
+    c.node("NonMaxSuppression", [boxes, scores, c.i64("max_out", [3]), c.f32("iou", 0.5)], "selected")
+    c.node("TopK", [scores, c.i64("k", [2])], ["topk_vals", "topk_idx"], axis=-1)
+    graph = helper.make_graph(
+        c.nodes, "unsupported_op",
+        [helper.make_tensor_value_info(boxes, TensorProto.FLOAT, [1, 6, 4]),
+         helper.make_tensor_value_info(scores, TensorProto.FLOAT, [1, 1, 6])],
+        [helper.make_tensor_value_info("selected", TensorProto.INT64, [None, 3]),
+         helper.make_tensor_value_info("topk_vals", TensorProto.FLOAT, [1, 1, 2])],
+        initializer=c.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save_model(model, str(d / "unsupported-op.onnx"))
+    rng = np.random.default_rng(0)
+    bx = np.sort(rng.uniform(0, 1, [1, 6, 4]).astype(np.float32), axis=-1)
+    sc = rng.uniform(0, 1, [1, 1, 6]).astype(np.float32)
+    ort_session(str(d / "unsupported-op.onnx")).run(None, {boxes: bx, scores: sc})  # valid for ORT
+    entries.append({"file": "malformed/unsupported-op.onnx",
+                    "notes": "valid opset-13 model (ORT runs it) using NonMaxSuppression and TopK, "
+                             "which the mpq executor does not support; outputs int64 + float"})
+
+    # external data file missing
+    c = Case("missing_ext_src", 13)
+    x = c.input("x", [1, 3, 4, 4])
+    c.output(c.node("Conv", [x, c.w("W", [2, 3, 1, 1])], "y", kernel_shape=[1, 1]))
+    m = c.make_model()
+    tmp = d / "_tmp_missing"
+    tmp.mkdir(exist_ok=True)
+    onnx.save_model(m, str(tmp / "m.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="missing-weights.bin", size_threshold=0)
+    shutil.copy(tmp / "m.onnx", d / "missing-external-data.onnx")
+    shutil.rmtree(tmp)
+    entries.append({"file": "malformed/missing-external-data.onnx",
+                    "notes": "initializer W references external file missing-weights.bin which does not exist"})
+
+    # sanity: the broken ones must not load as real models
+    for name in ("truncated.onnx", "not-onnx.onnx"):
+        try:
+            onnx.load(str(d / name))
+        except Exception:
+            continue
+        raise AssertionError(f"{name} unexpectedly parsed")
+    for name in ("truncated.onnx", "not-onnx.onnx", "empty.onnx", "missing-external-data.onnx"):
+        try:
+            ort_session(str(d / name))
+        except Exception:
+            continue
+        raise AssertionError(f"ORT unexpectedly accepted {name}")
+    return entries
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args()
+    out_root = args.out
+
+    conv_cases()
+    gemm_cases()
+    eltwise_cases()
+    activation_cases()
+    pool_cases()
+    shape_cases()
+    graph_cases()
+
+    names = [c.name for c in CASES]
+    assert len(names) == len(set(names)), "duplicate case names"
+
+    if out_root.exists():
+        for p in out_root.iterdir():
+            if p.name == "README.md":
+                continue
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    out_root.mkdir(parents=True, exist_ok=True)
+
+    manifest = []
+    for c in CASES:
+        try:
+            manifest.append(emit(c, out_root))
+        except Exception as e:  # ORT / checker refused the combo: drop and report
+            REFUSED.append((c.name, f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"))
+            shutil.rmtree(out_root / c.name, ignore_errors=True)
+
+    malformed = write_malformed(out_root)
+
+    with open(out_root / "manifest.json", "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    with open(out_root / "malformed" / "manifest.json", "w") as f:
+        json.dump(malformed, f, indent=1)
+        f.write("\n")
+
+    total = sum(p.stat().st_size for p in out_root.rglob("*") if p.is_file())
+    print(f"wrote {len(manifest)} cases + {len(malformed)} malformed files to {out_root} ({total} bytes)")
+    for name, why in REFUSED:
+        print(f"DROPPED {name}: {why}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
