@@ -41,10 +41,13 @@ let package = Package(
         .target(name: "MPQPlanner", dependencies: ["CGLPK"]),
         // The `mpq` commands as a library, so tests can drive them.
         .target(name: "MPQCommands", dependencies: [
-            "MPQGraph", "MPQONNX", "MPQExecutor", "MPQData", "MPQPlanner",
+            "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands"]),
+        // Forward-pass throughput against ONNX Runtime (run through benchmarks/forward-throughput.sh).
+        .executableTarget(name: "mpq-benchmark", dependencies: ["MPQONNX", "MPQExecutor", "MPQKernels", "MPQGraph"],
+                          path: "benchmarks/Sources/mpq-benchmark"),
 
         .testTarget(name: "MPQGraphTests", dependencies: ["MPQGraph"]),
         .testTarget(name: "MPQKernelsTests", dependencies: ["MPQKernels"]),

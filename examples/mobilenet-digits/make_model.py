@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = 0
 N_VAL = 500
 N_CALIB = 256
-EPOCHS = 60
+EPOCHS = 30
 BATCH = 64
 SIZE = 16
 
@@ -88,8 +88,9 @@ class InvertedResidual(nn.Module):
 
 
 # (expand, out_channels, stride)
-BLOCKS = [(1, 16, 1), (4, 24, 2), (4, 24, 1), (4, 32, 2), (4, 32, 1), (4, 48, 1), (4, 48, 1)]
-STEM, HEAD = 16, 192
+# Deliberately narrow (8-32 channels) so that per-tensor 4-bit quantization hurts.
+BLOCKS = [(1, 8, 1), (6, 16, 2), (6, 16, 1), (6, 24, 2), (6, 24, 1), (6, 32, 1)]
+STEM, HEAD = 8, 96
 
 
 class MobileNetDigits(nn.Module):

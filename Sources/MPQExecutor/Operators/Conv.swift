@@ -1,9 +1,150 @@
 import MPQGraph
+import MPQKernels
 
-/// Placeholder until implemented.
-public struct ConvOperator: Operator {
-    public let outputTypes: [TensorType]
-    public init(_ context: OperatorContext) throws { throw context.invalid("not implemented yet") }
-    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { [] }
+/// Spatial attributes shared by Conv, MaxPool and AveragePool (`strides`, `dilations`, `pads`,
+/// `auto_pad`, `ceil_mode`), resolved against a 1-D or 2-D input into a 2-D window (1-D inputs get a
+/// height of 1).
+struct ConvPoolWindow {
+    let window: Window2D
+
+    /// - spatial: input spatial dims (1 or 2); kernel: kernel dims (same count).
+    init(_ context: OperatorContext, spatial: [Int], kernel: [Int], allowDilations: Bool, allowCeilMode: Bool) throws {
+        let node = context.node
+        let rank = spatial.count
+        func list(_ name: String, count: Int, default value: Int, minimum: Int) throws -> [Int] {
+            guard let v = try node.ints(name) else { return [Int](repeating: value, count: count) }
+            guard v.count == count else {
+                throw context.invalid("attribute '\(name)' has \(v.count) value(s) \(v) but the input has \(rank) spatial dimension(s); give \(count) value(s)")
+            }
+            if let bad = v.first(where: { $0 < minimum }) {
+                throw context.invalid("attribute '\(name)' contains \(bad); every value must be at least \(minimum)")
+            }
+            return v
+        }
+        let strides = try list("strides", count: rank, default: 1, minimum: 1)
+        let dilations = try list("dilations", count: rank, default: 1, minimum: 1)
+        if !allowDilations && dilations.contains(where: { $0 != 1 }) {
+            throw context.invalid("attribute 'dilations' \(dilations) is not supported by \(node.opType) at opset \(context.opset); remove it or use dilations of 1")
+        }
+        let pads = try list("pads", count: 2 * rank, default: 0, minimum: 0)
+        let autoPadName = try node.string("auto_pad", default: "NOTSET")
+        guard let autoPad = WindowAxis.AutoPad(rawValue: autoPadName) else {
+            throw context.invalid("attribute 'auto_pad' is '\(autoPadName)'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID")
+        }
+        let ceilMode = allowCeilMode ? try node.int("ceil_mode", default: 0) : 0
+        guard ceilMode == 0 || ceilMode == 1 else {
+            throw context.invalid("attribute 'ceil_mode' is \(ceilMode); expected 0 or 1")
+        }
+        var axes: [WindowAxis] = []
+        for i in 0..<rank {
+            guard let a = WindowAxis.resolve(input: spatial[i], kernel: kernel[i], stride: strides[i], dilation: dilations[i],
+                                             padBegin: pads[i], padEnd: pads[i + rank], autoPad: autoPad,
+                                             ceilMode: ceilMode == 1) else {
+                throw context.invalid("spatial axis \(i): the window (kernel \(kernel[i]), dilation \(dilations[i])) does not fit the input of size \(spatial[i]) with pads \(pads[i])+\(pads[i + rank]) (auto_pad \(autoPadName)); use a larger input, more padding or a smaller kernel")
+            }
+            axes.append(a)
+        }
+        if rank == 1 {
+            let unit = WindowAxis(input: 1, kernel: 1, stride: 1, dilation: 1, padBegin: 0, padEnd: 0, output: 1)
+            window = Window2D(height: unit, width: axes[0])
+        } else {
+            window = Window2D(height: axes[0], width: axes[1])
+        }
+    }
+
+    /// Output spatial dims in the input's rank (1 or 2).
+    func outputSpatial(rank: Int) -> [Int] {
+        rank == 1 ? [window.width.output] : [window.height.output, window.width.output]
+    }
 }
 
+/// Checks that an input is float32 with a rank in `ranks`.
+func convPoolFloatType(_ context: OperatorContext, _ index: Int, _ what: String) throws -> TensorType {
+    let t = try context.inputType(index)
+    guard t.elementType == .float32 else {
+        throw context.invalid("\(what) (input #\(index)) is \(t.elementType); only float32 is supported")
+    }
+    return t
+}
+
+/// The float elements of a run-time input (validated at compile time).
+@inline(__always)
+func convPoolFloats(_ inputs: [Tensor?], _ index: Int) throws -> [Float] {
+    guard index < inputs.count, let t = inputs[index], let v = t.floats else {
+        throw GraphError.invalidInput(node: "?", opType: "?", reason: "input #\(index) is missing or not float32 at run time")
+    }
+    return v
+}
+
+/// ONNX Conv (1-D and 2-D), with `auto_pad`, `pads`, `strides`, `dilations`, `group` and an
+/// optional bias; `kernel_shape` is inferred from the weights when absent.
+public struct ConvOperator: Operator {
+    public let outputTypes: [TensorType]
+    let shape: Conv2DShape
+    let hasBias: Bool
+
+    public init(_ context: OperatorContext) throws {
+        let x = try convPoolFloatType(context, 0, "X")
+        let w = try convPoolFloatType(context, 1, "W")
+        guard x.shape.count == 3 || x.shape.count == 4 else {
+            throw context.invalid("input X has shape \(x.shape); only 1-D and 2-D convolutions (rank 3 or 4, [N, C, (H,) W]) are supported")
+        }
+        guard w.shape.count == x.shape.count else {
+            throw context.invalid("weights W have shape \(w.shape) (rank \(w.shape.count)) but X has rank \(x.shape.count); W must be [C_out, C_in/group, kernel...]")
+        }
+        let group = try context.node.int("group", default: 1)
+        let n = x.shape[0], cin = x.shape[1], cout = w.shape[0]
+        guard group >= 1, cin % group == 0, cout % group == 0 else {
+            throw context.invalid("attribute 'group' is \(group) but must be ≥ 1 and divide both input channels (\(cin)) and output channels (\(cout))")
+        }
+        guard w.shape[1] * group == cin else {
+            throw context.invalid("weights W have shape \(w.shape): W[1] × group = \(w.shape[1]) × \(group) but X has \(cin) channels; they must match")
+        }
+        let kernel = Array(w.shape[2...])
+        if let ks = try context.node.ints("kernel_shape"), ks != kernel {
+            throw context.invalid("attribute 'kernel_shape' \(ks) does not match the weights' spatial shape \(kernel)")
+        }
+        guard kernel.allSatisfy({ $0 >= 1 }) else { throw context.invalid("weights W have an empty kernel \(kernel)") }
+        if context.hasInput(2) {
+            let b = try convPoolFloatType(context, 2, "B")
+            guard b.shape == [cout] else {
+                throw context.invalid("bias B has shape \(b.shape); expected [\(cout)] (one value per output channel)")
+            }
+        }
+        hasBias = context.hasInput(2)
+        let spatial = Array(x.shape[2...])
+        let sw = try ConvPoolWindow(context, spatial: spatial, kernel: kernel, allowDilations: true, allowCeilMode: false)
+        shape = Conv2DShape(batch: n, inChannels: cin, outChannels: cout, group: group, window: sw.window)
+        outputTypes = [TensorType(.float32, [n, cout] + sw.outputSpatial(rank: spatial.count))]
+    }
+
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
+        let b = hasBias ? try convPoolFloats(inputs, 2) : nil
+        let shape = self.shape
+        if shape.outputCount == 0 || x.isEmpty || w.isEmpty {
+            // Degenerate sizes: nothing to accumulate, the result is the bias (or zero).
+            let plane = shape.window.height.output * shape.window.width.output
+            var out = [Float](repeating: 0, count: shape.outputCount)
+            if let b, plane > 0 { for i in 0..<out.count { out[i] = b[(i / plane) % shape.outChannels] } }
+            return [Tensor(shape: outputTypes[0].shape, floats: out)]
+        }
+        let out = [Float](unsafeUninitializedCapacity: shape.outputCount) { buf, count in
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeBufferPointer { wp in
+                    if let b {
+                        b.withUnsafeBufferPointer { bp in
+                            Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
+                                           output: buf.baseAddress!)
+                        }
+                    } else {
+                        Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
+                                       output: buf.baseAddress!)
+                    }
+                }
+            }
+            count = shape.outputCount
+        }
+        return [Tensor(shape: outputTypes[0].shape, floats: out)]
+    }
+}

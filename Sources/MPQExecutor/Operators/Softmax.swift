@@ -1,9 +1,146 @@
 import MPQGraph
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Placeholder until implemented.
+/// Softmax and LogSoftmax, numerically stable (the maximum is subtracted before exponentiating).
+///
+/// Opset < 13 coerces the input to 2-D at `axis` (default 1) and normalises each row of the
+/// flattened `[prod(dims[..<axis]), prod(dims[axis...])]` matrix; opset ≥ 13 normalises along the
+/// single dimension `axis` (default -1).
 public struct SoftmaxOperator: Operator {
     public let outputTypes: [TensorType]
-    public init(_ context: OperatorContext) throws { throw context.invalid("not implemented yet") }
-    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { [] }
-}
+    let log: Bool
+    /// The tensor viewed as [outer, n, inner]; normalisation runs along n.
+    let outer: Int
+    let n: Int
+    let inner: Int
+    let label: OperatorLabel
 
+    public init(_ context: OperatorContext) throws {
+        switch context.node.opType {
+        case "Softmax": log = false
+        case "LogSoftmax": log = true
+        default: throw context.invalid("SoftmaxOperator handles Softmax and LogSoftmax, not \(context.node.opType)")
+        }
+        let x = try context.inputType(0)
+        guard x.elementType == .float32 else {
+            throw context.invalid("input must be float32, found \(x)")
+        }
+        let rank = x.shape.count
+        if context.opset < 13 {
+            let axis = try context.node.int("axis", default: 1)
+            // Coercion to 2-D accepts axis == rank (everything in the outer dimension).
+            let a = try context.normalizedAxis(axis, rank: rank, allowEnd: true)
+            outer = TensorLayout.product(x.shape[..<a])
+            n = TensorLayout.product(x.shape[a...])
+            inner = 1
+        } else {
+            let axis = try context.node.int("axis", default: -1)
+            if rank == 0 {
+                guard axis == 0 || axis == -1 else {
+                    throw context.invalid("axis \(axis) is out of range for a scalar input; use -1 or 0")
+                }
+                outer = 1; n = 1; inner = 1
+            } else {
+                let a = try context.normalizedAxis(axis, rank: rank)
+                outer = TensorLayout.product(x.shape[..<a])
+                n = x.shape[a]
+                inner = TensorLayout.product(x.shape[(a + 1)...])
+            }
+        }
+        outputTypes = [x]
+        label = OperatorLabel(context)
+    }
+
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try label.input(inputs, 0, expecting: outputTypes[0])
+        guard let v = x.floats else { throw label.error("input must be float32") }
+        let total = v.count
+        if total == 0 || n == 0 { return [x] }
+        let out = [Float](unsafeUninitializedCapacity: total) { buf, c in
+            v.withUnsafeBufferPointer { src in
+                let s = src.baseAddress!, d = buf.baseAddress!
+                if inner == 1 {
+                    for o in 0..<outer { row(s + o &* n, d + o &* n) }
+                } else {
+                    var scratch = [Float](repeating: 0, count: inner)
+                    scratch.withUnsafeMutableBufferPointer { acc in
+                        for o in 0..<outer {
+                            let base = o &* n &* inner
+                            strided(s + base, d + base, acc.baseAddress!)
+                        }
+                    }
+                }
+            }
+            c = total
+        }
+        return [Tensor(shape: x.shape, floats: out)]
+    }
+
+    /// One contiguous row of length n.
+    @inline(__always)
+    private func row(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>) {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, s[i]) }
+        if !m.isFinite { m = m.isNaN ? m : (m > 0 ? m : 0) }
+        var sum: Float = 0
+        for i in 0..<n {
+            let e = expf(s[i] - m)
+            d[i] = e
+            sum += e
+        }
+        if log {
+            let ls = logf(sum) + m
+            for i in 0..<n { d[i] = s[i] - ls }
+        } else {
+            let r = 1 / sum
+            for i in 0..<n { d[i] *= r }
+        }
+    }
+
+    /// One [n, inner] block normalised along n, vectorised across inner.
+    @inline(__always)
+    private func strided(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ acc: UnsafeMutablePointer<Float>) {
+        // Column maxima into d's first row position is not possible (d is written later), so keep
+        // the maxima in the output's first row temporarily and the sums in `acc`.
+        let m = d
+        for j in 0..<inner { m[j] = s[j] }
+        for i in 1..<max(n, 1) {
+            let r = s + i &* inner
+            for j in 0..<inner { m[j] = max(m[j], r[j]) }
+        }
+        for j in 0..<inner where !m[j].isFinite && !m[j].isNaN { m[j] = m[j] > 0 ? m[j] : 0 }
+        let maxima = [Float](unsafeUninitializedCapacity: inner) { b, c in
+            for j in 0..<inner { b[j] = m[j] }
+            c = inner
+        }
+        maxima.withUnsafeBufferPointer { mb in
+            let mx = mb.baseAddress!
+            for j in 0..<inner { acc[j] = 0 }
+            for i in 0..<n {
+                let r = s + i &* inner, w = d + i &* inner
+                for j in 0..<inner {
+                    let e = expf(r[j] - mx[j])
+                    w[j] = e
+                    acc[j] += e
+                }
+            }
+            if log {
+                for j in 0..<inner { acc[j] = logf(acc[j]) + mx[j] }
+                for i in 0..<n {
+                    let r = s + i &* inner, w = d + i &* inner
+                    for j in 0..<inner { w[j] = r[j] - acc[j] }
+                }
+            } else {
+                for j in 0..<inner { acc[j] = 1 / acc[j] }
+                for i in 0..<n {
+                    let w = d + i &* inner
+                    for j in 0..<inner { w[j] *= acc[j] }
+                }
+            }
+        }
+    }
+}

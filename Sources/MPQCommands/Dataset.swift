@@ -1,0 +1,71 @@
+import Foundation
+import MPQData
+import MPQGraph
+
+/// Model inputs read from `.npy`/`.npz` files and checked against the model's declared inputs.
+struct Dataset {
+    /// One tensor per graph input, batch along axis 0.
+    var inputs: [String: Tensor]
+    var sampleCount: Int
+
+    /// Reads `--data` arguments: `PATH.npy` (single-input models), `PATH.npz` (members named after
+    /// inputs), or `NAME=PATH.npy` per input.
+    init(arguments: [String], graph: Graph) throws {
+        var arrays: [String: NumpyArray] = [:]
+        let inputNames = graph.inputs.map(\.name)
+        for argument in arguments {
+            var name: String? = nil
+            var path = argument
+            if let eq = argument.firstIndex(of: "="), inputNames.contains(String(argument[..<eq])) {
+                name = String(argument[..<eq])
+                path = String(argument[argument.index(after: eq)...])
+            }
+            let url = URL(fileURLWithPath: path)
+            if path.hasSuffix(".npz") {
+                let archive = try NumpyArchive(contentsOf: url)
+                if let name {
+                    guard archive.names.count == 1 else {
+                        throw UsageProblem("\(path) holds \(archive.names.count) arrays; give a single-array file for input '\(name)'")
+                    }
+                    arrays[name] = try archive.array(named: archive.names[0])
+                } else if inputNames.count == 1 && archive.names.count == 1 {
+                    arrays[inputNames[0]] = try archive.array(named: archive.names[0])
+                } else {
+                    for input in inputNames where arrays[input] == nil {
+                        arrays[input] = try archive.array(named: input)
+                    }
+                }
+            } else {
+                let target = name ?? (inputNames.count == 1 ? inputNames[0] : nil)
+                guard let target else {
+                    throw UsageProblem("the model has inputs \(inputNames.joined(separator: ", ")); give each as --data NAME=PATH.npy, or one .npz with members of those names")
+                }
+                arrays[target] = try NumpyArray(contentsOf: url)
+            }
+        }
+        var inputs: [String: Tensor] = [:]
+        var count: Int? = nil
+        for input in graph.inputs {
+            guard let array = arrays[input.name] else {
+                throw UsageProblem("no data for model input '\(input.name)'; the model's inputs are: \(inputNames.joined(separator: ", "))")
+            }
+            var tensor = try array.validated(against: input)
+            if tensor.elementType != (input.elementType ?? .float32), input.elementType == .float32 {
+                tensor = Tensor(shape: tensor.shape, floats: tensor.asFloats)
+            }
+            guard let n = tensor.shape.first, n > 0 else {
+                throw UsageProblem("\(array.source) has no samples (shape \(tensor.shape)); the first axis is the sample axis")
+            }
+            if let count, count != n {
+                throw UsageProblem("\(array.source) has \(n) samples but other inputs have \(count)")
+            }
+            count = n
+            inputs[input.name] = tensor
+        }
+        self.inputs = inputs
+        self.sampleCount = count ?? 0
+    }
+
+    /// Each input's shape without the batch axis.
+    var sampleShapes: [String: [Int]] { inputs.mapValues { Array($0.shape.dropFirst()) } }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Progress of long work, printed to stderr: a rewritten line on a terminal, sparse lines otherwise.
+struct Progress {
+    let label: String
+    let total: Int
+    private let start = Date()
+    private let interactive = isatty(FileHandle.standardError.fileDescriptor) != 0
+    private var lastPrinted = Date.distantPast
+    let quiet: Bool
+
+    init(label: String, total: Int, quiet: Bool = false) {
+        self.label = label
+        self.total = total
+        self.quiet = quiet
+    }
+
+    mutating func update(_ done: Int) {
+        guard !quiet else { return }
+        let now = Date()
+        let finished = done >= total
+        guard finished || now.timeIntervalSince(lastPrinted) >= (interactive ? 0.2 : 5) else { return }
+        lastPrinted = now
+        let elapsed = now.timeIntervalSince(start)
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        let percent = total > 0 ? 100 * done / total : 100
+        let text = "\(label): \(done)/\(total) (\(percent)%), \(Self.format(elapsed)) elapsed, ETA \(Self.format(eta))"
+        let line = interactive ? "\r\(text)\u{1B}[K" + (finished ? "\n" : "") : text + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    static func format(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : String(format: "%.1fs", seconds)
+    }
+}

@@ -1,0 +1,40 @@
+import MPQGraph
+
+/// Every value of one run, kept so later runs can recompute only what a change affects.
+///
+/// Values are the tensors consumers read (after hooks); for values that had a hook, the
+/// tensor before the hook is kept too, so a different hook can be applied without
+/// recomputing its producer.
+public struct ActivationCache: Sendable {
+    var values: [Tensor?]
+    var unhooked: [Int: Tensor]
+    /// Slot names, to answer lookups by name.
+    let slots: [String: Int]
+
+    /// The value a name had in the cached run, as consumers read it.
+    public func value(named name: String) -> Tensor? {
+        slots[name].flatMap { values[$0] }
+    }
+
+    /// The value of a name before its hook was applied (the same as `value(named:)` without a hook).
+    public func unhookedValue(named name: String) -> Tensor? {
+        guard let s = slots[name] else { return nil }
+        return unhooked[s] ?? values[s]
+    }
+}
+
+/// The outputs of a run and, when asked for, the cache of all its values.
+public struct ExecutionResult: Sendable {
+    /// Graph outputs by name.
+    public var outputs: [String: Tensor]
+    /// Every value of the run, when run with `.all` retention.
+    public var cache: ActivationCache?
+}
+
+/// Which values a run keeps after their last reader.
+public enum Retention: Sendable {
+    /// Free intermediate values as soon as nothing reads them; keep the graph outputs.
+    case outputs
+    /// Keep everything, returning an `ActivationCache`.
+    case all
+}

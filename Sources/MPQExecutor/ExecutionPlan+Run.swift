@@ -1,0 +1,130 @@
+import MPQGraph
+
+/// Errors running a compiled plan.
+public enum ExecutionError: Error, CustomStringConvertible, Equatable {
+    case inputShape(input: String, expected: [Int], found: [Int])
+    case inputType(input: String, expected: ElementType, found: ElementType)
+    case missingCachedValue(String)
+    case operatorOutput(node: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .inputShape(input, expected, found):
+            return "input '\(input)' has shape \(found) but the plan was compiled for \(expected)"
+        case let .inputType(input, expected, found):
+            return "input '\(input)' holds \(found) but the model expects \(expected)"
+        case let .missingCachedValue(name):
+            return "the activation cache has no value for '\(name)'; fill it with a run that retains all values"
+        case let .operatorOutput(node, reason):
+            return "node '\(node)': \(reason)"
+        }
+    }
+}
+
+extension ExecutionPlan {
+    /// Runs the whole graph on `inputs` (one tensor per graph input, shaped as compiled).
+    public func run(_ inputs: [String: Tensor], hooks: TensorHooks = .none,
+                    retain: Retention = .outputs) throws -> ExecutionResult {
+        var values = [Tensor?](repeating: nil, count: valueNames.count)
+        var unhooked: [Int: Tensor] = [:]
+        let keepRaw = retain == .all
+        for (s, tensor) in constants {
+            if let hook = hooks[valueNames[s]] {
+                values[s] = hook(tensor)
+                if keepRaw { unhooked[s] = tensor }
+            } else {
+                values[s] = tensor
+            }
+        }
+        for (i, s) in inputSlots.enumerated() {
+            let name = graph.inputs[i].name
+            guard let tensor = inputs[name] else {
+                throw GraphError.missingGraphInput(name, available: graph.inputs.map(\.name))
+            }
+            guard tensor.shape == valueTypes[s].shape else {
+                throw ExecutionError.inputShape(input: name, expected: valueTypes[s].shape, found: tensor.shape)
+            }
+            guard tensor.elementType == valueTypes[s].elementType else {
+                throw ExecutionError.inputType(input: name, expected: valueTypes[s].elementType, found: tensor.elementType)
+            }
+            store(tensor, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
+        }
+        for (i, step) in steps.enumerated() {
+            try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
+            if retain == .outputs {
+                for case let s? in step.inputs where lastUse[s] == i { values[s] = nil }
+            }
+        }
+        return result(values: values, unhooked: unhooked, retain: retain)
+    }
+
+    /// Re-runs only the nodes downstream of `changed` values, reading everything else from `cache`.
+    ///
+    /// `changed` names values whose hook differs from the cached run (weights, inputs or
+    /// activations). The result equals a full `run` with `hooks`, provided the hooks on
+    /// unchanged values are the same as in the cached run.
+    public func rerun(from cache: ActivationCache, changed: Set<String>, hooks: TensorHooks,
+                      retain: Retention = .outputs) throws -> ExecutionResult {
+        var values = cache.values
+        var unhooked = cache.unhooked
+        var dirty = [Bool](repeating: false, count: valueNames.count)
+        for name in changed {
+            guard let s = slots[name] else { throw GraphError.unknownValue(name) }
+            guard let raw = constants[s] ?? cache.unhooked[s] ?? cache.values[s] else {
+                throw ExecutionError.missingCachedValue(name)
+            }
+            unhooked[s] = nil
+            store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
+            dirty[s] = true
+        }
+        for step in steps where step.inputs.contains(where: { $0.map { dirty[$0] } ?? false }) {
+            for case let s? in step.inputs where values[s] == nil {
+                throw ExecutionError.missingCachedValue(valueNames[s])
+            }
+            for s in step.outputs where s >= 0 { unhooked[s] = nil }
+            try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
+            for s in step.outputs where s >= 0 { dirty[s] = true }
+        }
+        return result(values: values, unhooked: unhooked, retain: retain)
+    }
+
+    /// The names of the nodes a change to `names` would re-run, in execution order.
+    public func downstreamNodes(of names: Set<String>) -> [String] {
+        var dirty = Set(names.compactMap { slots[$0] })
+        var result: [String] = []
+        for step in steps where step.inputs.contains(where: { $0.map(dirty.contains) ?? false }) {
+            result.append(step.node.displayName)
+            dirty.formUnion(step.outputs.filter { $0 >= 0 })
+        }
+        return result
+    }
+
+    private func execute(_ step: Step, values: inout [Tensor?], unhooked: inout [Int: Tensor],
+                         hooks: TensorHooks, keepRaw: Bool) throws {
+        let inputs = step.inputs.map { $0.flatMap { values[$0] } }
+        let outputs = try step.op.run(inputs)
+        for (k, s) in step.outputs.enumerated() where s >= 0 {
+            guard k < outputs.count else {
+                throw ExecutionError.operatorOutput(node: step.node.displayName, reason: "produced \(outputs.count) outputs, expected \(step.outputs.count)")
+            }
+            store(outputs[k], slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
+        }
+    }
+
+    private func store(_ tensor: Tensor, slot s: Int, values: inout [Tensor?], unhooked: inout [Int: Tensor],
+                       hooks: TensorHooks, keepRaw: Bool) {
+        if let hook = hooks[valueNames[s]] {
+            if keepRaw { unhooked[s] = tensor }
+            values[s] = hook(tensor)
+        } else {
+            values[s] = tensor
+        }
+    }
+
+    private func result(values: [Tensor?], unhooked: [Int: Tensor], retain: Retention) -> ExecutionResult {
+        var outputs: [String: Tensor] = [:]
+        for (i, s) in outputSlots.enumerated() { outputs[graph.outputs[i].name] = values[s] }
+        let cache = retain == .all ? ActivationCache(values: values, unhooked: unhooked, slots: slots) : nil
+        return ExecutionResult(outputs: outputs, cache: cache)
+    }
+}

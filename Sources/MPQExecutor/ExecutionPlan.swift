@@ -1,0 +1,126 @@
+import MPQGraph
+
+/// A graph compiled for concrete input shapes: operators built, shapes inferred, value slots
+/// numbered and lifetimes known. Build once per input shape, run many times.
+public struct ExecutionPlan: Sendable {
+    /// One compiled node.
+    struct Step: Sendable {
+        var node: Node
+        var op: any Operator
+        /// Value slot per node input; nil for an omitted optional input.
+        var inputs: [Int?]
+        var outputs: [Int]
+    }
+
+    public let graph: Graph
+    /// Concrete input shapes the plan was built for.
+    public let inputShapes: [String: [Int]]
+    /// Value names by slot.
+    public let valueNames: [String]
+    /// Types by slot.
+    public let valueTypes: [TensorType]
+    /// Slot by value name.
+    public let slots: [String: Int]
+    let steps: [Step]
+    /// Constant values (initializers) by slot.
+    let constants: [Int: Tensor]
+    /// Slots of the graph inputs, in declaration order.
+    let inputSlots: [Int]
+    /// Slots of the graph outputs, in declaration order.
+    let outputSlots: [Int]
+    /// For each slot, the index of the last step that reads it (-1 when none does).
+    let lastUse: [Int]
+    /// For each slot, the step that produces it (nil for inputs and constants).
+    let producer: [Int?]
+
+    /// Compiles `graph` for the given input shapes (every graph input must have one).
+    public init(graph: Graph, inputShapes: [String: [Int]]) throws {
+        self.graph = graph
+        self.inputShapes = inputShapes
+        var names: [String] = []
+        var types: [TensorType] = []
+        var slots: [String: Int] = [:]
+        var constants: [Int: Tensor] = [:]
+        func add(_ name: String, _ type: TensorType) -> Int {
+            if let s = slots[name] { types[s] = type; return s }
+            names.append(name)
+            types.append(type)
+            slots[name] = names.count - 1
+            return names.count - 1
+        }
+        var inputSlots: [Int] = []
+        for input in graph.inputs {
+            guard let shape = inputShapes[input.name] else {
+                throw GraphError.missingGraphInput(input.name, available: graph.inputs.map(\.name))
+            }
+            inputSlots.append(add(input.name, TensorType(input.elementType ?? .float32, shape)))
+        }
+        for (name, tensor) in graph.initializers.sorted(by: { $0.key < $1.key }) where slots[name] == nil {
+            let s = add(name, TensorType(tensor.elementType, tensor.shape))
+            constants[s] = tensor
+        }
+        var steps: [Step] = []
+        var producer: [Int: Int] = [:]
+        for node in graph.nodes {
+            let type = try OperatorRegistry.type(for: node, opset: graph.opsetVersion)
+            var inputIDs: [Int?] = []
+            for input in node.inputs {
+                if input.isEmpty { inputIDs.append(nil); continue }
+                guard let s = slots[input] else { throw GraphError.undefinedValue(node: node.displayName, value: input) }
+                inputIDs.append(s)
+            }
+            let context = OperatorContext(
+                node: node, opset: graph.opsetVersion,
+                inputTypes: inputIDs.map { $0.map { types[$0] } },
+                constants: inputIDs.map { $0.flatMap { constants[$0] } })
+            let op = try type.init(context)
+            guard op.outputTypes.count >= node.outputs.filter({ !$0.isEmpty }).count else {
+                throw GraphError.invalidInput(node: node.displayName, opType: node.opType,
+                                              reason: "has \(node.outputs.count) outputs but the operator produces \(op.outputTypes.count)")
+            }
+            var outputIDs: [Int] = []
+            for (i, output) in node.outputs.enumerated() where !output.isEmpty {
+                let s = add(output, op.outputTypes[i])
+                producer[s] = steps.count
+                outputIDs.append(s)
+            }
+            // Omitted trailing outputs keep their position with a placeholder slot of -1.
+            var aligned = [Int](repeating: -1, count: node.outputs.count)
+            var k = 0
+            for (i, output) in node.outputs.enumerated() where !output.isEmpty { aligned[i] = outputIDs[k]; k += 1 }
+            steps.append(Step(node: node, op: op, inputs: inputIDs, outputs: aligned))
+        }
+        var outputSlots: [Int] = []
+        for output in graph.outputs {
+            guard let s = slots[output.name] else { throw GraphError.unknownValue(output.name) }
+            outputSlots.append(s)
+        }
+        var lastUse = [Int](repeating: -1, count: names.count)
+        for (i, step) in steps.enumerated() {
+            for case let s? in step.inputs { lastUse[s] = i }
+        }
+        for s in outputSlots { lastUse[s] = Int.max }
+        self.valueNames = names
+        self.valueTypes = types
+        self.slots = slots
+        self.steps = steps
+        self.constants = constants
+        self.inputSlots = inputSlots
+        self.outputSlots = outputSlots
+        self.lastUse = lastUse
+        self.producer = (0..<names.count).map { producer[$0] }
+    }
+
+    /// The compiled nodes in execution order, with their input and output types.
+    public var nodes: [(node: Node, inputTypes: [TensorType?], outputTypes: [TensorType])] {
+        steps.map { step in
+            (step.node, step.inputs.map { $0.map { valueTypes[$0] } }, step.op.outputTypes)
+        }
+    }
+
+    /// The type of a named value.
+    public func type(of name: String) -> TensorType? { slots[name].map { valueTypes[$0] } }
+
+    /// The constant (initializer) value of a name, if it is one.
+    public func constant(named name: String) -> Tensor? { slots[name].flatMap { constants[$0] } }
+}

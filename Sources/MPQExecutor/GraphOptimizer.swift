@@ -1,0 +1,103 @@
+import MPQGraph
+
+/// Load-time simplifications that leave a graph's outputs unchanged:
+/// Identity/Dropout removal, constant folding, BatchNormalization folding and dead-node removal.
+public struct GraphOptimizer {
+    /// What the optimizer did, for `mpq inspect` and logs.
+    public struct Report: Sendable, Equatable {
+        public var removedIdentities = 0
+        public var foldedConstants = 0
+        public var foldedBatchNorms = 0
+        public var removedDeadNodes = 0
+        public init() {}
+    }
+
+    public init() {}
+
+    /// Returns the optimized graph and what was done.
+    public func optimize(_ input: Graph) throws -> (Graph, Report) {
+        var graph = input
+        var report = Report()
+        report.removedIdentities = removeIdentities(&graph)
+        report.foldedConstants = try foldConstants(&graph)
+        report.foldedBatchNorms = try foldBatchNorms(&graph)
+        report.removedDeadNodes = removeDeadNodes(&graph)
+        return (graph, report)
+    }
+
+    /// Rewires readers of Identity (and inference-mode Dropout) outputs to their inputs.
+    func removeIdentities(_ graph: inout Graph) -> Int {
+        let graphOutputs = Set(graph.outputs.map(\.name))
+        var rename: [String: String] = [:]
+        var kept: [Node] = []
+        var removed = 0
+        for var node in graph.nodes {
+            node.inputs = node.inputs.map { rename[$0] ?? $0 }
+            let isPassThrough = node.opType == "Identity"
+                || (node.opType == "Dropout" && node.outputs.dropFirst().allSatisfy(\.isEmpty) && !dropoutTrains(node, graph))
+            if isPassThrough, node.domain.isEmpty, let source = node.inputs.first, !source.isEmpty,
+               let output = node.outputs.first, !graphOutputs.contains(output) {
+                rename[output] = source
+                removed += 1
+                continue
+            }
+            kept.append(node)
+        }
+        graph.nodes = kept
+        return removed
+    }
+
+    /// Whether a Dropout node is asked to train (a constant true `training_mode` input).
+    private func dropoutTrains(_ node: Node, _ graph: Graph) -> Bool {
+        guard node.inputs.count > 2, !node.inputs[2].isEmpty else { return false }
+        guard let mode = graph.initializers[node.inputs[2]] else { return true }
+        return mode.asFloats.first.map { $0 != 0 } ?? false
+    }
+
+    /// Evaluates every node whose inputs are all constants and stores its outputs as initializers.
+    func foldConstants(_ graph: inout Graph) throws -> Int {
+        let graphOutputs = Set(graph.outputs.map(\.name))
+        var kept: [Node] = []
+        var folded = 0
+        for node in graph.nodes {
+            let present = node.inputs.filter { !$0.isEmpty }
+            let allConstant = present.allSatisfy { graph.initializers[$0] != nil }
+            let outputsInternal = node.outputs.allSatisfy { !graphOutputs.contains($0) }
+            guard allConstant, outputsInternal, node.domain.isEmpty,
+                  let type = OperatorRegistry.operators[node.opType] else {
+                kept.append(node)
+                continue
+            }
+            let constants = node.inputs.map { $0.isEmpty ? nil : graph.initializers[$0] }
+            let context = OperatorContext(
+                node: node, opset: graph.opsetVersion,
+                inputTypes: constants.map { $0.map { TensorType($0.elementType, $0.shape) } },
+                constants: constants)
+            let op = try type.init(context)
+            let outputs = try op.run(constants)
+            for (name, value) in zip(node.outputs, outputs) where !name.isEmpty {
+                graph.initializers[name] = value
+            }
+            folded += 1
+        }
+        graph.nodes = kept
+        return folded
+    }
+
+    /// Removes nodes whose outputs nothing reads, and initializers nothing reads.
+    func removeDeadNodes(_ graph: inout Graph) -> Int {
+        var live = Set(graph.outputs.map(\.name))
+        var keep = [Bool](repeating: false, count: graph.nodes.count)
+        for i in graph.nodes.indices.reversed() {
+            let node = graph.nodes[i]
+            if node.outputs.contains(where: live.contains) {
+                keep[i] = true
+                live.formUnion(node.inputs.filter { !$0.isEmpty })
+            }
+        }
+        let removed = keep.filter { !$0 }.count
+        graph.nodes = graph.nodes.indices.filter { keep[$0] }.map { graph.nodes[$0] }
+        graph.initializers = graph.initializers.filter { live.contains($0.key) }
+        return removed
+    }
+}

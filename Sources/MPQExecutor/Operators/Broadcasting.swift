@@ -1,0 +1,102 @@
+import MPQGraph
+
+/// NumPy-style multidirectional broadcasting.
+enum Broadcasting {
+    /// The broadcast shape of two shapes, or nil when some aligned dimensions differ and neither is 1.
+    static func shape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = max(a.count, b.count)
+        var out = [Int](repeating: 1, count: rank)
+        for i in 0..<rank {
+            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+            if da == db { out[i] = da }
+            else if da == 1 { out[i] = db }
+            else if db == 1 { out[i] = da }
+            else { return nil }
+        }
+        return out
+    }
+
+    /// Strides (in elements) for reading a tensor of `shape` as if it had the broadcast shape `out`
+    /// (right-aligned; 0 along broadcast dimensions). `shape` must broadcast to `out`.
+    static func strides(of shape: [Int], broadcastTo out: [Int]) -> [Int] {
+        let own = TensorLayout.strides(shape)
+        let lead = out.count - shape.count
+        var s = [Int](repeating: 0, count: out.count)
+        for i in 0..<shape.count where shape[i] != 1 {
+            s[i + lead] = own[i]
+        }
+        return s
+    }
+
+    /// An iteration plan for a binary element-wise operation on broadcast operands: unit
+    /// dimensions dropped and adjacent dimensions merged whenever both operands allow it, so
+    /// same-shape, scalar and per-channel cases reduce to a few long inner runs.
+    struct BinaryPlan: Sendable {
+        /// Collapsed output dimensions (at least one).
+        var dims: [Int]
+        var aStrides: [Int]
+        var bStrides: [Int]
+        /// Total output elements.
+        var count: Int
+
+        init(a: [Int], b: [Int], out: [Int]) {
+            let sa = Broadcasting.strides(of: a, broadcastTo: out)
+            let sb = Broadcasting.strides(of: b, broadcastTo: out)
+            var dims: [Int] = []
+            var aS: [Int] = []
+            var bS: [Int] = []
+            for i in 0..<out.count where out[i] != 1 {
+                let d = out[i]
+                if let ld = dims.last, aS[aS.count - 1] == sa[i] &* d, bS[bS.count - 1] == sb[i] &* d {
+                    dims[dims.count - 1] = ld &* d
+                    aS[aS.count - 1] = sa[i]
+                    bS[bS.count - 1] = sb[i]
+                } else {
+                    dims.append(d)
+                    aS.append(sa[i])
+                    bS.append(sb[i])
+                }
+            }
+            if dims.isEmpty {
+                dims = [1]; aS = [0]; bS = [0]
+            }
+            self.dims = dims
+            self.aStrides = aS
+            self.bStrides = bS
+            self.count = TensorLayout.product(out)
+        }
+
+        /// Calls `body(aOffset, bOffset, outOffset, n, aStep, bStep)` for each inner run, where
+        /// the steps are the operands' inner strides (1, or 0 when broadcast).
+        func forEachRun(_ body: (Int, Int, Int, Int, Int, Int) throws -> Void) rethrows {
+            if count == 0 { return }
+            let inner = dims[dims.count - 1]
+            let aStep = aStrides[aStrides.count - 1]
+            let bStep = bStrides[bStrides.count - 1]
+            let outerRank = dims.count - 1
+            if outerRank == 0 {
+                try body(0, 0, 0, inner, aStep, bStep)
+                return
+            }
+            var index = [Int](repeating: 0, count: outerRank)
+            var ao = 0, bo = 0, oo = 0
+            let runs = count / inner
+            for _ in 0..<runs {
+                try body(ao, bo, oo, inner, aStep, bStep)
+                oo = oo &+ inner
+                var k = outerRank - 1
+                while k >= 0 {
+                    index[k] += 1
+                    ao = ao &+ aStrides[k]
+                    bo = bo &+ bStrides[k]
+                    if index[k] < dims[k] { break }
+                    ao = ao &- aStrides[k] &* dims[k]
+                    bo = bo &- bStrides[k] &* dims[k]
+                    index[k] = 0
+                    k -= 1
+                }
+            }
+        }
+    }
+}

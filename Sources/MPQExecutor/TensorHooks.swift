@@ -1,0 +1,23 @@
+import MPQGraph
+
+/// Transforms applied to named tensors as the executor produces or reads them.
+///
+/// A hook on an initializer (a weight) changes what every consumer reads; a hook on an
+/// activation or graph input changes the value right after it is produced. Fake quantization
+/// is the main use: the hook rounds the tensor onto a grid.
+public struct TensorHooks: Sendable {
+    public typealias Transform = @Sendable (Tensor) -> Tensor
+
+    public var transforms: [String: Transform]
+
+    public init(_ transforms: [String: Transform] = [:]) { self.transforms = transforms }
+
+    public static let none = TensorHooks()
+
+    public subscript(name: String) -> Transform? {
+        get { transforms[name] }
+        set { transforms[name] = newValue }
+    }
+
+    public var isEmpty: Bool { transforms.isEmpty }
+}

@@ -1,0 +1,287 @@
+/// Shape of a 2-D convolution over NCHW tensors.
+///
+/// Layouts (all row-major float32, densely packed):
+/// - input   `[batch, inChannels, window.height.input, window.width.input]`
+/// - weights `[outChannels, inChannels / group, window.height.kernel, window.width.kernel]`
+/// - bias    `[outChannels]` (optional)
+/// - output  `[batch, outChannels, window.height.output, window.width.output]`
+public struct Conv2DShape: Sendable, Hashable {
+    public var batch: Int
+    public var inChannels: Int
+    public var outChannels: Int
+    public var group: Int
+    public var window: Window2D
+
+    public init(batch: Int, inChannels: Int, outChannels: Int, group: Int = 1, window: Window2D) {
+        precondition(batch >= 0 && group >= 1 && inChannels % group == 0 && outChannels % group == 0,
+                     "Conv2DShape: channels must be divisible by group")
+        self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
+        self.group = group; self.window = window
+    }
+
+    public var inputCount: Int { batch * inChannels * window.height.input * window.width.input }
+    public var weightCount: Int { outChannels * (inChannels / group) * window.height.kernel * window.width.kernel }
+    public var outputCount: Int { batch * outChannels * window.height.output * window.width.output }
+    /// Multiply-adds × 2.
+    public var flops: Int { 2 * outputCount * (inChannels / group) * window.height.kernel * window.width.kernel }
+
+    /// Whether `Conv2D.forward` uses the direct depthwise kernel (one input channel per group).
+    public var isDepthwise: Bool { group > 1 && group == inChannels }
+    /// Whether `Conv2D.forward` multiplies the input directly, without im2col.
+    public var isPointwise: Bool {
+        let h = window.height, w = window.width
+        return h.kernel == 1 && w.kernel == 1 && h.stride == 1 && w.stride == 1
+            && h.padBegin == 0 && h.padEnd == 0 && w.padBegin == 0 && w.padEnd == 0
+            && h.output == h.input && w.output == w.input
+    }
+}
+
+/// 2-D convolution (cross-correlation, as in ONNX Conv) on NCHW buffers.
+public enum Conv2D {
+    /// Output columns (pixels) per im2col tile: the column buffer of one tile stays in L2.
+    nonisolated(unsafe) static var im2colTileBytes = 512 * 1024
+
+    /// Computes `output = conv(input, weights) + bias` for the layouts documented on `Conv2DShape`.
+    ///
+    /// Grouped and dense convolutions use im2col + sgemm per (image, group), skipping im2col for
+    /// 1×1 stride-1 unpadded kernels; depthwise convolutions (`group == inChannels`, any channel
+    /// multiplier) use a direct SIMD kernel. `threads` defaults to `KernelThreads.count`.
+    public static func forward(_ shape: Conv2DShape,
+                               input: UnsafePointer<Float>,
+                               weights: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?,
+                               output: UnsafeMutablePointer<Float>,
+                               threads: Int? = nil) {
+        let threads = threads ?? KernelThreads.count
+        guard shape.outputCount > 0 else { return }
+        if shape.isDepthwise {
+            depthwise(shape, input: input, weights: weights, bias: bias, output: output, threads: threads)
+        } else {
+            gemmBased(shape, input: input, weights: weights, bias: bias, output: output, threads: threads)
+        }
+    }
+
+    // MARK: im2col + sgemm
+
+    private static func gemmBased(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, threads: Int) {
+        let wh = s.window.height, ww = s.window.width
+        let cinG = s.inChannels / s.group, coutG = s.outChannels / s.group
+        let inPlane = wh.input * ww.input, outPlane = wh.output * ww.output
+        let kTaps = wh.kernel * ww.kernel
+        let kDim = cinG * kTaps
+        let pointwise = s.isPointwise
+        // Output rows per im2col tile.
+        let rowsPerTile = pointwise ? wh.output
+            : max(1, min(wh.output, im2colTileBytes / max(1, kDim * ww.output * 4)))
+        let colCount = pointwise ? 0 : kDim * rowsPerTile * ww.output
+        let tasks = s.batch * s.group
+
+        let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
+        let pbias = bias.map { SendablePointer($0) }
+
+        // Work on (image, group) pairs in parallel when there are enough of them (each sgemm then runs
+        // on one OpenBLAS thread: measured faster than OpenBLAS threading on ResNet-sized layers);
+        // a single pair uses OpenBLAS's own threads.
+        let outer = tasks >= threads ? threads : 1
+        if outer == 1 { Parallel.setBLASThreads(threads) }
+        Parallel.forEachChunk(count: tasks, threads: outer) { _, range in
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: max(colCount, 1))
+            defer { col.deallocate() }
+            for task in range {
+                let n = task / s.group, g = task % s.group
+                let src = UnsafePointer(pin.p) + (n &* s.inChannels &+ g &* cinG) &* inPlane
+                let dst = pout.p + (n &* s.outChannels &+ g &* coutG) &* outPlane
+                let wg = UnsafePointer(pw.p) + g &* coutG &* kDim
+                let bg = pbias.map { UnsafePointer($0.p) + g &* coutG }
+                if pointwise {
+                    Gemm.raw(transA: false, transB: false, m: coutG, n: outPlane, k: cinG, alpha: 1,
+                             a: wg, lda: cinG, b: src, ldb: inPlane, beta: 0, c: dst, ldc: outPlane)
+                    if let bg { addBias(bg, channels: coutG, to: dst, columns: outPlane, ldc: outPlane) }
+                    continue
+                }
+                var oh0 = 0
+                while oh0 < wh.output {
+                    let rows = min(rowsPerTile, wh.output - oh0)
+                    let cols = rows &* ww.output
+                    im2col(s, src: src, channels: cinG, rows: oh0..<(oh0 + rows), col: col)
+                    let c = dst + oh0 &* ww.output
+                    Gemm.raw(transA: false, transB: false, m: coutG, n: cols, k: kDim, alpha: 1,
+                             a: wg, lda: kDim, b: col, ldb: cols, beta: 0, c: c, ldc: outPlane)
+                    if let bg { addBias(bg, channels: coutG, to: c, columns: cols, ldc: outPlane) }
+                    oh0 += rows
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func addBias(_ bias: UnsafePointer<Float>, channels: Int, to c: UnsafeMutablePointer<Float>,
+                                columns: Int, ldc: Int) {
+        for ch in 0..<channels {
+            let b = bias[ch]
+            let row = c + ch &* ldc
+            for j in 0..<columns { row[j] += b }
+        }
+    }
+
+    /// Fills `col` (`[channels·kH·kW, rows.count·outW]`, row-major) with the input patches of output
+    /// rows `rows`, for `channels` input planes starting at `src`.
+    static func im2col(_ s: Conv2DShape, src: UnsafePointer<Float>, channels: Int, rows: Range<Int>,
+                       col: UnsafeMutablePointer<Float>) {
+        let wh = s.window.height, ww = s.window.width
+        let inW = ww.input, inH = wh.input, outW = ww.output
+        let cols = rows.count &* outW
+        let inPlane = inH &* inW
+        var dstRow = col
+        for c in 0..<channels {
+            let plane = src + c &* inPlane
+            for kh in 0..<wh.kernel {
+                for kw in 0..<ww.kernel {
+                    let valid = Window2D.validOutputs(ww, tap: kw)
+                    let xOff = kw &* ww.dilation &- ww.padBegin
+                    var d = dstRow
+                    for oh in rows {
+                        let ih = oh &* wh.stride &- wh.padBegin &+ kh &* wh.dilation
+                        if ih < 0 || ih >= inH {
+                            d.update(repeating: 0, count: outW)
+                        } else {
+                            let line = plane + ih &* inW
+                            if valid.lowerBound > 0 { d.update(repeating: 0, count: valid.lowerBound) }
+                            if !valid.isEmpty {
+                                if ww.stride == 1 {
+                                    (d + valid.lowerBound).update(from: line + (valid.lowerBound &+ xOff), count: valid.count)
+                                } else {
+                                    let st = ww.stride
+                                    for ow in valid { d[ow] = line[ow &* st &+ xOff] }
+                                }
+                            }
+                            if valid.upperBound < outW {
+                                (d + valid.upperBound).update(repeating: 0, count: outW &- valid.upperBound)
+                            }
+                        }
+                        d += outW
+                    }
+                    dstRow += cols
+                }
+            }
+        }
+    }
+
+    // MARK: Direct depthwise
+
+    /// Depthwise convolution: one input channel per group, `multiplier = outChannels / inChannels`
+    /// output channels per input channel. Each input plane is copied once into a zero-padded buffer
+    /// whose rows are de-interleaved by the horizontal stride, so every kernel tap reads a contiguous
+    /// run and the width loop is plain SIMD.
+    private static func depthwise(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                                  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, threads: Int) {
+        let wh = s.window.height, ww = s.window.width
+        let mult = s.outChannels / s.inChannels
+        let inH = wh.input, inW = ww.input, outH = wh.output, outW = ww.output
+        let sH = wh.stride, sW = ww.stride
+        let inPlane = inH * inW, outPlane = outH * outW
+        // Padded extent actually read by the windows.
+        let rowsP = max((outH - 1) * sH + wh.effectiveKernel, 1)
+        let colsP = max((outW - 1) * sW + ww.effectiveKernel, 1)
+        let phaseLen = (colsP + sW - 1) / sW
+        let rowStride = phaseLen * sW
+        let taps = wh.kernel * ww.kernel
+        var tapOffsets = [Int](repeating: 0, count: taps)
+        for kh in 0..<wh.kernel {
+            for kw in 0..<ww.kernel {
+                let x = kw * ww.dilation
+                tapOffsets[kh * ww.kernel + kw] = kh * wh.dilation * rowStride + (x % sW) * phaseLen + x / sW
+            }
+        }
+        let tasks = s.batch * s.inChannels
+        // Enough work per task to be worth a thread: parallelise when there are ≥ 2 tasks and the
+        // layer is not tiny.
+        let outer = (s.outputCount * taps >= 1 << 15) ? threads : 1
+        let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
+        let pbias = bias.map { SendablePointer($0) }
+        tapOffsets.withUnsafeBufferPointer { tapBuf in
+            let ptaps = SendablePointer(tapBuf.baseAddress!)
+            Parallel.forEachChunk(count: tasks, threads: outer) { _, range in
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: rowsP * rowStride)
+                defer { padded.deallocate() }
+                for task in range {
+                    let n = task / s.inChannels, ic = task % s.inChannels
+                    // Build the padded, stride-de-interleaved plane.
+                    let plane = UnsafePointer(pin.p) + task &* inPlane
+                    for r in 0..<rowsP {
+                        let row = padded + r &* rowStride
+                        row.update(repeating: 0, count: rowStride)
+                        let ih = r &- wh.padBegin
+                        guard ih >= 0 && ih < inH else { continue }
+                        let line = plane + ih &* inW
+                        let x0 = ww.padBegin, x1 = min(ww.padBegin &+ inW, colsP)
+                        if x0 >= x1 { continue }
+                        if sW == 1 {
+                            (row + x0).update(from: line, count: x1 &- x0)
+                        } else {
+                            for x in x0..<x1 { row[(x % sW) &* phaseLen &+ x / sW] = line[x &- x0] }
+                        }
+                    }
+                    for m in 0..<mult {
+                        let oc = ic &* mult &+ m
+                        let w = UnsafePointer(pw.p) + oc &* taps
+                        let b: Float = pbias.map { $0.p[oc] } ?? 0
+                        let out = pout.p + (n &* s.outChannels &+ oc) &* outPlane
+                        depthwisePlane(padded: UnsafePointer(padded), rowStride: rowStride, strideH: sH,
+                                       taps: UnsafePointer(ptaps.p), tapCount: taps, weights: w, bias: b,
+                                       output: out, outH: outH, outW: outW)
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    private static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+
+    private static func depthwisePlane(padded: UnsafePointer<Float>, rowStride: Int, strideH: Int,
+                                       taps: UnsafePointer<Int>, tapCount: Int, weights: UnsafePointer<Float>,
+                                       bias: Float, output: UnsafeMutablePointer<Float>, outH: Int, outW: Int) {
+        let bv = SIMD8<Float>(repeating: bias)
+        for oh in 0..<outH {
+            let base = padded + oh &* strideH &* rowStride
+            let dst = output + oh &* outW
+            var ow = 0
+            while ow &+ 32 <= outW {
+                var a0 = bv, a1 = bv, a2 = bv, a3 = bv
+                for t in 0..<tapCount {
+                    let p = base + (taps[t] &+ ow)
+                    let wv = SIMD8<Float>(repeating: weights[t])
+                    a0 = a0.addingProduct(load8(p), wv)
+                    a1 = a1.addingProduct(load8(p + 8), wv)
+                    a2 = a2.addingProduct(load8(p + 16), wv)
+                    a3 = a3.addingProduct(load8(p + 24), wv)
+                }
+                store8(a0, dst + ow); store8(a1, dst + (ow &+ 8)); store8(a2, dst + (ow &+ 16)); store8(a3, dst + (ow &+ 24))
+                ow &+= 32
+            }
+            while ow &+ 8 <= outW {
+                var a0 = bv
+                for t in 0..<tapCount {
+                    a0 = a0.addingProduct(load8(base + (taps[t] &+ ow)), SIMD8<Float>(repeating: weights[t]))
+                }
+                store8(a0, dst + ow)
+                ow &+= 8
+            }
+            while ow < outW {
+                var a = bias
+                for t in 0..<tapCount { a += weights[t] * base[taps[t] &+ ow] }
+                dst[ow] = a
+                ow &+= 1
+            }
+        }
+    }
+}

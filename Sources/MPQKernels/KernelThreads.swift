@@ -1,0 +1,53 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// How many threads the kernels may use.
+///
+/// Defaults to the number of active processors. Set it to 1 to run every kernel (and OpenBLAS)
+/// single-threaded, e.g. to compare against a single-threaded reference runtime.
+public enum KernelThreads {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var value = ProcessInfo.processInfo.activeProcessorCount
+
+    /// The thread budget (at least 1).
+    public static var count: Int {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = max(1, newValue); lock.unlock() }
+    }
+}
+
+/// A raw pointer that may be captured by `concurrentPerform` closures. The caller guarantees that
+/// concurrent iterations touch disjoint memory.
+@usableFromInline
+struct SendablePointer<T>: @unchecked Sendable {
+    @usableFromInline let p: UnsafeMutablePointer<T>
+    @inlinable init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+    @inlinable init(_ p: UnsafePointer<T>) { self.p = UnsafeMutablePointer(mutating: p) }
+}
+
+/// Internal helpers for OpenBLAS's global thread count and outer-level parallel loops.
+enum Parallel {
+    /// Sets OpenBLAS's (process-global) thread count when it differs.
+    static func setBLASThreads(_ n: Int) {
+        let n = Int32(max(1, n))
+        if openblas_get_num_threads() != n { openblas_set_num_threads(n) }
+    }
+
+    /// Runs `body(chunk, range)` over `count` items split into at most `threads` contiguous chunks,
+    /// in parallel when `threads > 1`, with OpenBLAS forced to one thread inside the region (outer
+    /// parallelism plus OpenBLAS threads would oversubscribe the cores).
+    static func forEachChunk(count: Int, threads: Int, _ body: (Int, Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(max(1, threads), count)
+        if chunks == 1 {
+            body(0, 0..<count)
+            return
+        }
+        setBLASThreads(1)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(c, lo..<hi) }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Testing
+@testable import MPQKernels
+
+struct ConvCase: CustomStringConvertible, Sendable {
+    var n = 1, cin = 1, cout = 1, group = 1, h = 5, w = 5, kh = 3, kw = 3
+    var stride = (1, 1), dilation = (1, 1), pads = (top: 0, left: 0, bottom: 0, right: 0)
+    var bias = true
+    var description: String {
+        "n\(n) c\(cin)->\(cout) g\(group) \(h)x\(w) k\(kh)x\(kw) s\(stride) d\(dilation) p\(pads) bias \(bias)"
+    }
+    var shape: Conv2DShape {
+        Conv2DShape(batch: n, inChannels: cin, outChannels: cout, group: group,
+                    window: Window2D(inputHeight: h, inputWidth: w, kernel: (kh, kw), stride: stride,
+                                     dilation: dilation, pads: pads)!)
+    }
+}
+
+func runConv(_ s: Conv2DShape, _ x: [Float], _ wt: [Float], _ b: [Float]?, threads: Int) -> [Float] {
+    var out = [Float](repeating: .nan, count: s.outputCount)
+    x.withUnsafeBufferPointer { xp in
+        wt.withUnsafeBufferPointer { wp in
+            out.withUnsafeMutableBufferPointer { op in
+                if let b {
+                    b.withUnsafeBufferPointer { bp in
+                        Conv2D.forward(s, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
+                                       output: op.baseAddress!, threads: threads)
+                    }
+                } else {
+                    Conv2D.forward(s, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
+                                   output: op.baseAddress!, threads: threads)
+                }
+            }
+        }
+    }
+    return out
+}
+
+let convCases: [ConvCase] = [
+    ConvCase(cin: 3, cout: 4, h: 6, w: 6, pads: (1, 1, 1, 1)),                                  // same padding
+    ConvCase(n: 2, cin: 3, cout: 5, h: 7, w: 9, stride: (2, 2), pads: (1, 1, 1, 1)),              // odd sizes, stride 2
+    ConvCase(n: 2, cin: 2, cout: 3, h: 7, w: 9, kh: 3, kw: 2, stride: (2, 1), pads: (0, 1, 2, 0)), // asymmetric pads
+    ConvCase(n: 3, cin: 4, cout: 6, group: 2, h: 5, w: 6, pads: (1, 1, 1, 1)),                   // groups
+    ConvCase(cin: 2, cout: 2, h: 9, w: 9, dilation: (2, 2), pads: (2, 2, 2, 2)),                   // dilation
+    ConvCase(cin: 2, cout: 3, h: 8, w: 7, dilation: (1, 3), pads: (0, 1, 1, 2), bias: false),      // dilation, no bias
+    ConvCase(n: 2, cin: 5, cout: 3, h: 7, w: 9, kh: 1, kw: 1),                                   // 1×1 fast path
+    ConvCase(n: 2, cin: 5, cout: 3, h: 7, w: 9, kh: 1, kw: 1, bias: false),                      // 1×1 no bias
+    ConvCase(cin: 4, cout: 8, h: 7, w: 9, kh: 1, kw: 1, stride: (2, 2)),                         // 1×1 stride 2
+    ConvCase(n: 2, cin: 4, cout: 4, group: 2, h: 6, w: 5, kh: 1, kw: 1),                         // grouped 1×1
+    ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 7, w: 9, pads: (1, 1, 1, 1)),                   // depthwise ×1
+    ConvCase(n: 2, cin: 3, cout: 6, group: 3, h: 7, w: 9, pads: (1, 1, 1, 1)),                   // depthwise ×2
+    ConvCase(cin: 4, cout: 4, group: 4, h: 9, w: 11, stride: (2, 2), pads: (1, 1, 1, 1)),        // depthwise stride 2
+    ConvCase(cin: 2, cout: 4, group: 2, h: 9, w: 11, stride: (2, 2), pads: (0, 0, 1, 1), bias: false), // dw asym
+    ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 13, w: 45, kh: 5, kw: 5, stride: (1, 2), pads: (2, 1, 2, 3)),
+    ConvCase(cin: 3, cout: 6, group: 3, h: 6, w: 70, kh: 3, kw: 3, dilation: (2, 2), pads: (2, 2, 2, 2)), // dw dilation, wide
+    ConvCase(cin: 2, cout: 2, group: 2, h: 8, w: 40, kh: 3, kw: 3, stride: (3, 3), pads: (1, 0, 1, 2)),  // dw stride 3
+    ConvCase(cin: 1, cout: 2, h: 4, w: 4, kh: 4, kw: 4),                                           // kernel = input
+    ConvCase(cin: 2, cout: 2, h: 3, w: 3, kh: 2, kw: 2, pads: (3, 3, 3, 3)),                        // all-padding rows
+]
+
+@Test("conv matches a naive reference", arguments: convCases)
+func convMatchesReference(_ c: ConvCase) {
+    let s = c.shape
+    var rng = SeededRandom(UInt64(s.outputCount * 31 + s.weightCount))
+    let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount)
+    let b = c.bias ? rng.floats(s.outChannels) : nil
+    let expected = referenceConv(s, input: x, weights: w, bias: b)
+    for threads in [1, 2] {
+        let got = runConv(s, x, w, b, threads: threads)
+        #expect(maxAbsDiff(got, expected) < 1e-4, "\(c) threads \(threads)")
+    }
+}
+
+@Test func convLargeTilesMatchReference() {
+    // Enough rows to split im2col into several tiles, and batch × group > threads.
+    let c = ConvCase(n: 3, cin: 16, cout: 8, h: 40, w: 33, pads: (1, 1, 1, 1))
+    let s = c.shape
+    var rng = SeededRandom(7)
+    let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), b = rng.floats(8)
+    let saved = Conv2D.im2colTileBytes
+    defer { Conv2D.im2colTileBytes = saved }
+    Conv2D.im2colTileBytes = 16 * 1024
+    let expected = referenceConv(s, input: x, weights: w, bias: b)
+    #expect(maxAbsDiff(runConv(s, x, w, b, threads: 2), expected) < 1e-3)
+    #expect(maxAbsDiff(runConv(s, x, w, b, threads: 1), expected) < 1e-3)
+}
+
+@Test func convHandComputed() {
+    // 3×3 input 1…9, 2×2 kernel [[1, 0], [0, 1]]: each output is x[i][j] + x[i+1][j+1].
+    let s = ConvCase(h: 3, w: 3, kh: 2, kw: 2).shape
+    let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    #expect(runConv(s, x, [1, 0, 0, 1], nil, threads: 1) == [6, 8, 12, 14])
+    #expect(runConv(s, x, [1, 0, 0, 1], [1], threads: 1) == [7, 9, 13, 15])
+    // Padding 1 on every side, 2×2 kernel of ones, stride 2: sums of the padded 2×2 blocks.
+    let p = ConvCase(h: 3, w: 3, kh: 2, kw: 2, stride: (2, 2), pads: (1, 1, 1, 1)).shape
+    #expect(p.window.height.output == 2 && p.window.width.output == 2)
+    #expect(runConv(p, x, [1, 1, 1, 1], nil, threads: 1) == [1, 5, 11, 28])
+    // Depthwise, 2 channels, multiplier 1, 3×3 kernel of ones with padding 1: neighbourhood sums.
+    let d = ConvCase(cin: 2, cout: 2, group: 2, h: 3, w: 3, pads: (1, 1, 1, 1)).shape
+    #expect(d.isDepthwise)
+    let y = runConv(d, x + x.map { -$0 }, [Float](repeating: 1, count: 18), nil, threads: 1)
+    #expect(Array(y[0..<9]) == [12, 21, 16, 27, 45, 33, 24, 39, 28])
+    #expect(Array(y[9..<18]) == [12, 21, 16, 27, 45, 33, 24, 39, 28].map { -$0 })
+}
+
+@Test func pathSelection() {
+    #expect(ConvCase(cin: 4, cout: 4, kh: 1, kw: 1).shape.isPointwise)
+    #expect(!ConvCase(cin: 4, cout: 4, kh: 1, kw: 1, stride: (2, 2)).shape.isPointwise)
+    #expect(!ConvCase(cin: 4, cout: 4, kh: 1, kw: 1, pads: (1, 1, 1, 1)).shape.isPointwise)
+    #expect(ConvCase(cin: 4, cout: 8, group: 4).shape.isDepthwise)
+    #expect(!ConvCase(cin: 4, cout: 4, group: 2).shape.isDepthwise)
+    #expect(ConvCase(cin: 3, cout: 4, kh: 3, kw: 3).shape.flops == 2 * 4 * 9 * 3 * 9)
+}

@@ -1,0 +1,86 @@
+// Forward-pass throughput of the mpq executor, for comparison with ONNX Runtime
+// (benchmarks/forward-throughput.sh runs both side by side). Build in release:
+//   swift run -c release mpq-benchmark MODEL --batch 8 --threads 1 [--iterations 10] [--json]
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQKernels
+import MPQONNX
+
+struct Arguments {
+    var model = ""
+    var batch = 8
+    var threads = 1
+    var iterations = 10
+    var warmup = 2
+    var json = false
+    var profile = false
+
+    init(_ args: [String]) {
+        var i = 0
+        func next() -> String { i += 1; return i < args.count ? args[i] : "" }
+        while i < args.count {
+            switch args[i] {
+            case "--batch": batch = Int(next()) ?? batch
+            case "--threads": threads = Int(next()) ?? threads
+            case "--iterations": iterations = Int(next()) ?? iterations
+            case "--warmup": warmup = Int(next()) ?? warmup
+            case "--json": json = true
+            case "--profile": profile = true
+            default: model = args[i]
+            }
+            i += 1
+        }
+    }
+}
+
+/// FP32 peak of one core on this machine kind (see ../shared/reference/platform.md).
+let peakPerCore = 115.0
+
+let args = Arguments(Array(CommandLine.arguments.dropFirst()))
+guard !args.model.isEmpty else {
+    FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile]\n".utf8))
+    exit(64)
+}
+do {
+    KernelThreads.count = args.threads
+    let model = try ONNXModel.load(contentsOf: URL(fileURLWithPath: args.model))
+    let (graph, _) = try model.optimizedGraph()
+    let shapes = try ONNXModel.concreteShapes(of: graph, batch: args.batch).get()
+    let plan = try ExecutionPlan(graph: graph, inputShapes: shapes)
+    var generator = SystemRandomNumberGenerator()
+    let inputs = shapes.mapValues { shape in
+        Tensor(shape: shape, floats: (0..<Tensor.count(of: shape)).map { _ in Float.random(in: -1...1, using: &generator) })
+    }
+    for _ in 0..<args.warmup { _ = try plan.run(inputs) }
+    var times: [Double] = []
+    for _ in 0..<args.iterations {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try plan.run(inputs)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let median = times.sorted()[times.count / 2]
+    let macs = plan.layerStatistics().reduce(0) { $0 + $1.macs }
+    let gflops = 2 * Double(macs) / median / 1e9
+    let peak = peakPerCore * Double(args.threads)
+    if args.profile {
+        // Time per op type over a few runs (sequential timing of each node).
+        var perOp: [String: Double] = [:]
+        for _ in 0..<3 {
+            for (op, seconds) in try plan.profile(inputs) { perOp[op, default: 0] += seconds / 3 }
+        }
+        let total = perOp.values.reduce(0, +)
+        for (op, s) in perOp.sorted(by: { $0.value > $1.value }) {
+            FileHandle.standardError.write(Data(String(format: "  %-20@ %8.2f ms  %5.1f%%\n", op as NSString, s * 1000, 100 * s / total).utf8))
+        }
+    }
+    if args.json {
+        print("{\"samples_per_s\": \(Double(args.batch) / median), \"ms_per_batch\": \(median * 1000), \"batch\": \(args.batch), \"gflops\": \(gflops), \"peak_gflops\": \(peak)}")
+    } else {
+        print(String(format: "mpq: %.1f samples/s, %.2f ms/batch (batch %d, %d threads), %.1f GFLOP/s = %.0f%% of %.0f GFLOP/s peak",
+                     Double(args.batch) / median, median * 1000, args.batch, args.threads, gflops, 100 * gflops / peak, peak))
+    }
+} catch {
+    FileHandle.standardError.write(Data("mpq-benchmark: error: \(error)\n".utf8))
+    exit(1)
+}
