@@ -725,12 +725,12 @@ def emit(case, out_root):
              "atol": case.atol, "rtol": 1e-4}
     for i, (name, declared, arr) in enumerate(case.inputs):
         fn = f"input_{i}.npy"
-        np.save(d / fn, np.ascontiguousarray(arr, dtype=np.float32))
+        np.save(d / fn, np.asarray(arr, dtype=np.float32, order="C"))
         entry["inputs"].append({"name": name, "file": fn, "shape": list(arr.shape),
                                 "declared_shape": declared})
     for i, (name, arr, vi) in enumerate(zip(case.outputs, outs2, model.graph.output)):
         fn = f"output_{i}.npy"
-        np.save(d / fn, np.ascontiguousarray(arr, dtype=np.float32))
+        np.save(d / fn, np.asarray(arr, dtype=np.float32, order="C"))
         declared = [dd.dim_param if dd.HasField("dim_param") else dd.dim_value
                     for dd in vi.type.tensor_type.shape.dim]
         entry["outputs"].append({"name": name, "file": fn, "shape": list(arr.shape),

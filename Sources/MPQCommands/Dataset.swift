@@ -16,8 +16,12 @@ struct Dataset {
         for argument in arguments {
             var name: String? = nil
             var path = argument
-            if let eq = argument.firstIndex(of: "="), inputNames.contains(String(argument[..<eq])) {
-                name = String(argument[..<eq])
+            if let eq = argument.firstIndex(of: "="), !FileManager.default.fileExists(atPath: argument) {
+                let given = String(argument[..<eq])
+                guard inputNames.contains(given) else {
+                    throw UsageProblem("--data \(argument) names input '\(given)', but the model's inputs are: \(inputNames.joined(separator: ", "))")
+                }
+                name = given
                 path = String(argument[argument.index(after: eq)...])
             }
             let url = URL(fileURLWithPath: path)

@@ -1,10 +1,10 @@
 import MPQGraph
 
-/// Pad in `constant`, `reflect` or `edge` mode. Pads come from the `pads` attribute before
+/// Pad in `constant`, `reflect`, `edge` or `wrap` (opset 19) mode. Pads come from the `pads` attribute before
 /// opset 11 and from the constant input #1 after, with an optional constant_value input #2 and,
 /// from opset 18, an optional constant axes input #3. Negative pads crop.
 public struct PadOperator: Operator {
-    enum Mode: String, Sendable { case constant, reflect, edge }
+    enum Mode: String, Sendable { case constant, reflect, edge, wrap }
 
     public let outputTypes: [TensorType]
     let inputType: TensorType
@@ -21,7 +21,7 @@ public struct PadOperator: Operator {
         let rank = x.shape.count
         let modeName = try context.node.string("mode", default: "constant")
         guard let mode = Mode(rawValue: modeName) else {
-            throw context.invalid("attribute mode '\(modeName)' is not supported; use constant, reflect or edge")
+            throw context.invalid("attribute mode '\(modeName)' is not supported; use constant, reflect, edge or wrap")
         }
         self.mode = mode
         let pads: [Int]
@@ -88,6 +88,7 @@ public struct PadOperator: Operator {
                     case .constant: map[j] = -1
                     case .edge: map[j] = min(max(i, 0), d - 1)
                     case .reflect: map[j] = i < 0 ? -i : 2 * (d - 1) - i
+                    case .wrap: map[j] = ((i % d) + d) % d
                     }
                 }
             }

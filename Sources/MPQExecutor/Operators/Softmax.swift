@@ -93,8 +93,9 @@ public struct SoftmaxOperator: Operator {
             sum += e
         }
         if log {
-            let ls = logf(sum) + m
-            for i in 0..<n { d[i] = s[i] - ls }
+            // (x − max) − log Σ keeps precision when the inputs are large.
+            let ls = logf(sum)
+            for i in 0..<n { d[i] = (s[i] - m) - ls }
         } else {
             let r = 1 / sum
             for i in 0..<n { d[i] *= r }
@@ -129,10 +130,10 @@ public struct SoftmaxOperator: Operator {
                 }
             }
             if log {
-                for j in 0..<inner { acc[j] = logf(acc[j]) + mx[j] }
+                for j in 0..<inner { acc[j] = logf(acc[j]) }
                 for i in 0..<n {
                     let r = s + i &* inner, w = d + i &* inner
-                    for j in 0..<inner { w[j] = r[j] - acc[j] }
+                    for j in 0..<inner { w[j] = (r[j] - mx[j]) - acc[j] }
                 }
             } else {
                 for j in 0..<inner { acc[j] = 1 / acc[j] }
