@@ -30,12 +30,13 @@ struct InspectCommand: ParsableCommand {
         var folded: [String: Int]
     }
 
-    func run() throws {
+    /// The inspection report for a model (what `run` prints).
+    static func makeReport(model: String, inputShapes: [String] = []) throws -> Report {
         let loaded = try LoadedModel(path: model)
         let sample = try loaded.sampleShapes(overrides: inputShapes)
         let plan = try ExecutionPlan(graph: loaded.graph, inputShapes: sample.mapValues { [1] + $0 })
         let layers = plan.layerStatistics()
-        let report = Report(
+        return Report(
             model: model, opset: loaded.graph.opsetVersion, producer: loaded.onnx.producer,
             inputs: sample.mapValues { [1] + $0 }, layers: layers,
             totalParameters: layers.reduce(0) { $0 + $1.parameters },
@@ -43,6 +44,11 @@ struct InspectCommand: ParsableCommand {
             folded: ["identities": loaded.optimization.removedIdentities,
                      "constants": loaded.optimization.foldedConstants,
                      "batchNorms": loaded.optimization.foldedBatchNorms])
+    }
+
+    func run() throws {
+        let report = try Self.makeReport(model: model, inputShapes: inputShapes)
+        let layers = report.layers
         if json {
             print(try JSONOutput.encode(report))
             return

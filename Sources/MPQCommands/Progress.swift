@@ -19,6 +19,8 @@ struct Progress {
         guard !quiet else { return }
         let now = Date()
         let finished = done >= total
+        // Work that finishes within a second needs no progress display.
+        guard now.timeIntervalSince(start) >= 1 || (finished && lastPrinted != .distantPast) else { return }
         guard finished || now.timeIntervalSince(lastPrinted) >= (interactive ? 0.2 : 5) else { return }
         lastPrinted = now
         let elapsed = now.timeIntervalSince(start)

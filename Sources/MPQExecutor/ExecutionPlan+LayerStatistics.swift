@@ -24,7 +24,9 @@ extension ExecutionPlan {
                 guard let s, let c = constants[s], c.elementType == .float32 else { return nil }
                 return (i, c)
             }
-            let parameters = constantInputs.reduce(0) { $0 + $1.1.count }
+            // Weights and biases of weighted layers; elsewhere only non-scalar constants (Clip bounds are not parameters).
+            let weighted = ["Conv", "Gemm", "MatMul"].contains(node.opType)
+            let parameters = constantInputs.filter { weighted || $0.1.count > 1 }.reduce(0) { $0 + $1.1.count }
             let out = step.op.outputTypes.first?.shape ?? []
             var weightShape: [Int]? = nil
             var macs = 0

@@ -1,15 +1,20 @@
 import Foundation
-import MPQCommands
+@testable import MPQCommands
 import MPQData
 import MPQGraph
 import Testing
 
 @Test func inspectReportsHandCountedMACs() throws {
-    let out = Paths.temporary("inspect.json")
-    // JSON goes to stdout; parse the report the command builds by re-running its JSON encoder path.
-    let result = runMPQ(["inspect", Paths.example("digits/model.onnx"), "--json"])
-    #expect(result.code == 0, "\(result.message)")
-    _ = out
+    let report = try InspectCommand.makeReport(model: Paths.example("digits/model.onnx"))
+    // conv1 1→16 3×3 pad 1 on 8×8: 16·64 outputs × 9; conv2 16→32 stride 2: 32·16 × 144;
+    // conv3 32→32: 32·16 × 288; fc 32→10: 320.
+    #expect(report.layers.filter { $0.opType == "Conv" }.map(\.macs) == [9_216, 73_728, 147_456])
+    #expect(report.totalMACs == 9_216 + 73_728 + 147_456 + 320)
+    // Weights + biases (BatchNorm folded into conv1): 16·9+16, 32·144+32, 32·288+32, 10·32+10.
+    #expect(report.totalParameters == 160 + 4_640 + 9_248 + 330)
+    #expect(report.folded["batchNorms"] == 1)
+    #expect(report.layers.last?.outputShape == [1, 10])
+    #expect(runMPQ(["inspect", Paths.example("digits/model.onnx"), "--json"]).code == 0)
 }
 
 @Test func evalMatchesReferenceAndAccuracy() throws {
