@@ -45,6 +45,8 @@ let convCases: [ConvCase] = [
     ConvCase(n: 2, cin: 5, cout: 3, h: 7, w: 9, kh: 1, kw: 1),                                   // 1×1 fast path
     ConvCase(n: 2, cin: 5, cout: 3, h: 7, w: 9, kh: 1, kw: 1, bias: false),                      // 1×1 no bias
     ConvCase(cin: 4, cout: 8, h: 7, w: 9, kh: 1, kw: 1, stride: (2, 2)),                         // 1×1 stride 2
+    ConvCase(cin: 3, cout: 4, h: 21, w: 31, kh: 1, kw: 1),                                      // 1×1 split in column blocks
+    ConvCase(cin: 3, cout: 4, h: 21, w: 31, pads: (1, 1, 1, 1)),                                 // one image, one group
     ConvCase(n: 2, cin: 4, cout: 4, group: 2, h: 6, w: 5, kh: 1, kw: 1),                         // grouped 1×1
     ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 7, w: 9, pads: (1, 1, 1, 1)),                   // depthwise ×1
     ConvCase(n: 2, cin: 3, cout: 6, group: 3, h: 7, w: 9, pads: (1, 1, 1, 1)),                   // depthwise ×2
@@ -71,17 +73,19 @@ func convMatchesReference(_ c: ConvCase) {
 }
 
 @Test func convLargeTilesMatchReference() {
-    // Enough rows to split im2col into several tiles, and batch × group > threads.
-    let c = ConvCase(n: 3, cin: 16, cout: 8, h: 40, w: 33, pads: (1, 1, 1, 1))
-    let s = c.shape
-    var rng = SeededRandom(7)
-    let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), b = rng.floats(8)
+    // Small tiles split im2col into several row tiles; batch 1 and 3 (fewer / more images than threads).
+    // (Changing the tile size only changes how work is split, so concurrent tests are unaffected.)
     let saved = Conv2D.im2colTileBytes
     defer { Conv2D.im2colTileBytes = saved }
     Conv2D.im2colTileBytes = 16 * 1024
-    let expected = referenceConv(s, input: x, weights: w, bias: b)
-    #expect(maxAbsDiff(runConv(s, x, w, b, threads: 2), expected) < 1e-3)
-    #expect(maxAbsDiff(runConv(s, x, w, b, threads: 1), expected) < 1e-3)
+    for n in [1, 3] {
+        let s = ConvCase(n: n, cin: 16, cout: 8, h: 40, w: 33, pads: (1, 1, 1, 1)).shape
+        var rng = SeededRandom(7)
+        let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), b = rng.floats(8)
+        let expected = referenceConv(s, input: x, weights: w, bias: b)
+        #expect(maxAbsDiff(runConv(s, x, w, b, threads: 2), expected) < 1e-3)
+        #expect(maxAbsDiff(runConv(s, x, w, b, threads: 1), expected) < 1e-3)
+    }
 }
 
 @Test func convHandComputed() {
