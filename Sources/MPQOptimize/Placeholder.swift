@@ -1,0 +1,1 @@
+// Module placeholder; removed once the module has sources.
