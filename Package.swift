@@ -31,7 +31,9 @@ let package = Package(
         // Graph IR: tensors, nodes, attributes, graphs.
         .target(name: "MPQGraph"),
         // Low-level float kernels on raw buffers: GEMM, convolution, pooling, element-wise.
-        .target(name: "MPQKernels", dependencies: ["CBLAS"], swiftSettings: numericFlags),
+        // AVX-512 packed SGEMM; MPQKernels calls it only after a run-time AVX-512F check.
+        .target(name: "MPQGEMM", swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "znver4"])]),
+        .target(name: "MPQKernels", dependencies: ["CBLAS", "MPQGEMM"], swiftSettings: numericFlags),
         // Operators (shape inference + compute), graph passes and the executor with hooks and caches.
         .target(name: "MPQExecutor", dependencies: ["MPQGraph", "MPQKernels", "CBLAS"], swiftSettings: numericFlags),
         // ONNX ModelProto -> graph IR.
@@ -42,11 +44,14 @@ let package = Package(
         .target(name: "MPQOptimize", dependencies: ["CNLopt"], swiftSettings: numericFlags),
         // Quantizers, Lp clipping, bias correction and calibration losses.
         .target(name: "MPQQuantization", dependencies: ["MPQGraph", "MPQExecutor", "MPQOptimize"], swiftSettings: numericFlags),
+        // LAPQ: calibration sessions with cached activations, the loss-aware step search, joint refinement.
+        .target(name: "MPQLAPQ", dependencies: ["MPQGraph", "MPQExecutor", "MPQQuantization", "MPQOptimize"]),
         // Integer programming with GLPK (the planner grows here).
         .target(name: "MPQPlanner", dependencies: ["CGLPK"]),
         // The `mpq` commands as a library, so tests can drive them.
         .target(name: "MPQCommands", dependencies: [
             "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
+            "MPQQuantization", "MPQOptimize", "MPQLAPQ",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands"]),
@@ -55,13 +60,14 @@ let package = Package(
                           path: "benchmarks/Sources/mpq-benchmark"),
 
         .testTarget(name: "MPQGraphTests", dependencies: ["MPQGraph"]),
-        .testTarget(name: "MPQKernelsTests", dependencies: ["MPQKernels"]),
+        .testTarget(name: "MPQKernelsTests", dependencies: ["MPQKernels", "MPQGEMM"]),
         .testTarget(name: "MPQExecutorTests", dependencies: ["MPQExecutor", "MPQGraph"]),
         .testTarget(name: "MPQONNXTests", dependencies: ["MPQONNX", "MPQExecutor", "MPQData", "MPQGraph", "ONNXProto"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MPQDataTests", dependencies: ["MPQData", "MPQGraph"], exclude: ["Fixtures"]),
         .testTarget(name: "MPQOptimizeTests", dependencies: ["MPQOptimize"]),
         .testTarget(name: "MPQQuantizationTests", dependencies: ["MPQQuantization", "MPQGraph", "MPQExecutor"]),
+        .testTarget(name: "MPQLAPQTests", dependencies: ["MPQLAPQ", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData"]),
         .testTarget(name: "MPQPlannerTests", dependencies: ["MPQPlanner"]),
         .testTarget(name: "MPQCommandsTests", dependencies: ["MPQCommands"]),
     ],

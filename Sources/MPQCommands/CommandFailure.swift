@@ -2,7 +2,9 @@ import ArgumentParser
 import MPQData
 import MPQExecutor
 import MPQGraph
+import MPQLAPQ
 import MPQONNX
+import MPQQuantization
 
 /// Maps the library's typed errors to one-line messages and exit codes (BSD sysexits values).
 public enum CommandFailure {
@@ -30,8 +32,10 @@ public enum CommandFailure {
         case let e as GraphError:
             if case .unsupportedOperator = e { return unsupported }
             return dataError
-        case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem:
+        case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is QuantizationError, is StepSearchError:
             return dataError
+        case is OutputProblem:
+            return cannotCreate
         default:
             return nil
         }

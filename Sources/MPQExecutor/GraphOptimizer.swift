@@ -1,7 +1,8 @@
 import MPQGraph
 
 /// Load-time simplifications that leave a graph's outputs unchanged:
-/// Identity/Dropout removal, constant folding, BatchNormalization folding and dead-node removal.
+/// Identity/Dropout removal, constant folding, BatchNormalization folding, dead-node removal and
+/// activation fusion into the preceding layer.
 public struct GraphOptimizer {
     /// What the optimizer did, for `mpq inspect` and logs.
     public struct Report: Sendable, Equatable {
@@ -9,6 +10,8 @@ public struct GraphOptimizer {
         public var foldedConstants = 0
         public var foldedBatchNorms = 0
         public var removedDeadNodes = 0
+        /// Activations fused into the preceding Conv / Gemm / MatMul (see `fuseActivations`).
+        public var fusedActivations = 0
         public init() {}
     }
 
@@ -22,6 +25,9 @@ public struct GraphOptimizer {
         report.foldedConstants = try foldConstants(&graph)
         report.foldedBatchNorms = try foldBatchNorms(&graph)
         report.removedDeadNodes = removeDeadNodes(&graph)
+        report.fusedActivations = try fuseActivations(&graph)
+        // Drop initializers only the fused activations read (constant Clip bounds).
+        _ = removeDeadNodes(&graph)
         return (graph, report)
     }
 

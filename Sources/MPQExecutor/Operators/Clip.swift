@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 
 /// Clip to [min, max]: from optional inputs at opset ≥ 11 (constants, or scalars read at run
 /// time), from the `min` / `max` attributes before that; missing bounds are ±infinity.
@@ -57,14 +58,9 @@ public struct ClipOperator: Operator {
             let n = v.count
             if n == 0 { return [x] }
             let out = [Float](unsafeUninitializedCapacity: n) { buf, c in
+                // The same expression a fused layer epilogue computes; NaN passes through.
                 v.withUnsafeBufferPointer { src in
-                    let s = src.baseAddress!, d = buf.baseAddress!
-                    // Written as compare-and-select so it vectorises; NaN passes through.
-                    for i in 0..<n {
-                        let a = s[i]
-                        let b = a < lo ? lo : a
-                        d[i] = b > hi ? hi : b
-                    }
+                    Activation.clip(min: lo, max: hi).apply(from: src.baseAddress!, to: buf.baseAddress!, count: n)
                 }
                 c = n
             }

@@ -82,6 +82,8 @@ public struct ConvOperator: Operator {
     public let outputTypes: [TensorType]
     let shape: Conv2DShape
     let hasBias: Bool
+    /// Activation fused by the graph optimizer, applied in the convolution's epilogue.
+    let activation: Activation
 
     public init(_ context: OperatorContext) throws {
         let x = try convPoolFloatType(context, 0, "X")
@@ -112,6 +114,7 @@ public struct ConvOperator: Operator {
             }
         }
         hasBias = context.hasInput(2)
+        activation = try fusedActivation(context)
         let spatial = Array(x.shape[2...])
         let sw = try ConvPoolWindow(context, spatial: spatial, kernel: kernel, allowDilations: true, allowCeilMode: false)
         shape = Conv2DShape(batch: n, inChannels: cin, outChannels: cout, group: group, window: sw.window)
@@ -127,6 +130,7 @@ public struct ConvOperator: Operator {
             let plane = shape.window.height.output * shape.window.width.output
             var out = [Float](repeating: 0, count: shape.outputCount)
             if let b, plane > 0 { for i in 0..<out.count { out[i] = b[(i / plane) % shape.outChannels] } }
+            out.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
             return [Tensor(shape: outputTypes[0].shape, floats: out)]
         }
         let out = [Float](unsafeUninitializedCapacity: shape.outputCount) { buf, count in
@@ -135,11 +139,11 @@ public struct ConvOperator: Operator {
                     if let b {
                         b.withUnsafeBufferPointer { bp in
                             Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                           output: buf.baseAddress!)
+                                           output: buf.baseAddress!, activation: activation)
                         }
                     } else {
                         Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
-                                       output: buf.baseAddress!)
+                                       output: buf.baseAddress!, activation: activation)
                     }
                 }
             }

@@ -10,6 +10,8 @@ public struct GemmOperator: Operator {
     let m: Int, n: Int, k: Int
     /// Shape of C as [rows, cols] with rows ∈ {1, M}, cols ∈ {1, N}; nil without C.
     let cShape: (rows: Int, cols: Int)?
+    /// Activation fused by the graph optimizer.
+    let activation: Activation
 
     public init(_ context: OperatorContext) throws {
         let a = try convPoolFloatType(context, 0, "A"), b = try convPoolFloatType(context, 1, "B")
@@ -43,6 +45,7 @@ public struct GemmOperator: Operator {
         } else {
             cShape = nil
         }
+        activation = try fusedActivation(context)
         outputTypes = [TensorType(.float32, [m, n])]
     }
 
@@ -72,6 +75,9 @@ public struct GemmOperator: Operator {
             }
         } else if beta != 1 {
             for i in 0..<out.count { out[i] *= beta }
+        }
+        if !activation.isIdentity, !out.isEmpty {
+            out.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
         }
         return [Tensor(shape: [m, n], floats: out)]
     }

@@ -10,6 +10,8 @@ public struct MatMulOperator: Operator {
     let aOffsets: [Int], bOffsets: [Int], cOffsets: [Int]
     /// One sgemm of (batch·M)×K by K×N suffices (B shared by every batch, A not broadcast).
     let singleGemmRows: Int?
+    /// Activation fused by the graph optimizer.
+    let activation: Activation
 
     public init(_ context: OperatorContext) throws {
         let a = try convPoolFloatType(context, 0, "A"), b = try convPoolFloatType(context, 1, "B")
@@ -38,6 +40,7 @@ public struct MatMulOperator: Operator {
         if a.shape.count > 1 { outShape.append(m) }
         if b.shape.count > 1 { outShape.append(n) }
         outputTypes = [TensorType(.float32, outShape)]
+        activation = try fusedActivation(context)
 
         let count = batch.reduce(1, *)
         let bCount = bB.reduce(1, *), aCount = aB.reduce(1, *)
@@ -86,6 +89,9 @@ public struct MatMulOperator: Operator {
                     }
                 }
             }
+        }
+        if !activation.isIdentity, total > 0 {
+            out.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
         }
         return [Tensor(shape: outputTypes[0].shape, floats: out)]
     }

@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -46,37 +47,27 @@ public struct UnaryOperator: Operator {
         return [Tensor(shape: x.shape, floats: apply(v))]
     }
 
+    /// The same expressions a fused layer epilogue computes (`MPQKernels.Activation`).
     private func apply(_ x: [Float]) -> [Float] {
+        let activation: Activation
         switch kind {
-        case .relu: return map(x) { $0 > 0 ? $0 : 0 }
-        case .leakyRelu(let alpha): return map(x) { $0 >= 0 ? $0 : $0 * alpha }
-        case .sigmoid: return map(x) { UnaryOperator.sigmoid($0) }
-        case .tanh: return map(x) { tanhf($0) }
-        case .hardSigmoid(let alpha, let beta): return map(x) { min(max(alpha * $0 + beta, 0), 1) }
-        case .hardSwish: return map(x) { $0 * min(max($0 * (1 / 6) + 0.5, 0), 1) }
+        case .relu: activation = .relu
+        case .leakyRelu(let alpha): activation = .leakyRelu(alpha: alpha)
+        case .sigmoid: activation = .sigmoid
+        case .tanh: activation = .tanh
+        case .hardSigmoid(let alpha, let beta): activation = .hardSigmoid(alpha: alpha, beta: beta)
+        case .hardSwish: activation = .hardSwish
+        }
+        let n = x.count
+        if n == 0 { return [] }
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            x.withUnsafeBufferPointer { activation.apply(from: $0.baseAddress!, to: out.baseAddress!, count: n) }
+            initialized = n
         }
     }
 
     /// Logistic function without overflow for large |x|.
     @inline(__always)
-    static func sigmoid(_ x: Float) -> Float {
-        if x >= 0 {
-            return 1 / (1 + expf(-x))
-        }
-        let e = expf(x)
-        return e / (1 + e)
-    }
+    static func sigmoid(_ x: Float) -> Float { Activation.sigmoid(x) }
 
-    @inline(__always)
-    private func map(_ x: [Float], _ f: (Float) -> Float) -> [Float] {
-        let n = x.count
-        if n == 0 { return [] }
-        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
-            x.withUnsafeBufferPointer { xb in
-                let xp = xb.baseAddress!, op = out.baseAddress!
-                for i in 0..<n { op[i] = f(xp[i]) }
-            }
-            initialized = n
-        }
-    }
 }

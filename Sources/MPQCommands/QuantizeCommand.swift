@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import MPQData
+import MPQExecutor
+import MPQGraph
+import MPQKernels
+import MPQLAPQ
+import MPQQuantization
+
+/// `mpq quantize`: uniform-precision post-training quantization with the LAPQ step search.
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize a model at one precision (e.g. W4A4) and report FP32 vs quantized loss and accuracy.",
+        discussion: """
+        Methods: minmax (no clipping), mmse (Lp clipping, p = 2), lapq-layerwise (best p of the sweep), \
+        lapq-quadratic (p* from a quadratic fit of the sweep), lapq (quadratic start + joint Powell/BOBYQA over all steps).
+        Quantized tensors: the weights of every Conv/Gemm/MatMul and the activations they consume and produce \
+        (after a directly following activation function); graph outputs stay FP32.
+        """
+    )
+
+    @Argument(help: "The ONNX model.")
+    var model: String
+
+    @Option(help: "Calibration inputs (.npy, .npz, or NAME=X.npy).")
+    var calib: [String]
+
+    @Option(help: "Calibration labels (.npy); enables cross-entropy and accuracy.")
+    var labels: String?
+
+    @Option(help: "Validation inputs.")
+    var val: [String] = []
+
+    @Option(name: .customLong("val-labels"), help: "Validation labels (.npy).")
+    var valLabels: String?
+
+    @Option(help: "Bit-widths, e.g. W4A4, W8A8, W4A8.")
+    var bits: String
+
+    @Option(help: "minmax | mmse | lapq-layerwise | lapq-quadratic | lapq")
+    var method = "lapq"
+
+    @Option(help: "Joint optimizer for --method lapq: powell | bobyqa.")
+    var optimizer = "powell"
+
+    @Option(help: "Calibration loss: cross-entropy | kl | mse | cosine | sqnr (default: cross-entropy with labels, kl without).")
+    var loss: String?
+
+    @Flag(name: .customLong("per-channel"), help: "Per-channel weight steps.")
+    var perChannel = false
+
+    @Flag(name: .customLong("bias-correction"), help: "Fold each layer's expected output shift into its bias.")
+    var biasCorrection = false
+
+    @Flag(name: .customLong("keep-first-last"), help: "Keep the first and last quantized layers in FP32.")
+    var keepFirstLast = false
+
+    @Flag(name: .customLong("mid-rise"), help: "The LAPQ paper's mid-rise weight grid (per-tensor; not deployable).")
+    var midRise = false
+
+    @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed to the joint optimizer.")
+    var maxEvaluations = 2000
+
+    @Option(name: .customLong("powell-iterations"), help: "Powell sweeps.")
+    var powellIterations = 1
+
+    @Option(name: .customLong("batch-size"), help: "Samples per forward pass.")
+    var batchSize = 256
+
+    @Option(name: .shortAndLong, help: "Write the steps (scales, zero points, grids) as JSON here.")
+    var output = "steps.json"
+
+    @Option(help: "Threads for the kernels (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard BitWidths(bits) != nil else { throw ValidationError("--bits '\(bits)' should look like W4A8, with 2 to 16 bits each") }
+        guard StepSearch.Initialization(rawValue: method) != nil || method == "lapq" else {
+            throw ValidationError("--method '\(method)' is not one of minmax, mmse, lapq-layerwise, lapq-quadratic, lapq")
+        }
+        guard StepSearch.JointOptimizer(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer '\(optimizer)' is not one of powell, bobyqa")
+        }
+        if let loss, CalibrationLoss(name: loss) == nil {
+            throw ValidationError("--loss '\(loss)' is not one of cross-entropy, kl, mse, cosine, sqnr")
+        }
+        guard batchSize > 0, maxEvaluations > 0 else { throw ValidationError("--batch-size and --max-evaluations must be positive") }
+        if valLabels != nil && val.isEmpty { throw ValidationError("--val-labels needs --val") }
+    }
+
+    func run() throws {
+        if let threads { KernelThreads.count = threads }
+        let loaded = try LoadedModel(path: model)
+        let graph = biasCorrection ? loaded.graph.withExplicitBiases() : loaded.graph
+        let calibration = try LabelledData(data: calib, labels: labels, graph: graph)
+        let lossKind = loss.flatMap(CalibrationLoss.init(name:)) ?? CalibrationLoss.defaultLoss(labelsAvailable: calibration.labels != nil)
+        if lossKind.needsLabels && calibration.labels == nil {
+            throw UsageProblem("--loss cross-entropy needs --labels")
+        }
+        let bitWidths = BitWidths(bits)!
+        let recipe = QuantizationRecipe(
+            bits: bitWidths,
+            policy: QuantizationPolicy(keepFirstAndLastLayersFloat: keepFirstLast, perChannelWeights: perChannel),
+            midRiseWeights: midRise)
+        let targets = try recipe.targets(in: graph)
+        log("calibration loss: \(lossKind.name)\(calibration.labels == nil ? " (no labels: against the FP32 outputs)" : "")")
+        log("quantizing \(targets.filter { $0.role == .weight }.count) weights and \(targets.filter { $0.role == .activation }.count) activations at \(bitWidths)")
+
+        var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: batchSize)
+        var probe = try CalibrationSession(graph: graph, inputs: session.batches[0], batchSize: batchSize)
+        let outputName = graph.outputs[0].name
+        let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
+        let labelValues = calibration.labels
+        let objective: @Sendable ([String: Tensor]) -> Double = { outputs in
+            guard let out = outputs[outputName] else { return .infinity }
+            return (try? lossKind.evaluate(out, reference: reference, labels: labelValues)) ?? .infinity
+        }
+        var options = StepSearch.Options()
+        if method == "lapq" {
+            options.initialization = .quadratic
+            options.joint = StepSearch.JointOptimizer(rawValue: optimizer)
+        } else {
+            options.initialization = StepSearch.Initialization(rawValue: method)!
+            options.joint = nil
+        }
+        options.maxEvaluations = maxEvaluations
+        options.maxIterations = powellIterations
+        var progress: Progress? = nil
+        var stage = ""
+        let search = StepSearch(options: options, loss: objective) { name, done, total in
+            if name != stage { stage = name; progress = Progress(label: name, total: total) }
+            progress?.update(done)
+        }
+        let corrections = biasCorrection
+            ? try BiasCorrectionPlan(graph: graph, session: session, weights: targets.filter { $0.role == .weight }.map(\.name))
+            : nil
+        let start = Date()
+        let result = try search.run(targets, session: &session, probe: &probe, biasCorrection: corrections)
+        let seconds = Date().timeIntervalSince(start)
+
+        let settings = StepSearch.settings(result.quantizers, multipliers: result.multipliers, biasCorrection: corrections)
+        var hooks = TensorHooks()
+        for (name, s) in settings { hooks[name] = s.transform }
+        let fp32Calib = try Evaluation(outputs: reference, kind: lossKind, reference: reference, labels: labelValues)
+        let quantCalib = try Evaluation(outputs: CalibrationSession.joinedOutputs(result.state, name: outputName),
+                                        kind: lossKind, reference: reference, labels: labelValues)
+        var fp32Val: Evaluation? = nil
+        var quantVal: Evaluation? = nil
+        if !val.isEmpty {
+            let validation = try LabelledData(data: val, labels: valLabels, graph: graph)
+            let runner = try BatchRunner(graph: graph, sampleShapes: validation.sampleShapes,
+                                         sampleCount: validation.sampleCount, batchSize: batchSize)
+            guard let fp32 = try runner.run(validation.inputs)[outputName],
+                  let quantized = try runner.run(validation.inputs, hooks: hooks)[outputName] else {
+                throw UsageProblem("the model produced no '\(outputName)'")
+            }
+            let valLoss = loss.flatMap(CalibrationLoss.init(name:)) ?? CalibrationLoss.defaultLoss(labelsAvailable: validation.labels != nil)
+            fp32Val = try Evaluation(outputs: fp32, kind: valLoss, reference: fp32, labels: validation.labels)
+            quantVal = try Evaluation(outputs: quantized, kind: valLoss, reference: fp32, labels: validation.labels)
+        }
+        let steps = StepsFile(model: model, bits: bitWidths.description, method: method,
+                              optimizer: options.joint?.rawValue, loss: lossKind.name, perChannel: perChannel,
+                              biasCorrection: biasCorrection, midRise: midRise,
+                              quantizers: zip(result.quantizers, result.multipliers).map { StepsFile.Entry($0, multiplier: $1) },
+                              search: result.report)
+        try JSONOutput.write(steps, to: output)
+        let report = QuantizeReport(model: model, bits: bitWidths.description, method: method, loss: lossKind.name,
+                                    seconds: seconds, evaluations: session.statistics.evaluations,
+                                    calibration: .init(fp32: fp32Calib, quantized: quantCalib),
+                                    validation: fp32Val.map { .init(fp32: $0, quantized: quantVal!) },
+                                    search: result.report, steps: output)
+        if json {
+            print(try JSONOutput.encode(report))
+        } else {
+            report.printText()
+        }
+    }
+
+    private func log(_ text: String) {
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
+    }
+}

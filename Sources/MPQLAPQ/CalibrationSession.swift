@@ -1,0 +1,132 @@
+import MPQExecutor
+import MPQGraph
+
+/// Evaluates a model on calibration batches under quantization hooks, reusing cached activations.
+///
+/// The FP32 activations of every batch are computed once. An evaluation names the tensors whose
+/// hooks differ from a base state (FP32, or an earlier evaluation); only the nodes downstream of
+/// those tensors run again. That is what makes the LAPQ p sweep, Powell's coordinate line searches
+/// and the per-group sensitivity sweep affordable.
+public struct CalibrationSession: Sendable {
+    /// A snapshot of every batch's activations under some hooks, to re-run from.
+    public struct State: Sendable {
+        public let hooks: TensorHooks
+        /// The key of each hooked tensor's current setting, to find what changed.
+        public let settings: [String: QuantizerSetting]
+        let caches: [ActivationCache]
+        /// Graph outputs per batch under these hooks.
+        public let outputs: [[String: Tensor]]
+    }
+
+    public let graph: Graph
+    /// Calibration inputs split into batches along axis 0.
+    public let batches: [[String: Tensor]]
+    let plans: [ExecutionPlan]
+    /// The FP32 state: no hooks.
+    public let reference: State
+    /// Cached-evaluation counters, for benchmarks and reports.
+    public private(set) var statistics = Statistics()
+
+    public struct Statistics: Sendable {
+        public var evaluations = 0
+        public var nodesRun = 0
+        public var nodesTotal = 0
+    }
+
+    /// Runs the FP32 model on every batch and keeps all activations.
+    public init(graph: Graph, inputs: [String: Tensor], batchSize: Int) throws {
+        self.graph = graph
+        guard let total = inputs.values.first?.shape.first, total > 0 else {
+            throw GraphError.missingGraphInput(graph.inputs.first?.name ?? "?", available: graph.inputs.map(\.name))
+        }
+        var batches: [[String: Tensor]] = []
+        var plans: [ExecutionPlan] = []
+        var planBySize: [Int: ExecutionPlan] = [:]
+        var start = 0
+        while start < total {
+            let size = min(batchSize, total - start)
+            let batch = inputs.mapValues { $0.slice(axis0: start..<start + size) }
+            if planBySize[size] == nil {
+                planBySize[size] = try ExecutionPlan(graph: graph, inputShapes: batch.mapValues(\.shape))
+            }
+            batches.append(batch)
+            plans.append(planBySize[size]!)
+            start += size
+        }
+        self.batches = batches
+        self.plans = plans
+        var caches: [ActivationCache] = []
+        var outputs: [[String: Tensor]] = []
+        for (plan, batch) in zip(plans, batches) {
+            let result = try plan.run(batch, retain: .all)
+            caches.append(result.cache!)
+            outputs.append(result.outputs)
+        }
+        reference = State(hooks: .none, settings: [:], caches: caches, outputs: outputs)
+    }
+
+    /// The plan used for full batches (shapes, layer statistics).
+    public var plan: ExecutionPlan { plans[0] }
+
+    /// Graph outputs of all batches joined along axis 0.
+    public static func joinedOutputs(_ state: State, name: String) -> Tensor {
+        Tensor.concatenate(axis0: state.outputs.compactMap { $0[name] })
+    }
+
+    /// Evaluates `settings` (one hook per quantized tensor), re-running from `base` only what differs.
+    ///
+    /// Settings whose key equals the base's are taken from the cache; tensors hooked in the base but
+    /// absent from `settings` go back to FP32.
+    public mutating func evaluate(_ settings: [String: QuantizerSetting], from base: State? = nil) throws -> State {
+        let base = base ?? reference
+        var changed = Set<String>()
+        for (name, setting) in settings where base.settings[name] != setting { changed.insert(name) }
+        for name in base.settings.keys where settings[name] == nil { changed.insert(name) }
+        var hooks = TensorHooks()
+        for (name, setting) in settings { hooks[name] = setting.transform }
+        var caches: [ActivationCache] = []
+        var outputs: [[String: Tensor]] = []
+        let downstream = plans[0].downstreamNodes(of: changed).count
+        for (i, plan) in plans.enumerated() {
+            if changed.isEmpty {
+                caches.append(base.caches[i])
+                outputs.append(base.outputs[i])
+                continue
+            }
+            let result = try plan.rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all)
+            caches.append(result.cache!)
+            outputs.append(result.outputs)
+        }
+        statistics.evaluations += 1
+        statistics.nodesRun += downstream * plans.count
+        statistics.nodesTotal += graph.nodes.count * plans.count
+        return State(hooks: hooks, settings: settings, caches: caches, outputs: outputs)
+    }
+
+    /// A tensor's FP32 value across all batches (joined along axis 0).
+    public func referenceValue(_ name: String) -> Tensor? {
+        let parts = reference.caches.compactMap { $0.value(named: name) }
+        guard parts.count == reference.caches.count else { return nil }
+        if graph.initializers[name] != nil { return parts.first }
+        return Tensor.concatenate(axis0: parts)
+    }
+
+    /// A tensor's value in the first batch of `state` before its own hook (the input a quantizer sees).
+    public func unhookedValue(_ name: String, in state: State, batch: Int = 0) -> Tensor? {
+        state.caches[batch].unhookedValue(named: name)
+    }
+}
+
+/// One tensor's quantization setting: an identifying key (to detect changes) and the transform.
+public struct QuantizerSetting: Sendable, Equatable {
+    /// Equal keys mean equal transforms (e.g. the grid and step values, serialised).
+    public let key: String
+    public let transform: TensorHooks.Transform
+
+    public init(key: String, transform: @escaping TensorHooks.Transform) {
+        self.key = key
+        self.transform = transform
+    }
+
+    public static func == (a: QuantizerSetting, b: QuantizerSetting) -> Bool { a.key == b.key }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQOptimize
+import MPQQuantization
+
+/// The outcome of a step search: quantizers with their steps, the final multipliers, the loss.
+public struct StepSearchResult: Sendable {
+    public var quantizers: [TensorQuantizer]
+    /// Multiplier per quantizer on its base steps (1 unless a joint search moved it).
+    public var multipliers: [Double]
+    public var loss: Double
+    public var report: StepSearch.Report
+    /// The session state of the final settings (to re-run from).
+    public var state: CalibrationSession.State
+}
+
+extension StepSearch {
+    /// Hook settings for quantizers at multipliers, with bias correction when a plan is given.
+    public static func settings(_ quantizers: [TensorQuantizer], multipliers: [Double]? = nil,
+                                biasCorrection: BiasCorrectionPlan? = nil) -> [String: QuantizerSetting] {
+        var settings: [String: QuantizerSetting] = [:]
+        for (i, q) in quantizers.enumerated() {
+            let m = multipliers?[i] ?? 1
+            settings[q.name] = q.setting(multiplier: m)
+            if q.role == .weight, let (bias, setting) = biasCorrection?.setting(for: q, multiplier: m) {
+                settings[bias] = setting
+            }
+        }
+        return settings
+    }
+
+    /// Runs the search over `targets`: initialization, then (optionally) the joint optimizer.
+    ///
+    /// `session` evaluates the calibration loss on all calibration data; `probe` (a session on the
+    /// first batch) supplies activation statistics with upstream tensors already quantized.
+    public func run(_ targets: [QuantizerTarget], session: inout CalibrationSession, probe: inout CalibrationSession,
+                    biasCorrection: BiasCorrectionPlan? = nil, base: CalibrationSession.State? = nil,
+                    fixed: [String: QuantizerSetting] = [:]) throws -> StepSearchResult {
+        var report = Report(initialization: options.initialization, sweep: [], pStar: nil, fitFallback: nil,
+                            lossAfterInitialization: .nan, joint: options.joint)
+        func evaluate(_ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
+                      from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
+            var settings = Self.settings(quantizers, multipliers: multipliers, biasCorrection: biasCorrection)
+            settings.merge(fixed) { own, _ in own }
+            let state = try session.evaluate(settings, from: from ?? base)
+            return (loss(of: state, in: session), state)
+        }
+
+        var quantizers: [TensorQuantizer]
+        var state: CalibrationSession.State
+        var currentLoss: Double
+        switch options.initialization {
+        case .minMax:
+            quantizers = try layerwise(targets, p: nil, probe: &probe, fixed: fixed)
+            (currentLoss, state) = try evaluate(quantizers)
+        case .mmse:
+            quantizers = try layerwise(targets, p: 2, probe: &probe, fixed: fixed)
+            (currentLoss, state) = try evaluate(quantizers)
+        case .bestP, .quadratic:
+            var candidates: [(p: Double, quantizers: [TensorQuantizer], loss: Double, state: CalibrationSession.State)] = []
+            for (k, p) in options.pValues.enumerated() {
+                let q = try layerwise(targets, p: p, probe: &probe, fixed: fixed)
+                let (l, s) = try evaluate(q)
+                candidates.append((p, q, l, s))
+                report.sweep.append([p, l])
+                progress?("p sweep", k + 1, options.pValues.count)
+            }
+            let best = candidates.min { $0.loss < $1.loss }!
+            if options.initialization == .bestP || candidates.count < 3 {
+                (quantizers, currentLoss, state) = (best.quantizers, best.loss, best.state)
+                report.pStar = best.p
+            } else {
+                let fit = QuadraticFit(p: candidates.map(\.p), loss: candidates.map(\.loss))
+                let minimum = fit.minimizer(in: options.pValues.min()!...options.pValues.max()!)
+                report.pStar = minimum.p
+                report.fitFallback = minimum.fallback?.rawValue
+                if let sampled = candidates.first(where: { $0.p == minimum.p }) {
+                    (quantizers, currentLoss, state) = (sampled.quantizers, sampled.loss, sampled.state)
+                } else {
+                    quantizers = try layerwise(targets, p: minimum.p, probe: &probe, fixed: fixed)
+                    (currentLoss, state) = try evaluate(quantizers)
+                }
+            }
+        }
+        report.lossAfterInitialization = currentLoss
+        var multipliers = [Double](repeating: 1, count: quantizers.count)
+
+        if let joint = options.joint, !quantizers.isEmpty {
+            var bestState = state
+            var bestLoss = currentLoss
+            var evaluations = 0
+            var failure: Error?
+            // Each evaluation re-runs from the best state so far: Powell's coordinate line searches
+            // then change one quantizer and re-run only the graph downstream of it.
+            let objective: ([Double]) -> Double = { m in
+                evaluations += 1
+                do {
+                    let (l, s) = try evaluate(quantizers, m, from: bestState)
+                    if l < bestLoss { bestLoss = l; bestState = s; multipliers = m }
+                    progress?("joint \(joint.rawValue)", min(evaluations, options.maxEvaluations), options.maxEvaluations)
+                    return l.isFinite ? l : 1e30
+                } catch {
+                    failure = error
+                    return 1e30
+                }
+            }
+            let x0 = [Double](repeating: 1, count: quantizers.count)
+            switch joint {
+            case .powell:
+                var powell = PowellOptions(maxIterations: options.maxIterations, maxEvaluations: options.maxEvaluations)
+                powell.lowerBounds = [Double](repeating: 0.05, count: x0.count)
+                powell.upperBounds = [Double](repeating: 4, count: x0.count)
+                _ = PowellMinimizer(options: powell).minimize(objective, from: x0)
+            case .bobyqa:
+                var bobyqa = BOBYQAOptions()
+                bobyqa.maxEvaluations = options.maxEvaluations
+                _ = try BOBYQAMinimizer(dimension: x0.count, options: bobyqa).minimize(objective, from: x0)
+            }
+            if let failure { throw failure }
+            (currentLoss, state) = (bestLoss, bestState)
+            report.lossAfterJoint = bestLoss
+            report.jointEvaluations = evaluations
+            report.multipliers = multipliers
+        }
+        return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
+    }
+}

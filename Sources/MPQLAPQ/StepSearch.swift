@@ -1,0 +1,78 @@
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQOptimize
+import MPQQuantization
+
+/// LAPQ's loss-aware step search (Nahshan et al.): layer-wise Lp clipping for a sweep of p,
+/// the calibration loss at each p, a quadratic fit for p*, and optionally Powell's method over all steps.
+public struct StepSearch {
+    /// How the initial steps are chosen for each tensor.
+    public enum Initialization: String, Sendable, Codable, CaseIterable {
+        /// No clipping: α = max |x| (the range, for asymmetric grids).
+        case minMax = "minmax"
+        /// Lp clipping with p = 2.
+        case mmse
+        /// Lp clipping at the sampled p with the lowest calibration loss.
+        case bestP = "lapq-layerwise"
+        /// Lp clipping at the vertex p* of a quadratic fitted to the sampled losses (LAPQ's step 2).
+        case quadratic = "lapq-quadratic"
+    }
+
+    public struct Options: Sendable {
+        /// Norms swept (LAPQ: 10 values from 2.0 to 4.0).
+        public var pValues: [Double] = (0..<10).map { 2.0 + 2.0 * Double($0) / 9.0 }
+        public var initialization: Initialization = .quadratic
+        /// Run Powell's method over all step multipliers after the initialization (LAPQ's step 3).
+        public var joint: JointOptimizer? = .powell
+        /// Powell sweeps (the reference uses 1, or 2 for ResNet-18).
+        public var maxIterations = 1
+        /// Loss evaluations allowed to the joint optimizer.
+        public var maxEvaluations = 2000
+        /// The Lp search method for each tensor.
+        public var lpMethod: LpClipping.Method = .gridRefined
+        public init() {}
+    }
+
+    public enum JointOptimizer: String, Sendable, Codable {
+        case powell
+        case bobyqa
+    }
+
+    /// What the search did, for reports.
+    public struct Report: Sendable, Codable {
+        public var initialization: Initialization
+        /// (p, calibration loss) for each swept p.
+        public var sweep: [[Double]]
+        public var pStar: Double?
+        public var fitFallback: String?
+        public var lossAfterInitialization: Double
+        public var joint: JointOptimizer?
+        public var lossAfterJoint: Double?
+        public var jointEvaluations: Int?
+        /// Multipliers on the initial steps, per quantizer, after the joint search.
+        public var multipliers: [Double]?
+    }
+
+    public var options: Options
+    /// Calibration loss of the joined model outputs (lower is better).
+    public var loss: @Sendable ([String: Tensor]) -> Double
+    /// Progress messages (stage, done, total).
+    public var progress: ((String, Int, Int) -> Void)?
+
+    public init(options: Options = Options(), loss: @escaping @Sendable ([String: Tensor]) -> Double,
+                progress: ((String, Int, Int) -> Void)? = nil) {
+        self.options = options
+        self.loss = loss
+        self.progress = progress
+    }
+
+    /// The calibration loss of a session state (outputs of every batch joined).
+    public func loss(of state: CalibrationSession.State, in session: CalibrationSession) -> Double {
+        var joined: [String: Tensor] = [:]
+        for output in session.graph.outputs {
+            joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)
+        }
+        return loss(joined)
+    }
+}

@@ -1,1 +1,0 @@
-// Module placeholder; removed once the module has sources.

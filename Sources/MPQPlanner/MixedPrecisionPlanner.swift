@@ -1,0 +1,117 @@
+/// Chooses one candidate per group minimising the summed sensitivity under any number of budgets, with an
+/// integer program (binary x[g,c], one per group, equal choices across tied groups, one <= row per budget)
+/// solved by GLPK.
+public struct MixedPrecisionPlanner: Sendable {
+    public let model: CostModel
+    public var problem: PlanningProblem { model.problem }
+
+    /// Validates the problem against the profile and precomputes every cost.
+    public init(problem: PlanningProblem, profile: HardwareProfile) throws {
+        model = try CostModel(problem: problem, profile: profile)
+    }
+
+    public init(model: CostModel) {
+        self.model = model
+    }
+
+    /// The best plan under `budgets` (none: the least sensitive candidate everywhere).
+    /// Throws `PlanningError.infeasible` with the cheapest achievable value of every budget when none fits.
+    public func plan(budgets: [BudgetConstraint], options: SolverOptions = SolverOptions()) throws -> Plan {
+        let limits = try budgets.map { ($0, try $0.limit(in: model)) }
+        let shortfalls = limits.map { budget, limit in
+            BudgetShortfall(budget: budget.text, kind: budget.kind, limit: limit, cheapestAchievable: cheapest(budget.kind).value)
+        }
+        if shortfalls.contains(where: { !$0.isMet }) {
+            throw PlanningError.infeasible(shortfalls: shortfalls.filter { !$0.isMet }, jointly: false)
+        }
+        let (program, variables) = buildProgram(limits: limits.map { ($0.0.kind, $0.1) })
+        switch GLPKSolver.solve(program, options: options) {
+        case .optimal(_, let values):
+            return Plan(assignment: decode(values, variables), model: model, provenOptimal: true)
+        case .feasible(_, let values, _):
+            return Plan(assignment: decode(values, variables), model: model, provenOptimal: false)
+        case .infeasible:
+            throw PlanningError.infeasible(shortfalls: shortfalls, jointly: true)
+        case .unbounded:
+            throw PlanningError.solverFailed("GLPK reported an unbounded problem, which a 0-1 program cannot be")
+        case .error(let e):
+            throw PlanningError.solverFailed(e.description)
+        }
+    }
+
+    /// The cheapest value (reported units) any plan reaches for one kind alone, and a plan reaching it
+    /// (ties broken by lower sensitivity). Computed directly: each tie component takes its cheapest common candidate.
+    public func cheapest(_ kind: CostKind) -> (value: Double, assignment: [Int]) {
+        extreme(kind, cheapest: true)
+    }
+
+    /// The most expensive value any plan reaches for one kind.
+    public func mostExpensive(_ kind: CostKind) -> (value: Double, assignment: [Int]) {
+        extreme(kind, cheapest: false)
+    }
+
+    private func extreme(_ kind: CostKind, cheapest: Bool) -> (value: Double, assignment: [Int]) {
+        var assignment = [Int](repeating: 0, count: problem.groups.count)
+        for component in problem.components() {
+            let options = problem.componentAllowed(component)
+            func key(_ c: Int) -> (Double, Double) {
+                let cost = component.reduce(0.0) { $0 + model.cost(kind, group: $1, candidate: c) }
+                let loss = component.reduce(0.0) { $0 + (problem.sensitivities[$1][c] ?? 0) }
+                return (cheapest ? cost : -cost, loss)
+            }
+            let best = options.min { key($0) < key($1) }!
+            for g in component { assignment[g] = best }
+        }
+        return (model.value(kind, assignment: assignment), assignment)
+    }
+
+    /// Column layout of the program: `variables[g][c]` is the column of x[g,c], nil for a candidate the
+    /// group (or its tie component) may not use.
+    public typealias VariableMap = [[Int?]]
+
+    /// The 0-1 program for budgets given as (kind, limit in reported units). Every index is checked by
+    /// construction (columns exist only for usable candidates) and by `IntegerProgram.validate()` in the solver.
+    public func buildProgram(limits: [(CostKind, Double)]) -> (IntegerProgram, VariableMap) {
+        var program = IntegerProgram(direction: .minimize)
+        var map: VariableMap = problem.groups.map { _ in [Int?](repeating: nil, count: problem.candidates.count) }
+        let components = problem.components()
+        for component in components {
+            let allowed = problem.componentAllowed(component)
+            for g in component {
+                for c in allowed {
+                    map[g][c] = program.addVariable(.binary("x[\(problem.groups[g].name),\(problem.candidates[c].name)]",
+                                                            objective: problem.sensitivities[g][c]!))
+                }
+            }
+        }
+        for (g, group) in problem.groups.enumerated() {
+            let terms = map[g].compactMap { $0.map { IntegerProgram.Term($0, 1) } }
+            program.addConstraint(.equal(terms, 1, name: "one candidate for \(group.name)"))
+        }
+        for component in components where component.count > 1 {
+            let first = component[0]
+            for g in component.dropFirst() {
+                for c in problem.componentAllowed(component) {
+                    program.addConstraint(.equal([.init(map[first][c]!, 1), .init(map[g][c]!, -1)], 0,
+                                                 name: "\(problem.groups[g].name) tied to \(problem.groups[first].name) at \(problem.candidates[c].name)"))
+                }
+            }
+        }
+        for (kind, limit) in limits {
+            var terms: [IntegerProgram.Term] = []
+            for g in problem.groups.indices {
+                for c in problem.candidates.indices {
+                    if let column = map[g][c] { terms.append(.init(column, model.cost(kind, group: g, candidate: c))) }
+                }
+            }
+            program.addConstraint(.lessOrEqual(terms, CostKind.withTolerance(limit * model.normalizer(kind)), name: "budget \(kind.rawValue)"))
+        }
+        return (program, map)
+    }
+
+    private func decode(_ values: [Double], _ map: VariableMap) -> [Int] {
+        map.map { row in
+            row.indices.first { c in row[c].map { values[$0] > 0.5 } ?? false }!
+        }
+    }
+}

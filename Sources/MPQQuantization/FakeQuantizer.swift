@@ -1,0 +1,152 @@
+import MPQExecutor
+import MPQGraph
+
+/// Quantise-dequantise (fake quantization) of float buffers with fixed `QuantizerParameters`.
+///
+/// Each value is scaled, clamped to the code range, then rounded half to even, and mapped back:
+/// x̂ = (round_half_even(clamp(x·inverseScale + zp, qmin, qmax)) − zp) · scale. Per-channel
+/// parameters apply along any axis of the tensor's shape.
+public struct FakeQuantizer: Sendable {
+    public let parameters: QuantizerParameters
+
+    public init(_ parameters: QuantizerParameters) { self.parameters = parameters }
+
+    /// Fake-quantizes a float tensor (per-channel parameters need the tensor's shape).
+    public func callAsFunction(_ tensor: Tensor) throws -> Tensor {
+        guard let values = tensor.floats else { throw QuantizationError.notFloat("cannot quantize a \(tensor.elementType) tensor") }
+        return Tensor(shape: tensor.shape, floats: try fakeQuantize(values, shape: tensor.shape))
+    }
+
+    /// Fake-quantizes a buffer of the given shape (the shape may be omitted for per-tensor parameters).
+    public func fakeQuantize(_ values: [Float], shape: [Int]? = nil) throws -> [Float] {
+        var out = values
+        try fakeQuantizeInPlace(&out, shape: shape)
+        return out
+    }
+
+    /// Fake-quantizes a buffer in place.
+    public func fakeQuantizeInPlace(_ values: inout [Float], shape: [Int]? = nil) throws {
+        let layout = try channelLayout(count: values.count, shape: shape)
+        let p = parameters
+        values.withUnsafeMutableBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            forEachRun(layout) { offset, length, c in
+                Self.fakeQuantize(base + offset, count: length, inverseScale: p.inverseScales[c], scale: p.scales[c],
+                                  zeroPoint: p.zeroPoints[c], qmin: Float(p.qmin), qmax: Float(p.qmax))
+            }
+        }
+    }
+
+    /// The integer codes of a buffer (for tests and export).
+    public func codes(_ values: [Float], shape: [Int]? = nil) throws -> [Int32] {
+        let layout = try channelLayout(count: values.count, shape: shape)
+        let p = parameters
+        var out = [Int32](repeating: 0, count: values.count)
+        forEachRun(layout) { offset, length, c in
+            let inv = p.inverseScales[c], z = p.zeroPoints[c]
+            for i in offset..<(offset + length) {
+                let t = min(max(values[i] * inv + z, Float(p.qmin)), Float(p.qmax))
+                out[i] = Int32(t.rounded(.toNearestOrEven))
+            }
+        }
+        return out
+    }
+
+    /// Real values of integer codes: (code − zeroPoint) · scale. For the mid-rise grid the zero
+    /// point is half-integer, so codes map to the odd multiples of step/2.
+    public func dequantize(_ codes: [Int32], shape: [Int]? = nil) throws -> [Float] {
+        let layout = try channelLayout(count: codes.count, shape: shape)
+        let p = parameters
+        var out = [Float](repeating: 0, count: codes.count)
+        forEachRun(layout) { offset, length, c in
+            let s = p.scales[c], z = p.zeroPoints[c]
+            for i in offset..<(offset + length) { out[i] = (Float(codes[i]) - z) * s }
+        }
+        return out
+    }
+
+    /// A closure for `TensorHooks`: fake-quantizes float tensors and passes other element types through.
+    ///
+    /// Per-channel parameters must match the tensor they are attached to; a mismatch is a
+    /// programming error and stops the process with a message (hooks cannot throw). Use
+    /// `validate(shape:)` beforehand when the shape is known.
+    public var transform: TensorHooks.Transform {
+        let quantizer = self
+        return { tensor in
+            guard tensor.floats != nil else { return tensor }
+            do { return try quantizer(tensor) } catch { preconditionFailure("fake-quantization hook: \(error)") }
+        }
+    }
+
+    /// Checks that the parameters fit a tensor of this shape.
+    public func validate(shape: [Int]) throws {
+        _ = try channelLayout(count: Tensor.count(of: shape), shape: shape)
+    }
+
+    // MARK: - Layout
+
+    struct ChannelLayout {
+        var outer: Int
+        var channels: Int
+        var inner: Int
+    }
+
+    func channelLayout(count: Int, shape: [Int]?) throws -> ChannelLayout {
+        guard let axis = parameters.axis else {
+            if parameters.channelCount != 1 {
+                throw QuantizationError.channelMismatch("\(parameters.channelCount) scales without an axis")
+            }
+            return ChannelLayout(outer: 1, channels: 1, inner: count)
+        }
+        guard let shape else { throw QuantizationError.channelMismatch("per-channel quantization needs the tensor's shape") }
+        guard Tensor.count(of: shape) == count else {
+            throw QuantizationError.shapeMismatch("shape \(shape) does not hold \(count) values")
+        }
+        guard axis < shape.count else {
+            throw QuantizationError.channelMismatch("axis \(axis) is outside a rank-\(shape.count) tensor")
+        }
+        guard shape[axis] == parameters.channelCount else {
+            throw QuantizationError.channelMismatch("tensor has \(shape[axis]) channels on axis \(axis), parameters have \(parameters.channelCount)")
+        }
+        return ChannelLayout(outer: shape[..<axis].reduce(1, *), channels: shape[axis], inner: shape[(axis + 1)...].reduce(1, *))
+    }
+
+    /// Calls `body(offset, length, channel)` for each contiguous run that shares one channel.
+    func forEachRun(_ l: ChannelLayout, _ body: (Int, Int, Int) -> Void) {
+        if l.channels == 1 { body(0, l.outer * l.inner, 0); return }
+        var offset = 0
+        for _ in 0..<l.outer {
+            for c in 0..<l.channels {
+                body(offset, l.inner, c)
+                offset += l.inner
+            }
+        }
+    }
+
+    // MARK: - Kernel
+
+    /// The fake-quantization kernel on raw memory, 16 lanes at a time.
+    @inline(__always)
+    static func fakeQuantize(_ p: UnsafeMutablePointer<Float>, count: Int, inverseScale: Float, scale: Float,
+                             zeroPoint: Float, qmin: Float, qmax: Float) {
+        var i = 0
+        if count >= 16 {
+            let inv = SIMD16<Float>(repeating: inverseScale), s = SIMD16<Float>(repeating: scale)
+            let z = SIMD16<Float>(repeating: zeroPoint)
+            let lo = SIMD16<Float>(repeating: qmin), hi = SIMD16<Float>(repeating: qmax)
+            let raw = UnsafeMutableRawPointer(p)
+            while i + 16 <= count {
+                var v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+                v = (v * inv + z).clamped(lowerBound: lo, upperBound: hi)
+                v = (v.rounded(.toNearestOrEven) - z) * s
+                raw.storeBytes(of: v, toByteOffset: i &* 4, as: SIMD16<Float>.self)
+                i &+= 16
+            }
+        }
+        while i < count {
+            let t = min(max(p[i] * inverseScale + zeroPoint, qmin), qmax)
+            p[i] = (t.rounded(.toNearestOrEven) - zeroPoint) * scale
+            i &+= 1
+        }
+    }
+}

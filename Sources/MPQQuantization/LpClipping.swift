@@ -1,0 +1,386 @@
+import Foundation
+import MPQOptimize
+
+/// Lp-norm clipping (LAPQ step 1): for a tensor x, a grid and a norm p ∈ [2, 4],
+/// α_p = argmin_α mean(|Q_α(x) − x|^p).
+///
+/// Search variable:
+/// - symmetric grids: α ∈ (0, T] with T = max|x| (unsigned grids: T = max(x, 0), since negative
+///   values clip to 0 whatever α is);
+/// - asymmetric grids: a single factor s ∈ (0, 1] scaling the observed range, so the quantizer
+///   range is [s·min(x), s·max(x)] (widened to contain 0). The result's `alpha` is then s.
+///
+/// Two search methods:
+/// - `.brent`: bounded Brent (MPQOptimize's `minimizeBounded`, like scipy's fminbound) over (0, T];
+///   the LAPQ reference's approach. Fast, but the objective is jagged (rounding noise) and can have
+///   several local minima at low bit-widths, so Brent may stop in a worse one.
+/// - `.gridRefined`: scan candidate α's (a linear grid over (0, T] plus the magnitudes at tail
+///   quantiles 0.5…0.9999) with a cheap approximate objective: the largest ~`coarseSampleSize`/8
+///   magnitudes in full (they decide the clipping error) plus a stride sample of the rest, weighted
+///   back to the whole, O(n) with only small sorts; then refine around the best candidate on all
+///   (sampled) values with `refinements` rounds of `pointsPerRound` evenly spaced evaluations, each
+///   round shrinking the bracket to the best point's neighbours. Robust to local minima.
+///
+/// Large tensors are subsampled deterministically before searching: when a tensor has more than
+/// `sampleCap` values (default 2^16), `sampleCap` values are taken at a fixed stride count/cap
+/// starting from an offset drawn from `seed` (SplitMix64). T always comes from the whole tensor.
+public struct LpClipping: Sendable {
+    /// How to minimise the Lp error over the clipping variable.
+    public enum Method: Sendable, Hashable {
+        /// Bounded Brent over (0, T] with absolute tolerance `relativeTolerance · T`.
+        case brent(relativeTolerance: Double)
+        /// Coarse scan over sorted-magnitude and linear candidates, then grid refinement.
+        case gridRefined(coarseCandidates: Int, refinements: Int, pointsPerRound: Int)
+
+        /// Brent with tolerance 1e-4 · T.
+        public static let brent = Method.brent(relativeTolerance: 1e-4)
+        /// 24 linear + 12 quantile candidates, 4 rounds of 8 points (~70 evaluations, bracket ~1e-4 · T).
+        public static let gridRefined = Method.gridRefined(coarseCandidates: 24, refinements: 4, pointsPerRound: 8)
+    }
+
+    /// The default cap on values used by the search (2^16).
+    public static let defaultSampleCap = 1 << 16
+
+    /// The norm p (2...4 by default; any p ≥ 1 is accepted).
+    public var p: Double
+    public var grid: QuantizationGrid
+    public var method: Method
+    /// At most this many values enter the error evaluation.
+    public var sampleCap: Int
+    /// Seed of the subsampling offset.
+    public var seed: UInt64
+    /// Approximate size of the bulk subsample used by the coarse scan of `.gridRefined`.
+    public var coarseSampleSize: Int
+
+    public init(p: Double, grid: QuantizationGrid, method: Method = .gridRefined,
+                sampleCap: Int = LpClipping.defaultSampleCap, seed: UInt64 = 0, coarseSampleSize: Int = 4096) throws {
+        guard p.isFinite, p >= 1 else { throw QuantizationError.invalidArgument("norm p = \(p) must be ≥ 1") }
+        guard sampleCap >= 16 else { throw QuantizationError.invalidArgument("sampleCap \(sampleCap) must be ≥ 16") }
+        self.p = p
+        self.grid = grid
+        self.method = method
+        self.sampleCap = sampleCap
+        self.seed = seed
+        self.coarseSampleSize = max(coarseSampleSize, 64)
+    }
+
+    /// The MMSE clipping (p = 2).
+    public static func mmse(grid: QuantizationGrid, method: Method = .gridRefined) throws -> LpClipping {
+        try LpClipping(p: 2, grid: grid, method: method)
+    }
+
+    /// The outcome of a clipping search.
+    public struct Result: Sendable, Hashable {
+        /// The clipping value α (symmetric grids) or range factor s (asymmetric grids).
+        public var alpha: Float
+        /// The quantizer built from it.
+        public var parameters: QuantizerParameters
+        /// mean(|Q(x) − x|^p) over the values searched (the subsample when the tensor was capped).
+        public var error: Double
+        /// Objective evaluations spent.
+        public var evaluations: Int
+    }
+
+    // MARK: - Baselines
+
+    /// Min-max (no clipping) parameters: α = max|x| (unsigned: max(x, 0)); asymmetric: [min, max].
+    public static func minMax(_ values: [Float], grid: QuantizationGrid) throws -> QuantizerParameters {
+        guard !values.isEmpty else { throw QuantizationError.invalidArgument("empty tensor") }
+        let problem = Problem(values: values, grid: grid)
+        return try problem.parameters(problem.upper)
+    }
+
+    /// Per-channel min-max parameters along `axis`.
+    public static func minMaxPerChannel(_ values: [Float], shape: [Int], axis: Int,
+                                        grid: QuantizationGrid) throws -> QuantizerParameters {
+        let channels = try Self.channelValues(values, shape: shape, axis: axis)
+        let problems = channels.map { Problem(values: $0, grid: grid) }
+        return try Self.combine(problems.map(\.upper), grid: grid, problems: problems, axis: axis)
+    }
+
+    // MARK: - Search
+
+    /// Finds the clipping value for one tensor (per-tensor quantizer).
+    public func callAsFunction(_ values: [Float]) throws -> Result {
+        guard !values.isEmpty else { throw QuantizationError.invalidArgument("empty tensor") }
+        let sample = LpClipping.subsample(values, cap: sampleCap, seed: seed)
+        var problem = Problem(values: sample, grid: grid)
+        problem.upper = Problem(values: values, grid: grid).upper
+        return try search(problem)
+    }
+
+    /// Finds one clipping value per channel along `axis` (weights: axis of the output channel).
+    public func perChannel(_ values: [Float], shape: [Int], axis: Int) throws -> (parameters: QuantizerParameters, results: [Result]) {
+        let channels = try Self.channelValues(values, shape: shape, axis: axis)
+        var results: [Result] = []
+        var problems: [Problem] = []
+        for c in channels {
+            let sample = LpClipping.subsample(c, cap: sampleCap, seed: seed)
+            var problem = Problem(values: sample, grid: grid)
+            problem.upper = Problem(values: c, grid: grid).upper
+            results.append(try search(problem))
+            problems.append(Problem(values: c, grid: grid))
+        }
+        let params = try Self.combine(results.map { Double($0.alpha) }, grid: grid, problems: problems, axis: axis)
+        return (params, results)
+    }
+
+    /// mean(|Q(x) − x|^p) for a per-tensor quantizer.
+    public static func lpError(_ values: [Float], parameters: QuantizerParameters, p: Double) -> Double {
+        precondition(parameters.channelCount == 1, "lpError takes per-tensor parameters")
+        guard !values.isEmpty else { return 0 }
+        return values.withUnsafeBufferPointer { Self.meanError($0, parameters, p: p) }
+    }
+
+    func search(_ problem: Problem) throws -> Result {
+        guard problem.upper > 0 else {
+            let params = try problem.parameters(0)
+            return Result(alpha: 0, parameters: params, error: problem.error(params, p: p), evaluations: 1)
+        }
+        var evaluations = 0
+        let best: Double
+        switch method {
+        case .brent(let rtol):
+            let m = try BrentMinimizer.minimizeBounded({ t in
+                try problem.error(problem.parameters(t), p: self.p)
+            }, lower: 0, upper: problem.upper, xatol: rtol * problem.upper, maxEvaluations: 500)
+            evaluations = m.evaluations
+            best = m.x
+        case let .gridRefined(coarse, rounds, points):
+            best = try gridRefinedSearch(problem, coarse: coarse, rounds: rounds, points: points, evaluations: &evaluations)
+        }
+        let params = try problem.parameters(best)
+        let err = problem.error(params, p: p)
+        return Result(alpha: Float(best), parameters: params, error: err, evaluations: evaluations + 1)
+    }
+
+    func gridRefinedSearch(_ problem: Problem, coarse: Int, rounds: Int, points: Int, evaluations: inout Int) throws -> Double {
+        let T = problem.upper
+        let n = problem.values.count
+        let keys = problem.magnitudes()
+        // Coarse objective: the tail (largest magnitudes, which decide the clipping error) in full
+        // plus a stride sample of the bulk, weighted back to the whole. O(n) plus two small sorts.
+        let stride = max(1, n / coarseSampleSize)
+        var probe: [Float] = []
+        var i = stride / 2
+        while i < n { probe.append(keys[i]); i += stride }
+        probe.sort()
+        let tailTarget = max(coarseSampleSize / 8, 32)
+        let threshold: Float = stride == 1 || probe.count <= tailTarget / stride
+            ? .infinity : probe[max(0, probe.count - max(1, tailTarget / stride))]
+        var tail: [Float] = [], tailKeys: [Float] = [], bulk: [Float] = []
+        var bulkCount = 0
+        for k in 0..<n {
+            if keys[k] >= threshold {
+                tail.append(problem.values[k]); tailKeys.append(keys[k])
+            } else {
+                if bulkCount % stride == stride / 2 { bulk.append(problem.values[k]) }
+                bulkCount += 1
+            }
+        }
+        tailKeys.sort()
+        let tailWeight = Double(tail.count) / Double(n), bulkWeight = Double(bulkCount) / Double(n)
+        func coarseError(_ t: Double) throws -> Double {
+            let params = try problem.parameters(t)
+            var e = 0.0
+            if !tail.isEmpty { e += tailWeight * tail.withUnsafeBufferPointer { LpClipping.meanError($0, params, p: p) } }
+            if !bulk.isEmpty { e += bulkWeight * bulk.withUnsafeBufferPointer { LpClipping.meanError($0, params, p: p) } }
+            return e
+        }
+
+        // Candidates: a linear grid over (0, T] and magnitudes at tail quantiles.
+        var candidates = Set<Double>()
+        let m = max(coarse, 2)
+        for k in 1...m { candidates.insert(T * Double(k) / Double(m)) }
+        let quantiles: [Double] = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999]
+        for q in quantiles {
+            let rank = q * Double(n)                         // rank among all n values
+            let fromTop = Double(n) - rank
+            let v: Float
+            if fromTop <= Double(tailKeys.count), !tailKeys.isEmpty {
+                v = tailKeys[max(0, min(tailKeys.count - 1, tailKeys.count - Int(fromTop.rounded(.up))))]
+            } else if !probe.isEmpty {
+                v = probe[min(probe.count - 1, Int(q * Double(probe.count)))]
+            } else { continue }
+            if v > 0 && Double(v) <= T { candidates.insert(Double(v)) }
+        }
+        let grid = candidates.sorted()
+        var bestIndex = 0
+        var bestValue = Double.infinity
+        for (k, t) in grid.enumerated() {
+            let e = try coarseError(t)
+            evaluations += 1
+            if e < bestValue { bestValue = e; bestIndex = k }
+        }
+        var lo = bestIndex > 0 ? grid[bestIndex - 1] : 0
+        var hi = bestIndex + 1 < grid.count ? grid[bestIndex + 1] : T
+        var best = grid[bestIndex]
+        bestValue = problem.error(try problem.parameters(best), p: p)
+        evaluations += 1
+        let count = max(points, 2)
+        for _ in 0..<max(rounds, 1) {
+            let h = (hi - lo) / Double(count + 1)
+            for k in 1...count {
+                let t = lo + h * Double(k)
+                let e = problem.error(try problem.parameters(t), p: p)
+                evaluations += 1
+                if e < bestValue { bestValue = e; best = t }
+            }
+            lo = max(0, best - h)
+            hi = min(T, best + h)
+        }
+        return best
+    }
+
+    // MARK: - Problem
+
+    /// The values and grid of one search, with the search variable's bound.
+    struct Problem {
+        var values: [Float]
+        var grid: QuantizationGrid
+        /// Lower bound of the search variable (exclusive, 0).
+        var lower: Double = 0
+        /// Upper bound T of the search variable.
+        var upper: Double
+        var minValue: Float
+        var maxValue: Float
+
+        init(values: [Float], grid: QuantizationGrid) {
+            var lo = Float.infinity, hi = -Float.infinity
+            for v in values { lo = min(lo, v); hi = max(hi, v) }
+            if values.isEmpty { lo = 0; hi = 0 }
+            self.values = values
+            self.grid = grid
+            self.minValue = lo
+            self.maxValue = hi
+            if !grid.symmetric {
+                upper = (lo < 0 || hi > 0) ? 1 : 0
+            } else if grid.signedness == .unsigned && grid.style == .deployable {
+                upper = Double(max(hi, 0))
+            } else {
+                upper = Double(max(abs(lo), abs(hi)))
+            }
+        }
+
+        init(values: [Float], grid: QuantizationGrid, lower: Double, upper: Double, minValue: Float, maxValue: Float) {
+            self.values = values; self.grid = grid; self.lower = lower; self.upper = upper
+            self.minValue = minValue; self.maxValue = maxValue
+        }
+
+        func parameters(_ t: Double) throws -> QuantizerParameters {
+            if grid.symmetric { return try grid.parameters(alpha: Float(t)) }
+            return try grid.parameters(lo: Float(t) * minValue, hi: Float(t) * maxValue)
+        }
+
+        func error(_ params: QuantizerParameters, p: Double) -> Double {
+            values.withUnsafeBufferPointer { LpClipping.meanError($0, params, p: p) }
+        }
+
+        /// Each value's magnitude in search-variable units (|x|, max(x, 0), or the fraction of the range).
+        func magnitudes() -> [Float] {
+            if !grid.symmetric {
+                let a = -minValue, b = maxValue
+                return values.map { v in v < 0 ? (a > 0 ? -v / a : 0) : (b > 0 ? v / b : 0) }
+            }
+            if grid.signedness == .unsigned && grid.style == .deployable { return values.map { max($0, 0) } }
+            return values.map { abs($0) }
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func combine(_ ts: [Double], grid: QuantizationGrid, problems: [Problem], axis: Int) throws -> QuantizerParameters {
+        if grid.symmetric { return try grid.parameters(alphas: ts.map { Float($0) }, axis: axis) }
+        return try grid.parameters(ranges: zip(ts, problems).map { (Float($0) * $1.minValue, Float($0) * $1.maxValue) }, axis: axis)
+    }
+
+    /// The values of each channel along `axis`, channel by channel.
+    static func channelValues(_ values: [Float], shape: [Int], axis: Int) throws -> [[Float]] {
+        guard Tensor_count(shape) == values.count else {
+            throw QuantizationError.shapeMismatch("shape \(shape) does not hold \(values.count) values")
+        }
+        guard axis >= 0, axis < shape.count else {
+            throw QuantizationError.channelMismatch("axis \(axis) is outside a rank-\(shape.count) tensor")
+        }
+        let outer = shape[..<axis].reduce(1, *), channels = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        var result = [[Float]](repeating: [], count: channels)
+        for c in 0..<channels { result[c].reserveCapacity(outer * inner) }
+        var offset = 0
+        for _ in 0..<outer {
+            for c in 0..<channels {
+                result[c].append(contentsOf: values[offset..<(offset + inner)])
+                offset += inner
+            }
+        }
+        return result
+    }
+
+    /// Deterministic stride subsample of at most `cap` values (see the type's documentation).
+    public static func subsample(_ values: [Float], cap: Int, seed: UInt64) -> [Float] {
+        guard values.count > cap else { return values }
+        let stride = Double(values.count) / Double(cap)
+        var state = seed &+ 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        state = z
+        let offset = Double(state >> 11) / Double(1 << 53) * stride
+        var out = [Float]()
+        out.reserveCapacity(cap)
+        for i in 0..<cap {
+            let index = min(values.count - 1, Int(offset + Double(i) * stride))
+            out.append(values[index])
+        }
+        return out
+    }
+
+    /// mean |fq(x) − x|^p with SIMD, integer-p fast paths and blockwise Double accumulation.
+    static func meanError(_ x: UnsafeBufferPointer<Float>, _ q: QuantizerParameters, p: Double) -> Double {
+        let n = x.count
+        guard n > 0, let base = x.baseAddress else { return 0 }
+        let inv = SIMD8<Float>(repeating: q.inverseScales[0]), s = SIMD8<Float>(repeating: q.scales[0])
+        let z = SIMD8<Float>(repeating: q.zeroPoints[0])
+        let lo = SIMD8<Float>(repeating: Float(q.qmin)), hi = SIMD8<Float>(repeating: Float(q.qmax))
+        let mode: Int = p == 2 ? 2 : p == 3 ? 3 : p == 4 ? 4 : 0
+        let pf = Float(p)
+        var total = 0.0
+        var i = 0
+        let raw = UnsafeRawPointer(base)
+        while i < n {
+            let blockEnd = min(n, i &+ 1024)
+            var acc = SIMD8<Float>(repeating: 0)
+            while i &+ 8 <= blockEnd {
+                let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+                let c = (v * inv + z).clamped(lowerBound: lo, upperBound: hi).rounded(.toNearestOrEven)
+                let d = (c - z) * s - v
+                let e2 = d * d
+                switch mode {
+                case 2: acc += e2
+                case 3:
+                    var a = d
+                    for k in 0..<8 { a[k] = abs(d[k]) }
+                    acc += e2 * a
+                case 4: acc += e2 * e2
+                default:
+                    var r = SIMD8<Float>()
+                    for k in 0..<8 { r[k] = powf(abs(d[k]), pf) }
+                    acc += r
+                }
+                i &+= 8
+            }
+            var tail = 0.0
+            while i < blockEnd {
+                let v = base[i]
+                let c = min(max(v * q.inverseScales[0] + q.zeroPoints[0], Float(q.qmin)), Float(q.qmax)).rounded(.toNearestOrEven)
+                let d = Double(abs((c - q.zeroPoints[0]) * q.scales[0] - v))
+                tail += Foundation.pow(d, p)
+                i &+= 1
+            }
+            total += Double(acc.sum()) + tail
+        }
+        return total / Double(n)
+    }
+}
+
+@inline(__always) private func Tensor_count(_ shape: [Int]) -> Int { shape.reduce(1, *) }

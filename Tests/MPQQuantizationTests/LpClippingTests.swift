@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import MPQQuantization
+
+@Suite struct LpClippingTests {
+    static func samples(_ kind: String, count: Int, seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in kind == "gaussian" ? rng.gaussian() : rng.laplace() }
+    }
+
+    /// Brute force: the best of `points` evenly spaced α's over (0, T].
+    static func bruteForce(_ x: [Float], grid: QuantizationGrid, p: Double, upper: Float, points: Int = 2000) throws -> (alpha: Float, error: Double) {
+        var best: (Float, Double) = (upper, .infinity)
+        for k in 1...points {
+            let a = upper * Float(k) / Float(points)
+            let e = LpClipping.lpError(x, parameters: try grid.parameters(alpha: a), p: p)
+            if e < best.1 { best = (a, e) }
+        }
+        return best
+    }
+
+    @Test(arguments: ["gaussian", "laplace"], [2.0, 3.0, 4.0])
+    func agreesWithBruteForceScan(kind: String, p: Double) throws {
+        let x = Self.samples(kind, count: 8000, seed: kind == "gaussian" ? 11 : 12)
+        let grid = try QuantizationGrid.signedSymmetric(bits: 4)
+        let upper = x.map { abs($0) }.max()!
+        let brute = try Self.bruteForce(x, grid: grid, p: p, upper: upper)
+        for method in [LpClipping.Method.gridRefined, .brent] {
+            let r = try LpClipping(p: p, grid: grid, method: method)(x)
+            // The objective is jagged, so compare errors tightly and α loosely.
+            #expect(r.error <= brute.error * (1 + 2e-3), "\(kind) p=\(p) \(method): \(r.error) vs brute \(brute.error)")
+            #expect(abs(r.alpha - brute.alpha) / brute.alpha < 0.03, "\(kind) p=\(p) \(method): α \(r.alpha) vs brute \(brute.alpha)")
+            #expect(r.alpha > 0 && r.alpha < upper)
+        }
+    }
+
+    @Test func mmseOfGaussianAtFourBitsIsNearTheKnownValue() throws {
+        // Known MMSE clipping for a unit Gaussian on a 16-level symmetric grid: ≈ 2.5–2.7σ.
+        let x = Self.samples("gaussian", count: 60000, seed: 5)
+        let r = try LpClipping.mmse(grid: try .signedSymmetric(bits: 4))(x)
+        #expect(r.alpha > 2.3 && r.alpha < 2.9, "α = \(r.alpha)")
+        // Higher p clips less.
+        let r4 = try LpClipping(p: 4, grid: try .signedSymmetric(bits: 4))(x)
+        #expect(r4.alpha > r.alpha)
+    }
+
+    @Test func minMaxBaseline() throws {
+        let p = try LpClipping.minMax([-3, 1, 2], grid: try .signedSymmetric(bits: 8))
+        #expect(p.scales == [Float(3.0 / 127.0)])
+        let u = try LpClipping.minMax([-3, 1, 2], grid: try .unsignedSymmetric(bits: 8))
+        #expect(u.scales == [Float(2.0 / 255.0)])
+        let a = try LpClipping.minMax([-1, 0, 3], grid: try .asymmetric(bits: 8))
+        #expect(a.zeroPoints == [64])
+    }
+
+    @Test func unsignedAndAsymmetricBeatMinMax() throws {
+        let g = Self.samples("gaussian", count: 5000, seed: 3)
+        let relu = g.map { max($0, 0) }
+        let ug = try QuantizationGrid.unsignedSymmetric(bits: 3)
+        let ur = try LpClipping(p: 2, grid: ug)(relu)
+        #expect(ur.error < LpClipping.lpError(relu, parameters: try LpClipping.minMax(relu, grid: ug), p: 2))
+        let skewed = g.map { $0 < 0 ? $0 * 0.3 : $0 * 2 }
+        let ag = try QuantizationGrid.asymmetric(bits: 4)
+        let ar = try LpClipping(p: 3, grid: ag)(skewed)
+        #expect(ar.alpha > 0 && ar.alpha < 1)
+        #expect(ar.error < LpClipping.lpError(skewed, parameters: try LpClipping.minMax(skewed, grid: ag), p: 3))
+        let range = ar.parameters.representableRange()
+        let lo = skewed.min()!, hi = skewed.max()!
+        #expect(abs(range.lowerBound - ar.alpha * lo) < 2 * ar.parameters.scales[0])
+        #expect(abs(range.upperBound - ar.alpha * hi) < 2 * ar.parameters.scales[0])
+    }
+
+    @Test func perChannelMatchesPerTensorOnEachChannel() throws {
+        var rng = SeededGenerator(seed: 21)
+        let shape = [3, 2, 50]
+        let x = (0..<300).map { i in rng.gaussian() * Float(1 + (i / 100)) }
+        let clip = try LpClipping(p: 2.5, grid: try .signedSymmetric(bits: 4))
+        let (params, results) = try clip.perChannel(x, shape: shape, axis: 0)
+        #expect(params.axis == 0 && params.channelCount == 3)
+        for c in 0..<3 {
+            let single = try clip(Array(x[(c * 100)..<((c + 1) * 100)]))
+            #expect(results[c].alpha == single.alpha)
+        }
+        #expect(results[0].alpha < results[2].alpha)
+        // Axis 2 (last) works too.
+        let last = try clip.perChannel(x, shape: shape, axis: 2)
+        #expect(last.parameters.channelCount == 50)
+    }
+
+    @Test func subsamplingIsDeterministicAndCapped() {
+        let x = (0..<100_000).map { Float($0) }
+        let a = LpClipping.subsample(x, cap: 1 << 16, seed: 1)
+        let b = LpClipping.subsample(x, cap: 1 << 16, seed: 1)
+        #expect(a.count == 1 << 16 && a == b)
+        #expect(a == a.sorted()) // stride sampling keeps order
+        #expect(LpClipping.subsample([1, 2, 3], cap: 16, seed: 0) == [1, 2, 3])
+    }
+
+    @Test func allZeroTensor() throws {
+        let r = try LpClipping(p: 2, grid: try .signedSymmetric(bits: 4))([0, 0, 0])
+        #expect(r.alpha == 0 && r.error == 0)
+    }
+
+    /// Brent vs grid-refined: timing and accuracy (printed, not asserted).
+    @Test func brentVersusGridRefinedComparison() throws {
+        let report = try LpClipping.compareMethods(sizes: [4096, 1 << 18], bits: [2, 4, 8], p: [2, 3.3, 4])
+        print(report)
+    }
+}
