@@ -58,6 +58,8 @@ let package = Package(
         // Forward-pass throughput against ONNX Runtime (run through benchmarks/forward-throughput.sh).
         .executableTarget(name: "mpq-benchmark", dependencies: ["MPQONNX", "MPQExecutor", "MPQKernels", "MPQGraph"],
                           path: "benchmarks/Sources/mpq-benchmark"),
+        // ILP solve time for large planning problems.
+        .executableTarget(name: "ilp-benchmark", dependencies: ["MPQPlanner"], path: "benchmarks/Sources/ilp-benchmark"),
 
         .testTarget(name: "MPQGraphTests", dependencies: ["MPQGraph"]),
         .testTarget(name: "MPQKernelsTests", dependencies: ["MPQKernels", "MPQGEMM"]),
