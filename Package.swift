@@ -46,12 +46,15 @@ let package = Package(
         .target(name: "MPQQuantization", dependencies: ["MPQGraph", "MPQExecutor", "MPQOptimize"], swiftSettings: numericFlags),
         // LAPQ: calibration sessions with cached activations, the loss-aware step search, joint refinement.
         .target(name: "MPQLAPQ", dependencies: ["MPQGraph", "MPQExecutor", "MPQQuantization", "MPQOptimize"]),
+        // Per-group sensitivities (cached, resumable) and measurement of whole plans.
+        .target(name: "MPQSensitivity", dependencies: ["MPQGraph", "MPQExecutor", "MPQQuantization", "MPQLAPQ", "MPQPlanner"]),
         // Integer programming with GLPK (the planner grows here).
         .target(name: "MPQPlanner", dependencies: ["CGLPK"]),
+        .target(name: "MPQReport", dependencies: ["MPQPlanner"]),
         // The `mpq` commands as a library, so tests can drive them.
         .target(name: "MPQCommands", dependencies: [
             "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
-            "MPQQuantization", "MPQOptimize", "MPQLAPQ",
+            "MPQQuantization", "MPQOptimize", "MPQLAPQ", "MPQSensitivity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands"]),
@@ -70,7 +73,9 @@ let package = Package(
         .testTarget(name: "MPQOptimizeTests", dependencies: ["MPQOptimize"]),
         .testTarget(name: "MPQQuantizationTests", dependencies: ["MPQQuantization", "MPQGraph", "MPQExecutor"]),
         .testTarget(name: "MPQLAPQTests", dependencies: ["MPQLAPQ", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData"]),
+        .testTarget(name: "MPQSensitivityTests", dependencies: ["MPQSensitivity", "MPQLAPQ", "MPQPlanner", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData"]),
         .testTarget(name: "MPQPlannerTests", dependencies: ["MPQPlanner"]),
+        .testTarget(name: "MPQReportTests", dependencies: ["MPQReport", "MPQPlanner"]),
         .testTarget(name: "MPQCommandsTests", dependencies: ["MPQCommands"]),
     ],
     swiftLanguageModes: [.v5]

@@ -4,6 +4,8 @@ import MPQExecutor
 import MPQGraph
 import MPQLAPQ
 import MPQONNX
+import MPQPlanner
+import MPQSensitivity
 import MPQQuantization
 
 /// Maps the library's typed errors to one-line messages and exit codes (BSD sysexits values).
@@ -33,6 +35,8 @@ public enum CommandFailure {
             if case .unsupportedOperator = e { return unsupported }
             return dataError
         case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is QuantizationError, is StepSearchError:
+            return dataError
+        case is SensitivityError, is PlanningError, is BudgetParseError, is HardwareProfileError:
             return dataError
         case is OutputProblem:
             return cannotCreate

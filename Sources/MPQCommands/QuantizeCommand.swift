@@ -44,6 +44,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Joint optimizer for --method lapq: powell | bobyqa.")
     var optimizer = "powell"
 
+    @Option(name: .customLong("init"),
+            help: "Starting steps of the joint search for --method lapq: minmax | mmse | lapq-layerwise | lapq-quadratic (default).")
+    var initialization = "lapq-quadratic"
+
     @Option(help: "Calibration loss: cross-entropy | kl | mse | cosine | sqnr (default: cross-entropy with labels, kl without).")
     var loss: String?
 
@@ -81,6 +85,9 @@ struct QuantizeCommand: ParsableCommand {
         guard BitWidths(bits) != nil else { throw ValidationError("--bits '\(bits)' should look like W4A8, with 2 to 16 bits each") }
         guard StepSearch.Initialization(rawValue: method) != nil || method == "lapq" else {
             throw ValidationError("--method '\(method)' is not one of minmax, mmse, lapq-layerwise, lapq-quadratic, lapq")
+        }
+        guard StepSearch.Initialization(rawValue: initialization) != nil else {
+            throw ValidationError("--init '\(initialization)' is not one of minmax, mmse, lapq-layerwise, lapq-quadratic")
         }
         guard StepSearch.JointOptimizer(rawValue: optimizer) != nil else {
             throw ValidationError("--optimizer '\(optimizer)' is not one of powell, bobyqa")
@@ -121,7 +128,7 @@ struct QuantizeCommand: ParsableCommand {
         }
         var options = StepSearch.Options()
         if method == "lapq" {
-            options.initialization = .quadratic
+            options.initialization = StepSearch.Initialization(rawValue: initialization)!
             options.joint = StepSearch.JointOptimizer(rawValue: optimizer)
         } else {
             options.initialization = StepSearch.Initialization(rawValue: method)!

@@ -1,0 +1,138 @@
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQLAPQ
+import MPQPlanner
+import MPQQuantization
+import MPQSensitivity
+
+extension PlanJob {
+    /// Sensitivities (from the cache when valid), the plan, and — when `measure` — measured losses
+    /// of the plan, the uniform points, the Pareto plans and the greedy baseline.
+    mutating func run(paretoPoints: Int, measure: Bool) throws -> PlanSummary {
+        let table = try sensitivities()
+        var problem = self.problem
+        problem.sensitivities = table.matrix()
+        let planner = try MixedPrecisionPlanner(problem: problem, profile: inputs.profile)
+        let model = planner.model
+        let plan = try planner.plan(budgets: inputs.budgets)
+        let fp32Loss = table.referenceLoss
+
+        var summary = PlanSummary(model: inputs.model, profile: inputs.profile.name, loss: lossKind.name,
+                                  budgets: inputs.budgets.map(\.text), fp32Loss: fp32Loss,
+                                  bopsReference: model.referenceDescription, floatOnlyGroups: floatOnlyGroups,
+                                  ties: grouping.ties.map { $0.map { grouping.groups[$0].name } })
+        summary.plan = PlanSummary.PlannedGroups(problem: problem, plan: plan, sensitivities: table)
+        summary.costs = Dictionary(plan.costs.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
+        summary.predictedLoss = fp32Loss + plan.predictedLoss
+
+        var measuredQuantizers: [TensorQuantizer] = []
+        if measure {
+            let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
+            var measured: [[Int]: Double] = [:]
+            func measureLoss(_ assignment: [Int]) throws -> Double {
+                if let l = measured[assignment] { return l }
+                let result = try measurement.measure(assignment, session: &session, probe: &probe)
+                measured[assignment] = result.loss
+                return result.loss
+            }
+            let chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
+            measured[plan.assignment] = chosen.loss
+            measuredQuantizers = chosen.quantizers
+            summary.measuredLoss = chosen.loss
+            let kind = inputs.budgets[0].kind
+            // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
+            for (c, candidate) in problem.candidates.enumerated() {
+                let assignment = problem.groups.indices.map { g in Self.nearest(c, in: problem.effectiveAllowed(g), candidates: problem.candidates) }
+                guard Self.respectsTies(assignment, problem.tiedGroups) else { continue }
+                let loss = try measureLoss(assignment)
+                summary.uniform.append(.init(label: candidate.name, cost: model.value(kind, assignment: assignment),
+                                             predictedLoss: fp32Loss + model.predictedLoss(assignment: assignment),
+                                             measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }))
+                FileHandle.standardError.write(Data("measured uniform \(candidate.name): loss \(String(format: "%.4f", loss))\n".utf8))
+            }
+            if paretoPoints > 0 {
+                let front = try ParetoSweep(planner: planner, kind: kind, pointCount: paretoPoints,
+                                            fixedBudgets: Array(inputs.budgets.dropFirst())).run()
+                var progress = Progress(label: "measuring Pareto plans", total: front.points.count)
+                for (i, point) in front.points.enumerated() {
+                    let loss = try measureLoss(point.plan.assignment)
+                    summary.pareto.append(.init(label: "plan \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
+                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames))
+                    progress.update(i + 1)
+                }
+                // The greedy baseline, measured near each Pareto cost.
+                let greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
+                var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
+                for (i, point) in greedy.enumerated() {
+                    let loss = try measureLoss(point.plan.assignment)
+                    summary.greedy.append(.init(label: "greedy \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
+                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames))
+                    greedyProgress.update(i + 1)
+                }
+            }
+            summary.costKind = kind.rawValue
+            summary.chosenCost = model.value(kind, assignment: plan.assignment)
+        }
+        summary.tensors = measuredQuantizers.map { PlanSummary.TensorEntry($0, group: groupName(of: $0.name)) }
+        try FileManager.default.createDirectory(at: inputs.outputDir, withIntermediateDirectories: true)
+        try JSONOutput.write(summary, to: inputs.outputDir.appendingPathComponent("plan.json").path)
+        try writeParetoFiles(summary)
+        return summary
+    }
+
+    private func groupName(of tensor: String) -> String {
+        grouping.groups.first { $0.tensors.contains { $0.name == tensor } }?.name ?? "?"
+    }
+
+    /// Loads the cached table when its key matches, and measures what is missing.
+    mutating func sensitivities() throws -> SensitivityTable {
+        let (key, description) = try cacheKey()
+        let store = inputs.cacheDir.appendingPathComponent("sensitivity-\(key).json")
+        var table: SensitivityTable
+        if let stored = try SensitivityTable.load(from: store), stored.key == key {
+            table = stored
+        } else {
+            let fp32 = search.loss(of: session.reference, in: session)
+            table = SensitivityTable(key: key, description: description, groups: grouping.groups.map(\.name),
+                                     candidates: problem.candidates.map(\.name), referenceLoss: fp32)
+        }
+        let missing = table.groups.filter { table.increases[$0] == nil }.count
+        if missing == 0 {
+            FileHandle.standardError.write(Data("sensitivities: reusing \(store.path)\n".utf8))
+            return table
+        }
+        FileHandle.standardError.write(Data("sensitivities: measuring \(missing) of \(table.groups.count) groups × \(problem.candidates.count) candidates (cache: \(store.path))\n".utf8))
+        let allowed = problem.groups.indices.map { problem.effectiveAllowed($0) }
+        let sweep = SensitivitySweep(grouping: grouping, candidates: problem.candidates, allowed: allowed,
+                                     search: search, baseline: inputs.baseline)
+        var progress = Progress(label: "sensitivity", total: table.groups.count)
+        try sweep.run(&table, session: &session, probe: &probe, store: store) { done, _ in progress.update(done) }
+        return table
+    }
+
+    /// The allowed candidate closest to `c` in bit cost (not above it when possible).
+    static func nearest(_ c: Int, in allowed: [Int], candidates: [Candidate]) -> Int {
+        if allowed.contains(c) { return c }
+        let target = candidates[c].bitProduct
+        let below = allowed.filter { candidates[$0].bitProduct <= target }
+        let pool = below.isEmpty ? allowed : below
+        return pool.min { abs(candidates[$0].bitProduct - target) < abs(candidates[$1].bitProduct - target) } ?? c
+    }
+
+    static func respectsTies(_ assignment: [Int], _ ties: [[Int]]) -> Bool {
+        ties.allSatisfy { set in Set(set.map { assignment[$0] }).count <= 1 }
+    }
+
+    /// At most one greedy point per target cost: the cheapest one at or below it.
+    static func subsample(_ points: [ParetoPoint], near costs: [Double]) -> [ParetoPoint] {
+        var chosen: [ParetoPoint] = []
+        for cost in costs {
+            if let p = points.filter({ $0.cost <= cost * (1 + 1e-9) }).max(by: { $0.cost < $1.cost }),
+               !chosen.contains(where: { $0.plan.assignment == p.plan.assignment }) {
+                chosen.append(p)
+            }
+        }
+        return chosen.sorted { $0.cost < $1.cost }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import MPQLAPQ
+import MPQPlanner
+import MPQQuantization
+import MPQSensitivity
+
+/// What `mpq plan` reports and writes as plan.json.
+struct PlanSummary: Codable {
+    /// One group's choice.
+    struct GroupChoice: Codable {
+        var group: String
+        var layers: [String]
+        var opTypes: [String]
+        var candidate: String
+        var weightBits: Int
+        var activationBits: Int
+        var parameters: Int
+        var macs: Int
+        /// Predicted loss increase of this group at its candidate.
+        var sensitivity: Double?
+    }
+
+    struct PlannedGroups: Codable {
+        var groups: [GroupChoice]
+
+        init(problem: PlanningProblem, plan: Plan, sensitivities: SensitivityTable) {
+            groups = problem.groups.enumerated().map { g, group in
+                let c = problem.candidates[plan.assignment[g]]
+                return GroupChoice(group: group.name, layers: group.layers.map(\.name), opTypes: group.opTypes,
+                                   candidate: c.name, weightBits: c.weightBits, activationBits: c.activationBits,
+                                   parameters: group.layers.reduce(0) { $0 + $1.parameters },
+                                   macs: group.layers.reduce(0) { $0 + $1.macs },
+                                   sensitivity: sensitivities.increases[group.name]?[c.name] ?? nil)
+            }
+        }
+    }
+
+    /// A point of the trade-off curve.
+    struct Point: Codable {
+        var label: String
+        var cost: Double
+        var predictedLoss: Double
+        var measuredLoss: Double?
+        /// For uniform points: false when some groups could not take the candidate and took the nearest allowed one.
+        var exact: Bool
+        var candidates: [String]? = nil
+    }
+
+    /// A quantized tensor of the measured plan: its grid and steps.
+    struct TensorEntry: Codable {
+        var name: String
+        var group: String
+        var role: String
+        var bits: Int
+        var signed: Bool
+        var axis: Int?
+        var scales: [Float]
+        var zeroPoints: [Int]
+        var min: [Float]
+        var max: [Float]
+
+        init(_ q: TensorQuantizer, group: String) {
+            let p = q.parameters()
+            name = q.name
+            self.group = group
+            role = q.role.rawValue
+            bits = q.grid.bits
+            signed = q.grid.signedness == .signed
+            axis = p.axis
+            scales = p.scales
+            zeroPoints = p.integerZeroPoints
+            min = p.scales.indices.map { p.representableRange(channel: $0).lowerBound }
+            max = p.scales.indices.map { p.representableRange(channel: $0).upperBound }
+        }
+    }
+
+    var model: String
+    var profile: String
+    var loss: String
+    var budgets: [String]
+    var fp32Loss: Double
+    var bopsReference: String
+    var floatOnlyGroups: [String]
+    var ties: [[String]]
+    var plan: PlannedGroups? = nil
+    var costs: [String: Double] = [:]
+    var predictedLoss: Double? = nil
+    var measuredLoss: Double? = nil
+    var costKind: String? = nil
+    var chosenCost: Double? = nil
+    var uniform: [Point] = []
+    var pareto: [Point] = []
+    var greedy: [Point] = []
+    var tensors: [TensorEntry] = []
+
+    /// The best measured uniform point whose cost is no higher than the plan's.
+    var bestUniformAtCost: Point? {
+        guard let chosenCost else { return nil }
+        return uniform.filter { $0.cost <= chosenCost * (1 + 1e-9) && $0.measuredLoss != nil }
+            .min { $0.measuredLoss! < $1.measuredLoss! }
+    }
+
+    func printText() {
+        print("model: \(model)   profile: \(profile)   loss: \(loss)   budgets: \(budgets.joined(separator: ", "))")
+        if !floatOnlyGroups.isEmpty { print("float-only (not quantized): \(floatOnlyGroups.joined(separator: ", "))") }
+        if !ties.isEmpty { print("tied groups (equal precision): \(ties.map { $0.joined(separator: " = ") }.joined(separator: "; "))") }
+        var table = TextTable(header: ["group", "op", "candidate", "params", "MACs", "sensitivity"])
+        table.numericColumns = [3, 4, 5]
+        for g in plan?.groups ?? [] {
+            table.rows.append([g.group, g.opTypes.joined(separator: "+"), g.candidate, grouped(g.parameters), grouped(g.macs),
+                               g.sensitivity.map { String(format: "%.5f", $0) } ?? "-"])
+        }
+        print(table.render())
+        let costText = costs.sorted { $0.key < $1.key }.map { k, v in
+            "\(k) \(CostKind(rawValue: k)?.format(v) ?? String(v))"
+        }.joined(separator: ", ")
+        print("budget use: \(costText)   (BOPs reference: \(bopsReference))")
+        print(String(format: "FP32 loss %.4f; predicted %.4f", fp32Loss, predictedLoss ?? .nan)
+              + (measuredLoss.map { String(format: "; measured %.4f (+%.4f over FP32)", $0, $0 - fp32Loss) } ?? ""))
+        if let u = bestUniformAtCost, let m = measuredLoss, let um = u.measuredLoss {
+            print(String(format: "best uniform point at no higher cost: %@ with loss %.4f (plan is %@ by %.4f)",
+                         u.label, um, m <= um ? "better" : "worse", abs(um - m)))
+        } else if measuredLoss != nil {
+            print("no uniform point is as cheap as this plan")
+        }
+        if !pareto.isEmpty { print("Pareto curve: \(pareto.count) plans measured; greedy baseline: \(greedy.count) points") }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// `mpq.json` in the working directory: the model, data and defaults, so `mpq plan` needs only a budget.
+///
+/// Paths are relative to the project file's folder. Every field is optional; command-line options win.
+struct ProjectFile: Codable {
+    var model: String?
+    var calib: String?
+    var labels: String?
+    var val: String?
+    var valLabels: String?
+    var loss: String?
+    var profile: String?
+    var budget: [String]?
+    var batchSize: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case model, calib, labels, val, loss, profile, budget
+        case valLabels = "val_labels"
+        case batchSize = "batch_size"
+    }
+
+    /// Reads `path` (or `./mpq.json` when it exists and no path is given); nil when there is none.
+    static func load(_ path: String?) throws -> (ProjectFile, URL)? {
+        let url = URL(fileURLWithPath: path ?? "mpq.json")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            if let path { throw UsageProblem("project file \(path) does not exist") }
+            return nil
+        }
+        do {
+            let file = try JSONDecoder().decode(ProjectFile.self, from: Data(contentsOf: url))
+            return (file, url.deletingLastPathComponent())
+        } catch let error as DecodingError {
+            throw UsageProblem("project file \(url.path) is not valid: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
+            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return (path.isEmpty ? "" : "\(path): ") + c.debugDescription
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

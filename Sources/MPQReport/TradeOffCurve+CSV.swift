@@ -1,0 +1,36 @@
+import Foundation
+
+extension TradeOffCurve {
+    /// The CSV header, in column order.
+    public static let csvColumns = ["series", "label", "cost", "predicted_loss", "measured_loss", "validation_loss",
+                                    "validation_accuracy", "candidates", "chosen"]
+
+    /// One row per point after a header row (RFC 4180: CRLF line ends, fields with commas, quotes or line breaks
+    /// quoted with doubled quotes). Numbers use Swift's shortest round-tripping form; missing values are empty;
+    /// the candidate list is joined with ';'; `chosen` is `true` or `false`. Costs are in `axis.label` units.
+    public func csv() -> String {
+        var rows = [Self.csvColumns.map(Self.csvField).joined(separator: ",")]
+        for p in points {
+            let fields: [String] = [
+                p.series.rawValue, p.label, Self.csvNumber(p.cost), Self.csvNumber(p.predictedLoss),
+                Self.csvNumber(p.measuredLoss), Self.csvNumber(p.validationLoss), Self.csvNumber(p.validationAccuracy),
+                p.candidateNames?.joined(separator: ";") ?? "", p.isChosen ? "true" : "false",
+            ]
+            rows.append(fields.map(Self.csvField).joined(separator: ","))
+        }
+        return rows.map { $0 + "\r\n" }.joined()
+    }
+
+    /// A field quoted when it contains a comma, a double quote, CR or LF.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func csvNumber(_ value: Double?) -> String {
+        guard let value else { return "" }
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        return "\(value)"
+    }
+}
