@@ -54,7 +54,7 @@ let package = Package(
         // The `mpq` commands as a library, so tests can drive them.
         .target(name: "MPQCommands", dependencies: [
             "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
-            "MPQQuantization", "MPQOptimize", "MPQLAPQ", "MPQSensitivity",
+            "MPQQuantization", "MPQOptimize", "MPQLAPQ", "MPQSensitivity", "MPQReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands"]),

@@ -41,7 +41,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Hardware profile: a bundled name (generic-npu, dsp-int16, mcu-int8, gpu-tensorcore) or a JSON path.")
     var profile: String?
 
-    @Option(help: "Calibration loss: cross-entropy | kl | mse | cosine | sqnr.")
+    @Option(help: "Calibration loss: kl (default: KL divergence from the FP32 outputs, which grows with every deviation even where a trained model's cross-entropy on its own data is saturated) | cross-entropy | mse | cosine | sqnr.")
     var loss: String?
 
     @Option(help: "While measuring one group, the rest of the model is fp32 (default) or highest.")
@@ -52,6 +52,9 @@ struct PlanCommand: ParsableCommand {
 
     @Flag(name: .customLong("no-measure"), help: "Skip measuring plans (predicted losses only).")
     var noMeasure = false
+
+    @Flag(name: .customLong("no-activation-cache"), help: "Run every evaluation in full instead of re-running only what changed (for benchmarks).")
+    var noActivationCache = false
 
     @Flag(name: .customLong("keep-first-last"), help: "Keep the first and last quantized layers in FP32.")
     var keepFirstLast = false
@@ -108,6 +111,7 @@ struct PlanInputs {
     var loss: String?
     var baseline: SensitivitySweep.Baseline
     var keepFirstLast: Bool
+    var reuseActivations: Bool
     var batchSize: Int
     var cacheDir: URL
     var outputDir: URL
@@ -145,6 +149,7 @@ struct PlanInputs {
         loss = c.loss ?? project?.0.loss
         baseline = SensitivitySweep.Baseline(rawValue: c.baseline) ?? .fp32
         keepFirstLast = c.keepFirstLast
+        reuseActivations = !c.noActivationCache
         batchSize = c.batchSize ?? project?.0.batchSize ?? 256
         cacheDir = URL(fileURLWithPath: c.cacheDir)
         outputDir = URL(fileURLWithPath: c.outputDir)

@@ -1,31 +1,52 @@
 import Foundation
+import MPQPlanner
+import MPQReport
 
 extension PlanJob {
-    /// Writes pareto.json and pareto.csv (cost, predicted and measured loss of every point).
+    /// Writes pareto.json, pareto.csv and pareto.svg: predicted and measured Pareto plans, uniform
+    /// points and the greedy baseline, with the chosen plan marked.
     func writeParetoFiles(_ summary: PlanSummary) throws {
-        guard !summary.pareto.isEmpty || !summary.uniform.isEmpty else { return }
-        struct Curve: Codable {
-            var costKind: String?
-            var chosenCost: Double?
-            var fp32Loss: Double
-            var pareto: [PlanSummary.Point]
-            var uniform: [PlanSummary.Point]
-            var greedy: [PlanSummary.Point]
+        guard let kindName = summary.costKind, let kind = CostKind(rawValue: kindName) else { return }
+        let all = summary.pareto + summary.uniform + summary.greedy
+        let axis = TradeOffCurve.CostAxis.standard(for: kind, maxRawValue: all.map(\.cost).max() ?? 0)
+        func point(_ p: PlanSummary.Point, _ series: TradeOffCurve.Series, chosen: Bool = false) -> TradeOffCurve.Point {
+            TradeOffCurve.Point(series: series, label: p.label, cost: axis.display(p.cost), predictedLoss: p.predictedLoss,
+                                measuredLoss: series == .predicted ? nil : p.measuredLoss, validationLoss: nil,
+                                validationAccuracy: nil, candidateNames: p.candidates, isChosen: chosen)
         }
-        let curve = Curve(costKind: summary.costKind, chosenCost: summary.chosenCost, fp32Loss: summary.fp32Loss,
-                          pareto: summary.pareto, uniform: summary.uniform, greedy: summary.greedy)
-        try JSONOutput.write(curve, to: inputs.outputDir.appendingPathComponent("pareto.json").path)
-        var csv = "series,label,cost,predicted_loss,measured_loss,candidates\n"
-        for (series, points) in [("pareto", summary.pareto), ("uniform", summary.uniform), ("greedy", summary.greedy)] {
-            for p in points {
-                let candidates = (p.candidates ?? []).joined(separator: ";")
-                csv += "\(series),\(p.label),\(p.cost),\(p.predictedLoss),\(p.measuredLoss.map { String($0) } ?? ""),\(candidates)\n"
+        let chosenCost = summary.chosenCost
+        var points: [TradeOffCurve.Point] = []
+        for p in summary.pareto {
+            let chosen = chosenCost.map { abs($0 - p.cost) <= 1e-9 * max(1, abs($0)) } ?? false
+            points.append(point(p, .predicted, chosen: chosen))
+            points.append(point(p, .measured, chosen: chosen))
+        }
+        points += summary.uniform.map { point($0, .uniform) }
+        points += summary.greedy.map { point($0, .greedy) }
+        if let chosenCost, !points.contains(where: \.isChosen), let loss = summary.predictedLoss {
+            points.append(TradeOffCurve.Point(series: .measured, label: "chosen", cost: axis.display(chosenCost), predictedLoss: loss,
+                                              measuredLoss: summary.measuredLoss, validationLoss: nil, validationAccuracy: nil,
+                                              candidateNames: summary.plan?.groups.map(\.candidate), isChosen: true))
+        }
+        let limit = summary.budgets.first.flatMap { text -> Double? in
+            guard let b = try? BudgetConstraint.parse(text), b.kind == kind else { return nil }
+            switch b.target {
+            case .averageWeightBits(let v): return v
+            case .weightBytes(let v): return axis.display(v)
+            default: return nil
             }
         }
-        do {
-            try Data(csv.utf8).write(to: inputs.outputDir.appendingPathComponent("pareto.csv"), options: .atomic)
-        } catch {
-            throw OutputProblem(path: inputs.outputDir.appendingPathComponent("pareto.csv").path, reason: error.localizedDescription)
+        let curve = TradeOffCurve(axis: axis, budget: .init(text: summary.budgets.first ?? "", limit: limit),
+                                  reference: .init(label: "FP32", loss: summary.fp32Loss, accuracy: nil),
+                                  predictedLossIsIncrease: false, points: points)
+        let chart = TradeOffChart(curve: curve, title: "\(summary.model) on \(summary.profile)")
+        for (name, text) in [("pareto.json", try curve.json()), ("pareto.csv", curve.csv()), ("pareto.svg", chart.svg())] {
+            let url = inputs.outputDir.appendingPathComponent(name)
+            do {
+                try Data(text.utf8).write(to: url, options: .atomic)
+            } catch {
+                throw OutputProblem(path: url.path, reason: error.localizedDescription)
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ extension PlanJob {
     mutating func run(paretoPoints: Int, measure: Bool) throws -> PlanSummary {
         let table = try sensitivities()
         var problem = self.problem
-        problem.sensitivities = table.matrix()
+        problem.sensitivities = table.regularizedMatrix(precision: problem.candidates.map { ($0.weightBits, $0.activationBits) })
         let planner = try MixedPrecisionPlanner(problem: problem, profile: inputs.profile)
         let model = planner.model
         let plan = try planner.plan(budgets: inputs.budgets)

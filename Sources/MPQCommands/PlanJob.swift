@@ -29,7 +29,7 @@ struct PlanJob {
         lossKind = try inputs.loss.map { name in
             guard let kind = CalibrationLoss(name: name) else { throw UsageProblem("loss '\(name)' is not one of cross-entropy, kl, mse, cosine, sqnr") }
             return kind
-        } ?? CalibrationLoss.defaultLoss(labelsAvailable: calibration.labels != nil)
+        } ?? .klDivergence
         if lossKind.needsLabels && calibration.labels == nil { throw UsageProblem("the cross-entropy loss needs calibration labels") }
 
         let policy = QuantizationPolicy(keepFirstAndLastLayersFloat: inputs.keepFirstLast, perChannelWeights: true)
@@ -74,6 +74,8 @@ struct PlanJob {
 
         session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: inputs.batchSize)
         probe = try CalibrationSession(graph: graph, inputs: session.batches[0], batchSize: inputs.batchSize)
+        session.reusesActivations = inputs.reuseActivations
+        probe.reusesActivations = inputs.reuseActivations
         let outputName = graph.outputs[0].name
         let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
         referenceOutput = reference

@@ -26,6 +26,8 @@ public struct CalibrationSession: Sendable {
     public let reference: State
     /// Cached-evaluation counters, for benchmarks and reports.
     public private(set) var statistics = Statistics()
+    /// Re-run only what changed (true), or run every batch in full with all hooks (false; for benchmarks).
+    public var reusesActivations = true
 
     public struct Statistics: Sendable {
         public var evaluations = 0
@@ -93,12 +95,14 @@ public struct CalibrationSession: Sendable {
                 outputs.append(base.outputs[i])
                 continue
             }
-            let result = try plan.rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all)
+            let result = reusesActivations
+                ? try plan.rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all)
+                : try plan.run(batches[i], hooks: hooks, retain: .all)
             caches.append(result.cache!)
             outputs.append(result.outputs)
         }
         statistics.evaluations += 1
-        statistics.nodesRun += downstream * plans.count
+        statistics.nodesRun += (reusesActivations ? downstream : graph.nodes.count) * plans.count
         statistics.nodesTotal += graph.nodes.count * plans.count
         return State(hooks: hooks, settings: settings, caches: caches, outputs: outputs)
     }

@@ -40,6 +40,26 @@ public struct SensitivityTable: Sendable, Codable, Equatable {
         groups.map { g in candidates.map { c in increases[g]?[c] ?? nil } }
     }
 
+    /// The matrix with measurement noise removed: increases below zero become zero (quantizing
+    /// one group cannot really improve the model), and a candidate at least as precise as another
+    /// in both weights and activations never costs more loss than it (as ModelOpt forces).
+    ///
+    /// `precision` gives (weight bits, activation bits) per candidate.
+    public func regularizedMatrix(precision: [(Int, Int)]) -> [[Double?]] {
+        matrix().map { row in
+            let clamped = row.map { $0.map { max($0, 0) } }
+            return clamped.indices.map { c in
+                guard let value = clamped[c] else { return nil }
+                var best = value
+                for d in clamped.indices where d != c {
+                    guard let other = clamped[d], precision[c].0 >= precision[d].0, precision[c].1 >= precision[d].1 else { continue }
+                    best = min(best, other)
+                }
+                return best
+            }
+        }
+    }
+
     /// Reads a stored table, or nil when none exists at `url`.
     public static func load(from url: URL) throws -> SensitivityTable? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }

@@ -1,0 +1,91 @@
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQLAPQ
+import MPQQuantization
+import Testing
+
+private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([String: Tensor]) -> Double {
+    let labels = data.labels
+    return { outputs in (try? CalibrationLoss.crossEntropy(logits: outputs[output]!, labels: labels)) ?? .infinity }
+}
+
+@Test func bitWidthsParse() {
+    #expect(BitWidths("W4A8") == BitWidths(weight: 4, activation: 8))
+    #expect(BitWidths("w16a16") == BitWidths(weight: 16, activation: 16))
+    #expect(BitWidths("W1A8") == nil)
+    #expect(BitWidths("W4") == nil)
+    #expect(BitWidths("4A8") == nil)
+}
+
+/// Cached re-runs give exactly the outputs of full runs with the same hooks.
+@Test func cachedEvaluationEqualsFullEvaluation() throws {
+    let data = try ExampleData("digits", samples: 64)
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 4)).targets(in: data.graph)
+    var cached = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 32)
+    var full = cached
+    full.reusesActivations = false
+    var probe = try CalibrationSession(graph: data.graph, inputs: cached.batches[0], batchSize: 32)
+    var options = StepSearch.Options()
+    options.initialization = .minMax
+    options.joint = nil
+    let search = StepSearch(options: options, loss: crossEntropy(data, output: data.graph.outputs[0].name))
+    let quantizers = try search.run(targets, session: &cached, probe: &probe).quantizers
+    var settings = StepSearch.settings(quantizers)
+    let first = try cached.evaluate(settings)
+    // Change one weight's steps: the cached path re-runs only downstream of it.
+    let weight = quantizers.firstIndex { $0.role == .weight }!
+    var multipliers = [Double](repeating: 1, count: quantizers.count)
+    multipliers[weight] = 0.7
+    settings = StepSearch.settings(quantizers, multipliers: multipliers)
+    let viaCache = try cached.evaluate(settings, from: first)
+    let viaFull = try full.evaluate(settings)
+    let name = data.graph.outputs[0].name
+    #expect(CalibrationSession.joinedOutputs(viaCache, name: name) == CalibrationSession.joinedOutputs(viaFull, name: name))
+    #expect(cached.statistics.nodesRun < full.statistics.nodesRun + cached.statistics.nodesTotal)
+}
+
+/// The LAPQ pipeline: 10 values of p in [2, 4], p* inside the range, Powell never worse than its start,
+/// and the reported loss is the loss of the returned steps.
+@Test func lapqSearchOnDigits() throws {
+    let data = try ExampleData("digits", samples: 64)
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 4)).targets(in: data.graph)
+    var session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 64)
+    var probe = try CalibrationSession(graph: data.graph, inputs: session.batches[0], batchSize: 64)
+    var options = StepSearch.Options()
+    options.maxEvaluations = 60
+    let loss = crossEntropy(data, output: data.graph.outputs[0].name)
+    let result = try StepSearch(options: options, loss: loss).run(targets, session: &session, probe: &probe)
+    #expect(result.report.sweep.count == 10)
+    #expect(result.report.sweep.first?[0] == 2 && result.report.sweep.last?[0] == 4)
+    let pStar = try #require(result.report.pStar)
+    #expect((2...4).contains(pStar))
+    let after = try #require(result.report.lossAfterJoint)
+    #expect(after <= result.report.lossAfterInitialization)
+    #expect(try #require(result.report.jointEvaluations) <= 60)
+    // Re-evaluate the returned steps from scratch.
+    var fresh = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 64)
+    let state = try fresh.evaluate(StepSearch.settings(result.quantizers, multipliers: result.multipliers))
+    #expect(abs(StepSearch(options: options, loss: loss).loss(of: state, in: fresh) - result.loss) < 1e-9)
+}
+
+/// Bias correction adds a bias to every Conv/Gemm that lacks one and corrects each quantized layer.
+@Test func biasCorrectionCoversEveryLayer() throws {
+    let data = try ExampleData("digits", samples: 32)
+    let graph = data.graph.withExplicitBiases()
+    for node in graph.nodes where node.opType == "Conv" || node.opType == "Gemm" {
+        #expect(node.inputs.count == 3 && graph.initializers[node.inputs[2]] != nil)
+    }
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8)).targets(in: graph)
+    let session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
+    let weights = targets.filter { $0.role == .weight }
+    let plan = try BiasCorrectionPlan(graph: graph, session: session, weights: weights.map(\.name))
+    var probe = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
+    var s = session
+    var options = StepSearch.Options()
+    options.initialization = .minMax
+    options.joint = nil
+    let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(weights, session: &s, probe: &probe).quantizers
+    let settings = StepSearch.settings(quantizers, biasCorrection: plan)
+    #expect(settings.count == 2 * weights.count)
+}

@@ -1,0 +1,90 @@
+import Foundation
+import MPQData
+import MPQExecutor
+import MPQGraph
+import MPQLAPQ
+import MPQONNX
+import MPQPlanner
+import MPQQuantization
+import MPQSensitivity
+import Testing
+
+private func example(_ name: String) throws -> (Graph, Tensor) {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("examples/\(name)")
+    let graph = try ONNXModel.load(contentsOf: dir.appendingPathComponent("model.onnx")).optimizedGraph().0
+    return (graph, try NumpyArray(contentsOf: dir.appendingPathComponent("calib.npy")).tensor)
+}
+
+@Test func contentHashIsFNV1a() {
+    var h = ContentHash()
+    h.combine("a")
+    #expect(h.hex == "af63dc4c8601ec8c")
+}
+
+/// MobileNet-digits: one group per conv/gemm, depthwise convs recognised, residual Adds tie their inputs.
+@Test func groupingOfMobileNet() throws {
+    let (graph, _) = try example("mobilenet-digits")
+    let tensors = try QuantizationPolicy().tensors(in: graph)
+    let grouping = try QuantizerGrouping(graph: graph, tensors: tensors, equalPrecisionOps: ["Add"])
+    let layers = graph.nodes.filter { ["Conv", "Gemm"].contains($0.opType) }.count
+    #expect(grouping.groups.count == layers)
+    #expect(grouping.groups.filter { $0.opTypes == ["DepthwiseConv"] }.count == 6)
+    // Every quantized tensor belongs to exactly one group.
+    let grouped = grouping.groups.flatMap { $0.tensors.map(\.name) }
+    #expect(grouped.count == tensors.count && Set(grouped).count == tensors.count)
+    // Three residual Adds: each ties the two groups producing its inputs.
+    #expect(grouping.ties.count == 3)
+    #expect(grouping.ties.allSatisfy { $0.count == 2 })
+    let untied = try QuantizerGrouping(graph: graph, tensors: tensors)
+    #expect(untied.ties.isEmpty)
+}
+
+@Test func regularizedSensitivitiesAreNonNegativeAndMonotone() {
+    var table = SensitivityTable(key: "k", description: [:], groups: ["g"], candidates: ["W4A8", "W8A8", "W8A16"], referenceLoss: 1)
+    table.increases["g"] = ["W4A8": 0.5, "W8A8": 0.7, "W8A16": -0.1]
+    let m = table.regularizedMatrix(precision: [(4, 8), (8, 8), (8, 16)])
+    #expect(m == [[0.5, 0.5, 0]])
+}
+
+/// The sweep fills only missing groups, so an interrupted run resumes without re-measuring.
+@Test func sweepResumesFromStoredTable() throws {
+    let (graph, calib) = try example("digits")
+    let inputs = [graph.inputs[0].name: calib.slice(axis0: 0..<32)]
+    let tensors = try QuantizationPolicy().tensors(in: graph)
+    let grouping = try QuantizerGrouping(graph: graph, tensors: tensors)
+    let candidates = [Candidate(name: "W4A8", weightBits: 4, activationBits: 8), Candidate(name: "W8A8", weightBits: 8, activationBits: 8)]
+    var session = try CalibrationSession(graph: graph, inputs: inputs, batchSize: 32)
+    var probe = session
+    let output = graph.outputs[0].name
+    let reference = CalibrationSession.joinedOutputs(session.reference, name: output)
+    var options = StepSearch.Options()
+    options.initialization = .mmse
+    options.joint = nil
+    let search = StepSearch(options: options, loss: { o in (try? CalibrationLoss.klDivergence(reference: reference, quantized: o[output]!)) ?? .infinity })
+    let sweep = SensitivitySweep(grouping: grouping, candidates: candidates,
+                                 allowed: grouping.groups.map { _ in [0, 1] }, search: search)
+    let store = FileManager.default.temporaryDirectory.appendingPathComponent("mpq-sens-\(ProcessInfo.processInfo.processIdentifier).json")
+    defer { try? FileManager.default.removeItem(at: store) }
+    var table = SensitivityTable(key: "test", description: [:], groups: grouping.groups.map(\.name),
+                                 candidates: candidates.map(\.name), referenceLoss: 0)
+    try sweep.run(&table, session: &session, probe: &probe, store: store)
+    #expect(table.isComplete)
+    // Fewer bits hurt more (KL from FP32).
+    for g in table.groups {
+        let w4 = try #require(table.increases[g]?["W4A8"] ?? nil)
+        let w8 = try #require(table.increases[g]?["W8A8"] ?? nil)
+        #expect(w4 > w8, "\(g)")
+    }
+    // Simulate a kill after the first groups: drop the last group and resume from the stored file.
+    var stored = try #require(try SensitivityTable.load(from: store))
+    #expect(stored == table)
+    let last = stored.groups.last!
+    stored.increases[last] = nil
+    try stored.save(to: store)
+    var resumed = try #require(try SensitivityTable.load(from: store))
+    var measured: [Int] = []
+    try sweep.run(&resumed, session: &session, probe: &probe, store: store) { done, _ in measured.append(done) }
+    #expect(measured == [stored.groups.count])
+    #expect(resumed.increases == table.increases)
+}
