@@ -1,0 +1,53 @@
+import Foundation
+@testable import MPQCommands
+import Testing
+
+private func planArguments(_ extra: [String], dir: URL) -> [String] {
+    ["plan", Paths.example("digits/model.onnx"), "--calib", Paths.example("digits/calib.npy"),
+     "--cache-dir", dir.appendingPathComponent("cache").path, "--output-dir", dir.path, "--batch-size", "128"] + extra
+}
+
+/// End to end on the digits CNN: the plan meets its budget, is measured, and the files are written;
+/// a second run reuses the stored sensitivities.
+@Test func planMeetsBudgetAndWritesFiles() throws {
+    let dir = Paths.temporary("plan-digits")
+    try? FileManager.default.removeItem(at: dir)
+    let args = planArguments(["--budget", "6bits", "--profile", "generic-npu", "--pareto-points", "3"], dir: dir)
+    let first = runMPQ(args)
+    #expect(first.code == 0, "\(first.message)")
+    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let bits = try #require(summary.costs["bits"])
+    #expect(bits <= 6 + 1e-9)
+    #expect(summary.plan?.groups.count == 4)
+    #expect(summary.measuredLoss != nil)
+    #expect(summary.uniform.count == 4)
+    #expect(!summary.tensors.isEmpty)
+    for file in ["pareto.csv", "pareto.json", "pareto.svg"] {
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "\(file)")
+    }
+    let cached = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cache").path)
+    #expect(cached.count == 1 && cached[0].hasPrefix("sensitivity-"))
+    // The same run again reuses the table: identical plan.
+    #expect(runMPQ(args).code == 0)
+    let again = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    #expect(again.plan?.groups.map(\.candidate) == summary.plan?.groups.map(\.candidate))
+}
+
+@Test func infeasibleBudgetNamesCheapestValue() {
+    let dir = Paths.temporary("plan-infeasible")
+    let r = runMPQ(planArguments(["--budget", "2bits", "--profile", "generic-npu", "--no-measure"], dir: dir))
+    #expect(r.code == CommandFailure.dataError)
+    #expect(r.message.contains("2bits") && r.message.contains("cheapest"))
+}
+
+@Test func unknownProfileListsBundledOnes() {
+    let r = runMPQ(planArguments(["--budget", "6bits", "--profile", "no-such-npu"], dir: Paths.temporary("plan-profile")))
+    #expect(r.code == CommandFailure.dataError)
+    #expect(r.message.contains("no-such-npu") && r.message.contains("generic-npu"))
+}
+
+@Test func malformedBudgetIsExplained() {
+    let r = runMPQ(planArguments(["--budget", "fast", "--profile", "generic-npu"], dir: Paths.temporary("plan-budget")))
+    #expect(r.code == CommandFailure.dataError)
+    #expect(r.message.contains("fast"))
+}
