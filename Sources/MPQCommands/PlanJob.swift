@@ -73,7 +73,7 @@ struct PlanJob {
         floatOnlyGroups = floatOnly
 
         session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: inputs.batchSize)
-        probe = try CalibrationSession(graph: graph, inputs: session.batches[0], batchSize: inputs.batchSize)
+        probe = try CalibrationSession(graph: graph, inputs: CalibrationSession.probeInputs(session), batchSize: inputs.batchSize)
         session.reusesActivations = inputs.reuseActivations
         probe.reusesActivations = inputs.reuseActivations
         let outputName = graph.outputs[0].name

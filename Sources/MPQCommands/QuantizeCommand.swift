@@ -118,7 +118,7 @@ struct QuantizeCommand: ParsableCommand {
         log("quantizing \(targets.filter { $0.role == .weight }.count) weights and \(targets.filter { $0.role == .activation }.count) activations at \(bitWidths)")
 
         var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: batchSize)
-        var probe = try CalibrationSession(graph: graph, inputs: session.batches[0], batchSize: batchSize)
+        var probe = try CalibrationSession(graph: graph, inputs: CalibrationSession.probeInputs(session), batchSize: batchSize)
         let outputName = graph.outputs[0].name
         let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
         let labelValues = calibration.labels

@@ -107,6 +107,12 @@ public struct CalibrationSession: Sendable {
         return State(hooks: hooks, settings: settings, caches: caches, outputs: outputs)
     }
 
+    /// The samples activation statistics are taken from: the first `count` calibration samples
+    /// (LAPQ takes its activation clipping values from one calibration batch).
+    public static func probeInputs(_ session: CalibrationSession, count: Int = 64) -> [String: Tensor] {
+        session.batches[0].mapValues { $0.slice(axis0: 0..<min(count, $0.shape.first ?? 0)) }
+    }
+
     /// A tensor's FP32 value across all batches (joined along axis 0).
     public func referenceValue(_ name: String) -> Tensor? {
         let parts = reference.caches.compactMap { $0.value(named: name) }

@@ -20,8 +20,11 @@ extension StepSearch {
             guard let value = graph.initializers[t.name], let values = value.floats else {
                 throw StepSearchError.notAConstant(t.name)
             }
-            let q = TensorQuantizer(name: t.name, role: .weight, axis: t.axis, grid: t.grid,
-                                    base: try parameters(values, shape: value.shape, axis: t.axis, grid: t.grid, p: p), layer: t.layer)
+            let key = "\(t.name)|\(t.grid)|\(String(describing: t.axis))|\(String(describing: p))|\(options.lpMethod)"
+            let base = try weightSteps.parameters(for: key) {
+                try parameters(values, shape: value.shape, axis: t.axis, grid: t.grid, p: p)
+            }
+            let q = TensorQuantizer(name: t.name, role: .weight, axis: t.axis, grid: t.grid, base: base, layer: t.layer)
             result[i] = q
             settings[t.name] = q.setting()
         }

@@ -59,6 +59,8 @@ public struct StepSearch {
     public var loss: @Sendable ([String: Tensor]) -> Double
     /// Progress messages (stage, done, total).
     public var progress: ((String, Int, Int) -> Void)?
+    /// Weight steps already computed (shared by copies of this search).
+    public var weightSteps = WeightStepCache()
 
     public init(options: Options = Options(), loss: @escaping @Sendable ([String: Tensor]) -> Double,
                 progress: ((String, Int, Int) -> Void)? = nil) {
