@@ -53,6 +53,12 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .customLong("no-measure"), help: "Skip measuring plans (predicted losses only).")
     var noMeasure = false
 
+    @Flag(name: .customLong("no-refine"), help: "Skip the joint refinement (bias correction + Powell over all steps) of the chosen plan.")
+    var noRefine = false
+
+    @Option(name: .customLong("refine-evaluations"), help: "Loss evaluations allowed to the joint refinement.")
+    var refineEvaluations = 400
+
     @Flag(name: .customLong("no-activation-cache"), help: "Run every evaluation in full instead of re-running only what changed (for benchmarks).")
     var noActivationCache = false
 
@@ -89,7 +95,8 @@ struct PlanCommand: ParsableCommand {
         if let threads { KernelThreads.count = threads }
         let inputs = try PlanInputs(command: self)
         var job = try PlanJob(inputs: inputs)
-        let summary = try job.run(paretoPoints: paretoPoints, measure: !noMeasure)
+        let summary = try job.run(paretoPoints: paretoPoints, measure: !noMeasure, refine: !noRefine && !noMeasure,
+                                  refineEvaluations: refineEvaluations)
         if json {
             print(try JSONOutput.encode(summary))
         } else {

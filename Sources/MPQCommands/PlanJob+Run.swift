@@ -9,7 +9,7 @@ import MPQSensitivity
 extension PlanJob {
     /// Sensitivities (from the cache when valid), the plan, and — when `measure` — measured losses
     /// of the plan, the uniform points, the Pareto plans and the greedy baseline.
-    mutating func run(paretoPoints: Int, measure: Bool) throws -> PlanSummary {
+    mutating func run(paretoPoints: Int, measure: Bool, refine: Bool, refineEvaluations: Int) throws -> PlanSummary {
         let table = try sensitivities()
         var problem = self.problem
         problem.sensitivities = table.regularizedMatrix(precision: problem.candidates.map { ($0.weightBits, $0.activationBits) })
@@ -27,28 +27,54 @@ extension PlanJob {
         summary.predictedLoss = fp32Loss + plan.predictedLoss
 
         var measuredQuantizers: [TensorQuantizer] = []
+        var measuredMultipliers: [Double] = []
         if measure {
             let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
-            var measured: [[Int]: Double] = [:]
-            func measureLoss(_ assignment: [Int]) throws -> Double {
-                if let l = measured[assignment] { return l }
+            var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
+            func measureLoss(_ assignment: [Int]) throws -> (Double, ValidationMetrics?) {
+                if let m = measured[assignment] { return m }
                 let result = try measurement.measure(assignment, session: &session, probe: &probe)
-                measured[assignment] = result.loss
-                return result.loss
+                let m = (result.loss, try validate(StepSearch.settings(result.quantizers)))
+                measured[assignment] = m
+                return m
             }
             let chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
-            measured[plan.assignment] = chosen.loss
+            let chosenValidation = try validate(StepSearch.settings(chosen.quantizers))
+            measured[plan.assignment] = (chosen.loss, chosenValidation)
             measuredQuantizers = chosen.quantizers
+            measuredMultipliers = chosen.multipliers
             summary.measuredLoss = chosen.loss
+            summary.validation = chosenValidation
+            if refine {
+                // LAPQ's last step on the chosen plan: Powell over all its steps, with bias correction.
+                var joint = search
+                joint.options.joint = .powell
+                joint.options.maxEvaluations = refineEvaluations
+                var refineProgress: Progress? = nil
+                joint.progress = { _, done, total in
+                    if refineProgress == nil { refineProgress = Progress(label: "refining", total: total) }
+                    refineProgress?.update(done)
+                }
+                let corrections = try BiasCorrectionPlan(graph: session.graph, session: session,
+                                                         weights: chosen.quantizers.filter { $0.role == .weight }.map(\.name))
+                let start = Date()
+                let refined = try joint.refine(chosen.quantizers, session: &session, biasCorrection: corrections)
+                let settings = StepSearch.settings(refined.quantizers, multipliers: refined.multipliers, biasCorrection: corrections)
+                summary.refinement = .init(lossBefore: chosen.loss, lossAfterBiasCorrection: refined.report.lossAfterInitialization,
+                                           lossAfter: refined.loss, evaluations: refined.report.jointEvaluations ?? 0,
+                                           seconds: Date().timeIntervalSince(start),
+                                           validationBefore: chosenValidation, validationAfter: try validate(settings))
+                measuredMultipliers = refined.multipliers
+            }
             let kind = inputs.budgets[0].kind
             // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
             for (c, candidate) in problem.candidates.enumerated() {
                 let assignment = problem.groups.indices.map { g in Self.nearest(c, in: problem.effectiveAllowed(g), candidates: problem.candidates) }
                 guard Self.respectsTies(assignment, problem.tiedGroups) else { continue }
-                let loss = try measureLoss(assignment)
+                let (loss, validation) = try measureLoss(assignment)
                 summary.uniform.append(.init(label: candidate.name, cost: model.value(kind, assignment: assignment),
                                              predictedLoss: fp32Loss + model.predictedLoss(assignment: assignment),
-                                             measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }))
+                                             measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }, validation: validation))
                 FileHandle.standardError.write(Data("measured uniform \(candidate.name): loss \(String(format: "%.4f", loss))\n".utf8))
             }
             if paretoPoints > 0 {
@@ -56,25 +82,27 @@ extension PlanJob {
                                             fixedBudgets: Array(inputs.budgets.dropFirst())).run()
                 var progress = Progress(label: "measuring Pareto plans", total: front.points.count)
                 for (i, point) in front.points.enumerated() {
-                    let loss = try measureLoss(point.plan.assignment)
+                    let (loss, validation) = try measureLoss(point.plan.assignment)
                     summary.pareto.append(.init(label: "plan \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
-                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames))
+                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
                     progress.update(i + 1)
                 }
                 // The greedy baseline, measured near each Pareto cost.
                 let greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
                 var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
                 for (i, point) in greedy.enumerated() {
-                    let loss = try measureLoss(point.plan.assignment)
+                    let (loss, validation) = try measureLoss(point.plan.assignment)
                     summary.greedy.append(.init(label: "greedy \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
-                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames))
+                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
                     greedyProgress.update(i + 1)
                 }
             }
             summary.costKind = kind.rawValue
             summary.chosenCost = model.value(kind, assignment: plan.assignment)
         }
-        summary.tensors = measuredQuantizers.map { PlanSummary.TensorEntry($0, group: groupName(of: $0.name)) }
+        summary.tensors = zip(measuredQuantizers, measuredMultipliers).map {
+            PlanSummary.TensorEntry($0, multiplier: $1, group: groupName(of: $0.name))
+        }
         try FileManager.default.createDirectory(at: inputs.outputDir, withIntermediateDirectories: true)
         try JSONOutput.write(summary, to: inputs.outputDir.appendingPathComponent("plan.json").path)
         try writeParetoFiles(summary)
@@ -134,5 +162,22 @@ extension PlanJob {
             }
         }
         return chosen.sorted { $0.cost < $1.cost }
+    }
+
+    /// Validation loss and accuracy under `settings`, when validation data was given.
+    func validate(_ settings: [String: QuantizerSetting]) throws -> ValidationMetrics? {
+        guard let validation else { return nil }
+        var hooks = TensorHooks()
+        for (name, s) in settings { hooks[name] = s.transform }
+        let runner = try BatchRunner(graph: session.graph, sampleShapes: validation.data.sampleShapes,
+                                     sampleCount: validation.data.sampleCount, batchSize: inputs.batchSize)
+        let name = session.graph.outputs[0].name
+        guard let out = try runner.run(validation.data.inputs, hooks: hooks)[name] else { return nil }
+        let loss = try lossKind.evaluate(out, reference: validation.reference, labels: validation.data.labels)
+        var accuracy: Double? = nil
+        if let labels = validation.data.labels, out.rank == 2, let scores = out.floats {
+            accuracy = ClassificationMetrics(scores: scores, classes: out.shape[1], labels: labels).accuracy
+        }
+        return ValidationMetrics(loss: loss, accuracy: accuracy)
     }
 }

@@ -20,11 +20,14 @@ struct PlanJob {
     var probe: CalibrationSession
     let search: StepSearch
     let referenceOutput: Tensor
+    /// Validation data and its FP32 outputs, when given.
+    let validation: (data: LabelledData, reference: Tensor)?
 
     init(inputs: PlanInputs) throws {
         self.inputs = inputs
         loaded = try LoadedModel(path: inputs.model)
-        let graph = loaded.graph
+        // Zero biases on bias-less layers change nothing numerically and give refinement a bias to correct.
+        let graph = loaded.graph.withExplicitBiases()
         calibration = try LabelledData(data: inputs.calib, labels: inputs.labels, graph: graph)
         lossKind = try inputs.loss.map { name in
             guard let kind = CalibrationLoss(name: name) else { throw UsageProblem("loss '\(name)' is not one of cross-entropy, kl, mse, cosine, sqnr") }
@@ -79,6 +82,15 @@ struct PlanJob {
         let outputName = graph.outputs[0].name
         let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
         referenceOutput = reference
+        if inputs.val.isEmpty {
+            validation = nil
+        } else {
+            let data = try LabelledData(data: inputs.val, labels: inputs.valLabels, graph: graph)
+            let runner = try BatchRunner(graph: graph, sampleShapes: data.sampleShapes, sampleCount: data.sampleCount,
+                                         batchSize: inputs.batchSize)
+            guard let out = try runner.run(data.inputs)[outputName] else { throw UsageProblem("the model produced no '\(outputName)'") }
+            validation = (data, out)
+        }
         let labels = calibration.labels
         let kind = lossKind
         var options = StepSearch.Options()

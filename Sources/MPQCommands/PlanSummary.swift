@@ -44,6 +44,18 @@ struct PlanSummary: Codable {
         /// For uniform points: false when some groups could not take the candidate and took the nearest allowed one.
         var exact: Bool
         var candidates: [String]? = nil
+        var validation: ValidationMetrics? = nil
+    }
+
+    /// Loss and accuracy before and after the joint refinement of the chosen plan.
+    struct Refinement: Codable {
+        var lossBefore: Double
+        var lossAfterBiasCorrection: Double
+        var lossAfter: Double
+        var evaluations: Int
+        var seconds: Double
+        var validationBefore: ValidationMetrics?
+        var validationAfter: ValidationMetrics?
     }
 
     /// A quantized tensor of the measured plan: its grid and steps.
@@ -59,8 +71,11 @@ struct PlanSummary: Codable {
         var min: [Float]
         var max: [Float]
 
-        init(_ q: TensorQuantizer, group: String) {
-            let p = q.parameters()
+        var multiplier: Double
+
+        init(_ q: TensorQuantizer, multiplier: Double = 1, group: String) {
+            let p = q.parameters(multiplier: multiplier)
+            self.multiplier = multiplier
             name = q.name
             self.group = group
             role = q.role.rawValue
@@ -86,6 +101,8 @@ struct PlanSummary: Codable {
     var costs: [String: Double] = [:]
     var predictedLoss: Double? = nil
     var measuredLoss: Double? = nil
+    var validation: ValidationMetrics? = nil
+    var refinement: Refinement? = nil
     var costKind: String? = nil
     var chosenCost: Double? = nil
     var uniform: [Point] = []
@@ -117,6 +134,14 @@ struct PlanSummary: Codable {
         print("budget use: \(costText)   (BOPs reference: \(bopsReference))")
         print(String(format: "FP32 loss %.4f; predicted %.4f", fp32Loss, predictedLoss ?? .nan)
               + (measuredLoss.map { String(format: "; measured %.4f (+%.4f over FP32)", $0, $0 - fp32Loss) } ?? ""))
+        if let v = validation {
+            print("validation: loss \(String(format: "%.4f", v.loss))" + (v.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""))
+        }
+        if let r = refinement {
+            print(String(format: "refinement (bias correction + Powell, %d evaluations, %.1f s): loss %.5f -> %.5f (bias correction alone %.5f)",
+                         r.evaluations, r.seconds, r.lossBefore, r.lossAfter, r.lossAfterBiasCorrection)
+                  + (r.validationAfter.map { v in String(format: "; validation loss %.4f -> %.4f", r.validationBefore?.loss ?? .nan, v.loss) } ?? ""))
+        }
         if let u = bestUniformAtCost, let m = measuredLoss, let um = u.measuredLoss {
             print(String(format: "best uniform point at no higher cost: %@ with loss %.4f (plan is %@ by %.4f)",
                          u.label, um, m <= um ? "better" : "worse", abs(um - m)))
@@ -125,4 +150,10 @@ struct PlanSummary: Codable {
         }
         if !pareto.isEmpty { print("Pareto curve: \(pareto.count) plans measured; greedy baseline: \(greedy.count) points") }
     }
+}
+
+/// Validation loss (same loss as calibration, against the FP32 validation outputs) and accuracy.
+struct ValidationMetrics: Codable {
+    var loss: Double
+    var accuracy: Double?
 }

@@ -87,42 +87,72 @@ extension StepSearch {
         var multipliers = [Double](repeating: 1, count: quantizers.count)
 
         if let joint = options.joint, !quantizers.isEmpty {
-            var bestState = state
-            var bestLoss = currentLoss
-            var evaluations = 0
-            var failure: Error?
-            // Each evaluation re-runs from the best state so far: Powell's coordinate line searches
-            // then change one quantizer and re-run only the graph downstream of it.
-            let objective: ([Double]) -> Double = { m in
-                evaluations += 1
-                do {
-                    let (l, s) = try evaluate(quantizers, m, from: bestState)
-                    if l < bestLoss { bestLoss = l; bestState = s; multipliers = m }
-                    progress?("joint \(joint.rawValue)", min(evaluations, options.maxEvaluations), options.maxEvaluations)
-                    return l.isFinite ? l : 1e30
-                } catch {
-                    failure = error
-                    return 1e30
-                }
-            }
-            let x0 = [Double](repeating: 1, count: quantizers.count)
-            switch joint {
-            case .powell:
-                var powell = PowellOptions(maxIterations: options.maxIterations, maxEvaluations: options.maxEvaluations)
-                powell.lowerBounds = [Double](repeating: 0.05, count: x0.count)
-                powell.upperBounds = [Double](repeating: 4, count: x0.count)
-                _ = PowellMinimizer(options: powell).minimize(objective, from: x0)
-            case .bobyqa:
-                var bobyqa = BOBYQAOptions()
-                bobyqa.maxEvaluations = options.maxEvaluations
-                _ = try BOBYQAMinimizer(dimension: x0.count, options: bobyqa).minimize(objective, from: x0)
-            }
-            if let failure { throw failure }
-            (currentLoss, state) = (bestLoss, bestState)
-            report.lossAfterJoint = bestLoss
-            report.jointEvaluations = evaluations
+            let refined = try jointSearch(joint, quantizers: quantizers, start: state, startLoss: currentLoss, evaluate: evaluate)
+            (currentLoss, state, multipliers) = (refined.loss, refined.state, refined.multipliers)
+            report.lossAfterJoint = refined.loss
+            report.jointEvaluations = refined.evaluations
             report.multipliers = multipliers
         }
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
+    }
+
+    /// Refines the steps of existing quantizers jointly (LAPQ's last step), from multiplier 1.
+    public func refine(_ quantizers: [TensorQuantizer], session: inout CalibrationSession,
+                       biasCorrection: BiasCorrectionPlan? = nil) throws -> StepSearchResult {
+        func evaluate(_ q: [TensorQuantizer], _ m: [Double]?, from: CalibrationSession.State?) throws -> (Double, CalibrationSession.State) {
+            let state = try session.evaluate(Self.settings(q, multipliers: m, biasCorrection: biasCorrection), from: from)
+            return (loss(of: state, in: session), state)
+        }
+        let (startLoss, startState) = try evaluate(quantizers, nil, from: nil)
+        var report = Report(initialization: options.initialization, sweep: [], pStar: nil, fitFallback: nil,
+                            lossAfterInitialization: startLoss, joint: options.joint ?? .powell)
+        let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers, start: startState,
+                                      startLoss: startLoss, evaluate: evaluate)
+        report.lossAfterJoint = refined.loss
+        report.jointEvaluations = refined.evaluations
+        report.multipliers = refined.multipliers
+        return StepSearchResult(quantizers: quantizers, multipliers: refined.multipliers, loss: refined.loss,
+                                report: report, state: refined.state)
+    }
+
+    /// Powell or BOBYQA over one step multiplier per quantizer, within the evaluation budget.
+    ///
+    /// Each evaluation re-runs from the best state so far: Powell's coordinate line searches then
+    /// change one quantizer and re-run only the graph downstream of it.
+    private func jointSearch(_ joint: JointOptimizer, quantizers: [TensorQuantizer], start: CalibrationSession.State,
+                             startLoss: Double,
+                             evaluate: ([TensorQuantizer], [Double]?, CalibrationSession.State?) throws -> (Double, CalibrationSession.State))
+        throws -> (loss: Double, state: CalibrationSession.State, multipliers: [Double], evaluations: Int) {
+        var bestState = start
+        var bestLoss = startLoss
+        var multipliers = [Double](repeating: 1, count: quantizers.count)
+        var evaluations = 0
+        var failure: Error?
+        let objective: ([Double]) -> Double = { m in
+            evaluations += 1
+            do {
+                let (l, s) = try evaluate(quantizers, m, bestState)
+                if l < bestLoss { bestLoss = l; bestState = s; multipliers = m }
+                progress?("joint \(joint.rawValue)", min(evaluations, options.maxEvaluations), options.maxEvaluations)
+                return l.isFinite ? l : 1e30
+            } catch {
+                failure = error
+                return 1e30
+            }
+        }
+        let x0 = [Double](repeating: 1, count: quantizers.count)
+        switch joint {
+        case .powell:
+            var powell = PowellOptions(maxIterations: options.maxIterations, maxEvaluations: options.maxEvaluations)
+            powell.lowerBounds = [Double](repeating: 0.05, count: x0.count)
+            powell.upperBounds = [Double](repeating: 4, count: x0.count)
+            _ = PowellMinimizer(options: powell).minimize(objective, from: x0)
+        case .bobyqa:
+            var bobyqa = BOBYQAOptions()
+            bobyqa.maxEvaluations = options.maxEvaluations
+            _ = try BOBYQAMinimizer(dimension: x0.count, options: bobyqa).minimize(objective, from: x0)
+        }
+        if let failure { throw failure }
+        return (bestLoss, bestState, multipliers, evaluations)
     }
 }
