@@ -65,6 +65,11 @@ extension PlanJob {
                                            seconds: Date().timeIntervalSince(start),
                                            validationBefore: chosenValidation, validationAfter: try validate(settings))
                 measuredMultipliers = refined.multipliers
+                // Biases that absorbed the weights' expected output shift (the weights stay on their grid).
+                let quantized = Set(refined.quantizers.map(\.name))
+                for (name, setting) in settings where !quantized.contains(name) {
+                    if let bias = session.graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
+                }
             }
             let kind = inputs.budgets[0].kind
             // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
@@ -87,8 +92,20 @@ extension PlanJob {
                                                 measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
                     progress.update(i + 1)
                 }
-                // The greedy baseline, measured near each Pareto cost.
+                // The greedy baseline, measured near each Pareto cost; the ILP is also solved at each greedy
+                // point's own cost, so the two are compared at equal budgets.
                 let greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
+                var known = Set(front.points.map(\.plan.assignment))
+                for g in greedy {
+                    let budget = BudgetConstraint(kind: kind, limit: g.cost * (1 + 1e-9))
+                    guard let extra = try? planner.plan(budgets: [budget] + inputs.budgets.dropFirst()),
+                          known.insert(extra.assignment).inserted else { continue }
+                    let (loss, validation) = try measureLoss(extra.assignment)
+                    summary.pareto.append(.init(label: "plan \(summary.pareto.count + 1)", cost: model.value(kind, assignment: extra.assignment),
+                                                predictedLoss: fp32Loss + extra.predictedLoss, measuredLoss: loss, exact: true,
+                                                candidates: extra.candidateNames, validation: validation))
+                }
+                summary.pareto.sort { $0.cost < $1.cost }
                 var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
                 for (i, point) in greedy.enumerated() {
                     let (loss, validation) = try measureLoss(point.plan.assignment)
@@ -101,7 +118,7 @@ extension PlanJob {
             summary.chosenCost = model.value(kind, assignment: plan.assignment)
         }
         summary.tensors = zip(measuredQuantizers, measuredMultipliers).map {
-            PlanSummary.TensorEntry($0, multiplier: $1, group: groupName(of: $0.name))
+            QuantizerRecord($0, multiplier: $1, group: groupName(of: $0.name))
         }
         try FileManager.default.createDirectory(at: inputs.outputDir, withIntermediateDirectories: true)
         try JSONOutput.write(summary, to: inputs.outputDir.appendingPathComponent("plan.json").path)

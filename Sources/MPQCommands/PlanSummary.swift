@@ -58,37 +58,6 @@ struct PlanSummary: Codable {
         var validationAfter: ValidationMetrics?
     }
 
-    /// A quantized tensor of the measured plan: its grid and steps.
-    struct TensorEntry: Codable {
-        var name: String
-        var group: String
-        var role: String
-        var bits: Int
-        var signed: Bool
-        var axis: Int?
-        var scales: [Float]
-        var zeroPoints: [Int]
-        var min: [Float]
-        var max: [Float]
-
-        var multiplier: Double
-
-        init(_ q: TensorQuantizer, multiplier: Double = 1, group: String) {
-            let p = q.parameters(multiplier: multiplier)
-            self.multiplier = multiplier
-            name = q.name
-            self.group = group
-            role = q.role.rawValue
-            bits = q.grid.bits
-            signed = q.grid.signedness == .signed
-            axis = p.axis
-            scales = p.scales
-            zeroPoints = p.integerZeroPoints
-            min = p.scales.indices.map { p.representableRange(channel: $0).lowerBound }
-            max = p.scales.indices.map { p.representableRange(channel: $0).upperBound }
-        }
-    }
-
     var model: String
     var profile: String
     var loss: String
@@ -108,7 +77,9 @@ struct PlanSummary: Codable {
     var uniform: [Point] = []
     var pareto: [Point] = []
     var greedy: [Point] = []
-    var tensors: [TensorEntry] = []
+    var tensors: [QuantizerRecord] = []
+    /// Bias values after bias correction, by initializer name.
+    var correctedBiases: [String: [Float]] = [:]
 
     /// The best measured uniform point whose cost is no higher than the plan's.
     var bestUniformAtCost: Point? {

@@ -172,7 +172,7 @@ struct QuantizeCommand: ParsableCommand {
         let steps = StepsFile(model: model, bits: bitWidths.description, method: method,
                               optimizer: options.joint?.rawValue, loss: lossKind.name, perChannel: perChannel,
                               biasCorrection: biasCorrection, midRise: midRise,
-                              quantizers: zip(result.quantizers, result.multipliers).map { StepsFile.Entry($0, multiplier: $1) },
+                              quantizers: zip(result.quantizers, result.multipliers).map { QuantizerRecord($0, multiplier: $1) },
                               search: result.report)
         try JSONOutput.write(steps, to: output)
         let report = QuantizeReport(model: model, bits: bitWidths.description, method: method, loss: lossKind.name,

@@ -63,34 +63,6 @@ struct QuantizeReport: Codable {
 
 /// The steps file `mpq quantize` writes: each quantized tensor's grid and parameters.
 struct StepsFile: Codable {
-    struct Entry: Codable {
-        var name: String
-        var role: String
-        var layer: String
-        var bits: Int
-        var grid: QuantizationGrid
-        var axis: Int?
-        var scales: [Float]
-        var zeroPoints: [Int]
-        var qmin: Int
-        var qmax: Int
-        var multiplier: Double
-
-        init(_ q: TensorQuantizer, multiplier: Double) {
-            let p = q.parameters(multiplier: multiplier)
-            name = q.name
-            role = q.role.rawValue
-            layer = q.layer
-            bits = q.grid.bits
-            grid = q.grid
-            axis = p.axis
-            scales = p.scales
-            zeroPoints = p.integerZeroPoints
-            qmin = p.qmin
-            qmax = p.qmax
-            self.multiplier = multiplier
-        }
-    }
     var model: String
     var bits: String
     var method: String
@@ -99,6 +71,6 @@ struct StepsFile: Codable {
     var perChannel: Bool
     var biasCorrection: Bool
     var midRise: Bool
-    var quantizers: [Entry]
+    var quantizers: [QuantizerRecord]
     var search: StepSearch.Report
 }
