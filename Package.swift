@@ -51,6 +51,7 @@ let package = Package(
         // Integer programming with GLPK (the planner grows here).
         .target(name: "MPQPlanner", dependencies: ["CGLPK"]),
         .target(name: "MPQReport", dependencies: ["MPQPlanner"]),
+        .target(name: "MPQExport", dependencies: ["MPQGraph", "MPQExecutor", "MPQLAPQ", "MPQQuantization", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The `mpq` commands as a library, so tests can drive them.
         .target(name: "MPQCommands", dependencies: [
             "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
@@ -61,6 +62,9 @@ let package = Package(
         // Forward-pass throughput against ONNX Runtime (run through benchmarks/forward-throughput.sh).
         .executableTarget(name: "mpq-benchmark", dependencies: ["MPQONNX", "MPQExecutor", "MPQKernels", "MPQGraph"],
                           path: "benchmarks/Sources/mpq-benchmark"),
+        // Loss evaluations per second with and without the activation cache.
+        .executableTarget(name: "lapq-benchmark", dependencies: ["MPQLAPQ", "MPQQuantization", "MPQONNX", "MPQExecutor", "MPQData", "MPQKernels", "MPQGraph"],
+                          path: "benchmarks/Sources/lapq-benchmark"),
         // ILP solve time for large planning problems.
         .executableTarget(name: "ilp-benchmark", dependencies: ["MPQPlanner"], path: "benchmarks/Sources/ilp-benchmark"),
 
@@ -77,6 +81,7 @@ let package = Package(
         .testTarget(name: "MPQPlannerTests", dependencies: ["MPQPlanner"]),
         .testTarget(name: "MPQReportTests", dependencies: ["MPQReport", "MPQPlanner"]),
         .testTarget(name: "MPQCommandsTests", dependencies: ["MPQCommands"]),
+        .testTarget(name: "MPQExportTests", dependencies: ["MPQExport", "MPQLAPQ", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData"]),
     ],
     swiftLanguageModes: [.v5]
 )
