@@ -47,6 +47,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "While measuring one group, the rest of the model is fp32 (default) or highest.")
     var baseline = "fp32"
 
+    @Option(name: .customLong("step-search"), help: "Step search for sensitivities and measurements: lapq-layerwise (Lp clipping at the best p of the sweep; default, the most stable), lapq-quadratic (p* of a quadratic fit), mmse, minmax.")
+    var stepSearch = "lapq-layerwise"
+
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20
 
@@ -87,6 +90,9 @@ struct PlanCommand: ParsableCommand {
         guard SensitivitySweep.Baseline(rawValue: baseline) != nil else {
             throw ValidationError("--baseline must be fp32 or highest, got '\(baseline)'")
         }
+        guard StepSearch.Initialization(rawValue: stepSearch) != nil else {
+            throw ValidationError("--step-search must be one of lapq-layerwise, lapq-quadratic, mmse, minmax; got '\(stepSearch)'")
+        }
         guard paretoPoints >= 0 else { throw ValidationError("--pareto-points must be 0 or more") }
         if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
     }
@@ -119,6 +125,7 @@ struct PlanInputs {
     var baseline: SensitivitySweep.Baseline
     var keepFirstLast: Bool
     var reuseActivations: Bool
+    var stepSearch: StepSearch.Initialization
     var batchSize: Int
     var cacheDir: URL
     var outputDir: URL
@@ -157,6 +164,7 @@ struct PlanInputs {
         baseline = SensitivitySweep.Baseline(rawValue: c.baseline) ?? .fp32
         keepFirstLast = c.keepFirstLast
         reuseActivations = !c.noActivationCache
+        stepSearch = StepSearch.Initialization(rawValue: c.stepSearch) ?? .bestP
         batchSize = c.batchSize ?? project?.0.batchSize ?? 256
         cacheDir = URL(fileURLWithPath: c.cacheDir)
         outputDir = URL(fileURLWithPath: c.outputDir)

@@ -94,7 +94,7 @@ struct PlanJob {
         let labels = calibration.labels
         let kind = lossKind
         var options = StepSearch.Options()
-        options.initialization = .quadratic
+        options.initialization = inputs.stepSearch
         options.joint = nil
         search = StepSearch(options: options, loss: { outputs in
             guard let out = outputs[outputName] else { return .infinity }
@@ -111,7 +111,7 @@ struct PlanJob {
         for name in calibration.inputs.keys.sorted() { hash.combine(calibration.inputs[name]!.asFloats) }
         if let labels = calibration.labels { hash.combine(labels) }
         hash.combine(inputs.profileText)
-        let settings = "loss=\(lossKind.name);baseline=\(inputs.baseline.rawValue);keepFirstLast=\(inputs.keepFirstLast);batch=\(inputs.batchSize);search=lapq-quadratic;p=\(search.options.pValues);v1"
+        let settings = "loss=\(lossKind.name);baseline=\(inputs.baseline.rawValue);keepFirstLast=\(inputs.keepFirstLast);batch=\(inputs.batchSize);search=\(search.options.initialization.rawValue);p=\(search.options.pValues);v1"
         hash.combine(settings)
         return (hash.hex, ["model": inputs.model, "profile": inputs.profile.name, "settings": settings,
                            "calibration samples": "\(calibration.sampleCount)"])
