@@ -4,7 +4,8 @@ import MPQGraph
 /// Quantise-dequantise (fake quantization) of float buffers with fixed `QuantizerParameters`.
 ///
 /// Each value is scaled, clamped to the code range, then rounded half to even, and mapped back:
-/// x̂ = (round_half_even(clamp(x·inverseScale + zp, qmin, qmax)) − zp) · scale. Per-channel
+/// x̂ = (round_half_even(clamp(x / scale + zp, qmin, qmax)) − zp) · scale — dividing by the float32
+/// scale exactly as ONNX QuantizeLinear does, so simulated codes equal deployed ones, ties included. Per-channel
 /// parameters apply along any axis of the tensor's shape.
 public struct FakeQuantizer: Sendable {
     public let parameters: QuantizerParameters
@@ -43,9 +44,9 @@ public struct FakeQuantizer: Sendable {
         let p = parameters
         var out = [Int32](repeating: 0, count: values.count)
         forEachRun(layout) { offset, length, c in
-            let inv = p.inverseScales[c], z = p.zeroPoints[c]
+            let scale = p.scales[c], z = p.zeroPoints[c]
             for i in offset..<(offset + length) {
-                let t = min(max(values[i] * inv + z, Float(p.qmin)), Float(p.qmax))
+                let t = scale == 0 ? z : min(max(values[i] / scale + z, Float(p.qmin)), Float(p.qmax))
                 out[i] = Int32(t.rounded(.toNearestOrEven))
             }
         }
@@ -129,22 +130,27 @@ public struct FakeQuantizer: Sendable {
     @inline(__always)
     static func fakeQuantize(_ p: UnsafeMutablePointer<Float>, count: Int, inverseScale: Float, scale: Float,
                              zeroPoint: Float, qmin: Float, qmax: Float) {
+        // A zero step (α = 0) maps everything to zero.
+        guard scale != 0 else {
+            p.update(repeating: 0, count: count)
+            return
+        }
         var i = 0
         if count >= 16 {
-            let inv = SIMD16<Float>(repeating: inverseScale), s = SIMD16<Float>(repeating: scale)
+            let s = SIMD16<Float>(repeating: scale)
             let z = SIMD16<Float>(repeating: zeroPoint)
             let lo = SIMD16<Float>(repeating: qmin), hi = SIMD16<Float>(repeating: qmax)
             let raw = UnsafeMutableRawPointer(p)
             while i + 16 <= count {
                 var v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                v = (v * inv + z).clamped(lowerBound: lo, upperBound: hi)
+                v = (v / s + z).clamped(lowerBound: lo, upperBound: hi)
                 v = (v.rounded(.toNearestOrEven) - z) * s
                 raw.storeBytes(of: v, toByteOffset: i &* 4, as: SIMD16<Float>.self)
                 i &+= 16
             }
         }
         while i < count {
-            let t = min(max(p[i] * inverseScale + zeroPoint, qmin), qmax)
+            let t = min(max(p[i] / scale + zeroPoint, qmin), qmax)
             p[i] = (t.rounded(.toNearestOrEven) - zeroPoint) * scale
             i &+= 1
         }

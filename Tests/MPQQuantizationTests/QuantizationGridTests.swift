@@ -12,9 +12,14 @@ import MPQExecutor
         #expect(params.scales == [Float(1.0 / 7.0)])
         #expect(params.zeroPoints == [0])
         let q = FakeQuantizer(params)
-        // 0.5 · 7 = 3.5 → ties to even → 4.
-        #expect(try q.codes([0.5, -0.5, 1, -1, 0]) == [4, -4, 7, -7, 0])
-        #expect(try q.fakeQuantize([0.5]) == [Float(4) * Float(1.0 / 7.0)])
+        // In exact arithmetic 0.5 · 7 = 3.5 would tie to 4, but the deployed scale is float32(1/7) and
+        // ONNX QuantizeLinear computes 0.5 / float32(1/7) = 3.4999998 in float32, which rounds to 3.
+        // The simulation divides the same way, so its codes are the deployed ones.
+        #expect(try q.codes([0.5, -0.5, 1, -1, 0]) == [3, -3, 7, -7, 0])
+        #expect(try q.fakeQuantize([0.5]) == [Float(3) * Float(1.0 / 7.0)])
+        // An exact tie in float32: 1.5 steps of a power-of-two scale rounds to even.
+        let exact = FakeQuantizer(try grid.parameters(alpha: 7 * 0.25))
+        #expect(try exact.codes([0.375, 0.625]) == [2, 2])
     }
 
     @Test func tiesToEvenAndClampingAtBothEnds() throws {

@@ -1,0 +1,253 @@
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQLAPQ
+import MPQQuantization
+import ONNXProto
+import SwiftProtobuf
+
+/// Exports a quantized graph as a QDQ ONNX model (QuantizeLinear / DequantizeLinear pairs), the
+/// format ONNX Runtime and most NPU toolchains take for pre-quantized models.
+///
+/// Input: the optimized graph the quantizers were computed on (fused activations are un-fused
+/// here), the quantizers (with the joint search's multipliers, if any) and, optionally, the
+/// corrected biases by name (see `correctedBiases(_:quantizers:multipliers:)`).
+///
+/// Emitted:
+/// - For each quantized **weight** W: its integer codes as an initializer `W_quantized` of the
+///   container type (`QuantizedElementType`: int4/uint4 packed two per byte, int8/uint8, int16/uint16),
+///   a float32 scale `W_scale` and a zero point `W_zero_point` of the container type (scalars for
+///   per-tensor quantizers, 1-D with the `axis` attribute for per-channel ones), and
+///   `DequantizeLinear → W`. The model therefore holds the quantized weights, not float ones; the
+///   codes are exactly mpq's (`FakeQuantizer.codes`), so DQ reproduces mpq's fake-quantized weights.
+/// - For each quantized **activation** X: `X → QuantizeLinear → X_quantized → DequantizeLinear →
+///   X_dequantized`, and every reader of X reads `X_dequantized`. A quantized graph output keeps its
+///   name: the producer writes `X_float`, the DequantizeLinear writes X. A quantized graph input
+///   is quantized right after the input.
+///
+/// Grids narrower than their container (3-bit in int4, 5–7-bit in int8, 9–15-bit in int16):
+/// weights are exact (the stored codes stay in the grid's range). QuantizeLinear, however,
+/// saturates to the *container* range, so by default (`narrowActivations = .clip`) a Clip to the
+/// grid's representable range [(qmin − zp)·s, (qmax − zp)·s] is inserted before the Q node, which
+/// reproduces mpq's clamp. With `.containerRange` the Clip is left out and the model clips only to the
+/// container range (a wider range than mpq simulated; the model then only approximates the plan).
+/// Either way the hardware runs the container width: a 6-bit plan costs what 8 bits cost unless the
+/// target toolchain reads the narrower width from the encodings file (`Encodings`).
+///
+/// Biases stay float32 (the runtime may quantize them to int32 itself). Mid-rise grids are refused
+/// (`ExportError.notDeployable`).
+///
+/// Opset: 21 whenever an int4/uint4/int16/uint16 container is used (QuantizeLinear/DequantizeLinear
+/// take those types from opset 21), otherwise the graph's opset raised to at least 13 (per-channel
+/// DequantizeLinear). An explicit `opset` below what is needed is an error.
+public struct QDQExporter {
+    /// What to do about activation grids narrower than their integer container.
+    public enum NarrowActivations: String, Sendable {
+        /// Insert a Clip to the grid's range before QuantizeLinear (exact).
+        case clip
+        /// Rely on QuantizeLinear's saturation to the container range (approximate).
+        case containerRange
+    }
+
+    /// Default-domain opset to write; nil chooses automatically (see the type's documentation).
+    public var opset: Int?
+    public var narrowActivations: NarrowActivations
+    /// Symbolic name of the batch axis of graph inputs and outputs.
+    public var batchDimension: String?
+
+    public init(opset: Int? = nil, narrowActivations: NarrowActivations = .clip, batchDimension: String? = "N") {
+        self.opset = opset
+        self.narrowActivations = narrowActivations
+        self.batchDimension = batchDimension
+    }
+
+    /// The corrected bias tensors of a bias-correction plan for quantizers at multipliers, by bias name.
+    public static func correctedBiases(_ plan: BiasCorrectionPlan, quantizers: [TensorQuantizer],
+                                       multipliers: [Double]? = nil) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (i, q) in quantizers.enumerated() where q.role == .weight {
+            // The setting ignores its input and returns the corrected bias.
+            if let (bias, setting) = plan.setting(for: q, multiplier: multipliers?[i] ?? 1) {
+                result[bias] = setting.transform(Tensor.scalar(0))
+            }
+        }
+        return result
+    }
+
+    /// Checks that a quantizer can be exported; returns its parameters at `multiplier` and container type.
+    public static func deployableParameters(_ q: TensorQuantizer, multiplier: Double = 1) throws
+        -> (QuantizerParameters, QuantizedElementType) {
+        guard q.grid.style == .deployable else { throw ExportError.notDeployable(tensor: q.name, grid: q.grid.description) }
+        let p = q.parameters(multiplier: multiplier)
+        guard p.zeroPoints.allSatisfy({ $0 == $0.rounded() }) else {
+            throw ExportError.notDeployable(tensor: q.name, grid: q.grid.description)
+        }
+        let type = QuantizedElementType(grid: q.grid)
+        guard type.range.contains(p.qmin), type.range.contains(p.qmax),
+              p.integerZeroPoints.allSatisfy(type.range.contains) else {
+            throw ExportError.invalidQuantizer(tensor: q.name, reason: "codes \(p.qmin)...\(p.qmax) or zero points do not fit \(type.rawValue)")
+        }
+        guard p.scales.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw ExportError.invalidQuantizer(tensor: q.name, reason: "scales must be finite and ≥ 0")
+        }
+        return (p, type)
+    }
+
+    /// The opset the export of these quantizers needs.
+    public func chosenOpset(graph: Graph, quantizers: [TensorQuantizer]) throws -> Int {
+        let types = try quantizers.map { try Self.deployableParameters($0).1 }
+        let needed = max(13, types.map(\.minimumOpset).max() ?? 13)
+        if let opset {
+            if opset < needed {
+                let wide = types.filter { $0.minimumOpset > 13 }.map(\.rawValue)
+                let reason = wide.isEmpty ? "per-channel DequantizeLinear" : "QuantizeLinear/DequantizeLinear with \(Set(wide).sorted().joined(separator: ", "))"
+                throw ExportError.opsetTooLow(requested: opset, needed: needed, reason: reason)
+            }
+            return opset
+        }
+        return max(needed, graph.opsetVersion)
+    }
+
+    /// The QDQ model.
+    public func model(graph input: Graph, quantizers: [TensorQuantizer], multipliers: [Double]? = nil,
+                      correctedBiases: [String: Tensor] = [:]) throws -> Onnx_ModelProto {
+        if let multipliers, multipliers.count != quantizers.count {
+            throw ExportError.invalidQuantizer(tensor: "*", reason: "\(multipliers.count) multipliers for \(quantizers.count) quantizers")
+        }
+        let opset = try chosenOpset(graph: input, quantizers: quantizers)
+        var graph = input
+        for (name, bias) in correctedBiases {
+            guard let old = graph.initializers[name] else {
+                throw ExportError.unknownTensor(name, reason: "a corrected bias is given, but the graph has no such initializer")
+            }
+            guard old.shape == bias.shape || old.count == bias.count, bias.floats != nil else {
+                throw ExportError.unknownTensor(name, reason: "corrected bias has shape \(bias.shape), the initializer \(old.shape)")
+            }
+            graph.initializers[name] = bias.reshaped(old.shape)
+        }
+        graph = GraphOptimizer.unfuseActivations(graph)
+
+        var used = Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys).union(graph.inputs.map(\.name))
+        func fresh(_ base: String) -> String {
+            var name = base, i = 1
+            while used.contains(name) { name = "\(base)_\(i)"; i += 1 }
+            used.insert(name)
+            return name
+        }
+        var integerInitializers: [Onnx_TensorProto] = []
+        var leadingNodes: [Node] = []
+        var afterNode: [Int: [Node]] = [:]
+        var renameInputs: [String: String] = [:]
+        var renameProducerOutput: [String: String] = [:]
+        let producers = graph.producers()
+        let graphInputs = Set(graph.inputs.map(\.name))
+        let graphOutputs = Set(graph.outputs.map(\.name))
+        var seen = Set<String>()
+
+        /// A scale (float32) and zero point (container type) pair of initializers.
+        func scaleAndZeroPoint(_ base: String, _ p: QuantizerParameters, _ type: QuantizedElementType,
+                               substituteZeroScale: Bool) -> (String, String) {
+            let scaleName = fresh(base + "_scale"), zeroName = fresh(base + "_zero_point")
+            let shape = p.isPerChannel ? [p.channelCount] : []
+            // A zero scale (an all-zero channel) would divide by zero; its codes all equal the zero
+            // point, so any positive scale dequantizes them to exactly 0.
+            let scales = p.scales.map { substituteZeroScale && $0 == 0 ? 1 : $0 }
+            graph.initializers[scaleName] = Tensor(shape: shape, floats: scales)
+            integerInitializers.append(type.tensorProto(p.integerZeroPoints.map(Int32.init), shape: shape, name: zeroName))
+            return (scaleName, zeroName)
+        }
+
+        for (i, q) in quantizers.enumerated() {
+            guard seen.insert(q.name).inserted else {
+                throw ExportError.invalidQuantizer(tensor: q.name, reason: "the tensor has more than one quantizer")
+            }
+            let (p, type) = try Self.deployableParameters(q, multiplier: multipliers?[i] ?? 1)
+            switch q.role {
+            case .weight:
+                guard let w = graph.initializers[q.name], let values = w.floats else {
+                    throw ExportError.unknownTensor(q.name, reason: "a weight quantizer needs a float32 initializer")
+                }
+                if let axis = p.axis, axis >= w.rank || w.shape[axis] != p.channelCount {
+                    throw ExportError.invalidQuantizer(tensor: q.name, reason: "\(p.channelCount) channels on axis \(axis) of shape \(w.shape)")
+                }
+                let codes: [Int32]
+                do { codes = try FakeQuantizer(p).codes(values, shape: w.shape) } catch {
+                    throw ExportError.invalidQuantizer(tensor: q.name, reason: "\(error)")
+                }
+                graph.initializers[q.name] = nil
+                used.insert(q.name)
+                let codesName = fresh(q.name + "_quantized")
+                integerInitializers.append(type.tensorProto(codes, shape: w.shape, name: codesName))
+                let (scale, zero) = scaleAndZeroPoint(q.name, p, type, substituteZeroScale: true)
+                var dq = Node(name: fresh(q.name + "_DequantizeLinear"), opType: "DequantizeLinear",
+                              inputs: [codesName, scale, zero], outputs: [q.name])
+                if let axis = p.axis { dq.attributes["axis"] = .int(axis) }
+                leadingNodes.append(dq)
+            case .activation:
+                guard graph.initializers[q.name] == nil else {
+                    throw ExportError.unknownTensor(q.name, reason: "an activation quantizer names a constant initializer")
+                }
+                let producer = producers[q.name]
+                guard producer != nil || graphInputs.contains(q.name) else {
+                    throw ExportError.unknownTensor(q.name, reason: "no node or graph input produces it")
+                }
+                guard !p.isPerChannel else {
+                    throw ExportError.invalidQuantizer(tensor: q.name, reason: "per-channel activation quantizers are not exported")
+                }
+                guard p.scales.allSatisfy({ $0 > 0 }) else {
+                    throw ExportError.invalidQuantizer(tensor: q.name, reason: "zero step size (the tensor was constant 0 on the calibration data); QuantizeLinear cannot divide by it")
+                }
+                let (scale, zero) = scaleAndZeroPoint(q.name, p, type, substituteZeroScale: false)
+                var source = q.name
+                let isOutput = graphOutputs.contains(q.name) && producer != nil
+                if isOutput {
+                    source = fresh(q.name + "_float")
+                    renameProducerOutput[q.name] = source
+                }
+                var nodes: [Node] = []
+                if narrowActivations == .clip, p.qmin > type.range.lowerBound || p.qmax < type.range.upperBound {
+                    let range = p.representableRange()
+                    let lo = fresh(q.name + "_clip_min"), hi = fresh(q.name + "_clip_max")
+                    graph.initializers[lo] = Tensor(shape: [], floats: [range.lowerBound])
+                    graph.initializers[hi] = Tensor(shape: [], floats: [range.upperBound])
+                    let clipped = fresh(q.name + "_clipped")
+                    nodes.append(Node(name: fresh(q.name + "_Clip"), opType: "Clip", inputs: [source, lo, hi], outputs: [clipped]))
+                    source = clipped
+                }
+                let quantized = fresh(q.name + "_quantized")
+                let dequantized = isOutput ? q.name : fresh(q.name + "_dequantized")
+                nodes.append(Node(name: fresh(q.name + "_QuantizeLinear"), opType: "QuantizeLinear",
+                                  inputs: [source, scale, zero], outputs: [quantized]))
+                nodes.append(Node(name: fresh(q.name + "_DequantizeLinear"), opType: "DequantizeLinear",
+                                  inputs: [quantized, scale, zero], outputs: [dequantized]))
+                if !isOutput { renameInputs[q.name] = dequantized }
+                if let producer { afterNode[producer, default: []].append(contentsOf: nodes) } else { leadingNodes.append(contentsOf: nodes) }
+            }
+        }
+
+        var nodes = leadingNodes
+        for (i, var node) in graph.nodes.enumerated() {
+            node.inputs = node.inputs.map { renameInputs[$0] ?? $0 }
+            node.outputs = node.outputs.map { renameProducerOutput[$0] ?? $0 }
+            nodes.append(node)
+            nodes.append(contentsOf: afterNode[i] ?? [])
+        }
+        graph.nodes = nodes
+        graph.opsetVersion = input.opsetVersion
+
+        var model = try ONNXWriter(opset: opset, batchDimension: batchDimension).model(for: graph)
+        model.graph.initializer.append(contentsOf: integerInitializers)
+        var entry = Onnx_StringStringEntryProto()
+        entry.key = "mpq.export"
+        entry.value = "qdq; \(quantizers.filter { $0.role == .weight }.count) weights, \(quantizers.filter { $0.role == .activation }.count) activations"
+        model.metadataProps.append(entry)
+        return model
+    }
+
+    /// Writes the QDQ model to `url`.
+    public func write(graph: Graph, quantizers: [TensorQuantizer], multipliers: [Double]? = nil,
+                      correctedBiases: [String: Tensor] = [:], to url: URL) throws {
+        try model(graph: graph, quantizers: quantizers, multipliers: multipliers, correctedBiases: correctedBiases)
+            .serializedData().write(to: url)
+    }
+}

