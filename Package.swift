@@ -55,7 +55,7 @@ let package = Package(
         // The `mpq` commands as a library, so tests can drive them.
         .target(name: "MPQCommands", dependencies: [
             "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
-            "MPQQuantization", "MPQOptimize", "MPQLAPQ", "MPQSensitivity", "MPQReport",
+            "MPQQuantization", "MPQOptimize", "MPQLAPQ", "MPQSensitivity", "MPQReport", "MPQExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MPQData
 import MPQExecutor
+import MPQExport
 import MPQGraph
 import MPQLAPQ
 import MPQONNX
@@ -38,6 +39,8 @@ public enum CommandFailure {
             return dataError
         case is SensitivityError, is PlanningError, is BudgetParseError, is HardwareProfileError:
             return dataError
+        case is ExportError:
+            return unsupported
         case is OutputProblem:
             return cannotCreate
         default:

@@ -141,7 +141,8 @@ struct PlanInputs {
         guard let model = c.model ?? resolve(project?.0.model) else {
             throw UsageProblem("no model given: pass MODEL, or run where an mpq.json names one")
         }
-        self.model = model
+        // Absolute, so that plan.json names the model wherever it is exported from.
+        self.model = URL(fileURLWithPath: model).standardizedFileURL.path
         calib = !c.calib.isEmpty ? c.calib : (resolve(project?.0.calib).map { [$0] } ?? [])
         guard !calib.isEmpty else { throw UsageProblem("no calibration data: pass --calib X.npy, or name 'calib' in mpq.json") }
         labels = c.labels ?? resolve(project?.0.labels)

@@ -248,6 +248,6 @@ public struct QDQExporter {
     public func write(graph: Graph, quantizers: [TensorQuantizer], multipliers: [Double]? = nil,
                       correctedBiases: [String: Tensor] = [:], to url: URL) throws {
         try model(graph: graph, quantizers: quantizers, multipliers: multipliers, correctedBiases: correctedBiases)
-            .serializedData().write(to: url)
+            .serializedData().write(to: url, options: .atomic)
     }
 }

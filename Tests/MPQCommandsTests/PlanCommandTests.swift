@@ -51,3 +51,40 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(r.code == CommandFailure.dataError)
     #expect(r.message.contains("fast"))
 }
+
+/// A measured plan exports to a QDQ model that ONNX Runtime runs, and to encodings files.
+@Test func planExportsToQDQAndEncodings() throws {
+    let dir = Paths.temporary("plan-export")
+    try? FileManager.default.removeItem(at: dir)
+    let plan = runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--pareto-points", "0", "--no-refine"], dir: dir))
+    #expect(plan.code == 0, "\(plan.message)")
+    let planFile = dir.appendingPathComponent("plan.json").path
+    let qdq = dir.appendingPathComponent("digits.qdq.onnx").path
+    #expect(runMPQ(["export", planFile, "--format", "qdq", "-o", qdq]).code == 0)
+    for version in ["0.6.1", "1.0.0"] {
+        let out = dir.appendingPathComponent("digits-\(version).encodings").path
+        #expect(runMPQ(["export", planFile, "--format", "encodings", "--encodings-version", version, "-o", out]).code == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect(json?["version"] as? String == version)
+        #expect(json?[version == "0.6.1" ? "param_encodings" : "param_encodings"] != nil)
+    }
+    // ONNX Runtime loads and runs the QDQ model on the validation data.
+    let script = """
+    import numpy as np, onnxruntime as ort
+    s = ort.InferenceSession('\(qdq)', providers=['CPUExecutionProvider'])
+    x = np.load('\(Paths.example("digits/val.npy"))'); y = np.load('\(Paths.example("digits/val_labels.npy"))')
+    out = s.run(None, {s.get_inputs()[0].name: x})[0]
+    print((out.argmax(1) == y).mean())
+    """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    process.waitUntilExit()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(process.terminationStatus == 0, "ONNX Runtime could not run the export (is onnxruntime installed?)")
+    let accuracy = try #require(Double(text))
+    #expect(accuracy > 0.95)
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import MPQExport
+import MPQGraph
+import MPQLAPQ
+import MPQQuantization
+
+/// `mpq export plan.json --format qdq|encodings|plan`: deployment files for a plan.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a plan's deployment files: a QDQ ONNX model, AIMET/Qualcomm-style encodings, or the plan itself."
+    )
+
+    @Argument(help: "The plan.json written by `mpq plan`.")
+    var plan: String
+
+    @Option(help: "qdq (an ONNX model with QuantizeLinear/DequantizeLinear; opset 21 when int4/int16 is used) | encodings | plan")
+    var format = "qdq"
+
+    @Option(name: .customLong("encodings-version"), help: "Encodings layout: 0.6.1 or 1.0.0.")
+    var encodingsVersion = "1.0.0"
+
+    @Option(help: "The ONNX model the plan was made for (default: the one named in the plan).")
+    var model: String?
+
+    @Option(name: .shortAndLong, help: "Output file (default: model.qdq.onnx, model.encodings, or plan-copy.json).")
+    var output: String?
+
+    func validate() throws {
+        guard ["qdq", "encodings", "plan"].contains(format) else {
+            throw ValidationError("--format must be qdq, encodings or plan; got '\(format)'")
+        }
+        guard Encodings.Version(rawValue: encodingsVersion) != nil else {
+            throw ValidationError("--encodings-version must be 0.6.1 or 1.0.0; got '\(encodingsVersion)'")
+        }
+    }
+
+    func run() throws {
+        let url = URL(fileURLWithPath: plan)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw UsageProblem("\(plan): no such plan file") }
+        let summary: PlanSummary
+        do {
+            summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: url))
+        } catch {
+            throw UsageProblem("\(plan) is not a plan written by `mpq plan` (\(error))")
+        }
+        guard !summary.tensors.isEmpty else {
+            throw UsageProblem("\(plan) has no measured steps; run `mpq plan` without --no-measure")
+        }
+        let modelPath = model ?? summary.model
+        let stem = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
+        let graph = try LoadedModel(path: modelPath).graph.withExplicitBiases()
+        let quantizers = try summary.tensors.map { try Self.quantizer(from: $0) }
+        let biases = Dictionary(summary.correctedBiases.map { ($0.key, Tensor(shape: [$0.value.count], floats: $0.value)) },
+                                uniquingKeysWith: { a, _ in a })
+        let destination: String
+        switch format {
+        case "qdq":
+            destination = output ?? "\(stem).qdq.onnx"
+            try QDQExporter().write(graph: graph, quantizers: quantizers, correctedBiases: biases, to: URL(fileURLWithPath: destination))
+        case "encodings":
+            destination = output ?? "\(stem).encodings"
+            try Encodings(quantizers: quantizers, graph: graph).write(Encodings.Version(rawValue: encodingsVersion)!,
+                                                                     to: URL(fileURLWithPath: destination))
+        default:
+            destination = output ?? "plan-copy.json"
+            try JSONOutput.write(summary, to: destination)
+        }
+        print("wrote \(destination) (\(quantizers.count) quantized tensors)")
+    }
+
+    /// A plan file's tensor record as a quantizer (its steps already include the refinement multiplier).
+    static func quantizer(from r: QuantizerRecord) throws -> TensorQuantizer {
+        guard let role = TensorQuantizer.Role(rawValue: r.role), !r.scales.isEmpty, r.scales.count == r.zeroPoints.count else {
+            throw UsageProblem("plan tensor '\(r.name)' has an invalid role or step list")
+        }
+        let parameters = QuantizerParameters(grid: r.grid, scales: r.scales, zeroPoints: r.zeroPoints.map(Float.init),
+                                             qmin: r.qmin, qmax: r.qmax, axis: r.axis)
+        return TensorQuantizer(name: r.name, role: role, axis: r.axis, grid: r.grid, base: parameters, layer: r.layer)
+    }
+}
