@@ -23,6 +23,11 @@ extension PlanJob {
                                   bopsReference: model.referenceDescription, floatOnlyGroups: floatOnlyGroups,
                                   ties: grouping.ties.map { $0.map { grouping.groups[$0].name } })
         summary.plan = PlanSummary.PlannedGroups(problem: problem, plan: plan, sensitivities: table)
+        summary.calib = inputs.calib.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        summary.labels = inputs.labels.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        summary.batchSize = inputs.batchSize
+        summary.candidates = problem.candidates.map(\.name)
+        summary.sensitivities = table.increases
         summary.costs = Dictionary(plan.costs.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
         summary.predictedLoss = fp32Loss + plan.predictedLoss
 
@@ -59,11 +64,12 @@ extension PlanJob {
                                                          weights: chosen.quantizers.filter { $0.role == .weight }.map(\.name))
                 let start = Date()
                 let refined = try joint.refine(chosen.quantizers, session: &session, biasCorrection: corrections)
-                let settings = StepSearch.settings(refined.quantizers, multipliers: refined.multipliers, biasCorrection: corrections)
+                let settings = StepSearch.settings(refined.quantizers, multipliers: refined.multipliers, biasCorrection: refined.biasCorrection)
                 summary.refinement = .init(lossBefore: chosen.loss, lossAfterBiasCorrection: refined.report.lossAfterInitialization,
                                            lossAfter: refined.loss, evaluations: refined.report.jointEvaluations ?? 0,
                                            seconds: Date().timeIntervalSince(start),
-                                           validationBefore: chosenValidation, validationAfter: try validate(settings))
+                                           validationBefore: chosenValidation, validationAfter: try validate(settings),
+                                           biasCorrected: refined.report.biasCorrected)
                 measuredMultipliers = refined.multipliers
                 // Biases that absorbed the weights' expected output shift (the weights stay on their grid).
                 let quantized = Set(refined.quantizers.map(\.name))

@@ -56,12 +56,21 @@ struct PlanSummary: Codable {
         var seconds: Double
         var validationBefore: ValidationMetrics?
         var validationAfter: ValidationMetrics?
+        /// Whether the corrected biases were kept (they are dropped when they raise the loss).
+        var biasCorrected: Bool? = nil
     }
 
     var model: String
     var profile: String
     var loss: String
     var budgets: [String]
+    /// Calibration data and labels the plan was made with (for `mpq refine`).
+    var calib: [String] = []
+    var labels: String? = nil
+    var batchSize: Int = 256
+    /// Candidate names, and the measured loss increase of every group at each (nil: not allowed).
+    var candidates: [String] = []
+    var sensitivities: [String: [String: Double?]] = [:]
     var fp32Loss: Double
     var bopsReference: String
     var floatOnlyGroups: [String]

@@ -13,6 +13,8 @@ public struct StepSearchResult: Sendable {
     public var report: StepSearch.Report
     /// The session state of the final settings (to re-run from).
     public var state: CalibrationSession.State
+    /// The bias correction in effect for these steps (refinement drops it when it does not help).
+    public var biasCorrection: BiasCorrectionPlan? = nil
 }
 
 extension StepSearch {
@@ -97,22 +99,38 @@ extension StepSearch {
     }
 
     /// Refines the steps of existing quantizers jointly (LAPQ's last step), from multiplier 1.
+    ///
+    /// With a bias-correction plan, the search starts from the corrected biases when they lower the
+    /// loss and from the original ones otherwise (`report.biasCorrected` says which), so the result
+    /// is never worse than the quantizers it was given.
     public func refine(_ quantizers: [TensorQuantizer], session: inout CalibrationSession,
                        biasCorrection: BiasCorrectionPlan? = nil) throws -> StepSearchResult {
+        var correction = biasCorrection
         func evaluate(_ q: [TensorQuantizer], _ m: [Double]?, from: CalibrationSession.State?) throws -> (Double, CalibrationSession.State) {
-            let state = try session.evaluate(Self.settings(q, multipliers: m, biasCorrection: biasCorrection), from: from)
+            let state = try session.evaluate(Self.settings(q, multipliers: m, biasCorrection: correction), from: from)
             return (loss(of: state, in: session), state)
         }
-        let (startLoss, startState) = try evaluate(quantizers, nil, from: nil)
+        var (startLoss, startState) = try evaluate(quantizers, nil, from: nil)
         var report = Report(initialization: options.initialization, sweep: [], pStar: nil, fitFallback: nil,
                             lossAfterInitialization: startLoss, joint: options.joint ?? .powell)
+        if biasCorrection != nil {
+            correction = nil
+            let (plainLoss, plainState) = try evaluate(quantizers, nil, from: startState)
+            if plainLoss < startLoss {
+                (startLoss, startState) = (plainLoss, plainState)
+                report.biasCorrected = false
+            } else {
+                correction = biasCorrection
+                report.biasCorrected = true
+            }
+        }
         let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers, start: startState,
                                       startLoss: startLoss, evaluate: evaluate)
         report.lossAfterJoint = refined.loss
         report.jointEvaluations = refined.evaluations
         report.multipliers = refined.multipliers
         return StepSearchResult(quantizers: quantizers, multipliers: refined.multipliers, loss: refined.loss,
-                                report: report, state: refined.state)
+                                report: report, state: refined.state, biasCorrection: correction)
     }
 
     /// Powell or BOBYQA over one step multiplier per quantizer, within the evaluation budget.

@@ -52,6 +52,8 @@ public struct StepSearch {
         public var jointEvaluations: Int?
         /// Multipliers on the initial steps, per quantizer, after the joint search.
         public var multipliers: [Double]?
+        /// For refinement with a bias-correction plan: whether the corrected biases were kept.
+        public var biasCorrected: Bool?
     }
 
     public var options: Options

@@ -88,3 +88,21 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     let accuracy = try #require(Double(text))
     #expect(accuracy > 0.95)
 }
+
+/// `mpq refine` lowers (never raises) a plan's calibration loss and records what it did.
+@Test func refineLowersCalibrationLoss() throws {
+    let dir = Paths.temporary("plan-refine")
+    try? FileManager.default.removeItem(at: dir)
+    #expect(runMPQ(planArguments(["--budget", "5bits", "--profile", "generic-npu", "--pareto-points", "0", "--no-refine"], dir: dir)).code == 0)
+    let planFile = dir.appendingPathComponent("plan.json")
+    let refinedFile = dir.appendingPathComponent("refined.json")
+    let r = runMPQ(["refine", planFile.path, "--max-evaluations", "40", "-o", refinedFile.path])
+    #expect(r.code == 0, "\(r.message)")
+    let refined = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: refinedFile))
+    let refinement = try #require(refined.refinement)
+    #expect(refinement.lossAfter <= refinement.lossBefore)
+    #expect(refinement.evaluations <= 40)
+    // Corrected biases are written exactly when bias correction lowered the loss and was kept.
+    #expect(refined.correctedBiases.isEmpty == (refinement.biasCorrected == false))
+    #expect(refined.measuredLoss == refinement.lossAfter)
+}

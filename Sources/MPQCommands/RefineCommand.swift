@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQKernels
+import MPQLAPQ
+import MPQQuantization
+
+/// `mpq refine plan.json`: LAPQ's joint step (bias correction + Powell or BOBYQA) on a plan's steps.
+struct RefineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refine",
+        abstract: "Refine all step sizes of a plan jointly (bias correction, then Powell or BOBYQA) and update plan.json."
+    )
+
+    @Argument(help: "The plan.json written by `mpq plan`.")
+    var plan: String
+
+    @Option(help: "Joint optimizer: powell | bobyqa.")
+    var optimizer = "powell"
+
+    @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed.")
+    var maxEvaluations = 400
+
+    @Flag(name: .customLong("no-bias-correction"), help: "Refine the steps only.")
+    var noBiasCorrection = false
+
+    @Option(name: .shortAndLong, help: "Where to write the refined plan (default: overwrite the input).")
+    var output: String?
+
+    @Option(help: "Threads for the kernels (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        guard StepSearch.JointOptimizer(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer must be powell or bobyqa; got '\(optimizer)'")
+        }
+        guard maxEvaluations > 0 else { throw ValidationError("--max-evaluations must be positive") }
+    }
+
+    func run() throws {
+        if let threads { KernelThreads.count = threads }
+        var summary: PlanSummary
+        do {
+            summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: URL(fileURLWithPath: plan)))
+        } catch {
+            throw UsageProblem("\(plan) is not a plan written by `mpq plan` (\(error))")
+        }
+        guard !summary.tensors.isEmpty, !summary.calib.isEmpty, let lossKind = CalibrationLoss(name: summary.loss) else {
+            throw UsageProblem("\(plan) has no measured steps or calibration data; run `mpq plan` again without --no-measure")
+        }
+        let graph = try LoadedModel(path: summary.model).graph.withExplicitBiases()
+        let calibration = try LabelledData(data: summary.calib, labels: summary.labels, graph: graph)
+        var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: summary.batchSize)
+        let outputName = graph.outputs[0].name
+        let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
+        let labels = calibration.labels
+        var options = StepSearch.Options()
+        options.joint = StepSearch.JointOptimizer(rawValue: optimizer)
+        options.maxEvaluations = maxEvaluations
+        var progress: Progress? = nil
+        let search = StepSearch(options: options, loss: { outputs in
+            guard let out = outputs[outputName] else { return .infinity }
+            return (try? lossKind.evaluate(out, reference: reference, labels: labels)) ?? .infinity
+        }, progress: { _, done, total in
+            if progress == nil { progress = Progress(label: "refining", total: total) }
+            progress?.update(done)
+        })
+        let quantizers = try summary.tensors.map { try ExportCommand.quantizer(from: $0) }
+        let corrections = noBiasCorrection ? nil
+            : try BiasCorrectionPlan(graph: graph, session: session, weights: quantizers.filter { $0.role == .weight }.map(\.name))
+        let before = search.loss(of: try session.evaluate(StepSearch.settings(quantizers)), in: session)
+        let start = Date()
+        let refined = try search.refine(quantizers, session: &session, biasCorrection: corrections)
+        summary.refinement = .init(lossBefore: before, lossAfterBiasCorrection: refined.report.lossAfterInitialization,
+                                   lossAfter: refined.loss, evaluations: refined.report.jointEvaluations ?? 0,
+                                   seconds: Date().timeIntervalSince(start), validationBefore: nil, validationAfter: nil,
+                                   biasCorrected: refined.report.biasCorrected)
+        let groups = Dictionary(summary.tensors.map { ($0.name, $0.group) }, uniquingKeysWith: { a, _ in a })
+        summary.tensors = zip(refined.quantizers, refined.multipliers).map { QuantizerRecord($0, multiplier: $1, group: groups[$0.name] ?? nil) }
+        summary.measuredLoss = refined.loss
+        summary.correctedBiases = [:]
+        let names = Set(refined.quantizers.map(\.name))
+        for (name, setting) in StepSearch.settings(refined.quantizers, multipliers: refined.multipliers, biasCorrection: refined.biasCorrection)
+            where !names.contains(name) {
+            if let bias = graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
+        }
+        let destination = output ?? plan
+        try JSONOutput.write(summary, to: destination)
+        print(String(format: "calibration loss %.6f -> %.6f after bias correction -> %.6f after %@ (%d evaluations, %.1f s); wrote %@",
+                     before, refined.report.lossAfterInitialization, refined.loss, optimizer,
+                     refined.report.jointEvaluations ?? 0, Date().timeIntervalSince(start), destination))
+    }
+}
