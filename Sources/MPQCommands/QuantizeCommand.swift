@@ -180,12 +180,16 @@ struct QuantizeCommand: ParsableCommand {
                                     calibration: .init(fp32: fp32Calib, quantized: quantCalib),
                                     validation: fp32Val.map { .init(fp32: $0, quantized: quantVal!) },
                                     search: result.report, steps: output)
+        Self.lastReport = .success(report)
         if json {
             print(try JSONOutput.encode(report))
         } else {
             report.printText()
         }
     }
+
+    /// The report of the last run in this process (for tests that drive the command in process).
+    nonisolated(unsafe) static var lastReport: Result<QuantizeReport, UsageProblem> = .failure(UsageProblem("no run yet"))
 
     private func log(_ text: String) {
         FileHandle.standardError.write(Data("\(text)\n".utf8))
