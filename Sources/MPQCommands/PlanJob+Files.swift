@@ -39,7 +39,9 @@ extension PlanJob {
         let curve = TradeOffCurve(axis: axis, budget: .init(text: summary.budgets.first ?? "", limit: limit),
                                   reference: .init(label: "FP32", loss: summary.fp32Loss, accuracy: nil),
                                   predictedLossIsIncrease: false, points: points)
-        let chart = TradeOffChart(curve: curve, title: "\(summary.model) on \(summary.profile)")
+        let modelURL = URL(fileURLWithPath: summary.model)
+        let modelName = modelURL.deletingLastPathComponent().lastPathComponent + "/" + modelURL.lastPathComponent
+        let chart = TradeOffChart(curve: curve, title: "\(modelName) on \(summary.profile)")
         for (name, text) in [("pareto.json", try curve.json()), ("pareto.csv", curve.csv()), ("pareto.svg", chart.svg())] {
             let url = inputs.outputDir.appendingPathComponent(name)
             do {
