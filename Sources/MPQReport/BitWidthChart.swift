@@ -30,7 +30,7 @@ public struct BitWidthChart: Sendable {
     static let rowHeight = 24.0
     static let barHeight = 9.0
 
-    var labelWidth: Double { Double(labelLimit) * 11 * 0.56 + 12 }
+    var labelWidth: Double { Double(labelLimit) * 11 * 0.62 + 14 }
     var top: Double { 34 }
     var height: Double { top + Double(max(rows.count, 1)) * Self.rowHeight + 30 }
 

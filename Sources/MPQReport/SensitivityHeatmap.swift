@@ -42,7 +42,7 @@ public struct SensitivityHeatmap: Sendable {
     /// Increases at or below this (including zero and negative ones) share the lowest colour.
     static let floor = 1e-6
 
-    var labelWidth: Double { Double(labelLimit) * 11 * 0.56 + 12 }
+    var labelWidth: Double { Double(labelLimit) * 11 * 0.62 + 14 }
     var top: Double { 30 }
     var width: Double { max(labelWidth + Double(candidates.count) * Self.cellWidth + 20, labelWidth + 500) }
     var gridBottom: Double { top + Double(rows.count) * Self.cellHeight }

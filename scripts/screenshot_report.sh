@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Screenshots an HTML report with headless Chromium (Debian package `chromium`).
+# Usage: scripts/screenshot_report.sh REPORT.html OUT.png [WIDTHxHEIGHT]   (window default 1100x2200)
+# A sample report: MPQ_REPORT_SAMPLE_DIR=/tmp swift test --filter PlanReportTests/writeSample
+#                  then scripts/screenshot_report.sh /tmp/plan-report.html /tmp/plan-report.png
+set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "usage: $0 REPORT.html OUT.png [WIDTHxHEIGHT]" >&2
+    exit 2
+fi
+html=$1
+out=$2
+size=${3:-1100x2200}
+[ -f "$html" ] || { echo "$0: no such file: $html" >&2; exit 1; }
+
+browser=""
+for candidate in chromium chromium-browser google-chrome; do
+    if command -v "$candidate" >/dev/null 2>&1; then browser=$candidate; break; fi
+done
+if [ -z "$browser" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "$0: installing chromium with apt-get" >&2
+        apt-get install -y chromium >/dev/null
+        browser=chromium
+    else
+        echo "$0: chromium not found; install it with: apt-get install -y chromium" >&2
+        exit 1
+    fi
+fi
+
+abs_html=$(cd "$(dirname "$html")" && pwd)/$(basename "$html")
+case "$out" in /*) abs_out=$out ;; *) abs_out=$(pwd)/$out ;; esac
+rm -f "$abs_out"
+# A throwaway profile directory so runs do not share state.
+profile=$(mktemp -d)
+trap 'rm -rf "$profile"' EXIT
+"$browser" --headless --disable-gpu --no-sandbox --hide-scrollbars --user-data-dir="$profile" \
+    --screenshot="$abs_out" --window-size="${size/x/,}" "file://$abs_html" >/dev/null 2>&1
+[ -s "$abs_out" ] || { echo "$0: chromium wrote no image" >&2; exit 1; }
+echo "$abs_out"
