@@ -42,7 +42,9 @@ extension PlanJob {
         let modelURL = URL(fileURLWithPath: summary.model)
         let modelName = modelURL.deletingLastPathComponent().lastPathComponent + "/" + modelURL.lastPathComponent
         let chart = TradeOffChart(curve: curve, title: "\(modelName) on \(summary.profile)")
-        for (name, text) in [("pareto.json", try curve.json()), ("pareto.csv", curve.csv()), ("pareto.svg", chart.svg())] {
+        let report = PlanReport(data: reportData(summary, curve: curve), title: "Quantization plan: \(modelName) on \(summary.profile)")
+        for (name, text) in [("pareto.json", try curve.json()), ("pareto.csv", curve.csv()), ("pareto.svg", chart.svg()),
+                             ("report.html", report.html())] {
             let url = inputs.outputDir.appendingPathComponent(name)
             do {
                 try Data(text.utf8).write(to: url, options: .atomic)
@@ -50,5 +52,34 @@ extension PlanJob {
                 throw OutputProblem(path: url.path, reason: error.localizedDescription)
             }
         }
+    }
+
+    /// The HTML report's view of a plan summary.
+    func reportData(_ summary: PlanSummary, curve: TradeOffCurve?) -> PlanReportData {
+        let budgets = summary.budgets.compactMap { try? BudgetConstraint.parse($0) }
+        let costs = summary.costs.sorted { $0.key < $1.key }.map { key, value -> PlanReportData.Cost in
+            let kind = CostKind(rawValue: key)
+            let budget = budgets.first { $0.kind == kind }
+            var fraction: Double? = nil
+            if let budget, case .averageWeightBits(let limit) = budget.target { fraction = value / limit }
+            if let budget, case .weightBytes(let limit) = budget.target { fraction = value / limit }
+            if let budget, case .latencyMilliseconds(let limit) = budget.target { fraction = value / limit }
+            return PlanReportData.Cost(kind: kind.map { "\($0)" } ?? key, value: kind?.format(value) ?? String(value),
+                                       budget: budget?.text, fraction: fraction)
+        }
+        let groups = (summary.plan?.groups ?? []).map {
+            PlanReportData.Group(name: $0.group, opTypes: $0.opTypes, candidate: $0.candidate, weightBits: $0.weightBits,
+                                 activationBits: $0.activationBits, parameters: $0.parameters, macs: $0.macs, sensitivity: $0.sensitivity)
+        }
+        let refinement = summary.refinement.map {
+            PlanReportData.Refinement(lossBefore: $0.lossBefore, lossAfterBiasCorrection: $0.lossAfterBiasCorrection,
+                                      lossAfter: $0.lossAfter, evaluations: $0.evaluations,
+                                      validationLossBefore: $0.validationBefore?.loss, validationLossAfter: $0.validationAfter?.loss,
+                                      validationAccuracyBefore: $0.validationBefore?.accuracy, validationAccuracyAfter: $0.validationAfter?.accuracy)
+        }
+        return PlanReportData(model: summary.model, profile: summary.profile, lossName: summary.loss, budgets: summary.budgets,
+                              costs: costs, fp32Loss: summary.fp32Loss, predictedLoss: summary.predictedLoss ?? summary.fp32Loss,
+                              measuredLoss: summary.measuredLoss, groups: groups, candidates: summary.candidates,
+                              sensitivities: summary.sensitivities, refinement: refinement, tradeOff: curve)
     }
 }

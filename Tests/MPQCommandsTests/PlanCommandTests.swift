@@ -22,7 +22,7 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(summary.measuredLoss != nil)
     #expect(summary.uniform.count == 4)
     #expect(!summary.tensors.isEmpty)
-    for file in ["pareto.csv", "pareto.json", "pareto.svg"] {
+    for file in ["pareto.csv", "pareto.json", "pareto.svg", "report.html"] {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "\(file)")
     }
     let cached = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cache").path)
