@@ -124,7 +124,7 @@ private func count(_ needle: String, in text: String) -> Int { text.components(s
         #expect(t.hasPrefix("backbone.") && t.hasSuffix("long_name") && t.contains("…"))
     }
 
-    /// Writes the sample report for `scripts/screenshot_report.sh` when MPQ_REPORT_SAMPLE_DIR is set.
+    /// Writes the sample report for `scripts/screenshot.sh (1100x3000)` when MPQ_REPORT_SAMPLE_DIR is set.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MPQ_REPORT_SAMPLE_DIR"] != nil))
     func writeSample() throws {
         let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["MPQ_REPORT_SAMPLE_DIR"]!)

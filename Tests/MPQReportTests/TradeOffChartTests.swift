@@ -168,7 +168,7 @@ func sampleCurve(cheapestLabel: String = "W2A8 <&>") -> TradeOffCurve {
         }
     }
 
-    /// Writes the sample chart for `scripts/render_svg.sh` when MPQ_REPORT_SAMPLE_DIR is set.
+    /// Writes the sample chart for `scripts/screenshot.sh` when MPQ_REPORT_SAMPLE_DIR is set.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MPQ_REPORT_SAMPLE_DIR"] != nil))
     func writeSample() throws {
         let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["MPQ_REPORT_SAMPLE_DIR"]!)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Renders an SVG to PNG with headless Chromium (Debian package `chromium`).
-# Usage: scripts/render_svg.sh FILE.svg OUT.png [WIDTHxHEIGHT]   (window default 760x480)
+# Renders an SVG chart or an HTML report to PNG with headless Chromium (Debian package `chromium`).
+# Usage: scripts/screenshot.sh FILE.svg|FILE.html OUT.png [WIDTHxHEIGHT]   (window default 760x480;
+#        use 1100x3000 for a report.html)
 set -euo pipefail
 if [ $# -lt 2 ]; then
-    echo "usage: $0 FILE.svg OUT.png [WIDTHxHEIGHT]" >&2
+    echo "usage: $0 FILE.svg|FILE.html OUT.png [WIDTHxHEIGHT]" >&2
     exit 2
 fi
 svg=$1
