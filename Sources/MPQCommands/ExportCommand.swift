@@ -37,17 +37,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let url = URL(fileURLWithPath: plan)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw UsageProblem("\(plan): no such plan file") }
-        let summary: PlanSummary
-        do {
-            summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: url))
-        } catch {
-            throw UsageProblem("\(plan) is not a plan written by `mpq plan` (\(error))")
-        }
-        guard !summary.tensors.isEmpty else {
-            throw UsageProblem("\(plan) has no measured steps; run `mpq plan` without --no-measure")
-        }
+        let summary = try PlanSummary.load(plan)
         let modelPath = model ?? summary.model
         let stem = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
         let graph = try LoadedModel(path: modelPath).graph.withExplicitBiases()

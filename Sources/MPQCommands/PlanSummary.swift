@@ -90,6 +90,21 @@ struct PlanSummary: Codable {
     /// Bias values after bias correction, by initializer name.
     var correctedBiases: [String: [Float]] = [:]
 
+    /// Reads a plan.json written by `mpq plan`; it must hold measured steps.
+    static func load(_ path: String) throws -> PlanSummary {
+        guard FileManager.default.fileExists(atPath: path) else { throw UsageProblem("\(path): no such plan file") }
+        let summary: PlanSummary
+        do {
+            summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw UsageProblem("\(path) is not a plan written by `mpq plan` (\(error))")
+        }
+        guard !summary.tensors.isEmpty else {
+            throw UsageProblem("\(path) has no measured steps; run `mpq plan` without --no-measure")
+        }
+        return summary
+    }
+
     /// The best measured uniform point whose cost is no higher than the plan's.
     var bestUniformAtCost: Point? {
         guard let chosenCost else { return nil }

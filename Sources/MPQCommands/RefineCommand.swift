@@ -40,13 +40,8 @@ struct RefineCommand: ParsableCommand {
 
     func run() throws {
         if let threads { KernelThreads.count = threads }
-        var summary: PlanSummary
-        do {
-            summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: URL(fileURLWithPath: plan)))
-        } catch {
-            throw UsageProblem("\(plan) is not a plan written by `mpq plan` (\(error))")
-        }
-        guard !summary.tensors.isEmpty, !summary.calib.isEmpty, let lossKind = CalibrationLoss(name: summary.loss) else {
+        var summary = try PlanSummary.load(plan)
+        guard !summary.calib.isEmpty, let lossKind = CalibrationLoss(name: summary.loss) else {
             throw UsageProblem("\(plan) has no measured steps or calibration data; run `mpq plan` again without --no-measure")
         }
         let graph = try LoadedModel(path: summary.model).graph.withExplicitBiases()
