@@ -51,28 +51,27 @@ extension PlanJob {
             summary.measuredLoss = chosen.loss
             summary.validation = chosenValidation
             if refine {
-                // LAPQ's last step on the chosen plan: Powell over all its steps, with bias correction.
-                var joint = search
-                joint.options.joint = .powell
-                joint.options.maxEvaluations = refineEvaluations
+                // LAPQ's last step on the chosen plan: bias correction and Powell over all its steps,
+                // stopped early on held-out calibration samples; losses reported on all calibration data.
                 var refineProgress: Progress? = nil
-                joint.progress = { _, done, total in
-                    if refineProgress == nil { refineProgress = Progress(label: "refining", total: total) }
-                    refineProgress?.update(done)
-                }
-                let corrections = try BiasCorrectionPlan(graph: session.graph, session: session,
-                                                         weights: chosen.quantizers.filter { $0.role == .weight }.map(\.name))
                 let start = Date()
-                let refined = try joint.refine(chosen.quantizers, session: &session, biasCorrection: corrections)
-                let settings = StepSearch.settings(refined.quantizers, multipliers: refined.multipliers, biasCorrection: refined.biasCorrection)
-                summary.refinement = .init(lossBefore: chosen.loss, lossAfterBiasCorrection: refined.report.lossAfterInitialization,
-                                           lossAfter: refined.loss, evaluations: refined.report.jointEvaluations ?? 0,
-                                           seconds: Date().timeIntervalSince(start),
+                let outcome = try JointRefinement(optimizer: .powell, maxEvaluations: refineEvaluations, biasCorrection: true,
+                                                  lossKind: lossKind)
+                    .run(chosen.quantizers, graph: session.graph, calibration: calibration, batchSize: inputs.batchSize) { done, total in
+                        if refineProgress == nil { refineProgress = Progress(label: "refining", total: total) }
+                        refineProgress?.update(done)
+                    }
+                let settings = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction)
+                let biasOnly = StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction)
+                summary.refinement = .init(lossBefore: chosen.loss,
+                                           lossAfterBiasCorrection: search.loss(of: try session.evaluate(biasOnly), in: session),
+                                           lossAfter: search.loss(of: try session.evaluate(settings), in: session),
+                                           evaluations: outcome.evaluations, seconds: Date().timeIntervalSince(start),
                                            validationBefore: chosenValidation, validationAfter: try validate(settings),
-                                           biasCorrected: refined.report.biasCorrected)
-                measuredMultipliers = refined.multipliers
+                                           biasCorrected: outcome.biasCorrected)
+                measuredMultipliers = outcome.multipliers
                 // Biases that absorbed the weights' expected output shift (the weights stay on their grid).
-                let quantized = Set(refined.quantizers.map(\.name))
+                let quantized = Set(outcome.quantizers.map(\.name))
                 for (name, setting) in settings where !quantized.contains(name) {
                     if let bias = session.graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
                 }

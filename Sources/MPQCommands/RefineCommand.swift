@@ -50,40 +50,37 @@ struct RefineCommand: ParsableCommand {
         let outputName = graph.outputs[0].name
         let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
         let labels = calibration.labels
-        var options = StepSearch.Options()
-        options.joint = StepSearch.JointOptimizer(rawValue: optimizer)
-        options.maxEvaluations = maxEvaluations
-        var progress: Progress? = nil
-        let search = StepSearch(options: options, loss: { outputs in
+        let measure = StepSearch(loss: { outputs in
             guard let out = outputs[outputName] else { return .infinity }
             return (try? lossKind.evaluate(out, reference: reference, labels: labels)) ?? .infinity
-        }, progress: { _, done, total in
-            if progress == nil { progress = Progress(label: "refining", total: total) }
-            progress?.update(done)
         })
         let quantizers = try summary.tensors.map { try ExportCommand.quantizer(from: $0) }
-        let corrections = noBiasCorrection ? nil
-            : try BiasCorrectionPlan(graph: graph, session: session, weights: quantizers.filter { $0.role == .weight }.map(\.name))
-        let before = search.loss(of: try session.evaluate(StepSearch.settings(quantizers)), in: session)
+        let before = measure.loss(of: try session.evaluate(StepSearch.settings(quantizers)), in: session)
         let start = Date()
-        let refined = try search.refine(quantizers, session: &session, biasCorrection: corrections)
-        summary.refinement = .init(lossBefore: before, lossAfterBiasCorrection: refined.report.lossAfterInitialization,
-                                   lossAfter: refined.loss, evaluations: refined.report.jointEvaluations ?? 0,
-                                   seconds: Date().timeIntervalSince(start), validationBefore: nil, validationAfter: nil,
-                                   biasCorrected: refined.report.biasCorrected)
+        var progress: Progress? = nil
+        let outcome = try JointRefinement(optimizer: StepSearch.JointOptimizer(rawValue: optimizer) ?? .powell,
+                                          maxEvaluations: maxEvaluations, biasCorrection: !noBiasCorrection, lossKind: lossKind)
+            .run(quantizers, graph: graph, calibration: calibration, batchSize: summary.batchSize) { done, total in
+                if progress == nil { progress = Progress(label: "refining", total: total) }
+                progress?.update(done)
+            }
+        let settings = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction)
+        let biasOnly = measure.loss(of: try session.evaluate(StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction)), in: session)
+        let after = measure.loss(of: try session.evaluate(settings), in: session)
+        summary.refinement = .init(lossBefore: before, lossAfterBiasCorrection: biasOnly, lossAfter: after,
+                                   evaluations: outcome.evaluations, seconds: Date().timeIntervalSince(start),
+                                   validationBefore: nil, validationAfter: nil, biasCorrected: outcome.biasCorrected)
         let groups = Dictionary(summary.tensors.map { ($0.name, $0.group) }, uniquingKeysWith: { a, _ in a })
-        summary.tensors = zip(refined.quantizers, refined.multipliers).map { QuantizerRecord($0, multiplier: $1, group: groups[$0.name] ?? nil) }
-        summary.measuredLoss = refined.loss
+        summary.tensors = zip(outcome.quantizers, outcome.multipliers).map { QuantizerRecord($0, multiplier: $1, group: groups[$0.name] ?? nil) }
+        summary.measuredLoss = after
         summary.correctedBiases = [:]
-        let names = Set(refined.quantizers.map(\.name))
-        for (name, setting) in StepSearch.settings(refined.quantizers, multipliers: refined.multipliers, biasCorrection: refined.biasCorrection)
-            where !names.contains(name) {
+        let names = Set(outcome.quantizers.map(\.name))
+        for (name, setting) in settings where !names.contains(name) {
             if let bias = graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
         }
         let destination = output ?? plan
         try JSONOutput.write(summary, to: destination)
-        print(String(format: "calibration loss %.6f -> %.6f after bias correction -> %.6f after %@ (%d evaluations, %.1f s); wrote %@",
-                     before, refined.report.lossAfterInitialization, refined.loss, optimizer,
-                     refined.report.jointEvaluations ?? 0, Date().timeIntervalSince(start), destination))
+        print(String(format: "calibration loss %.6f -> %.6f with bias correction -> %.6f after %@ (%d evaluations, %.1f s, stopped early on held-out samples); wrote %@",
+                     before, biasOnly, after, optimizer, outcome.evaluations, Date().timeIntervalSince(start), destination))
     }
 }

@@ -4,6 +4,17 @@ import MPQGraph
 import MPQOptimize
 import MPQQuantization
 
+/// Held-out calibration samples and their loss, for stopping a joint search before it over-fits.
+public struct Holdout {
+    public var session: CalibrationSession
+    public var loss: @Sendable ([String: Tensor]) -> Double
+
+    public init(session: CalibrationSession, loss: @escaping @Sendable ([String: Tensor]) -> Double) {
+        self.session = session
+        self.loss = loss
+    }
+}
+
 /// The outcome of a step search: quantizers with their steps, the final multipliers, the loss.
 public struct StepSearchResult: Sendable {
     public var quantizers: [TensorQuantizer]
@@ -104,7 +115,7 @@ extension StepSearch {
     /// loss and from the original ones otherwise (`report.biasCorrected` says which), so the result
     /// is never worse than the quantizers it was given.
     public func refine(_ quantizers: [TensorQuantizer], session: inout CalibrationSession,
-                       biasCorrection: BiasCorrectionPlan? = nil) throws -> StepSearchResult {
+                       biasCorrection: BiasCorrectionPlan? = nil, holdout: Holdout? = nil) throws -> StepSearchResult {
         var correction = biasCorrection
         func evaluate(_ q: [TensorQuantizer], _ m: [Double]?, from: CalibrationSession.State?) throws -> (Double, CalibrationSession.State) {
             let state = try session.evaluate(Self.settings(q, multipliers: m, biasCorrection: correction), from: from)
@@ -124,8 +135,21 @@ extension StepSearch {
                 report.biasCorrected = true
             }
         }
+        // Early stopping: among the points where the fitting loss improved, keep the one best on held-out data.
+        var watch: (([Double]) throws -> Double)? = nil
+        if var holdout {
+            let plan = correction
+            watch = { m in
+                let state = try holdout.session.evaluate(Self.settings(quantizers, multipliers: m, biasCorrection: plan))
+                var joined: [String: Tensor] = [:]
+                for output in holdout.session.graph.outputs {
+                    joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)
+                }
+                return holdout.loss(joined)
+            }
+        }
         let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers, start: startState,
-                                      startLoss: startLoss, evaluate: evaluate)
+                                      startLoss: startLoss, evaluate: evaluate, watch: watch)
         report.lossAfterJoint = refined.loss
         report.jointEvaluations = refined.evaluations
         report.multipliers = refined.multipliers
@@ -139,18 +163,27 @@ extension StepSearch {
     /// change one quantizer and re-run only the graph downstream of it.
     private func jointSearch(_ joint: JointOptimizer, quantizers: [TensorQuantizer], start: CalibrationSession.State,
                              startLoss: Double,
-                             evaluate: ([TensorQuantizer], [Double]?, CalibrationSession.State?) throws -> (Double, CalibrationSession.State))
+                             evaluate: ([TensorQuantizer], [Double]?, CalibrationSession.State?) throws -> (Double, CalibrationSession.State),
+                             watch: (([Double]) throws -> Double)? = nil)
         throws -> (loss: Double, state: CalibrationSession.State, multipliers: [Double], evaluations: Int) {
         var bestState = start
         var bestLoss = startLoss
         var multipliers = [Double](repeating: 1, count: quantizers.count)
         var evaluations = 0
         var failure: Error?
+        // With a held-out watch, the answer is the improving point that is best on held-out data.
+        var watched = (loss: try watch?(multipliers) ?? 0, state: start, fitLoss: startLoss, multipliers: multipliers)
         let objective: ([Double]) -> Double = { m in
             evaluations += 1
             do {
                 let (l, s) = try evaluate(quantizers, m, bestState)
-                if l < bestLoss { bestLoss = l; bestState = s; multipliers = m }
+                if l < bestLoss {
+                    bestLoss = l; bestState = s; multipliers = m
+                    if let watch {
+                        let h = try watch(m)
+                        if h < watched.loss { watched = (h, s, l, m) }
+                    }
+                }
                 progress?("joint \(joint.rawValue)", min(evaluations, options.maxEvaluations), options.maxEvaluations)
                 return l.isFinite ? l : 1e30
             } catch {
@@ -171,6 +204,7 @@ extension StepSearch {
             _ = try BOBYQAMinimizer(dimension: x0.count, options: bobyqa).minimize(objective, from: x0)
         }
         if let failure { throw failure }
+        if watch != nil { return (watched.fitLoss, watched.state, watched.multipliers, evaluations) }
         return (bestLoss, bestState, multipliers, evaluations)
     }
 }
