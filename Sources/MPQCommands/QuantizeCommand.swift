@@ -63,6 +63,9 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(name: .customLong("mid-rise"), help: "The LAPQ paper's mid-rise weight grid (per-tensor; not deployable).")
     var midRise = false
 
+    @Option(help: "Fraction of the calibration samples held out to stop the joint search early (0: fit all, as the paper does; otherwise calibration figures are on the fitted samples).")
+    var holdout = 0.0
+
     @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed to the joint optimizer.")
     var maxEvaluations = 2000
 
@@ -95,6 +98,7 @@ struct QuantizeCommand: ParsableCommand {
         if let loss, CalibrationLoss(name: loss) == nil {
             throw ValidationError("--loss '\(loss)' is not one of cross-entropy, kl, mse, cosine, sqnr")
         }
+        guard (0..<1).contains(holdout) else { throw ValidationError("--holdout must be in [0, 1), got \(holdout)") }
         guard batchSize > 0, maxEvaluations > 0 else { throw ValidationError("--batch-size and --max-evaluations must be positive") }
         if valLabels != nil && val.isEmpty { throw ValidationError("--val-labels needs --val") }
     }
@@ -103,7 +107,13 @@ struct QuantizeCommand: ParsableCommand {
         if let threads { KernelThreads.count = threads }
         let loaded = try LoadedModel(path: model)
         let graph = biasCorrection ? loaded.graph.withExplicitBiases() : loaded.graph
-        let calibration = try LabelledData(data: calib, labels: labels, graph: graph)
+        let allCalibration = try LabelledData(data: calib, labels: labels, graph: graph)
+        // With --holdout, the search fits the first samples and stops early on the rest.
+        let fitCount = holdout > 0 ? max(1, Int((Double(allCalibration.sampleCount) * (1 - holdout)).rounded())) : allCalibration.sampleCount
+        var calibration = allCalibration
+        calibration.inputs = allCalibration.inputs.mapValues { $0.slice(axis0: 0..<fitCount) }
+        calibration.sampleCount = fitCount
+        calibration.labels = allCalibration.labels.map { Array($0.prefix(fitCount)) }
         let lossKind = loss.flatMap(CalibrationLoss.init(name:)) ?? CalibrationLoss.defaultLoss(labelsAvailable: calibration.labels != nil)
         if lossKind.needsLabels && calibration.labels == nil {
             throw UsageProblem("--loss cross-entropy needs --labels")
@@ -146,7 +156,18 @@ struct QuantizeCommand: ParsableCommand {
             ? try BiasCorrectionPlan(graph: graph, session: session, weights: targets.filter { $0.role == .weight }.map(\.name))
             : nil
         let start = Date()
-        let result = try search.run(targets, session: &session, probe: &probe, biasCorrection: corrections)
+        var held: Holdout? = nil
+        if fitCount < allCalibration.sampleCount {
+            let heldSession = try CalibrationSession(graph: graph, inputs: allCalibration.inputs.mapValues {
+                $0.slice(axis0: fitCount..<allCalibration.sampleCount) }, batchSize: batchSize)
+            let heldReference = CalibrationSession.joinedOutputs(heldSession.reference, name: outputName)
+            let heldLabels = allCalibration.labels.map { Array($0.suffix(allCalibration.sampleCount - fitCount)) }
+            held = Holdout(session: heldSession) { outputs in
+                guard let out = outputs[outputName] else { return .infinity }
+                return (try? lossKind.evaluate(out, reference: heldReference, labels: heldLabels)) ?? .infinity
+            }
+        }
+        let result = try search.run(targets, session: &session, probe: &probe, biasCorrection: corrections, holdout: held)
         let seconds = Date().timeIntervalSince(start)
 
         let settings = StepSearch.settings(result.quantizers, multipliers: result.multipliers, biasCorrection: corrections)

@@ -49,7 +49,7 @@ extension StepSearch {
     /// first batch) supplies activation statistics with upstream tensors already quantized.
     public func run(_ targets: [QuantizerTarget], session: inout CalibrationSession, probe: inout CalibrationSession,
                     biasCorrection: BiasCorrectionPlan? = nil, base: CalibrationSession.State? = nil,
-                    fixed: [String: QuantizerSetting] = [:]) throws -> StepSearchResult {
+                    fixed: [String: QuantizerSetting] = [:], holdout: Holdout? = nil) throws -> StepSearchResult {
         var report = Report(initialization: options.initialization, sweep: [], pStar: nil, fitFallback: nil,
                             lossAfterInitialization: .nan, joint: options.joint)
         func evaluate(_ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
@@ -100,7 +100,8 @@ extension StepSearch {
         var multipliers = [Double](repeating: 1, count: quantizers.count)
 
         if let joint = options.joint, !quantizers.isEmpty {
-            let refined = try jointSearch(joint, quantizers: quantizers, start: state, startLoss: currentLoss, evaluate: evaluate)
+            let refined = try jointSearch(joint, quantizers: quantizers, start: state, startLoss: currentLoss, evaluate: evaluate,
+                                          watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: biasCorrection) })
             (currentLoss, state, multipliers) = (refined.loss, refined.state, refined.multipliers)
             report.lossAfterJoint = refined.loss
             report.jointEvaluations = refined.evaluations
@@ -135,26 +136,29 @@ extension StepSearch {
                 report.biasCorrected = true
             }
         }
-        // Early stopping: among the points where the fitting loss improved, keep the one best on held-out data.
-        var watch: (([Double]) throws -> Double)? = nil
-        if var holdout {
-            let plan = correction
-            watch = { m in
-                let state = try holdout.session.evaluate(Self.settings(quantizers, multipliers: m, biasCorrection: plan))
-                var joined: [String: Tensor] = [:]
-                for output in holdout.session.graph.outputs {
-                    joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)
-                }
-                return holdout.loss(joined)
-            }
-        }
         let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers, start: startState,
-                                      startLoss: startLoss, evaluate: evaluate, watch: watch)
+                                      startLoss: startLoss, evaluate: evaluate,
+                                      watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: correction) })
         report.lossAfterJoint = refined.loss
         report.jointEvaluations = refined.evaluations
         report.multipliers = refined.multipliers
         return StepSearchResult(quantizers: quantizers, multipliers: refined.multipliers, loss: refined.loss,
                                 report: report, state: refined.state, biasCorrection: correction)
+    }
+
+    /// Early stopping: the held-out loss of step multipliers (the joint search keeps, among the points
+    /// where the fitting loss improved, the one best on held-out data).
+    static func watch(_ holdout: Holdout, quantizers: [TensorQuantizer],
+                      biasCorrection: BiasCorrectionPlan?) -> ([Double]) throws -> Double {
+        var session = holdout.session
+        return { m in
+            let state = try session.evaluate(settings(quantizers, multipliers: m, biasCorrection: biasCorrection))
+            var joined: [String: Tensor] = [:]
+            for output in session.graph.outputs {
+                joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)
+            }
+            return holdout.loss(joined)
+        }
     }
 
     /// Powell or BOBYQA over one step multiplier per quantizer, within the evaluation budget.
