@@ -19,7 +19,6 @@ struct PlanJob {
     var session: CalibrationSession
     var probe: CalibrationSession
     let search: StepSearch
-    let referenceOutput: Tensor
     /// Validation data and its FP32 outputs, when given.
     let validation: (data: LabelledData, reference: Tensor)?
 
@@ -81,7 +80,6 @@ struct PlanJob {
         probe.reusesActivations = inputs.reuseActivations
         let outputName = graph.outputs[0].name
         let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
-        referenceOutput = reference
         if inputs.val.isEmpty {
             validation = nil
         } else {
