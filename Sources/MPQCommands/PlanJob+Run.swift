@@ -22,6 +22,7 @@ extension PlanJob {
                                   budgets: inputs.budgets.map(\.text), fp32Loss: fp32Loss,
                                   bopsReference: model.referenceDescription, floatOnlyGroups: floatOnlyGroups,
                                   ties: grouping.ties.map { $0.map { grouping.groups[$0].name } })
+        summary.floatTensors = floatTensors
         summary.plan = PlanSummary.PlannedGroups(problem: problem, plan: plan, sensitivities: table)
         summary.calib = inputs.calib.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         summary.labels = inputs.labels.map { URL(fileURLWithPath: $0).standardizedFileURL.path }

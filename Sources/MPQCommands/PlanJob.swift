@@ -15,6 +15,8 @@ struct PlanJob {
     let grouping: QuantizerGrouping
     /// Groups the profile runs only in float (left out of the plan).
     let floatOnlyGroups: [String]
+    /// Layer outputs the policy keeps in float because they feed a float-only op.
+    let floatTensors: [QuantizationPolicy.FloatTensor]
     let problem: PlanningProblem
     var session: CalibrationSession
     var probe: CalibrationSession
@@ -34,10 +36,14 @@ struct PlanJob {
         } ?? .klDivergence
         if lossKind.needsLabels && calibration.labels == nil { throw UsageProblem("the cross-entropy loss needs calibration labels") }
 
-        let policy = QuantizationPolicy(keepFirstAndLastLayersFloat: inputs.keepFirstLast, perChannelWeights: true)
-        let allGroups = try QuantizerGrouping(graph: graph, tensors: try policy.tensors(in: graph),
-                                              equalPrecisionOps: inputs.profile.equalPrecisionInputs)
         let profile = inputs.profile
+        // Float-only layer op types become float-only groups below; other float-only ops keep their inputs in float.
+        let layerOpTypes: Set<String> = ["Conv", "DepthwiseConv", "Gemm", "MatMul", "Gather"]
+        let policy = QuantizationPolicy(keepFirstAndLastLayersFloat: inputs.keepFirstLast, perChannelWeights: true,
+                                        floatOps: QuantizationPolicy.defaultFloatOps.union(profile.floatOnlyOpTypes.subtracting(layerOpTypes)))
+        let tensors = try policy.tensors(in: graph)
+        floatTensors = try policy.floatTensors(in: graph)
+        let allGroups = try QuantizerGrouping(graph: graph, tensors: tensors, equalPrecisionOps: profile.equalPrecisionInputs)
         // Layer costs per sample, from a batch-1 compile.
         let statsPlan = try ExecutionPlan(graph: graph, inputShapes: calibration.sampleShapes.mapValues { [1] + $0 })
         let stats = Dictionary(statsPlan.layerStatistics().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -54,11 +60,19 @@ struct PlanJob {
             let layers = group.layers.map { name -> LayerCost in
                 let s = stats[name]
                 let node = nodes[name]
-                let inputElements = node.flatMap { n in statsPlan.type(of: n.inputs[0]) }.map { $0.count } ?? 0
-                let weight = node.flatMap { n in n.inputs.count > 1 ? graph.initializers[n.inputs[1]] : nil }
+                // Activations read: every non-constant input (both operands of an activation-activation MatMul).
+                let inputElements = node.map { n in
+                    n.inputs.filter { !$0.isEmpty && graph.initializers[$0] == nil }
+                        .compactMap { statsPlan.type(of: $0)?.count }.reduce(0, +)
+                } ?? 0
+                let weightEntry = tensors.first { $0.role != .activation && $0.layers.contains(name) }
+                let weight = weightEntry.flatMap { graph.initializers[$0.name] }
+                // Per-channel scales: one per slice along the weight's channel axis.
+                var channels = s?.outputShape.count ?? 0 > 1 ? s!.outputShape[1] : (s?.outputShape.last ?? 1)
+                if case .weight(let axis?)? = weightEntry?.role, let w = weight, axis < w.rank { channels = w.shape[axis] }
                 return LayerCost(name: name, opType: node.map { QuantizerGrouping.opType(of: $0, graph: graph) } ?? "?",
                                  parameters: weight?.count ?? 0,
-                                 outputChannels: s?.outputShape.count ?? 0 > 1 ? s!.outputShape[1] : (s?.outputShape.last ?? 1),
+                                 outputChannels: channels,
                                  macs: s?.macs ?? 0, inputElements: inputElements,
                                  outputElements: s.map { Tensor.count(of: $0.outputShape) } ?? 0)
             }

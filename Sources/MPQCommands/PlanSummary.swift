@@ -74,6 +74,8 @@ struct PlanSummary: Codable {
     var fp32Loss: Double
     var bopsReference: String
     var floatOnlyGroups: [String]
+    /// Layer outputs kept in float because they feed a float-only op (e.g. attention scores into Softmax).
+    var floatTensors: [QuantizationPolicy.FloatTensor] = []
     var ties: [[String]]
     var plan: PlannedGroups? = nil
     var costs: [String: Double] = [:]
@@ -115,6 +117,11 @@ struct PlanSummary: Codable {
     func printText() {
         print("model: \(model)   profile: \(profile)   loss: \(loss)   budgets: \(budgets.joined(separator: ", "))")
         if !floatOnlyGroups.isEmpty { print("float-only (not quantized): \(floatOnlyGroups.joined(separator: ", "))") }
+        if !floatTensors.isEmpty {
+            let ops = Set(floatTensors.map(\.floatOp)).sorted()
+            print("kept in float by the policy: \(floatTensors.count) layer output(s) that feed \(ops.joined(separator: "/")) "
+                  + "(e.g. \(floatTensors[0].name) \(floatTensors[0].reason))")
+        }
         if !ties.isEmpty { print("tied groups (equal precision): \(ties.map { $0.joined(separator: " = ") }.joined(separator: "; "))") }
         var table = TextTable(header: ["group", "op", "candidate", "params", "MACs", "sensitivity"])
         table.numericColumns = [3, 4, 5]

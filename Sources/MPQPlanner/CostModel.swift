@@ -5,7 +5,7 @@
 /// - size: parameters x weight bits / 8 plus, for layers with weights and integer candidates, one scale
 ///   (`size.scale_bits`) and, for asymmetric candidates, one zero point (`size.zero_point_bits`) per output
 ///   channel (per-channel) or per tensor, in bytes.
-/// - bops: MACs x weight bits x activation bits.
+/// - bops: MACs x weight bits x activation bits (activation bits squared for layers without weights).
 /// - latency (ms): roofline `max(MACs / macs_per_cycle, bytes / bytes_per_cycle) / (clock_mhz * 1000)` with
 ///   bytes = parameters x weight bits / 8 + (input + output elements) x activation bits / 8, or the
 ///   profile's per-layer table.
@@ -79,7 +79,8 @@ public struct CostModel: Sendable {
             }
             return bits / 8
         case .bops:
-            return Double(layer.macs) * wb * ab
+            // A layer without weights (Q·Kᵀ, attention·V) multiplies two activations.
+            return Double(layer.macs) * (layer.parameters == 0 ? ab : wb) * ab
         case .latency:
             switch latency {
             case .none:

@@ -103,6 +103,11 @@ public struct HardwareProfile: Sendable, Equatable {
         return allowed.sorted()
     }
 
+    /// Op types the profile runs only in floating point.
+    public var floatOnlyOpTypes: Set<String> {
+        Set(opSupport.compactMap { $0.value == .floatOnly ? $0.key : nil })
+    }
+
     /// Whether inputs of this op type must share a precision.
     public func requiresEqualPrecisionInputs(_ opType: String) -> Bool {
         equalPrecisionInputs.contains(opType)

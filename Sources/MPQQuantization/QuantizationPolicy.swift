@@ -32,15 +32,22 @@ public struct QuantizedTensor: Sendable, Hashable, Codable {
 
 /// Which tensors of a graph to quantize.
 ///
-/// Rule: every Conv, Gemm and MatMul node whose weight (input 1; for MatMul, input 1 or else
-/// input 0) is a constant initializer is a quantized layer. In graph (topological) order, each layer
-/// contributes
-/// 1. its data input activation (input 0, or MatMul's non-constant operand),
-/// 2. its weight (per-channel axis: Conv 0, Gemm transB ? 0 : 1, MatMul the last axis),
-/// 3. its output activation — but when the output's only consumer is an activation function
-///    (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Elu, Selu, Softplus, Gelu,
-///    PRelu) and the raw output is not a graph output, that function's output is quantized
-///    instead, so the activation function is not split from its layer (it runs fused).
+/// Rule: a quantized layer is a Conv or Gemm whose weight (input 1) is a constant initializer, a
+/// MatMul with one constant operand (its weight) or with two activation operands (Q·Kᵀ and
+/// attention·V in transformers), or a Gather from a constant table (an embedding; weight only).
+/// In graph (topological) order, each layer contributes
+/// 1. its data input activations (Gather's indices are not data); an input that is a Reshape,
+///    Transpose, Squeeze, Unsqueeze or Flatten of a tensor already quantized reuses that quantizer,
+///    since moving data does not change values;
+/// 2. its weight (per-channel axis: Conv 0, Gemm transB ? 0 : 1, MatMul the last axis, Gather 0);
+/// 3. its output activation, taken after a following bias Add (an Add of a constant, as exported
+///    linear layers compute `MatMul + bias`) and after an activation function that is the only
+///    reader (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Elu, Selu, Softplus,
+///    Gelu, PRelu), so the layer's epilogue is not split. Gather outputs are not quantized.
+/// An output stays FP32 when it reaches an op in `floatOps` through element-wise arithmetic
+/// (Add, Sub, Mul, Div, Where): by default the Softmax input, so the attention scores and the
+/// attention-mask add with its huge negative constants stay in float (see `floatTensors(in:)`).
+/// Layers whose op type is in `floatOps` are not quantized.
 /// Graph outputs are not quantized unless `quantizeGraphOutputs` is set (final logits stay FP32).
 /// A tensor claimed by several layers (an activation read by two convs, or one layer's output that
 /// is the next layer's input) is one entry, listed once at its first claim with all its layers.
@@ -60,14 +67,21 @@ public struct QuantizationPolicy: Sendable, Hashable {
     public var perChannelWeights: Bool
     public var activationSignedness: ActivationSignedness
     public var quantizeGraphOutputs: Bool
+    /// Op types that run in float: their inputs are not quantized as layer outputs, and layers of
+    /// these types are not quantized. Softmax by default; hardware profiles add their float-only ops.
+    public var floatOps: Set<String>
+
+    /// The default float-only op types.
+    public static let defaultFloatOps: Set<String> = ["Softmax"]
 
     public init(keepFirstAndLastLayersFloat: Bool = false, perChannelWeights: Bool = true,
                 activationSignedness: ActivationSignedness = .unsignedWhenNonNegative,
-                quantizeGraphOutputs: Bool = false) {
+                quantizeGraphOutputs: Bool = false, floatOps: Set<String> = QuantizationPolicy.defaultFloatOps) {
         self.keepFirstAndLastLayersFloat = keepFirstAndLastLayersFloat
         self.perChannelWeights = perChannelWeights
         self.activationSignedness = activationSignedness
         self.quantizeGraphOutputs = quantizeGraphOutputs
+        self.floatOps = floatOps
     }
 
     /// Operators whose output can be fused into the preceding layer.
@@ -75,16 +89,51 @@ public struct QuantizationPolicy: Sendable, Hashable {
         "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Softplus", "Gelu", "PRelu",
     ]
 
-    /// The quantized layers of a graph: (node index, weight input index, data input index).
-    public func layers(in graph: Graph) -> [(node: Int, weightInput: Int, dataInput: Int)] {
-        var result: [(Int, Int, Int)] = []
-        for (i, node) in graph.nodes.enumerated() where node.domain.isEmpty && node.inputs.count >= 2 {
+    /// Operators that only move data: their output quantizes exactly like their input.
+    static let dataMovement: Set<String> = ["Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity"]
+
+    /// Element-wise operators through which a layer output is traced to a float-only op.
+    static let elementwise: Set<String> = ["Add", "Sub", "Mul", "Div", "Where"]
+
+    /// A quantized layer: its node, its weight input (nil for an activation-activation MatMul) and its data inputs.
+    public struct Layer: Sendable, Hashable {
+        public var node: Int
+        public var weightInput: Int?
+        public var dataInputs: [Int]
+    }
+
+    /// An activation left in FP32 because it feeds a float-only op.
+    public struct FloatTensor: Sendable, Hashable, Codable {
+        /// The value name.
+        public var name: String
+        /// The layer that produces it.
+        public var layer: String
+        /// The op type of the float-only op it reaches.
+        public var floatOp: String
+        /// Why, e.g. "feeds Softmax 'attn/softmax', which runs in float".
+        public var reason: String
+    }
+
+    /// The quantized layers of a graph, in graph order.
+    public func layers(in graph: Graph) -> [Layer] {
+        var result: [Layer] = []
+        for (i, node) in graph.nodes.enumerated() where node.domain.isEmpty && node.inputs.count >= 2 && !floatOps.contains(node.opType) {
             let isConst = { (k: Int) in graph.initializers[node.inputs[k]] != nil }
             switch node.opType {
             case "Conv", "Gemm":
-                if isConst(1) && !isConst(0) { result.append((i, 1, 0)) }
+                if isConst(1) && !isConst(0) { result.append(Layer(node: i, weightInput: 1, dataInputs: [0])) }
             case "MatMul":
-                if isConst(1) && !isConst(0) { result.append((i, 1, 0)) } else if isConst(0) && !isConst(1) { result.append((i, 0, 1)) }
+                switch (isConst(0), isConst(1)) {
+                case (false, true): result.append(Layer(node: i, weightInput: 1, dataInputs: [0]))
+                case (true, false): result.append(Layer(node: i, weightInput: 0, dataInputs: [1]))
+                case (false, false): result.append(Layer(node: i, weightInput: nil, dataInputs: [0, 1]))
+                case (true, true): break
+                }
+            case "Gather":
+                let axis = (try? node.int("axis", default: 0)) ?? 0
+                if isConst(0) && !isConst(1) && axis == 0 && graph.initializers[node.inputs[0]]?.elementType == .float32 {
+                    result.append(Layer(node: i, weightInput: 0, dataInputs: []))
+                }
             default: break
             }
         }
@@ -93,6 +142,15 @@ public struct QuantizationPolicy: Sendable, Hashable {
 
     /// The tensors to quantize, in order of first claim (see the type's documentation).
     public func tensors(in graph: Graph) throws -> [QuantizedTensor] {
+        try select(in: graph).tensors
+    }
+
+    /// The layer outputs left in FP32 because they feed a float-only op (for reports).
+    public func floatTensors(in graph: Graph) throws -> [FloatTensor] {
+        try select(in: graph).float
+    }
+
+    private func select(in graph: Graph) throws -> (tensors: [QuantizedTensor], float: [FloatTensor]) {
         var layers = self.layers(in: graph)
         if keepFirstAndLastLayersFloat {
             if !layers.isEmpty { layers.removeFirst() }
@@ -102,6 +160,7 @@ public struct QuantizationPolicy: Sendable, Hashable {
         let graphOutputs = Set(graph.outputs.map(\.name))
         var analysis = NonNegativity(graph: graph, producers: producers)
         var entries: [QuantizedTensor] = []
+        var floats: [FloatTensor] = []
         var index: [String: Int] = [:]
 
         func claim(_ name: String, role: TensorRole, layer: String) {
@@ -119,33 +178,76 @@ public struct QuantizationPolicy: Sendable, Hashable {
                                            layer: layer, layers: [layer]))
         }
 
-        for (n, weightInput, dataInput) in layers {
-            let node = graph.nodes[n]
-            let layerName = node.displayName
-            let weightName = node.inputs[weightInput]
-            let rank = graph.initializers[weightName]?.rank ?? 2
-            var axis: Int?
-            if perChannelWeights {
-                switch node.opType {
-                case "Conv": axis = 0
-                case "Gemm": axis = try node.int("transB", default: 0) != 0 ? 0 : 1
-                default: axis = weightInput == 1 ? rank - 1 : (rank >= 2 ? rank - 2 : 0)
+        /// The already-quantized tensor that `name` is a pure data movement of, else `name`.
+        func quantizedSource(_ name: String) -> String {
+            var current = name
+            while index[current] == nil, let p = producers[current], graph.nodes[p].domain.isEmpty,
+                  Self.dataMovement.contains(graph.nodes[p].opType), let source = graph.nodes[p].inputs.first, !source.isEmpty {
+                current = source
+            }
+            return index[current] != nil ? current : name
+        }
+
+        /// The only reader of `name`, when there is exactly one and `name` is not a graph output.
+        func onlyReader(_ name: String) -> Node? {
+            guard let readers = consumers[name], readers.count == 1, !graphOutputs.contains(name) else { return nil }
+            let node = graph.nodes[readers[0]]
+            return node.domain.isEmpty ? node : nil
+        }
+
+        /// The float-only op `name` reaches through element-wise arithmetic, if any.
+        func floatOnlyReader(_ name: String, depth: Int = 0) -> Node? {
+            guard depth < 6 else { return nil }
+            for r in consumers[name] ?? [] {
+                let node = graph.nodes[r]
+                guard node.domain.isEmpty else { continue }
+                if floatOps.contains(node.opType) { return node }
+                if Self.elementwise.contains(node.opType), let out = node.outputs.first, !out.isEmpty,
+                   let found = floatOnlyReader(out, depth: depth + 1) {
+                    return found
                 }
             }
-            claim(node.inputs[dataInput], role: .activation, layer: layerName)
-            claim(weightName, role: .weight(channelAxis: axis), layer: layerName)
-            guard let out = node.outputs.first, !out.isEmpty else { continue }
-            var quantizedOutput = out
-            if let readers = consumers[out], readers.count == 1, !graphOutputs.contains(out) {
-                let next = graph.nodes[readers[0]]
-                if next.domain.isEmpty, Self.activationFunctions.contains(next.opType), next.inputs.first == out,
-                   let fusedOut = next.outputs.first, !fusedOut.isEmpty {
-                    quantizedOutput = fusedOut
+            return nil
+        }
+
+        for layer in layers {
+            let node = graph.nodes[layer.node]
+            let layerName = node.displayName
+            for d in layer.dataInputs {
+                claim(quantizedSource(node.inputs[d]), role: .activation, layer: layerName)
+            }
+            if let w = layer.weightInput {
+                let weightName = node.inputs[w]
+                let rank = graph.initializers[weightName]?.rank ?? 2
+                var axis: Int?
+                if perChannelWeights {
+                    switch node.opType {
+                    case "Conv", "Gather": axis = 0
+                    case "Gemm": axis = try node.int("transB", default: 0) != 0 ? 0 : 1
+                    default: axis = w == 1 ? rank - 1 : (rank >= 2 ? rank - 2 : 0)
+                    }
                 }
+                claim(weightName, role: .weight(channelAxis: axis), layer: layerName)
+            }
+            guard node.opType != "Gather", let out = node.outputs.first, !out.isEmpty else { continue }
+            var quantizedOutput = out
+            if let next = onlyReader(quantizedOutput), next.opType == "Add", next.inputs.count == 2,
+               let other = next.inputs.first(where: { $0 != quantizedOutput }), graph.initializers[other] != nil,
+               let biased = next.outputs.first, !biased.isEmpty {
+                quantizedOutput = biased
+            }
+            if let next = onlyReader(quantizedOutput), Self.activationFunctions.contains(next.opType),
+               next.inputs.first == quantizedOutput, let fusedOut = next.outputs.first, !fusedOut.isEmpty {
+                quantizedOutput = fusedOut
+            }
+            if let floatOp = floatOnlyReader(quantizedOutput) {
+                floats.append(FloatTensor(name: quantizedOutput, layer: layerName, floatOp: floatOp.opType,
+                                          reason: "feeds \(floatOp.opType) '\(floatOp.displayName)', which runs in float"))
+                continue
             }
             claim(quantizedOutput, role: .activation, layer: layerName)
         }
-        return entries
+        return (entries, floats)
     }
 }
 

@@ -24,9 +24,9 @@ public struct QuantizerGrouping: Sendable {
 
     /// Groups the policy's tensors of `graph`.
     ///
-    /// Each quantized layer (Conv/Gemm/MatMul) owns its weight and the activation it produces; an
+    /// Each quantized layer (Conv/Gemm/MatMul/Gather) owns its weight and the activation it produces; an
     /// activation no layer produces (a graph input, an Add output) belongs to the first layer that
-    /// reads it. Layers reading the same weight form one group. When `equalPrecisionOps` names an op
+    /// reads it. A layer without a weight forms its own group when it owns an activation. Layers reading the same weight form one group. When `equalPrecisionOps` names an op
     /// type (e.g. Add), the groups owning that op's input activations are tied.
     public init(graph: Graph, tensors: [QuantizedTensor], equalPrecisionOps: Set<String> = []) throws {
         let producers = graph.producers()
@@ -57,7 +57,15 @@ public struct QuantizerGrouping: Sendable {
                     owner = g
                 }
             }
-            if owner == nil { owner = t.layers.lazy.compactMap { layerIndex[$0] }.first }
+            // The producing layer, else the first reading layer, owns the activation.
+            let producingLayer = producers[t.name].map { graph.nodes[$0].displayName }.flatMap { t.layers.contains($0) ? $0 : nil }
+            if owner == nil, producingLayer == nil { owner = t.layers.lazy.compactMap { layerIndex[$0] }.first }
+            if owner == nil, let layer = producingLayer ?? t.layers.first, let node = nodeByName[layer] {
+                // A layer without a weight (an activation-activation MatMul) gets its own group.
+                owner = groups.count
+                groups.append(QuantizerGroup(name: layer, layers: [layer], opTypes: [Self.opType(of: node, graph: graph)], tensors: []))
+                layerIndex[layer] = owner
+            }
             guard let g = owner else {
                 throw SensitivityError.ungroupedTensor(t.name)
             }

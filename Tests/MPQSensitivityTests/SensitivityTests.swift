@@ -88,3 +88,27 @@ private func example(_ name: String) throws -> (Graph, Tensor) {
     #expect(measured == [stored.groups.count])
     #expect(resumed.increases == table.increases)
 }
+
+/// Attention block: weights give groups, attention·V (no weight) owns the softmax output and its own output,
+/// Q·Kᵀ owns nothing (its inputs belong to the Q and K projections, its output stays float).
+@Test func groupingOfAttentionBlock() throws {
+    let nodes = [
+        Node(name: "q", opType: "MatMul", inputs: ["x", "wq"], outputs: ["q0"]),
+        Node(name: "qBias", opType: "Add", inputs: ["q0", "bq"], outputs: ["qb"]),
+        Node(name: "k", opType: "MatMul", inputs: ["x", "wk"], outputs: ["kb"]),
+        Node(name: "kT", opType: "Transpose", inputs: ["kb"], outputs: ["kt"], attributes: ["perm": .ints([0, 2, 1])]),
+        Node(name: "scores", opType: "MatMul", inputs: ["qb", "kt"], outputs: ["s"]),
+        Node(name: "softmax", opType: "Softmax", inputs: ["s"], outputs: ["p"]),
+        Node(name: "context", opType: "MatMul", inputs: ["p", "x"], outputs: ["ctx"]),
+        Node(name: "o", opType: "MatMul", inputs: ["ctx", "wo"], outputs: ["y"]),
+    ]
+    var inits: [String: Tensor] = ["bq": .zeros([4])]
+    for n in ["wq", "wk", "wo"] { inits[n] = .zeros([4, 4]) }
+    let info = { (n: String) in ValueInfo(name: n, elementType: .float32, declaredTypeName: "float32", shape: nil) }
+    let graph = Graph(nodes: nodes, initializers: inits, inputs: [info("x")], outputs: [info("y")], opsetVersion: 17)
+    let tensors = try QuantizationPolicy().tensors(in: graph)
+    let grouping = try QuantizerGrouping(graph: graph, tensors: tensors)
+    let summary = grouping.groups.map { "\($0.name):\($0.tensors.map(\.name).joined(separator: ","))" }
+    #expect(summary == ["q:wq,x,qb", "k:wk,kb", "o:wo", "context:p,ctx"])
+    #expect(grouping.groups.last?.opTypes == ["MatMul"])
+}
