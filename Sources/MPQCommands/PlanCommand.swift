@@ -53,6 +53,9 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20
 
+    @Option(name: .customLong("tie-tolerance"), help: "Predicted losses within this fraction of the optimum count as equal; among them the plan with the fewest BOPs wins (0: loss optimum only).")
+    var tieTolerance = 0.01
+
     @Flag(name: .customLong("no-measure"), help: "Skip measuring plans (predicted losses only).")
     var noMeasure = false
 
@@ -93,6 +96,7 @@ struct PlanCommand: ParsableCommand {
         guard StepSearch.Initialization(rawValue: stepSearch) != nil else {
             throw ValidationError("--step-search must be one of lapq-layerwise, lapq-quadratic, mmse, minmax; got '\(stepSearch)'")
         }
+        guard tieTolerance >= 0, tieTolerance < 1 else { throw ValidationError("--tie-tolerance must be in [0, 1), got \(tieTolerance)") }
         guard paretoPoints >= 0 else { throw ValidationError("--pareto-points must be 0 or more") }
         if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
     }
@@ -127,6 +131,8 @@ struct PlanInputs {
     var reuseActivations: Bool
     var stepSearch: StepSearch.Initialization
     var batchSize: Int
+    /// Relative loss tolerance of the BOPs tie-break (0: none).
+    var tieTolerance: Double
     var cacheDir: URL
     var outputDir: URL
 
@@ -167,6 +173,7 @@ struct PlanInputs {
         reuseActivations = !c.noActivationCache
         stepSearch = StepSearch.Initialization(rawValue: c.stepSearch) ?? .bestP
         batchSize = c.batchSize ?? project?.0.batchSize ?? 256
+        tieTolerance = c.tieTolerance
         cacheDir = URL(fileURLWithPath: c.cacheDir)
         outputDir = URL(fileURLWithPath: c.outputDir)
     }

@@ -13,7 +13,8 @@ extension PlanJob {
         let table = try sensitivities()
         var problem = self.problem
         problem.sensitivities = table.regularizedMatrix(precision: problem.candidates.map { ($0.weightBits, $0.activationBits) })
-        let planner = try MixedPrecisionPlanner(problem: problem, profile: inputs.profile)
+        var planner = try MixedPrecisionPlanner(problem: problem, profile: inputs.profile)
+        if inputs.tieTolerance > 0 { planner.tieBreak = .init(cost: .bops, relativeTolerance: inputs.tieTolerance) }
         let model = planner.model
         let plan = try planner.plan(budgets: inputs.budgets)
         let fp32Loss = table.referenceLoss

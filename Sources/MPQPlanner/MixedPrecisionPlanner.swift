@@ -4,6 +4,25 @@
 public struct MixedPrecisionPlanner: Sendable {
     public let model: CostModel
     public var problem: PlanningProblem { model.problem }
+    /// How to choose among plans whose predicted losses are practically equal; nil: the loss optimum alone.
+    public var tieBreak: TieBreak?
+
+    /// A second, lexicographic objective: among plans whose predicted loss is within `relativeTolerance`
+    /// of the optimum, the one with the lowest `cost`.
+    ///
+    /// Sensitivities are measured one group at a time, and differences far below the measured loss of a
+    /// whole plan are not resolved by them (interactions between quantizers are larger). Without a tie-break
+    /// the ILP spends what a budget does not price (e.g. activation bits under a weight-bits budget) on such
+    /// differences; with it, the plan is as cheap as possible on the other axis at an equal predicted loss.
+    public struct TieBreak: Sendable, Equatable {
+        public var cost: CostKind
+        public var relativeTolerance: Double
+
+        public init(cost: CostKind = .bops, relativeTolerance: Double = 0.01) {
+            self.cost = cost
+            self.relativeTolerance = relativeTolerance
+        }
+    }
 
     /// Validates the problem against the profile and precomputes every cost.
     public init(problem: PlanningProblem, profile: HardwareProfile) throws {
@@ -26,8 +45,10 @@ public struct MixedPrecisionPlanner: Sendable {
         }
         let (program, variables) = buildProgram(limits: limits.map { ($0.0.kind, $0.1) })
         switch GLPKSolver.solve(program, options: options) {
-        case .optimal(_, let values):
-            return Plan(assignment: decode(values, variables), model: model, provenOptimal: true)
+        case .optimal(let loss, let values):
+            let best = Plan(assignment: decode(values, variables), model: model, provenOptimal: true)
+            guard let tieBreak, model.supports(tieBreak.cost) else { return best }
+            return breakTie(best, loss: loss, program: program, variables: variables, tieBreak: tieBreak, options: options)
         case .feasible(_, let values, _):
             return Plan(assignment: decode(values, variables), model: model, provenOptimal: false)
         case .infeasible:
@@ -37,6 +58,29 @@ public struct MixedPrecisionPlanner: Sendable {
         case .error(let e):
             throw PlanningError.solverFailed(e.description)
         }
+    }
+
+    /// Re-solves with the tie-break cost as objective and the loss bounded by the optimum plus the tolerance;
+    /// keeps `best` when that fails or costs no less.
+    private func breakTie(_ best: Plan, loss: Double, program: IntegerProgram, variables: VariableMap,
+                          tieBreak: TieBreak, options: SolverOptions) -> Plan {
+        var second = program
+        var lossTerms: [IntegerProgram.Term] = []
+        let scale = max(model.value(tieBreak.cost, assignment: best.assignment) * model.normalizer(tieBreak.cost), 1e-30)
+        for g in problem.groups.indices {
+            for c in problem.candidates.indices {
+                guard let column = variables[g][c] else { continue }
+                lossTerms.append(.init(column, second.variables[column].objective))
+                // Normalised so the objective is O(1) whatever the cost's units.
+                second.variables[column].objective = model.cost(tieBreak.cost, group: g, candidate: c) / scale
+            }
+        }
+        let allowance = abs(loss) * tieBreak.relativeTolerance + 1e-12
+        second.addConstraint(.lessOrEqual(lossTerms, loss + allowance, name: "predicted loss within the tie tolerance"))
+        guard case .optimal(_, let values) = GLPKSolver.solve(second, options: options) else { return best }
+        let candidate = Plan(assignment: decode(values, variables), model: model, provenOptimal: true)
+        let cheaper = model.value(tieBreak.cost, assignment: candidate.assignment) < model.value(tieBreak.cost, assignment: best.assignment)
+        return cheaper ? candidate : best
     }
 
     /// The cheapest value (reported units) any plan reaches for one kind alone, and a plan reaching it

@@ -179,3 +179,46 @@ import Testing
         }
     }
 }
+
+/// The lexicographic tie-break: minimum BOPs among plans within the loss tolerance, checked by brute force.
+@Suite struct TieBreakTests {
+    @Test func tieBreakMatchesBruteForce() throws {
+        for seed in UInt64(70)...UInt64(85) {
+            var planner = try MixedPrecisionPlanner(problem: randomProblem(seed: seed), profile: testProfile())
+            let model = planner.model
+            let limit = bruteRange(model, .averageWeightBits)
+            let bitsLimit = limit.lowerBound + 0.5 * (limit.upperBound - limit.lowerBound)
+            let budget = BudgetConstraint(kind: .averageWeightBits, limit: bitsLimit)
+            let plain = try planner.plan(budgets: [budget])
+            planner.tieBreak = .init(cost: .bops, relativeTolerance: 0.05)
+            let tied = try planner.plan(budgets: [budget])
+            let feasible = allAssignments(model.problem).filter {
+                model.value(.averageWeightBits, assignment: $0) <= CostKind.withTolerance(bitsLimit)
+            }
+            let best = feasible.map { model.predictedLoss(assignment: $0) }.min()!
+            #expect(close(plain.predictedLoss, best))
+            let withinTolerance = feasible.filter { model.predictedLoss(assignment: $0) <= best * 1.05 + 1e-12 }
+            let cheapestBOPs = withinTolerance.map { model.value(.bops, assignment: $0) }.min()!
+            #expect(tied.predictedLoss <= best * 1.05 + 1e-9, "seed \(seed)")
+            #expect(close(tied.costs[.bops]!, min(cheapestBOPs, plain.costs[.bops]!)), "seed \(seed): \(tied.costs[.bops]!) vs \(cheapestBOPs)")
+            #expect(tied.costs[.bops]! <= plain.costs[.bops]! * (1 + 1e-12))
+        }
+    }
+
+    /// Two candidates at equal weight bits, the wider-activation one better by less than the tolerance:
+    /// the tie-break takes the cheaper one; a larger difference keeps the loss optimum.
+    @Test func unpricedActivationBitsGoToTheCheaperCandidate() throws {
+        let profile = testProfile()
+        let layer = LayerCost(name: "l", opType: "Conv", parameters: 100, outputChannels: 4, macs: 1000, inputElements: 10, outputElements: 10)
+        for (w8a8, expected) in [(1.004, "W8A8"), (2.0, "W8A16")] {
+            let problem = PlanningProblem(candidates: profile.candidates,
+                                          groups: [PlanningGroup(name: "g", layers: [layer], allowedCandidates: [1, 2]),
+                                                   PlanningGroup(name: "h", layers: [layer], allowedCandidates: [0, 1])],
+                                          sensitivities: [[nil, w8a8, 1.0], [5, 4, nil]], tiedGroups: [])
+            var planner = try MixedPrecisionPlanner(problem: problem, profile: profile)
+            planner.tieBreak = .init()
+            let plan = try planner.plan(budgets: [BudgetConstraint(kind: .averageWeightBits, limit: 6)])
+            #expect(plan.candidateNames == [expected, "W4A8"])
+        }
+    }
+}
