@@ -31,15 +31,33 @@ public struct WhereOperator: Operator {
         let y = try label.input(inputs, 2, expecting: types[2])
         guard let cond = c.bools else { throw label.error("condition must be bool") }
         func select<T>(_ a: [T], _ b: [T]) -> [T] {
-            if a.count == 1 && b.count == 1 {
-                let u = a[0], v = b[0]
-                return cond.map { $0 ? u : v }
-            }
-            let ea = a.count == cond.count ? a : WhereOperator.dense(a, from: x.shape, to: shape)
-            let eb = b.count == cond.count ? b : WhereOperator.dense(b, from: y.shape, to: shape)
-            return [T](unsafeUninitializedCapacity: cond.count) { out, n in
-                for i in 0..<cond.count { out[i] = cond[i] ? ea[i] : eb[i] }
-                n = cond.count
+            let n = cond.count
+            let ea = a.count == 1 || a.count == n ? a : WhereOperator.dense(a, from: x.shape, to: shape)
+            let eb = b.count == 1 || b.count == n ? b : WhereOperator.dense(b, from: y.shape, to: shape)
+            if n == 0 { return [] }
+            return [T](unsafeUninitializedCapacity: n) { out, initialized in
+                cond.withUnsafeBufferPointer { cb in
+                    ea.withUnsafeBufferPointer { ab in
+                        eb.withUnsafeBufferPointer { bb in
+                            let c = cb.baseAddress!, p = ab.baseAddress!, q = bb.baseAddress!, o = out.baseAddress!
+                            // Scalar operands (mask constants) are read once, not materialised.
+                            switch (ea.count == 1 && n > 1, eb.count == 1 && n > 1) {
+                            case (true, true):
+                                let u = p[0], v = q[0]
+                                for i in 0..<n { (o + i).initialize(to: c[i] ? u : v) }
+                            case (true, false):
+                                let u = p[0]
+                                for i in 0..<n { (o + i).initialize(to: c[i] ? u : q[i]) }
+                            case (false, true):
+                                let v = q[0]
+                                for i in 0..<n { (o + i).initialize(to: c[i] ? p[i] : v) }
+                            case (false, false):
+                                for i in 0..<n { (o + i).initialize(to: c[i] ? p[i] : q[i]) }
+                            }
+                        }
+                    }
+                }
+                initialized = n
             }
         }
         switch (x.storage, y.storage) {
