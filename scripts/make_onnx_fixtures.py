@@ -12,8 +12,10 @@ the data of the other cases.
 
 For every case this writes
     Fixtures/<case>/model.onnx
-    Fixtures/<case>/input_<i>.npy    float32, C-order, one per graph input (graph input order)
-    Fixtures/<case>/output_<i>.npy   float32, ONNX Runtime (CPUExecutionProvider) results
+    Fixtures/<case>/input_<i>.npy    C-order, one per graph input (graph input order), saved with
+                                     the input's dtype (float32, int64 or bool)
+    Fixtures/<case>/output_<i>.npy   ONNX Runtime (CPUExecutionProvider) results, with their dtype
+The manifest records each input's and output's dtype ("float32", "int64", "bool").
 plus Fixtures/manifest.json and Fixtures/malformed/*.onnx.
 """
 
@@ -69,6 +71,7 @@ class Case:
         self.nodes = []
         self.inputs = []  # (name, declared_shape, array)
         self.outputs = []
+        self.output_dtypes = {}  # name -> numpy dtype, for outputs that are not float32
         self.inits = []
         self._n = 0
 
@@ -83,6 +86,21 @@ class Case:
         if dyn:
             declared[0] = BATCH_SYMBOL
         self.inputs.append((name, declared, np.ascontiguousarray(arr)))
+        return name
+
+    def input_i64(self, name, shape, low, high, dyn=False):
+        """An int64 graph input with uniform integers in [low, high)."""
+        arr = self.rng.integers(low, high, size=list(shape), dtype=np.int64)
+        declared = list(shape)
+        if dyn:
+            declared[0] = BATCH_SYMBOL
+        self.inputs.append((name, declared, np.ascontiguousarray(arr)))
+        return name
+
+    def input_bool(self, name, shape):
+        """A bool graph input with random elements."""
+        arr = self.rng.integers(0, 2, size=list(shape)).astype(np.bool_)
+        self.inputs.append((name, list(shape), np.ascontiguousarray(arr)))
         return name
 
     def init(self, name, arr, typed=False):
@@ -119,14 +137,17 @@ class Case:
                                            name=f"{op}_{len(self.nodes)}", **attrs))
         return outs[0] if len(outs) == 1 else outs
 
-    def output(self, *names):
+    def output(self, *names, dtype=np.float32):
         self.outputs.extend(names)
+        for n in names:
+            self.output_dtypes[n] = np.dtype(dtype)
 
     # ---- model --------------------------------------------------------
     def make_model(self, output_types=None):
-        ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s, _ in self.inputs]
+        ins = [helper.make_tensor_value_info(n, NP_TO_ONNX[a.dtype], s) for n, s, a in self.inputs]
         if output_types is None:
-            outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in self.outputs]
+            outs = [helper.make_tensor_value_info(n, NP_TO_ONNX[self.output_dtypes.get(n, np.dtype(np.float32))], None)
+                    for n in self.outputs]
         else:
             outs = output_types
         graph = helper.make_graph(self.nodes, self.name, ins, outs, initializer=self.inits)
@@ -636,6 +657,334 @@ def graph_cases():
 # Running / writing
 # =========================================================================
 
+def transformer_cases():
+    """Operators used by BERT-style transformer exports (TorchScript opset 17 and dynamo opset 18)."""
+    I64MAX, I64MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+
+    # Gather
+    c = Case("gather_axis0_neg", 13, notes="Gather axis 0, 2-D indices with negative entries")
+    c.output(c.node("Gather", [c.input("x", [5, 4]), c.i64("idx", [[0, -1], [2, -5]])], "y", axis=0))
+    add(c)
+    c = Case("gather_axis1", 13, notes="Gather axis 1 of [2,5,3] with indices [4,-2,0]")
+    c.output(c.node("Gather", [c.input("x", [2, 5, 3]), c.i64("idx", [4, -2, 0])], "y", axis=1))
+    add(c)
+    c = Case("gather_scalar_axis_m1", 11, notes="Gather axis -1 with a scalar index (drops the axis)")
+    c.output(c.node("Gather", [c.input("x", [2, 3, 4]), c.i64("idx", np.array(-2))], "y", axis=-1))
+    add(c)
+    c = Case("gather_embedding_int64_ids", 17, notes="embedding lookup: float table initializer, int64 graph-input ids [2,6]")
+    c.output(c.node("Gather", [c.w("table", [10, 4]), c.input_i64("ids", [2, 6], 0, 10, dyn=True)], "y"))
+    add(c)
+    c = Case("gather_int64_data", 13, notes="Gather on int64 data (int64 output)")
+    c.output(c.node("Gather", [c.input_i64("x", [3, 4], -50, 50), c.i64("idx", [2, 0])], "y", axis=0),
+             dtype=np.int64)
+    add(c)
+    c = Case("gather_bool_data", 13, notes="Gather on bool data (legacy attention-mask pattern), bool output")
+    c.output(c.node("Gather", [c.input_bool("m", [2, 6]), c.i64("idx", [[1, 0], [0, 1]])], "y", axis=0),
+             dtype=np.bool_)
+    add(c)
+
+    # GatherND
+    c = Case("gathernd_b0", 13, notes="GatherND batch_dims 0, indices [1,2,2] (with a negative index) into [2,3,4]")
+    c.output(c.node("GatherND", [c.input("x", [2, 3, 4]), c.i64("idx", [[[0, 1], [1, -1]]])], "y"))
+    add(c)
+    c = Case("gathernd_b1", 13, notes="GatherND batch_dims 1, indices [2,3,1] into [2,4,3]")
+    c.output(c.node("GatherND", [c.input("x", [2, 4, 3]), c.i64("idx", [[[3], [0], [1]], [[2], [2], [0]]])],
+                    "y", batch_dims=1))
+    add(c)
+    c = Case("gathernd_full_bool", 18, notes="GatherND of full index tuples from a bool tensor (dynamo mask pattern)")
+    c.output(c.node("GatherND", [c.input_bool("m", [2, 5]), c.i64("idx", [[[0, 4], [1, 2]], [[1, 0], [0, -1]]])], "y"),
+             dtype=np.bool_)
+    add(c)
+
+    # LayerNormalization
+    c = Case("layernorm_last_axis", 17, notes="LayerNormalization axis -1, eps 1e-12, scale and bias")
+    c.output(c.node("LayerNormalization", [c.input("x", [2, 3, 8], dyn=True), c.pos("g", [8]), c.w("b", [8])], "y",
+                    axis=-1, epsilon=1e-12))
+    add(c)
+    c = Case("layernorm_axis1_nobias_stats", 17,
+             notes="LayerNormalization axis 1 over [3,4], no bias, Mean and InvStdDev outputs")
+    c.output(*c.node("LayerNormalization", [c.input("x", [2, 3, 4], low=1.0, high=3.0), c.pos("g", [3, 4])],
+                     ["y", "mean", "inv_std"], axis=1))
+    add(c)
+    c = Case("layernorm_bcast_scale", 18, notes="LayerNormalization axis -2 with scale [1,4] broadcast to [3,4], default eps")
+    c.output(c.node("LayerNormalization", [c.input("x", [2, 3, 4]), c.pos("g", [1, 4]), c.w("b", [3, 1])], "y",
+                    axis=-2))
+    add(c)
+
+    # Element-wise math
+    for op, lo, hi in (("Erf", -3, 3), ("Sqrt", 0.1, 4), ("Exp", -3, 3), ("Log", 0.1, 4), ("Neg", -3, 3),
+                       ("Abs", -3, 3), ("Reciprocal", 0.5, 3), ("Floor", -3, 3), ("Ceil", -3, 3)):
+        c = Case(f"math_{op.lower()}", 13, notes=f"{op} element-wise")
+        c.output(c.node(op, [c.input("x", [2, 3, 5], low=lo, high=hi)], "y"))
+        add(c)
+    c = Case("math_neg_abs_int64", 13, notes="Neg then Abs on int64")
+    c.output(c.node("Abs", [c.node("Neg", [c.input_i64("x", [2, 5], -9, 9)])], "y"), dtype=np.int64)
+    add(c)
+    c = Case("isnan_where", 17, notes="Sqrt of negatives gives NaN; IsNaN + Where replace it with 0 (attention NaN guard)")
+    x = c.input("x", [2, 3, 4])
+    s = c.node("Sqrt", [x])
+    c.output(c.node("Where", [c.node("IsNaN", [s]), c.f32("zero", 0.0), s], "y"))
+    add(c)
+
+    # Pow
+    c = Case("pow_square_const", 13, notes="Pow with a constant exponent 2.0")
+    c.output(c.node("Pow", [c.input("x", [2, 3, 4]), c.f32("e", 2.0)], "y"))
+    add(c)
+    c = Case("pow_bcast_float", 13, notes="Pow positive base [2,3,4] with float exponent [4] broadcast")
+    c.output(c.node("Pow", [c.input("x", [2, 3, 4], low=0.2, high=2.0), c.f32("e", [0.5, 1.5, -1.0, 3.0])], "y"))
+    add(c)
+    c = Case("pow_int64_exponent", 15, notes="Pow float base with int64 exponent 3")
+    c.output(c.node("Pow", [c.input("x", [2, 5]), c.i64("e", 3)], "y"))
+    add(c)
+
+    # Comparison and logic
+    for op in ("Equal", "Less", "Greater", "GreaterOrEqual", "LessOrEqual"):
+        c = Case(f"compare_{op.lower()}", 16, notes=f"{op} on float [2,3,4] vs [3,1] broadcast, bool output")
+        a = c.input("a", [2, 3, 4])
+        # Round so that Equal has ties.
+        a_r = c.node("Round", [c.node("Mul", [a, c.f32("two", 2.0)])])
+        c.output(c.node(op, [a_r, c.f32("b", [[0.0], [1.0], [-1.0]])], "y"), dtype=np.bool_)
+        add(c)
+    c = Case("compare_equal_int64", 13, notes="Equal on int64 graph inputs, broadcast [2,5] vs [5]")
+    c.output(c.node("Equal", [c.input_i64("a", [2, 5], 0, 3), c.input_i64("b", [5], 0, 3)], "y"), dtype=np.bool_)
+    add(c)
+    c = Case("logic_and_or_xor_not", 13, notes="And, Or, Xor, Not on bool inputs with broadcasting; Cast to float")
+    a, b = c.input_bool("a", [2, 1, 4]), c.input_bool("b", [3, 4])
+    r = c.node("Xor", [c.node("And", [a, b]), c.node("Or", [c.node("Not", [a]), b])])
+    c.output(c.node("Cast", [r], "y", to=TensorProto.FLOAT))
+    add(c)
+
+    # Where
+    c = Case("where_bcast3", 16, notes="Where cond [2,1,4] (from Greater), X [3,1], Y scalar -> [2,3,4]")
+    cond = c.node("Greater", [c.input("x", [2, 1, 4]), c.f32("zero", 0.0)])
+    c.output(c.node("Where", [cond, c.w("X", [3, 1]), c.f32("Y", -3.4028234663852886e38)], "y"))
+    add(c)
+    c = Case("where_int64", 16, notes="Where on int64 X/Y graph inputs with a bool input condition")
+    c.output(c.node("Where", [c.input_bool("c", [2, 4]), c.input_i64("a", [2, 4], 0, 9), c.input_i64("b", [4], 10, 20)],
+                    "y"), dtype=np.int64)
+    add(c)
+
+    # Max / Min / Sum / Mean
+    c = Case("max_variadic", 13, notes="Max of three float inputs [2,3,1], [4], [1,1,4]")
+    c.output(c.node("Max", [c.input("a", [2, 3, 1]), c.input("b", [4]), c.w("c", [1, 1, 4])], "y"))
+    add(c)
+    c = Case("min_sum_mean", 13, notes="Min(a,b) + Sum(a,b,c) + Mean(a,c) with broadcasting")
+    a, b, cc = c.input("a", [2, 3]), c.input("b", [3]), c.w("c", [2, 1])
+    t = c.node("Add", [c.node("Min", [a, b]), c.node("Sum", [a, b, cc])])
+    c.output(c.node("Add", [t, c.node("Mean", [a, cc])], "y"))
+    add(c)
+    c = Case("max_int64", 18, notes="Max on int64 inputs (dynamo shape pattern)")
+    c.output(c.node("Max", [c.input_i64("a", [2, 1], -5, 5), c.input_i64("b", [1, 3], -5, 5)], "y"), dtype=np.int64)
+    add(c)
+
+    # Shape / Size / ConstantOfShape / Range / Expand / Tile
+    c = Case("shape_start_end", 15, notes="Shape with start=1, end=-1 of [2,3,4,5] -> [3,4] (int64 output)")
+    c.output(c.node("Shape", [c.input("x", [2, 3, 4, 5], dyn=True)], "y", start=1, end=-1), dtype=np.int64)
+    add(c)
+    c = Case("shape_clamped", 18, notes="Shape with start=-10 (clamped to 0), end=100 (clamped to rank)")
+    c.output(c.node("Shape", [c.input("x", [2, 3])], "y", start=-10, end=100), dtype=np.int64)
+    add(c)
+    c = Case("size_int64", 13, notes="Size of [2,3,4] -> 24 (int64 scalar)")
+    c.output(c.node("Size", [c.input("x", [2, 3, 4])], "y"), dtype=np.int64)
+    add(c)
+    c = Case("constantofshape_from_shape", 13, notes="Shape(x) -> ConstantOfShape(value 1.5) -> Add x")
+    x = c.input("x", [2, 3, 4], dyn=True)
+    fill = c.node("ConstantOfShape", [c.node("Shape", [x])],
+                  value=numpy_helper.from_array(np.array([1.5], np.float32), "v"))
+    c.output(c.node("Add", [x, fill], "y"))
+    add(c)
+    c = Case("constantofshape_int64_bool", 13, notes="ConstantOfShape int64 7 and bool true (default float 0 too)")
+    shp = c.i64("shape", [2, 3])
+    i = c.node("ConstantOfShape", [shp], value=numpy_helper.from_array(np.array([7], np.int64), "v"))
+    bo = c.node("ConstantOfShape", [shp], value=numpy_helper.from_array(np.array([True]), "v"))
+    z = c.node("ConstantOfShape", [shp])
+    xi = c.node("Add", [c.input_i64("a", [2, 3], 0, 5), i], "yi")
+    c.output(xi, dtype=np.int64)
+    c.output(c.node("And", [bo, c.input_bool("m", [2, 3])], "yb"), dtype=np.bool_)
+    c.output(c.node("Add", [z, c.input("x", [2, 3])], "yf"))
+    add(c)
+    c = Case("range_int64_from_shape", 17, notes="Range(0, Shape(x)[1], 1) int64, Unsqueeze, Add to int64 input")
+    x = c.input_i64("ids", [2, 7], 0, 100, dyn=True)
+    n = c.node("Gather", [c.node("Shape", [x]), c.i64("one", 1)], axis=0)
+    r = c.node("Range", [c.i64("start", 0), n, c.i64("delta", 1)])
+    c.output(c.node("Add", [x, c.node("Unsqueeze", [r, c.i64("ax", [0])])], "y"), dtype=np.int64)
+    add(c)
+    c = Case("range_float_negative_delta", 13, notes="float Range(2.5, -1, -0.75) added to x [6]")
+    r = c.node("Range", [c.f32("s", 2.5), c.f32("l", -1.0), c.f32("d", -0.75)])
+    c.output(c.node("Add", [c.input("x", [5]), r], "y"))
+    add(c)
+    c = Case("range_int64_uneven", 13, notes="int64 Range(3, 14, 4) = [3, 7, 11]")
+    c.output(c.node("Range", [c.i64("s", 3), c.i64("l", 14), c.i64("d", 4)], "y"), dtype=np.int64)
+    add(c)
+    c = Case("expand_bcast", 13, notes="Expand [3,1] to shape [2,1,4] -> [2,3,4]")
+    c.output(c.node("Expand", [c.input("x", [3, 1]), c.i64("shape", [2, 1, 4])], "y"))
+    add(c)
+    c = Case("expand_from_shape_bool", 13, notes="Expand a bool [2,1,1,5] to Shape(scores) [2,3,5,5] (mask pattern)")
+    m = c.input_bool("m", [2, 1, 1, 5])
+    sc = c.input("scores", [2, 3, 5, 5])
+    e = c.node("Expand", [m, c.node("Shape", [sc])])
+    c.output(c.node("Where", [e, sc, c.f32("neg", -1e4)], "y"))
+    add(c)
+    c = Case("tile_2d", 13, notes="Tile [2,3] by [2,3]")
+    c.output(c.node("Tile", [c.input("x", [2, 3]), c.i64("r", [2, 3])], "y"))
+    add(c)
+
+    # Slice
+    for nm, opset, shape, starts, ends, axes, steps, note in (
+            ("slice_basic", 13, [4, 6], [1, 2], [3, 5], None, None, "starts [1,2] ends [3,5], no axes/steps"),
+            ("slice_negative", 13, [4, 6], [-3, -4], [-1, 100], [0, 1], None, "negative starts/ends, end 100 clamped"),
+            ("slice_int64_max", 17, [2, 5, 3], [1], [I64MAX], [1], None, "end INT64_MAX means to the end"),
+            ("slice_reverse", 13, [2, 5], [I64MAX], [I64MIN], [-1], [-1], "step -1 with INT64_MAX/INT64_MIN: reverse"),
+            ("slice_step2_neg", 18, [3, 7, 4], [5, 0], [0, 4], [1, 2], [-2, 3], "step -2 on axis 1, step 3 on axis 2"),
+            ("slice_empty", 13, [3, 4], [3], [1], [1], None, "start 3 > end 1 gives an empty axis, concatenated with z [3,2]"),
+            ("slice_axes_neg", 11, [2, 3, 4], [0, 1], [1, 3], [-1, -2], None, "negative axes [-1,-2]")):
+        c = Case(nm, opset, notes="Slice: " + note)
+        ins = [c.input("x", shape), c.i64("starts", starts), c.i64("ends", ends)]
+        if axes is not None or steps is not None:
+            ins.append(c.i64("axes", axes) if axes is not None else "")
+        if steps is not None:
+            ins.append(c.i64("steps", steps))
+        y = c.node("Slice", ins)
+        if nm == "slice_empty":
+            y = c.node("Concat", [y, c.input("z", [3, 2])], axis=1)
+        c.output(c.node("Identity", [y], "y"))
+        add(c)
+    c = Case("slice_int64_tensor", 15,
+             notes="Slice of an int64 initializer [1,32] up to Shape(ids)[1] (position-ids pattern), int64 output")
+    ends = c.node("Shape", [c.input_i64("ids", [2, 7], 0, 9)], start=1, end=2)
+    c.output(c.node("Slice", [c.i64("pos", np.arange(32).reshape(1, 32)), c.i64("s", [0]), ends, c.i64("a", [1])],
+                    "y"), dtype=np.int64)
+    add(c)
+
+    # Split
+    c = Case("split_o13_uneven_input", 13, notes="Split axis 1 of [2,6,3] by input [1,3,2]")
+    c.output(*c.node("Split", [c.input("x", [2, 6, 3]), c.i64("split", [1, 3, 2])], ["y0", "y1", "y2"], axis=1))
+    add(c)
+    c = Case("split_o11_attr", 11, notes="Split axis -1 of [2,5] by attribute split [2,3]")
+    c.output(*c.node("Split", [c.input("x", [2, 5])], ["y0", "y1"], axis=-1, split=[2, 3]))
+    add(c)
+    c = Case("split_o13_equal", 13, notes="Split axis 0 of [6,2] into 3 equal parts (no split input)")
+    c.output(*c.node("Split", [c.input("x", [6, 2])], ["y0", "y1", "y2"]))
+    add(c)
+    c = Case("split_o18_num_outputs_uneven", 18, notes="Split num_outputs=3 on size 7 -> 3, 3, 1")
+    c.output(*c.node("Split", [c.input("x", [2, 7])], ["y0", "y1", "y2"], axis=1, num_outputs=3))
+    add(c)
+
+    # Reductions
+    c = Case("reducesum_o13_input", 13, notes="ReduceSum axes input [1], keepdims 0")
+    c.output(c.node("ReduceSum", [c.input("x", [2, 3, 4]), c.i64("axes", [1])], "y", keepdims=0))
+    add(c)
+    c = Case("reducesum_o11_attr", 11, notes="ReduceSum axes attribute [0,-1], keepdims 1")
+    c.output(c.node("ReduceSum", [c.input("x", [2, 3, 4])], "y", axes=[0, -1]))
+    add(c)
+    c = Case("reducesum_o13_all", 13, notes="ReduceSum without axes -> all, keepdims 0")
+    c.output(c.node("ReduceSum", [c.input("x", [2, 3, 4])], "y", keepdims=0))
+    add(c)
+    c = Case("reducel2_o17_attr", 17, notes="ReduceL2 axes attribute [1], keepdims 1 (F.normalize pattern)")
+    c.output(c.node("ReduceL2", [c.input("x", [3, 8])], "y", axes=[1], keepdims=1))
+    add(c)
+    c = Case("reducel2_o18_input", 18, notes="ReduceL2 axes input [-1]")
+    c.output(c.node("ReduceL2", [c.input("x", [2, 3, 4]), c.i64("axes", [-1])], "y"))
+    add(c)
+    c = Case("reducemax_min_o18", 18, notes="ReduceMax axes [0,2] keepdims 0 + ReduceMin axes [0,2] keepdims 0")
+    x = c.input("x", [2, 3, 4])
+    c.output(c.node("Add", [c.node("ReduceMax", [x, c.i64("axes", [0, 2])], keepdims=0),
+                            c.node("ReduceMin", [x, c.i64("axes2", [0, 2])], keepdims=0)], "y"))
+    add(c)
+    c = Case("reducesum_noop_o13", 13, notes="ReduceSum with no axes and noop_with_empty_axes=1 = identity")
+    c.output(c.node("ReduceSum", [c.input("x", [2, 3])], "y", noop_with_empty_axes=1))
+    add(c)
+
+    # Casts involving int64 and bool
+    c = Case("cast_int64_bool_float", 13, notes="int64 input -> bool -> float, and float -> int64 -> float")
+    yb = c.node("Cast", [c.node("Cast", [c.input_i64("m", [2, 5], 0, 2)], to=TensorProto.BOOL)], "yb", to=TensorProto.FLOAT)
+    yi = c.node("Cast", [c.node("Cast", [c.input("x", [2, 5], low=-4, high=4)], to=TensorProto.INT64)], "yi",
+                to=TensorProto.FLOAT)
+    c.output(yb, yi)
+    add(c)
+
+    # Softmax with masks
+    c = Case("softmax_mask_min", 17,
+             notes="scores + (1 - mask) * finfo.min; one sample fully masked (uniform rows), Softmax axis -1")
+    mask = np.ones([2, 1, 1, 5], np.float32)
+    mask[0, ..., 3:] = 0
+    mask[1] = 0
+    bias = c.node("Mul", [c.node("Sub", [c.f32("one", 1.0), c.init("mask", mask)]),
+                          c.f32("fmin", np.finfo(np.float32).min)])
+    c.output(c.node("Softmax", [c.node("Add", [c.input("s", [2, 2, 3, 5]), bias])], "y", axis=-1))
+    add(c)
+    c = Case("softmax_mask_neg_inf", 18, notes="Where(mask, scores, -inf) with partially masked rows, Softmax axis -1")
+    m = np.ones([2, 1, 1, 5], np.bool_)
+    m[0, ..., 1:3] = False
+    m[1, ..., 4] = False
+    c.output(c.node("Softmax", [c.node("Where", [c.init("m", m), c.input("s", [2, 2, 3, 5]),
+                                                 c.f32("ninf", -np.inf)])], "y", axis=-1))
+    add(c)
+
+    # Batched attention MatMuls with both operands activations
+    c = Case("matmul_attention_scores", 17, notes="Q [2,3,5,4] x K^T [2,3,4,5], both activations")
+    q, k = c.input("q", [2, 3, 5, 4], dyn=True), c.input("k", [2, 3, 5, 4], dyn=True)
+    c.output(c.node("MatMul", [q, c.node("Transpose", [k], perm=[0, 1, 3, 2])], "y"))
+    add(c)
+
+    # Shape folding: Shape -> Gather -> Unsqueeze -> Concat -> Reshape on a graph input
+    c = Case("shape_fold_reshape", 17,
+             notes="Shape->Gather->Unsqueeze->Concat->Reshape of a graph input (folded at plan compile time)")
+    x = c.input("x", [2, 6, 8], dyn=True)
+    shp = c.node("Shape", [x], "shp")
+    b = c.node("Unsqueeze", [c.node("Gather", [shp, c.i64("i0", 0)], "dim0", axis=0), c.i64("ax0", [0])], "b")
+    s = c.node("Unsqueeze", [c.node("Gather", [shp, c.i64("i1", 1)], "dim1", axis=0), c.i64("ax1", [0])], "s")
+    target = c.node("Concat", [b, s, c.i64("heads", [2]), c.i64("rest", [-1])], "target", axis=0)
+    c.output(c.node("Reshape", [x, target], "y"))
+    add(c)
+
+    # A miniature BERT layer: embeddings, mask bias, one attention head pair, GELU (Erf), pooling
+    c = Case("mini_bert_block", 17, atol=1e-4,
+             notes="int64 ids + mask -> embeddings, LayerNorm, 2-head attention with mask bias, Erf GELU, "
+                   "mean pooling, L2 normalisation")
+    B, S, H, NH = 2, 6, 8, 2
+    ids = c.input_i64("input_ids", [B, S], 0, 20, dyn=True)
+    mask = c.input_i64("attention_mask", [B, S], 1, 2, dyn=True)
+    emb = c.node("Gather", [c.w("word", [20, H]), ids])
+    pos = c.node("Gather", [c.w("pos", [16, H]),
+                            c.node("Slice", [c.i64("pos_ids", np.arange(16).reshape(1, 16)), c.i64("z", [0]),
+                                             c.node("Shape", [ids], start=1, end=2), c.i64("one", [1])])])
+    h = c.node("LayerNormalization", [c.node("Add", [emb, pos]), c.pos("ln_g", [H]), c.w("ln_b", [H])],
+               axis=-1, epsilon=1e-12)
+    mf = c.node("Cast", [mask], to=TensorProto.FLOAT)
+    bias = c.node("Mul", [c.node("Sub", [c.f32("onef", 1.0),
+                                         c.node("Unsqueeze", [mf, c.i64("ax12", [1, 2])])]),
+                          c.f32("fmin", np.finfo(np.float32).min)])
+    shp = c.node("Shape", [h])
+    heads = c.node("Concat", [c.node("Slice", [shp, c.i64("s0", [0]), c.i64("e2", [2])]),
+                              c.i64("nh", [NH, H // NH])], axis=0)
+
+    def proj(nm):
+        p = c.node("Add", [c.node("MatMul", [h, c.w(nm + "_w", [H, H])]), c.w(nm + "_b", [H])])
+        return c.node("Transpose", [c.node("Reshape", [p, heads])], perm=[0, 2, 1, 3])
+
+    q, k, v = proj("q"), proj("k"), proj("v")
+    scores = c.node("Div", [c.node("MatMul", [q, c.node("Transpose", [k], perm=[0, 1, 3, 2])]),
+                            c.node("Sqrt", [c.f32("dh", float(H // NH))])])
+    attn = c.node("Softmax", [c.node("Add", [scores, bias])], axis=-1)
+    ctx = c.node("Reshape", [c.node("Transpose", [c.node("MatMul", [attn, v])], perm=[0, 2, 1, 3]),
+                             c.node("Concat", [c.node("Slice", [shp, c.i64("s0b", [0]), c.i64("e2b", [2])]),
+                                               c.i64("hid", [H])], axis=0)])
+    h2 = c.node("LayerNormalization", [c.node("Add", [ctx, h]), c.pos("ln2_g", [H]), c.w("ln2_b", [H])],
+                axis=-1, epsilon=1e-12)
+    ff = c.node("Add", [c.node("MatMul", [h2, c.w("ff_w", [H, 2 * H])]), c.w("ff_b", [2 * H])])
+    gelu = c.node("Mul", [c.node("Mul", [ff, c.node("Add", [c.node("Erf", [c.node("Div", [ff, c.f32("sqrt2", 1.4142135)])]),
+                                                          c.f32("onef2", 1.0)])]), c.f32("half", 0.5)])
+    out = c.node("Add", [c.node("MatMul", [gelu, c.w("ff2_w", [2 * H, H])]), h2])
+    m3 = c.node("Unsqueeze", [mf, c.i64("axm1", [-1])])
+    pooled = c.node("Div", [c.node("ReduceSum", [c.node("Mul", [out, m3]), c.i64("ax1", [1])], keepdims=0),
+                            c.node("Clip", [c.node("ReduceSum", [m3, c.i64("ax1b", [1])], keepdims=0),
+                                            c.f32("eps", 1e-9)])])
+    norm = c.node("Clip", [c.node("ReduceL2", [pooled], axes=[1], keepdims=1), c.f32("eps2", 1e-12)])
+    c.output(c.node("Div", [pooled, norm], "embedding"))
+    add(c)
+
+
 def ort_session(path_or_bytes):
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -647,9 +996,11 @@ def run(sess, case):
     feeds = {n: a for n, _, a in case.inputs}
     outs = sess.run(None, feeds)
     assert len(outs) == len(case.outputs), case.name
-    for o in outs:
-        assert isinstance(o, np.ndarray) and o.dtype == np.float32, (case.name, o.dtype)
-        assert np.all(np.isfinite(o)), f"{case.name}: non-finite output"
+    for n, o in zip(case.outputs, outs):
+        expected = case.output_dtypes.get(n, np.dtype(np.float32))
+        assert isinstance(o, np.ndarray) and o.dtype == expected, (case.name, o.dtype)
+        if o.dtype == np.float32:
+            assert np.all(np.isfinite(o)), f"{case.name}: non-finite output"
     return outs
 
 
@@ -677,7 +1028,7 @@ def output_value_infos(case, model, outs):
                 shape = dims
         if shape is None:
             shape = list(arr.shape)
-        vis.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+        vis.append(helper.make_tensor_value_info(name, NP_TO_ONNX[arr.dtype], shape))
     return vis
 
 
@@ -716,7 +1067,10 @@ def emit(case, out_root):
     # 3. run again from the file on disk; this is the reference
     outs2 = run(ort_session(str(mpath)), case)
     for a, b in zip(outs, outs2):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        if a.dtype == np.float32:
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(a, b)
 
     entry = {"name": case.name, "dir": case.name, "opset": case.opset, "ir_version": case.ir,
              "inputs": [], "outputs": [], "ops": ops_of(case), "notes": case.notes,
@@ -725,16 +1079,16 @@ def emit(case, out_root):
              "atol": case.atol, "rtol": 1e-4}
     for i, (name, declared, arr) in enumerate(case.inputs):
         fn = f"input_{i}.npy"
-        np.save(d / fn, np.asarray(arr, dtype=np.float32, order="C"))
+        np.save(d / fn, np.asarray(arr, order="C"))
         entry["inputs"].append({"name": name, "file": fn, "shape": list(arr.shape),
-                                "declared_shape": declared})
+                                "dtype": str(arr.dtype), "declared_shape": declared})
     for i, (name, arr, vi) in enumerate(zip(case.outputs, outs2, model.graph.output)):
         fn = f"output_{i}.npy"
-        np.save(d / fn, np.asarray(arr, dtype=np.float32, order="C"))
+        np.save(d / fn, np.asarray(arr, order="C"))
         declared = [dd.dim_param if dd.HasField("dim_param") else dd.dim_value
                     for dd in vi.type.tensor_type.shape.dim]
         entry["outputs"].append({"name": name, "file": fn, "shape": list(arr.shape),
-                                 "declared_shape": declared})
+                                 "dtype": str(arr.dtype), "declared_shape": declared})
     return entry
 
 
@@ -831,10 +1185,10 @@ disabled); models are built with onnx {onnx} and pass `onnx.checker.check_model(
 ## Layout
 
 - `<case>/model.onnx` -- the model (`external_data/` also has `weights.bin`, its external initializer file).
-- `<case>/input_<i>.npy` -- float32, C-order, one per graph input, in graph-input order.
-- `<case>/output_<i>.npy` -- float32 ORT results, one per graph output, in graph-output order.
-- `manifest.json` -- list of `{{name, dir, opset, ir_version, inputs:[{{name,file,shape,declared_shape}}],
-  outputs:[{{name,file,shape,declared_shape}}], ops, notes, dynamic_batch, external_data, atol, rtol}}`.
+- `<case>/input_<i>.npy` -- C-order, one per graph input, in graph-input order, with the input dtype (float32, int64 or bool).
+- `<case>/output_<i>.npy` -- ORT results with their dtype, one per graph output, in graph-output order.
+- `manifest.json` -- list of `{{name, dir, opset, ir_version, inputs:[{{name,file,shape,dtype,declared_shape}}],
+  outputs:[{{name,file,shape,dtype,declared_shape}}], ops, notes, dynamic_batch, external_data, atol, rtol}}`.
   `shape` is the concrete shape of the .npy; `declared_shape` is what the graph declares (`"N"` = symbolic
   batch dim, `dim_param`). Suggested tolerance: `|got - want| <= atol + rtol * |want|`.
 - `malformed/` -- files the importer must reject cleanly (see `malformed/manifest.json`).
@@ -875,6 +1229,7 @@ def main():
     pool_cases()
     shape_cases()
     graph_cases()
+    transformer_cases()
 
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)), "duplicate case names"

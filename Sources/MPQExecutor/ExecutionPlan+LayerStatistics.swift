@@ -21,7 +21,7 @@ extension ExecutionPlan {
             let node = step.node
             let inputTypes = step.inputs.map { $0.map { valueTypes[$0] } }
             let constantInputs = step.inputs.enumerated().compactMap { (i, s) -> (Int, Tensor)? in
-                guard let s, let c = constants[s], c.elementType == .float32 else { return nil }
+                guard let s, !foldedSlots.contains(s), let c = constants[s], c.elementType == .float32 else { return nil }
                 return (i, c)
             }
             // Weights and biases of weighted layers; elsewhere only non-scalar constants (Clip bounds are not parameters).

@@ -22,18 +22,26 @@ public struct ExecutionPlan: Sendable {
     /// Slot by value name.
     public let slots: [String: Int]
     let steps: [Step]
-    /// Constant values (initializers) by slot.
+    /// Constant values by slot: initializers, plus the outputs of nodes folded at compile time.
     let constants: [Int: Tensor]
+    /// Slots whose constant value was computed at compile time (folded node outputs, not initializers).
+    let foldedSlots: Set<Int>
     /// Slots of the graph inputs, in declaration order.
     let inputSlots: [Int]
     /// Slots of the graph outputs, in declaration order.
     let outputSlots: [Int]
     /// For each slot, the index of the last step that reads it (-1 when none does).
     let lastUse: [Int]
-    /// For each slot, the step that produces it (nil for inputs and constants).
+    /// For each slot, the step that produces it (nil for inputs, initializers and folded constants).
     let producer: [Int?]
 
     /// Compiles `graph` for the given input shapes (every graph input must have one).
+    ///
+    /// Shape computations are folded for these shapes: a node whose output depends only on its
+    /// input's type (`Shape`, `Size`), or whose inputs are all constants, is evaluated once here and
+    /// its outputs become constants instead of steps, so that `Range`, `Expand`, `Reshape` and the
+    /// like see constant shape inputs. Nodes reading a float32 graph initializer are never folded
+    /// here (they are left to `GraphOptimizer`), so a hook on a weight still reaches its readers.
     public init(graph: Graph, inputShapes: [String: [Int]]) throws {
         self.graph = graph
         self.inputShapes = inputShapes
@@ -61,6 +69,8 @@ public struct ExecutionPlan: Sendable {
         }
         var steps: [Step] = []
         var producer: [Int: Int] = [:]
+        var folded: Set<Int> = []
+        let initializerNames = Set(graph.initializers.keys)
         for node in graph.nodes {
             let type = try OperatorRegistry.type(for: node, opset: graph.opsetVersion)
             var inputIDs: [Int?] = []
@@ -77,6 +87,25 @@ public struct ExecutionPlan: Sendable {
             guard op.outputTypes.count >= node.outputs.filter({ !$0.isEmpty }).count else {
                 throw GraphError.invalidInput(node: node.displayName, opType: node.opType,
                                               reason: "has \(node.outputs.count) outputs but the operator produces \(op.outputTypes.count)")
+            }
+            let allConstant = inputIDs.allSatisfy { $0.map { constants[$0] != nil } ?? true }
+            let readsWeight = zip(node.inputs, inputIDs).contains { name, s in
+                guard let s, initializerNames.contains(name) else { return false }
+                return types[s].elementType == .float32
+            }
+            if !type.needsInputValues || (allConstant && !readsWeight) {
+                let values = try op.run(context.constants)
+                for (i, output) in node.outputs.enumerated() where !output.isEmpty {
+                    guard i < values.count, values[i].shape == op.outputTypes[i].shape,
+                          values[i].elementType == op.outputTypes[i].elementType else {
+                        throw GraphError.invalidInput(node: node.displayName, opType: node.opType,
+                                                      reason: "folding at load time produced no value of type \(op.outputTypes[i]) for output #\(i)")
+                    }
+                    let s = add(output, op.outputTypes[i])
+                    constants[s] = values[i]
+                    folded.insert(s)
+                }
+                continue
             }
             var outputIDs: [Int] = []
             for (i, output) in node.outputs.enumerated() where !output.isEmpty {
@@ -105,13 +134,17 @@ public struct ExecutionPlan: Sendable {
         self.slots = slots
         self.steps = steps
         self.constants = constants
+        self.foldedSlots = folded
         self.inputSlots = inputSlots
         self.outputSlots = outputSlots
         self.lastUse = lastUse
         self.producer = (0..<names.count).map { producer[$0] }
     }
 
-    /// The compiled nodes in execution order, with their input and output types.
+    /// Whether a value was computed at compile time from shapes and constants (its node has no step).
+    public func isFolded(_ name: String) -> Bool { slots[name].map(foldedSlots.contains) ?? false }
+
+    /// The compiled nodes in execution order, with their input and output types (folded nodes are not listed).
     public var nodes: [(node: Node, inputTypes: [TensorType?], outputTypes: [TensorType])] {
         steps.map { step in
             (step.node, step.inputs.map { $0.map { valueTypes[$0] } }, step.op.outputTypes)
@@ -121,6 +154,6 @@ public struct ExecutionPlan: Sendable {
     /// The type of a named value.
     public func type(of name: String) -> TensorType? { slots[name].map { valueTypes[$0] } }
 
-    /// The constant (initializer) value of a name, if it is one.
+    /// The constant value of a name (an initializer or a value folded at compile time), if it is one.
     public func constant(named name: String) -> Tensor? { slots[name].flatMap { constants[$0] } }
 }

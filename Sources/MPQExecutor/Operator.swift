@@ -68,4 +68,11 @@ public protocol Operator: Sendable {
     init(_ context: OperatorContext) throws
     var outputTypes: [TensorType] { get }
     func run(_ inputs: [Tensor?]) throws -> [Tensor]
+    /// False for operators whose outputs depend only on their input types (Shape, Size): the
+    /// plan evaluates them at compile time, passing nil for inputs that are not constants.
+    static var needsInputValues: Bool { get }
+}
+
+extension Operator {
+    public static var needsInputValues: Bool { true }
 }

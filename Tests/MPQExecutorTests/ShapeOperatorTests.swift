@@ -181,22 +181,22 @@ import MPQGraph
 
     @Test func reduceMean() throws {
         let x = F.iota([2, 3, 4])
-        let keep = try F.run(ReduceMeanOperator.self, "ReduceMean", opset: 13, [x], attributes: ["axes": .ints([-1])])[0]
+        let keep = try F.run(ReduceOperator.self, "ReduceMean", opset: 13, [x], attributes: ["axes": .ints([-1])])[0]
         #expect(keep.shape == [2, 3, 1])
         #expect(keep.floats == [1.5, 5.5, 9.5, 13.5, 17.5, 21.5])
-        let drop = try F.run(ReduceMeanOperator.self, "ReduceMean", opset: 13, [x],
+        let drop = try F.run(ReduceOperator.self, "ReduceMean", opset: 13, [x],
                              attributes: ["axes": .ints([0, 2]), "keepdims": .int(0)])[0]
         #expect(drop.shape == [3])
         // Mean over batch and last axis of j*4 + k + 12*i: 6 + 4j + 1.5.
         #expect(drop.floats == [7.5, 11.5, 15.5])
-        let mid = try F.run(ReduceMeanOperator.self, "ReduceMean", opset: 18, [x, Self.ints([-2])], constant: [1])[0]
+        let mid = try F.run(ReduceOperator.self, "ReduceMean", opset: 18, [x, Self.ints([-2])], constant: [1])[0]
         #expect(mid.shape == [2, 1, 4])
         #expect(mid.floats == [4, 5, 6, 7, 16, 17, 18, 19])
-        let all = try F.run(ReduceMeanOperator.self, "ReduceMean", opset: 18, [x], attributes: ["keepdims": .int(0)])[0]
+        let all = try F.run(ReduceOperator.self, "ReduceMean", opset: 18, [x], attributes: ["keepdims": .int(0)])[0]
         #expect(all.shape == [])
         #expect(all.floats == [11.5])
-        let noop = try F.run(ReduceMeanOperator.self, "ReduceMean", opset: 18, [x], attributes: ["noop_with_empty_axes": .int(1)])[0]
+        let noop = try F.run(ReduceOperator.self, "ReduceMean", opset: 18, [x], attributes: ["noop_with_empty_axes": .int(1)])[0]
         #expect(noop == x)
-        #expect(F.initError(ReduceMeanOperator.self, F.context("ReduceMean", opset: 13, [x], attributes: ["axes": .ints([3])])) != nil)
+        #expect(F.initError(ReduceOperator.self, F.context("ReduceMean", opset: 13, [x], attributes: ["axes": .ints([3])])) != nil)
     }
 }

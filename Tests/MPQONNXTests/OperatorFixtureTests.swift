@@ -11,6 +11,8 @@ struct FixtureCase: Decodable, CustomTestStringConvertible, Sendable {
         var name: String
         var file: String
         var shape: [Int]
+        /// NumPy dtype of the .npy file ("float32", "int64" or "bool").
+        var dtype: String
     }
     var name: String
     var dir: String
@@ -18,6 +20,11 @@ struct FixtureCase: Decodable, CustomTestStringConvertible, Sendable {
     var inputs: [Value]
     var outputs: [Value]
     var ops: [String]
+
+    /// The executor element type a manifest dtype loads as.
+    static func elementType(_ dtype: String) -> ElementType? {
+        ["float32": .float32, "int64": .int64, "bool": .bool][dtype]
+    }
 
     var testDescription: String { "\(name) (opset \(opset): \(ops.joined(separator: ", ")))" }
 
@@ -34,7 +41,7 @@ struct FixtureCase: Decodable, CustomTestStringConvertible, Sendable {
 }
 
 /// Every fixture model, loaded, simplified and run, matches ONNX Runtime within 1e-4
-/// (max abs error relative to the output's max abs value).
+/// (max abs error relative to the output's max abs value); int64 and bool outputs match exactly.
 @Test(arguments: FixtureCase.all)
 func fixtureMatchesONNXRuntime(_ fixture: FixtureCase) throws {
     let dir = TestPaths.fixtures.appendingPathComponent(fixture.dir)
@@ -43,7 +50,9 @@ func fixtureMatchesONNXRuntime(_ fixture: FixtureCase) throws {
     let (graph, _) = try model.optimizedGraph()
     var inputs: [String: Tensor] = [:]
     for input in fixture.inputs {
-        inputs[input.name] = try NumpyArray(contentsOf: dir.appendingPathComponent(input.file)).tensor
+        let tensor = try NumpyArray(contentsOf: dir.appendingPathComponent(input.file)).tensor
+        #expect(tensor.elementType == FixtureCase.elementType(input.dtype), "\(input.name) dtype \(input.dtype)")
+        inputs[input.name] = tensor
     }
     let plan = try ExecutionPlan(graph: graph, inputShapes: inputs.mapValues(\.shape))
     let result = try plan.run(inputs)
@@ -51,9 +60,15 @@ func fixtureMatchesONNXRuntime(_ fixture: FixtureCase) throws {
         let expected = try NumpyArray(contentsOf: dir.appendingPathComponent(output.file)).tensor
         let actual = try #require(result.outputs[output.name])
         #expect(actual.shape == expected.shape, "\(output.name) shape")
+        #expect(actual.elementType == expected.elementType, "\(output.name) element type")
+        #expect(expected.elementType == FixtureCase.elementType(output.dtype), "\(output.name) dtype \(output.dtype)")
         guard actual.shape == expected.shape else { continue }
-        let error = relativeMaxError(actual, expected)
-        #expect(error <= 1e-4, "\(fixture.name): \(output.name) relative max error \(error)")
+        if expected.elementType == .float32 {
+            let error = relativeMaxError(actual, expected)
+            #expect(error <= 1e-4, "\(fixture.name): \(output.name) relative max error \(error)")
+        } else {
+            #expect(actual == expected, "\(fixture.name): \(output.name) differs from ONNX Runtime")
+        }
     }
 }
 

@@ -99,4 +99,51 @@ enum Broadcasting {
             }
         }
     }
+
+    /// `t` repeated along broadcast dimensions to the shape `out` (which `t.shape` must broadcast to).
+    static func expand(_ t: Tensor, to out: [Int]) -> Tensor {
+        if t.shape == out { return t }
+        let type = t.elementType
+        let count = TensorLayout.product(out)
+        let strides = Broadcasting.strides(of: t.shape, broadcastTo: out)
+        let storage = t.storage.withRawBytes { src in
+            Tensor.Storage.make(type, count: count) { dst in
+                guard let dst, let src else { return }
+                StridedCopy.gather(src: src, srcStrides: strides, shape: out, dst: dst, elementSize: type.storageSize)
+            }
+        }
+        return Tensor(shape: out, storage: storage)
+    }
+}
+
+extension Broadcasting.BinaryPlan {
+    /// `f` applied element-wise to broadcast operands, as a dense array of the output shape.
+    @inline(__always)
+    func map<A, B, R>(_ x: [A], _ y: [B], _ f: (A, B) -> R) -> [R] {
+        let n = count
+        if n == 0 { return [] }
+        return [R](unsafeUninitializedCapacity: n) { out, initialized in
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeBufferPointer { yb in
+                    let xp = xb.baseAddress!, yp = yb.baseAddress!, op = out.baseAddress!
+                    forEachRun { ao, bo, oo, count, aStep, bStep in
+                        let xs = xp + ao, ys = yp + bo, os = op + oo
+                        if aStep == 1 && bStep == 1 {
+                            for i in 0..<count { (os + i).initialize(to: f(xs[i], ys[i])) }
+                        } else if aStep == 1 {
+                            let v = ys.pointee
+                            for i in 0..<count { (os + i).initialize(to: f(xs[i], v)) }
+                        } else if bStep == 1 {
+                            let u = xs.pointee
+                            for i in 0..<count { (os + i).initialize(to: f(u, ys[i])) }
+                        } else {
+                            let r = f(xs.pointee, ys.pointee)
+                            for i in 0..<count { (os + i).initialize(to: r) }
+                        }
+                    }
+                }
+            }
+            initialized = n
+        }
+    }
 }

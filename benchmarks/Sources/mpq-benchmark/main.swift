@@ -1,6 +1,10 @@
 // Forward-pass throughput of the mpq executor, for comparison with ONNX Runtime
 // (benchmarks/forward-throughput.sh runs both side by side). Build in release:
 //   swift run -c release mpq-benchmark MODEL --batch 8 --threads 1 [--iterations 10] [--json]
+//       [--input-shape NAME=D0,D1,...]   (repeatable; for inputs with non-batch symbolic dimensions)
+// Float inputs are uniform in [-1, 1]; int64 inputs are 1 when their name contains "mask", 0 when it
+// contains "type" (token type ids), else
+// uniform in [0, --int-max) (default 100, valid token ids for any vocabulary); bool inputs are true.
 import Foundation
 import MPQExecutor
 import MPQGraph
@@ -15,6 +19,8 @@ struct Arguments {
     var warmup = 2
     var json = false
     var profile = false
+    var shapes: [String: [Int]] = [:]
+    var intMax = 100
 
     init(_ args: [String]) {
         var i = 0
@@ -27,6 +33,10 @@ struct Arguments {
             case "--warmup": warmup = Int(next()) ?? warmup
             case "--json": json = true
             case "--profile": profile = true
+            case "--int-max": intMax = Int(next()) ?? intMax
+            case "--input-shape":
+                let spec = next().split(separator: "=", maxSplits: 1)
+                if spec.count == 2 { shapes[String(spec[0])] = spec[1].split(separator: ",").compactMap { Int($0) } }
             default: model = args[i]
             }
             i += 1
@@ -47,11 +57,21 @@ do {
     KernelThreads.count = args.threads
     let model = try ONNXModel.load(contentsOf: URL(fileURLWithPath: args.model))
     let (graph, _) = try model.optimizedGraph()
-    let shapes = try ONNXModel.concreteShapes(of: graph, batch: args.batch).get()
+    let shapes = args.shapes.isEmpty ? try ONNXModel.concreteShapes(of: graph, batch: args.batch).get() : args.shapes
     let plan = try ExecutionPlan(graph: graph, inputShapes: shapes)
     var generator = SystemRandomNumberGenerator()
-    let inputs = shapes.mapValues { shape in
-        Tensor(shape: shape, floats: (0..<Tensor.count(of: shape)).map { _ in Float.random(in: -1...1, using: &generator) })
+    var inputs: [String: Tensor] = [:]
+    for input in graph.inputs {
+        let shape = shapes[input.name] ?? []
+        let n = Tensor.count(of: shape)
+        switch input.elementType ?? .float32 {
+        case .float32: inputs[input.name] = Tensor(shape: shape, floats: (0..<n).map { _ in Float.random(in: -1...1, using: &generator) })
+        case .int64:
+            let name = input.name.lowercased()
+            let fixed: Int64? = name.contains("mask") ? 1 : (name.contains("type") ? 0 : nil)
+            inputs[input.name] = Tensor(shape: shape, int64s: (0..<n).map { _ in fixed ?? Int64.random(in: 0..<Int64(args.intMax), using: &generator) })
+        case .bool: inputs[input.name] = Tensor(shape: shape, bools: [Bool](repeating: true, count: n))
+        }
     }
     for _ in 0..<args.warmup { _ = try plan.run(inputs) }
     var times: [Double] = []

@@ -1,0 +1,116 @@
+import MPQGraph
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// LayerNormalization (opset 17): normalises over the trailing dimensions from `axis` (default
+/// −1), `y = (x − mean) / sqrt(var + epsilon) · scale + bias`, with the (biased) variance, the
+/// optional bias, and the optional Mean and InvStdDev outputs (shaped like the input with the
+/// normalised dimensions set to 1). Statistics are accumulated in double precision
+/// (stash_type 1, float32, is the only type and computes at least as precisely).
+public struct LayerNormalizationOperator: Operator {
+    public let outputTypes: [TensorType]
+    let inputType: TensorType
+    let epsilon: Float
+    /// Rows normalised and their length.
+    let rows: Int
+    let n: Int
+    /// The normalised trailing dimensions; scale and bias broadcast to them.
+    let normalizedShape: [Int]
+    let scaleType: TensorType
+    let biasType: TensorType?
+    let label: OperatorLabel
+
+    public init(_ context: OperatorContext) throws {
+        let x = try context.inputType(0)
+        guard x.elementType == .float32 else { throw context.invalid("input X must be float32, found \(x)") }
+        let rank = x.shape.count
+        guard rank >= 1 else { throw context.invalid("input X must have rank ≥ 1") }
+        let axis = try context.normalizedAxis(try context.node.int("axis", default: -1), rank: rank)
+        epsilon = try context.node.float("epsilon", default: 1e-5)
+        guard epsilon >= 0, epsilon.isFinite else { throw context.invalid("epsilon \(epsilon) must be a finite value ≥ 0") }
+        let stash = try context.node.int("stash_type", default: 1)
+        guard stash == 1 else {
+            throw context.invalid("stash_type=\(stash) is not supported; only 1 (float32 statistics) is")
+        }
+        let normalized = Array(x.shape[axis...])
+        let scale = try context.inputType(1)
+        guard scale.elementType == .float32, let s = Broadcasting.shape(scale.shape, normalized), s == normalized else {
+            throw context.invalid("Scale \(scale) must be float32 and broadcast to the normalised shape \(TensorLayout.describe(normalized))")
+        }
+        var bias: TensorType? = nil
+        if context.hasInput(2) {
+            let b = try context.inputType(2)
+            guard b.elementType == .float32, let s = Broadcasting.shape(b.shape, normalized), s == normalized else {
+                throw context.invalid("B \(b) must be float32 and broadcast to the normalised shape \(TensorLayout.describe(normalized))")
+            }
+            bias = b
+        }
+        normalizedShape = normalized
+        rows = TensorLayout.product(x.shape[..<axis])
+        n = TensorLayout.product(normalized)
+        inputType = x
+        scaleType = scale
+        biasType = bias
+        let statShape = Array(x.shape[..<axis]) + [Int](repeating: 1, count: rank - axis)
+        outputTypes = [x, TensorType(.float32, statShape), TensorType(.float32, statShape)]
+        label = OperatorLabel(context)
+    }
+
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try label.input(inputs, 0, expecting: inputType)
+        let scale = try label.input(inputs, 1, expecting: scaleType)
+        let bias = try biasType.map { try label.input(inputs, 2, expecting: $0) }
+        guard let xv = x.floats, let sv = row(scale).floats else {
+            throw label.error("inputs must be float32")
+        }
+        let bv = bias.flatMap { row($0).floats }
+        let rows = self.rows, n = self.n, eps = Double(epsilon)
+        var means = [Float](repeating: 0, count: rows)
+        var invStd = [Float](repeating: 0, count: rows)
+        let total = xv.count
+        if total == 0 { return [x, Tensor(shape: outputTypes[1].shape, floats: means), Tensor(shape: outputTypes[2].shape, floats: invStd)] }
+        let y = [Float](unsafeUninitializedCapacity: total) { out, initialized in
+            xv.withUnsafeBufferPointer { xb in
+                sv.withUnsafeBufferPointer { sb in
+                    let xp = xb.baseAddress!, op = out.baseAddress!, sp = sb.baseAddress!
+                    for r in 0..<rows {
+                        let row = xp + r * n, w = op + r * n
+                        // Two passes: the mean, then the centred sum of squares (no cancellation).
+                        var sum: Float = 0
+                        for i in 0..<n { sum += row[i] }
+                        let mean = Float(Double(sum) / Double(n))
+                        var sq: Float = 0
+                        for i in 0..<n {
+                            let c = row[i] - mean
+                            w[i] = c
+                            sq += c * c
+                        }
+                        let inv = Float(1 / (Double(sq) / Double(n) + eps).squareRoot())
+                        means[r] = mean
+                        invStd[r] = inv
+                        if let bv {
+                            bv.withUnsafeBufferPointer { bb in
+                                let bp = bb.baseAddress!
+                                for i in 0..<n { w[i] = w[i] * inv * sp[i] + bp[i] }
+                            }
+                        } else {
+                            for i in 0..<n { w[i] = w[i] * inv * sp[i] }
+                        }
+                    }
+                }
+            }
+            initialized = total
+        }
+        return [Tensor(shape: x.shape, floats: y),
+                Tensor(shape: outputTypes[1].shape, floats: means),
+                Tensor(shape: outputTypes[2].shape, floats: invStd)]
+    }
+
+    /// Scale or bias as one dense row of the normalised length.
+    private func row(_ t: Tensor) -> Tensor {
+        t.count == n ? t.reshaped([n]) : Broadcasting.expand(t, to: normalizedShape).reshaped([n])
+    }
+}
