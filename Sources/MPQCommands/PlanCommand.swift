@@ -53,8 +53,8 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20
 
-    @Option(name: .customLong("tie-tolerance"), help: "Predicted losses within this fraction of the optimum count as equal; among them the plan with the fewest BOPs wins (0: loss optimum only).")
-    var tieTolerance = 0.01
+    @Option(name: .customLong("tie-tolerance"), help: "Predicted losses within this fraction of the optimum count as equal, and among them the plan with the fewest BOPs wins (default 0: the loss optimum only).")
+    var tieTolerance = 0.0
 
     @Flag(name: .customLong("no-measure"), help: "Skip measuring plans (predicted losses only).")
     var noMeasure = false

@@ -106,3 +106,31 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(refined.correctedBiases.isEmpty == (refinement.biasCorrected == false))
     #expect(refined.measuredLoss == refinement.lossAfter)
 }
+
+/// `mpq plan` on the tiny BERT (MiniLM's structure) with a size budget and the cosine loss to the FP32
+/// embeddings: attention scores stay in float, Q·Kᵀ and attention·V are planned, the embedding table is a
+/// weight-only group, the budget holds, and the plan exports to a QDQ model whose ONNX Runtime embeddings agree
+/// with mpq's simulation.
+@Test func planOnTinyBERTWithSizeBudget() throws {
+    let dir = Paths.temporary("plan-tiny-bert")
+    try? FileManager.default.removeItem(at: dir)
+    let model = Paths.example("minilm/tiny/model-opset17.onnx")
+    let args = ["plan", model, "--calib", Paths.example("minilm/tiny/inputs.npz"), "--loss", "cosine",
+                "--budget", "60KB", "--profile", "generic-npu", "--pareto-points", "3", "--refine-evaluations", "40",
+                "--cache-dir", dir.appendingPathComponent("cache").path, "--output-dir", dir.path]
+    let result = runMPQ(args)
+    #expect(result.code == 0, "\(result.message)")
+    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    #expect(try #require(summary.costs["size"]) <= 60_000 * (1 + 1e-9))
+    #expect(summary.loss == "cosine")
+    // Two layers: each keeps its Q·Kᵀ scores in float (they feed the mask add and Softmax), and the profile's
+    // float-only LayerNormalization keeps the attention-output and FFN-output projections' outputs in float.
+    #expect(summary.floatTensors.filter { $0.floatOp == "Softmax" }.map(\.layer)
+            == ["/encoder/layer.0/attention/self/MatMul", "/encoder/layer.1/attention/self/MatMul"])
+    #expect(summary.floatTensors.filter { $0.floatOp == "LayerNormalization" }.count == 4)
+    let groups = try #require(summary.plan?.groups)
+    #expect(groups.contains { $0.opTypes == ["Gather"] && $0.parameters > 0 })
+    #expect(groups.filter { $0.opTypes == ["MatMul"] && $0.parameters == 0 }.count == 2)   // attention·V
+    let measured = try #require(summary.measuredLoss)
+    #expect(measured.isFinite && measured >= 0 && measured < 0.05)
+}
