@@ -20,4 +20,14 @@ struct LabelledData {
         } ?? Int.max
         labels = try NumpyArray(contentsOf: URL(fileURLWithPath: path)).validatedLabels(sampleCount: sampleCount, numClasses: classes)
     }
+
+    /// The first `count` samples (all of them when there are fewer).
+    func prefix(_ count: Int) -> LabelledData {
+        guard count < sampleCount else { return self }
+        var copy = self
+        copy.inputs = inputs.mapValues { $0.slice(axis0: 0..<count) }
+        copy.labels = labels.map { Array($0.prefix(count)) }
+        copy.sampleCount = count
+        return copy
+    }
 }

@@ -48,7 +48,7 @@ struct PlanCommand: ParsableCommand {
     var baseline = "fp32"
 
     @Option(name: .customLong("step-search"), help: "Step search for sensitivities and measurements: lapq-layerwise (Lp clipping at the best p of the sweep; default, the most stable), lapq-quadratic (p* of a quadratic fit), mmse, minmax.")
-    var stepSearch = "lapq-layerwise"
+    var stepSearch: String?
 
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20
@@ -74,6 +74,9 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Samples per forward pass.")
     var batchSize: Int?
 
+    @Option(name: .customLong("calib-samples"), help: "Use only the first N calibration samples (default: all).")
+    var calibSamples: Int?
+
     @Option(name: .customLong("cache-dir"), help: "Where sensitivity tables are kept.")
     var cacheDir = ".mpq-cache"
 
@@ -93,12 +96,13 @@ struct PlanCommand: ParsableCommand {
         guard SensitivitySweep.Baseline(rawValue: baseline) != nil else {
             throw ValidationError("--baseline must be fp32 or highest, got '\(baseline)'")
         }
-        guard StepSearch.Initialization(rawValue: stepSearch) != nil else {
+        if let stepSearch, StepSearch.Initialization(rawValue: stepSearch) == nil {
             throw ValidationError("--step-search must be one of lapq-layerwise, lapq-quadratic, mmse, minmax; got '\(stepSearch)'")
         }
         guard tieTolerance >= 0, tieTolerance < 1 else { throw ValidationError("--tie-tolerance must be in [0, 1), got \(tieTolerance)") }
         guard paretoPoints >= 0 else { throw ValidationError("--pareto-points must be 0 or more") }
         if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
+        if let calibSamples, calibSamples <= 0 { throw ValidationError("--calib-samples must be positive, got \(calibSamples)") }
     }
 
     func run() throws {
@@ -131,6 +135,8 @@ struct PlanInputs {
     var reuseActivations: Bool
     var stepSearch: StepSearch.Initialization
     var batchSize: Int
+    /// At most this many calibration samples (the first ones), or all.
+    var calibSamples: Int?
     /// Relative loss tolerance of the BOPs tie-break (0: none).
     var tieTolerance: Double
     var cacheDir: URL
@@ -171,7 +177,13 @@ struct PlanInputs {
         baseline = SensitivitySweep.Baseline(rawValue: c.baseline) ?? .fp32
         keepFirstLast = c.keepFirstLast
         reuseActivations = !c.noActivationCache
-        stepSearch = StepSearch.Initialization(rawValue: c.stepSearch) ?? .bestP
+        let stepSearchName = c.stepSearch ?? project?.0.stepSearch ?? StepSearch.Initialization.bestP.rawValue
+        guard let search = StepSearch.Initialization(rawValue: stepSearchName) else {
+            throw UsageProblem("step search '\(stepSearchName)' (mpq.json step_search) is not one of lapq-layerwise, lapq-quadratic, mmse, minmax")
+        }
+        stepSearch = search
+        calibSamples = c.calibSamples ?? project?.0.calibSamples
+        if let n = calibSamples, n <= 0 { throw UsageProblem("calib_samples in mpq.json must be positive, got \(n)") }
         batchSize = c.batchSize ?? project?.0.batchSize ?? 256
         tieTolerance = c.tieTolerance
         cacheDir = URL(fileURLWithPath: c.cacheDir)

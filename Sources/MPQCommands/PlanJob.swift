@@ -29,7 +29,8 @@ struct PlanJob {
         loaded = try LoadedModel(path: inputs.model)
         // Zero biases on bias-less layers change nothing numerically and give refinement a bias to correct.
         let graph = loaded.graph.withExplicitBiases()
-        calibration = try LabelledData(data: inputs.calib, labels: inputs.labels, graph: graph)
+        let allCalibration = try LabelledData(data: inputs.calib, labels: inputs.labels, graph: graph)
+        calibration = inputs.calibSamples.map { allCalibration.prefix($0) } ?? allCalibration
         lossKind = try inputs.loss.map { name in
             guard let kind = CalibrationLoss(name: name) else { throw UsageProblem("loss '\(name)' is not one of cross-entropy, kl, mse, cosine, sqnr") }
             return kind

@@ -13,11 +13,15 @@ struct ProjectFile: Codable {
     var profile: String?
     var budget: [String]?
     var batchSize: Int?
+    var calibSamples: Int?
+    var stepSearch: String?
 
     enum CodingKeys: String, CodingKey {
         case model, calib, labels, val, loss, profile, budget
         case valLabels = "val_labels"
         case batchSize = "batch_size"
+        case calibSamples = "calib_samples"
+        case stepSearch = "step_search"
     }
 
     /// Reads `path` (or `./mpq.json` when it exists and no path is given); nil when there is none.

@@ -71,29 +71,35 @@ extension StepSearch {
             quantizers = try layerwise(targets, p: 2, probe: &probe, fixed: fixed)
             (currentLoss, state) = try evaluate(quantizers)
         case .bestP, .quadratic:
-            var candidates: [(p: Double, quantizers: [TensorQuantizer], loss: Double, state: CalibrationSession.State)] = []
+            // Only the best state is kept: on a transformer nearly every node is downstream of any
+            // quantizer, so each state is a near-full copy of the activations.
+            var sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)] = []
+            var best: (index: Int, state: CalibrationSession.State)? = nil
             for (k, p) in options.pValues.enumerated() {
                 let q = try layerwise(targets, p: p, probe: &probe, fixed: fixed)
                 let (l, s) = try evaluate(q)
-                candidates.append((p, q, l, s))
+                sampled.append((p, q, l))
+                if best == nil || l < sampled[best!.index].loss { best = (k, s) }
                 report.sweep.append([p, l])
                 progress?("p sweep", k + 1, options.pValues.count)
             }
-            let best = candidates.min { $0.loss < $1.loss }!
-            if options.initialization == .bestP || candidates.count < 3 {
-                (quantizers, currentLoss, state) = (best.quantizers, best.loss, best.state)
-                report.pStar = best.p
-            } else {
-                let fit = QuadraticFit(p: candidates.map(\.p), loss: candidates.map(\.loss))
+            let (bestIndex, bestState) = best!
+            var chosen = bestIndex
+            if options.initialization == .quadratic && sampled.count >= 3 {
+                let fit = QuadraticFit(p: sampled.map(\.p), loss: sampled.map(\.loss))
                 let minimum = fit.minimizer(in: options.pValues.min()!...options.pValues.max()!)
                 report.pStar = minimum.p
                 report.fitFallback = minimum.fallback?.rawValue
-                if let sampled = candidates.first(where: { $0.p == minimum.p }) {
-                    (quantizers, currentLoss, state) = (sampled.quantizers, sampled.loss, sampled.state)
-                } else {
-                    quantizers = try layerwise(targets, p: minimum.p, probe: &probe, fixed: fixed)
-                    (currentLoss, state) = try evaluate(quantizers)
-                }
+                chosen = sampled.firstIndex { $0.p == minimum.p } ?? -1
+            } else {
+                report.pStar = sampled[bestIndex].p
+            }
+            if chosen == bestIndex {
+                (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
+            } else {
+                quantizers = chosen >= 0 ? sampled[chosen].quantizers
+                    : try layerwise(targets, p: report.pStar!, probe: &probe, fixed: fixed)
+                (currentLoss, state) = try evaluate(quantizers)
             }
         }
         report.lossAfterInitialization = currentLoss

@@ -21,9 +21,13 @@ import MPQOptimize
 ///   (sampled) values with `refinements` rounds of `pointsPerRound` evenly spaced evaluations, each
 ///   round shrinking the bracket to the best point's neighbours. Robust to local minima.
 ///
-/// Large tensors are subsampled deterministically before searching: when a tensor has more than
-/// `sampleCap` values (default 2^16), `sampleCap` values are taken at a fixed stride count/cap
-/// starting from an offset drawn from `seed` (SplitMix64). T always comes from the whole tensor.
+/// `.gridRefined` always searches the whole tensor: its coarse objective keeps the tail in full, and
+/// a plain subsample would drop the rare outliers that decide the clipping error (a transformer's
+/// FFN outputs hold a few values 100× the bulk; a stride sample missed them and clipped at 1 % of
+/// the range even at 16 bits). `.brent` evaluates the full objective at every step, so for it large
+/// tensors are subsampled deterministically: when a tensor has more than `sampleCap` values (default
+/// 2^16), `sampleCap` values are taken at a fixed stride count/cap starting from an offset drawn from
+/// `seed` (SplitMix64). T always comes from the whole tensor.
 public struct LpClipping: Sendable {
     /// How to minimise the Lp error over the clipping variable.
     public enum Method: Sendable, Hashable {
@@ -45,7 +49,7 @@ public struct LpClipping: Sendable {
     public var p: Double
     public var grid: QuantizationGrid
     public var method: Method
-    /// At most this many values enter the error evaluation.
+    /// At most this many values enter `.brent`'s error evaluation.
     public var sampleCap: Int
     /// Seed of the subsampling offset.
     public var seed: UInt64
@@ -103,10 +107,7 @@ public struct LpClipping: Sendable {
     /// Finds the clipping value for one tensor (per-tensor quantizer).
     public func callAsFunction(_ values: [Float]) throws -> Result {
         guard !values.isEmpty else { throw QuantizationError.invalidArgument("empty tensor") }
-        let sample = LpClipping.subsample(values, cap: sampleCap, seed: seed)
-        var problem = Problem(values: sample, grid: grid)
-        problem.upper = Problem(values: values, grid: grid).upper
-        return try search(problem)
+        return try search(problem(for: values))
     }
 
     /// Finds one clipping value per channel along `axis` (weights: axis of the output channel).
@@ -115,14 +116,19 @@ public struct LpClipping: Sendable {
         var results: [Result] = []
         var problems: [Problem] = []
         for c in channels {
-            let sample = LpClipping.subsample(c, cap: sampleCap, seed: seed)
-            var problem = Problem(values: sample, grid: grid)
-            problem.upper = Problem(values: c, grid: grid).upper
-            results.append(try search(problem))
+            results.append(try search(problem(for: c)))
             problems.append(Problem(values: c, grid: grid))
         }
         let params = try Self.combine(results.map { Double($0.alpha) }, grid: grid, problems: problems, axis: axis)
         return (params, results)
+    }
+
+    /// The search problem of one tensor or channel: all of it, or a subsample for `.brent`.
+    func problem(for values: [Float]) -> Problem {
+        guard case .brent = method, values.count > sampleCap else { return Problem(values: values, grid: grid) }
+        var problem = Problem(values: LpClipping.subsample(values, cap: sampleCap, seed: seed), grid: grid)
+        problem.upper = Problem(values: values, grid: grid).upper
+        return problem
     }
 
     /// mean(|Q(x) − x|^p) for a per-tensor quantizer.
