@@ -38,16 +38,24 @@ extension PlanJob {
         if measure {
             let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
             var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
+            // Plans measured by earlier runs on the same inputs are not measured again.
+            let (storeURL, storeKey) = try measurementStore()
+            var store = MeasuredPlanStore.load(from: storeURL, key: storeKey)
             func measureLoss(_ assignment: [Int]) throws -> (Double, ValidationMetrics?) {
                 if let m = measured[assignment] { return m }
+                if let entry = store[assignment] { return (entry.loss, entry.validation) }
                 let result = try measurement.measure(assignment, session: &session, probe: &probe)
                 let m = (result.loss, try validate(StepSearch.settings(result.quantizers)))
                 measured[assignment] = m
+                store[assignment] = .init(loss: m.0, validation: m.1)
+                try store.save(to: storeURL)
                 return m
             }
             let chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
             let chosenValidation = try validate(StepSearch.settings(chosen.quantizers))
             measured[plan.assignment] = (chosen.loss, chosenValidation)
+            store[plan.assignment] = .init(loss: chosen.loss, validation: chosenValidation)
+            try store.save(to: storeURL)
             measuredQuantizers = chosen.quantizers
             measuredMultipliers = chosen.multipliers
             summary.measuredLoss = chosen.loss
@@ -163,6 +171,18 @@ extension PlanJob {
         return table
     }
 
+    /// Where measured plans are stored, and their key: the sensitivity table's key plus the validation data.
+    func measurementStore() throws -> (URL, String) {
+        var hash = ContentHash()
+        hash.combine(try cacheKey().0)
+        if let validation {
+            for name in validation.data.inputs.keys.sorted() { hash.combine(validation.data.inputs[name]!.asFloats) }
+            if let labels = validation.data.labels { hash.combine(labels) }
+        }
+        hash.combine("measured-plans;v1")
+        return (inputs.cacheDir.appendingPathComponent("measured-\(hash.hex).json"), hash.hex)
+    }
+
     /// The allowed candidate closest to `c` in bit cost (not above it when possible).
     static func nearest(_ c: Int, in allowed: [Int], candidates: [Candidate]) -> Int {
         if allowed.contains(c) { return c }
@@ -202,6 +222,9 @@ extension PlanJob {
         if let labels = validation.data.labels, out.rank == 2, let scores = out.floats {
             accuracy = ClassificationMetrics(scores: scores, classes: out.shape[1], labels: labels).accuracy
         }
-        return ValidationMetrics(loss: loss, accuracy: accuracy)
+        // For embedding models, the worst sample matters as much as the mean.
+        let minCosine = lossKind == .cosineDistance
+            ? try CalibrationLoss.rowCosineSimilarities(reference: validation.reference, quantized: out).min() : nil
+        return ValidationMetrics(loss: loss, accuracy: accuracy, minCosine: minCosine)
     }
 }

@@ -137,7 +137,8 @@ struct PlanSummary: Codable {
         print(String(format: "FP32 loss %.4f; predicted %.4f", fp32Loss, predictedLoss ?? .nan)
               + (measuredLoss.map { String(format: "; measured %.4f (+%.4f over FP32)", $0, $0 - fp32Loss) } ?? ""))
         if let v = validation {
-            print("validation: loss \(String(format: "%.4f", v.loss))" + (v.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""))
+            print("validation: loss \(String(format: "%.4f", v.loss))" + (v.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? "")
+                  + (v.minCosine.map { String(format: ", lowest per-sample cosine to FP32 %.4f", $0) } ?? ""))
         }
         if let r = refinement {
             print(String(format: "refinement (bias correction + Powell, %d evaluations, %.1f s): loss %.5f -> %.5f (bias correction alone %.5f)",
@@ -158,4 +159,6 @@ struct PlanSummary: Codable {
 struct ValidationMetrics: Codable {
     var loss: Double
     var accuracy: Double?
+    /// The lowest per-sample cosine similarity to the FP32 outputs (with the cosine loss).
+    var minCosine: Double? = nil
 }

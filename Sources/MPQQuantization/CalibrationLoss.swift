@@ -113,21 +113,26 @@ public enum CalibrationLoss: String, Sendable, Hashable, Codable, CaseIterable {
     /// Mean over rows (first axis) of 1 − ⟨s, q⟩ / (‖s‖·‖q‖); a zero row counts as distance 1
     /// unless both rows are zero (distance 0).
     public static func cosineDistance(reference: Tensor, quantized: Tensor) throws -> Double {
+        let similarities = try rowCosineSimilarities(reference: reference, quantized: quantized)
+        return similarities.reduce(0) { $0 + (1 - $1) } / Double(max(similarities.count, 1))
+    }
+
+    /// The cosine similarity of each row (first axis) of `quantized` to the same row of `reference`:
+    /// 1 when both rows are zero, 0 when only one is.
+    public static func rowCosineSimilarities(reference: Tensor, quantized: Tensor) throws -> [Double] {
         let (s, q) = try pair(reference, quantized)
         let rows = max(reference.shape.first ?? 1, 1)
         let cols = s.count / rows
-        var total = 0.0
-        for r in 0..<rows {
+        return (0..<rows).map { r in
             var dot = 0.0, ns = 0.0, nq = 0.0
             for i in (r * cols)..<((r + 1) * cols) {
                 let a = Double(s[i]), b = Double(q[i])
                 dot += a * b; ns += a * a; nq += b * b
             }
-            if ns == 0 && nq == 0 { continue }
-            if ns == 0 || nq == 0 { total += 1; continue }
-            total += 1 - dot / (ns.squareRoot() * nq.squareRoot())
+            if ns == 0 && nq == 0 { return 1 }
+            if ns == 0 || nq == 0 { return 0 }
+            return dot / (ns.squareRoot() * nq.squareRoot())
         }
-        return total / Double(rows)
     }
 
     /// Output SQNR in dB: 10·log10(Σ s² / Σ (s − q)²); +∞ when the outputs are identical.

@@ -25,12 +25,14 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     for file in ["pareto.csv", "pareto.json", "pareto.svg", "report.html"] {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "\(file)")
     }
-    let cached = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cache").path)
-    #expect(cached.count == 1 && cached[0].hasPrefix("sensitivity-"))
-    // The same run again reuses the table: identical plan.
+    let cached = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cache").path).sorted()
+    #expect(cached.count == 2 && cached[0].hasPrefix("measured-") && cached[1].hasPrefix("sensitivity-"), "\(cached)")
+    // The same run again reuses the table (identical plan) and the measured plans (identical losses).
     #expect(runMPQ(args).code == 0)
     let again = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     #expect(again.plan?.groups.map(\.candidate) == summary.plan?.groups.map(\.candidate))
+    #expect(again.uniform.map(\.measuredLoss) == summary.uniform.map(\.measuredLoss))
+    #expect(again.measuredLoss == summary.measuredLoss)
 }
 
 @Test func infeasibleBudgetNamesCheapestValue() {
@@ -133,4 +135,38 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(groups.filter { $0.opTypes == ["MatMul"] && $0.parameters == 0 }.count == 2)   // attention·V
     let measured = try #require(summary.measuredLoss)
     #expect(measured.isFinite && measured >= 0 && measured < 0.05)
+}
+
+/// mpq.json's `calib_samples` and `step_search` reach the sweep (they key the sensitivity cache), and
+/// with the cosine loss the validation metrics carry the worst sentence's cosine.
+@Test func projectFileSelectsCalibrationSamplesAndStepSearch() throws {
+    let dir = Paths.temporary("plan-project-file")
+    try? FileManager.default.removeItem(at: dir)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    func project(_ stepSearch: String) throws -> String {
+        let json: [String: Any] = ["model": Paths.example("minilm/tiny/model-opset17.onnx"),
+                                   "calib": Paths.example("minilm/tiny/inputs.npz"), "val": Paths.example("minilm/tiny/inputs.npz"),
+                                   "loss": "cosine", "profile": "generic-npu", "budget": ["60KB"],
+                                   "calib_samples": 4, "step_search": stepSearch]
+        let url = dir.appendingPathComponent("mpq-\(stepSearch).json")
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        return url.path
+    }
+    let cache = dir.appendingPathComponent("cache")
+    let result = runMPQ(["plan", "--project", try project("mmse"), "--pareto-points", "0", "--no-refine",
+                         "--cache-dir", cache.path, "--output-dir", dir.path])
+    #expect(result.code == 0, "\(result.message)")
+    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let validation = try #require(summary.validation)
+    let worst = try #require(validation.minCosine)
+    #expect(worst > 0.9 && worst <= 1 - validation.loss + 1e-12)   // the lowest cosine is at most the mean
+    let table = try #require(try FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil).first)
+    let stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: table)) as? [String: Any])
+    let description = try #require(stored["description"] as? [String: String])
+    #expect(description["calibration samples"] == "4")
+    #expect(description["settings"]?.contains("search=mmse") == true)
+
+    let bad = runMPQ(["plan", "--project", try project("fastest"), "--no-measure", "--cache-dir", cache.path, "--output-dir", dir.path])
+    #expect(bad.code == CommandFailure.dataError)
+    #expect(bad.message.contains("fastest") && bad.message.contains("step_search"))
 }

@@ -47,4 +47,15 @@ import MPQGraph
         #expect(throws: QuantizationError.self) { try CalibrationLoss.crossEntropy.evaluate(z) }
         #expect(throws: QuantizationError.self) { try CalibrationLoss.meanSquaredError.evaluate(z) }
     }
+
+    @Test func rowCosineSimilaritiesByHand() throws {
+        // Rows: identical (1), orthogonal (0), opposite (−1), 45° apart (√½), both zero (1), one zero (0).
+        let s = Tensor(shape: [6, 2], floats: [1, 2, 1, 0, 3, 4, 1, 0, 0, 0, 0, 0])
+        let q = Tensor(shape: [6, 2], floats: [2, 4, 0, 5, -3, -4, 1, 1, 0, 0, 1, 1])
+        let c = try CalibrationLoss.rowCosineSimilarities(reference: s, quantized: q)
+        let expected = [1, 0, -1, 0.5.squareRoot(), 1, 0]
+        #expect(c.count == 6)
+        for (a, b) in zip(c, expected) { #expect(abs(a - b) < 1e-12) }
+        #expect(abs(try CalibrationLoss.cosineDistance(reference: s, quantized: q) - expected.map { 1 - $0 }.reduce(0, +) / 6) < 1e-12)
+    }
 }

