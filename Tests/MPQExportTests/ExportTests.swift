@@ -166,12 +166,12 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
     }
 }
 
-/// Known divergence between mpq's fake quantization and ONNX QuantizeLinear on exact ties:
-/// FakeQuantizer computes round_half_even(x·(1/s) + zp) with 1/s computed exactly from the range,
-/// ONNX computes round_half_even(x / s) + zp with s rounded to float32. digits' pixels are k/16, so an
-/// asymmetric 8-bit input grid over [0, 1] puts x = 0.5 exactly on a tie (0.5·255 = 127.5) that mpq
-/// rounds to one code and ONNX Runtime (0.5 / 0.003921569 = 127.49999) to the other.
-@Test func exactTiesDivergeFromONNXQuantizeLinear() throws {
+/// Exact ties round as ONNX QuantizeLinear rounds them. digits' pixels are k/16, so an asymmetric 8-bit
+/// input grid over [0, 1] (signed storage, zero point −128) puts x = 0.5 on a tie in exact arithmetic
+/// (0.5·255 = 127.5). QuantizeLinear computes round_half_even(x / s) + zp with s rounded to float32
+/// (0.5 / 0.003921569 = 127.49999 → 127); an inverse-scale multiply (0.5·255 = 127.5 → 128) or adding the
+/// zero point before rounding would pick the other code. FakeQuantizer follows QuantizeLinear's order.
+@Test func exactTiesRoundLikeONNXQuantizeLinear() throws {
     guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
     let ex = try Example("digits")
     var quantizers = try ex.quantizers(for: .w8a8)
@@ -190,7 +190,7 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
     let ort = try Python.onnxRuntime(model: url, inputName: ex.inputName, input: ex.validation, optimize: false, directory: dir)
     let maxError = zip(ort.asFloats, simulated.asFloats).map { abs($0 - $1) }.max()!
     print("QDQ digits asymmetric-input ties: max|ort−mpq| \(maxError / step) output steps")
-    // The simulation divides by the float32 scale as QuantizeLinear does, so exact ties round alike.
+    // The simulation divides by the float32 scale and rounds before adding the zero point, as QuantizeLinear does.
     #expect(maxError <= step * 1.001)
 }
 
