@@ -90,7 +90,7 @@ public struct QuantizationPolicy: Sendable, Hashable {
     ]
 
     /// Operators that only move data: their output quantizes exactly like their input.
-    static let dataMovement: Set<String> = ["Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity"]
+    public static let dataMovement: Set<String> = ["Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity"]
 
     /// Element-wise operators through which a layer output is traced to a float-only op.
     static let elementwise: Set<String> = ["Add", "Sub", "Mul", "Div", "Where"]

@@ -114,7 +114,7 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
     let step = output.base.scales[0]
 
     var hooks = TensorHooks()
-    for (n, s) in StepSearch.settings(quantizers) { hooks[n] = s.transform }
+    for (n, s) in StepSearch.settings(quantizers, biases: BiasQuantization(graph: ex.graph)) { hooks[n] = s.transform }
     let simulated = try Example.run(ex.graph, ex.validation, hooks: hooks)
 
     let dir = try temporaryDirectory("qdq")
@@ -181,7 +181,7 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
     quantizers[k].base = try grid.parameters(lo: 0, hi: 1)
     let step = try #require(quantizers.first { $0.name == ex.outputName }).base.scales[0]
     var hooks = TensorHooks()
-    for (n, s) in StepSearch.settings(quantizers) { hooks[n] = s.transform }
+    for (n, s) in StepSearch.settings(quantizers, biases: BiasQuantization(graph: ex.graph)) { hooks[n] = s.transform }
     let simulated = try Example.run(ex.graph, ex.validation, hooks: hooks)
     let dir = try temporaryDirectory("ties")
     defer { try? FileManager.default.removeItem(at: dir) }
