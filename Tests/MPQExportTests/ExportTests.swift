@@ -101,10 +101,20 @@ extension Example {
 }
 
 /// Exports each plan as QDQ ONNX, runs it with ONNX Runtime — graph optimizations off (the reference
-/// QDQ semantics: DQ → float op → Q) and on (int8 Q/DQ groups fused into integer kernels) — and
-/// compares with mpq's simulation on the 500 validation samples: argmax agreement ≥ 99.5 % and, for
-/// the reference execution, max |ORT − mpq| ≤ one step of the output quantizer. The logits are
-/// quantized (8 bits) in these plans for exactly this check, so "one step" is a known number.
+/// QDQ semantics: DQ → float op → Q) and on (int8 Q/DQ groups with int32 biases fused into integer
+/// kernels, QLinearConv and QGemm) — and compares with mpq's simulation on the 500 validation samples:
+/// argmax agreement ≥ 99.5 %, ≥ 99.5 % of the samples within one step of the output quantizer, and the
+/// max error within one step or, if larger, within what one ulp of float32 noise does to mpq's own
+/// simulation (`oneULPNoise`). The logits are quantized (8 bits) in these plans for exactly this check,
+/// so "one step" is a known number.
+///
+/// Why the ulp allowance: ORT and mpq sum convolutions in different orders, so a pre-quantization value
+/// within float32 rounding noise of a half-step tie can round to different codes. With 16-bit
+/// activations that happens on dozens of elements per run (one 16-bit code, harmless); in the mixed
+/// plan on mobilenet-digits it happened once on an 8-bit depthwise output (24.5000018 steps exactly,
+/// ORT's float sum 24.5 → 24, mpq's 24.500002 → 25), and the following 6-bit grids carry that code to
+/// two output steps on one sample. mpq's simulation moves by as much when its own activations move by
+/// one ulp, so that is float noise, not a deployment mismatch.
 @Test(arguments: ["digits", "mobilenet-digits"], Plan.allCases)
 func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws {
     guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
@@ -113,9 +123,11 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
     let output = try #require(quantizers.first { $0.name == ex.outputName })
     let step = output.base.scales[0]
 
+    let settings = StepSearch.settings(quantizers, biases: BiasQuantization(graph: ex.graph))
     var hooks = TensorHooks()
-    for (n, s) in StepSearch.settings(quantizers, biases: BiasQuantization(graph: ex.graph)) { hooks[n] = s.transform }
+    for (n, s) in settings { hooks[n] = s.transform }
     let simulated = try Example.run(ex.graph, ex.validation, hooks: hooks)
+    let noise = try oneULPNoise(ex, quantizers: quantizers, settings: settings, simulated: simulated)
 
     let dir = try temporaryDirectory("qdq")
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -123,11 +135,17 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
     let model = try QDQExporter().model(graph: ex.graph, quantizers: quantizers)
     try model.serializedData().write(to: url)
 
-    // The model stores integer weights: no float initializer remains for any quantized weight.
+    // The model stores integer weights: no float initializer remains for any quantized weight; the
+    // Conv/Gemm biases of layers with quantized inputs are int32 codes on input scale × weight scale.
     let types = Dictionary(model.graph.initializer.map { ($0.name, $0.dataType) }, uniquingKeysWith: { a, _ in a })
     for q in quantizers where q.role == .weight {
         #expect(types[q.name] == nil)
         #expect(types[q.name + "_quantized"] == Int32(QuantizedElementType(grid: q.grid).dataType.rawValue))
+    }
+    let biasLinks = BiasQuantization(graph: ex.graph).links
+    #expect(!biasLinks.isEmpty)
+    for link in biasLinks {
+        #expect(types[link.bias] == nil && types[link.bias + "_quantized"] == Int32(6), "\(link.bias) is not int32")
     }
     let wide = quantizers.contains { QuantizedElementType(grid: $0.grid).minimumOpset > 13 }
     #expect(model.opsetImport.first?.version == (wide ? 21 : 13))
@@ -144,26 +162,43 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
         let rowsWithinStep = (0..<a.count).filter { r in diff[(r * classes)..<(r * classes + classes)].max()! <= step * 1.001 }.count
         let accuracyORT = Double(zip(a, labels).filter { $0 == $1 }.count) / Double(labels.count)
         let accuracyMPQ = Double(zip(b, labels).filter { $0 == $1 }.count) / Double(labels.count)
+        let integerKernels = optimize ? try Python.integerKernels(model: url) : [:]
+        let kernels = optimize ? integerKernels.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: ", ") : "-"
+        // At W8A8 the optimized run does exercise integer kernels (int8 with int32 biases).
+        if optimize && plan == .w8a8 { #expect(integerKernels["QGemm"] == 1, "\(name): \(kernels)") }
         print("QDQ \(name) \(plan) ORT-\(optimize ? "optimized" : "reference"): agreement \(agreement * 100)% max|ort−mpq| \(maxError) "
               + "= \(maxError / step) output steps (step \(step)); samples within one step \(rowsWithinStep)/\(a.count); "
-              + "accuracy ORT \(accuracyORT * 100)% mpq \(accuracyMPQ * 100)%")
-        // ORT's optimized path runs int8 Q/DQ groups as integer kernels (QLinearConv, QLinearAdd, ...),
-        // whose requantization rounds differently from float DQ → op → Q. For the mixed plan (6-bit
-        // activations in int8 with a Clip, int4/int16 weights) that path agreed on 99.2 % of
-        // mobilenet-digits samples (ORT 97.4 % vs mpq 98.2 % accuracy): an open gap, guarded at 99 %.
-        let required = optimize && plan == .mixed ? 0.99 : 0.995
-        #expect(agreement >= required, "\(name) \(plan) optimize=\(optimize): argmax agreement \(agreement)")
-        guard !optimize else { continue }
-        // ORT's reference QDQ execution (DQ → float op → Q) is mpq's simulation: within one output
-        // step. The mixed plan's coarse 6-bit activations turn a rare 1-ulp near-tie (x·(1/s) in mpq
-        // vs x/s in ONNX) into a one-code difference upstream, so there it is required per sample
-        // for at least 99 % of the samples.
-        if plan == .mixed {
-            #expect(Double(rowsWithinStep) >= 0.99 * Double(a.count), "\(name) mixed: \(rowsWithinStep) samples within one step")
-        } else {
-            #expect(maxError <= step * 1.001, "\(name) \(plan): max error \(maxError) > step \(step)")
-        }
+              + "mpq one-ulp noise \(noise / step) steps; accuracy ORT \(accuracyORT * 100)% mpq \(accuracyMPQ * 100)%; integer kernels: \(kernels)")
+        #expect(agreement >= 0.995, "\(name) \(plan) optimize=\(optimize): argmax agreement \(agreement)")
+        #expect(Double(rowsWithinStep) >= 0.995 * Double(a.count), "\(name) \(plan) optimize=\(optimize): \(rowsWithinStep) samples within one step")
+        #expect(maxError <= max(step, noise) * 1.001,
+                "\(name) \(plan) optimize=\(optimize): max error \(maxError) > max(step \(step), one-ulp noise \(noise))")
     }
+}
+
+/// How far mpq's own simulated outputs move when every quantized computed activation (not the graph
+/// input) moves by one ulp before it
+/// is quantized (up in one run, down in another): the largest |moved − simulated| over both runs. A
+/// value within float32 noise of a half-step tie flips code under such a nudge, as it may under ONNX
+/// Runtime's different summation order.
+func oneULPNoise(_ ex: Example, quantizers: [TensorQuantizer], settings: [String: QuantizerSetting],
+                 simulated: Tensor) throws -> Float {
+    var noise: Float = 0
+    for up in [true, false] {
+        var hooks = TensorHooks()
+        for (n, s) in settings { hooks[n] = s.transform }
+        // Graph inputs reach ORT and mpq as the same numbers; only computed activations carry float noise.
+        for q in quantizers where q.role == .activation && !ex.graph.inputs.contains(where: { $0.name == q.name }) {
+            let quantize = settings[q.name]!.transform
+            hooks[q.name] = { t in
+                guard let v = t.floats else { return t }
+                return quantize(Tensor(shape: t.shape, floats: v.map { up ? $0.nextUp : $0.nextDown }))
+            }
+        }
+        let moved = try Example.run(ex.graph, ex.validation, hooks: hooks)
+        noise = max(noise, zip(moved.asFloats, simulated.asFloats).map { abs($0 - $1) }.max()!)
+    }
+    return noise
 }
 
 /// Exact ties round as ONNX QuantizeLinear rounds them. digits' pixels are k/16, so an asymmetric 8-bit
