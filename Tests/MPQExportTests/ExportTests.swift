@@ -6,6 +6,7 @@ import MPQGraph
 import MPQLAPQ
 import MPQONNX
 import MPQQuantization
+import ONNXProto
 import Testing
 
 // MARK: - FP32 round trip
@@ -42,12 +43,44 @@ func fp32RoundTrip(example name: String) throws {
     }
 }
 
-@Test func opsetUpgradeAcrossSignatureChangeIsRefused() throws {
-    let graph = Graph(nodes: [Node(name: "sq", opType: "Squeeze", inputs: ["x"], outputs: ["y"], attributes: ["axes": .ints([1])])],
-                      inputs: [ValueInfo(name: "x", elementType: .float32, declaredTypeName: "float32", shape: [.fixed(2), .fixed(1)])],
-                      outputs: [ValueInfo(name: "y", elementType: .float32, declaredTypeName: "float32", shape: nil)], opsetVersion: 11)
-    #expect(throws: ExportError.opsetUpgrade(from: 11, to: 21, operators: ["Squeeze"])) { try ONNXWriter(opset: 21).model(for: graph) }
-    _ = try ONNXWriter().model(for: graph)
+/// Writing an opset-11 graph at opset 21 moves Squeeze's and ReduceL2's `axes` attributes into int64
+/// inputs (changed at 13 and 18) and adds Split's `num_outputs` (18); ONNX Runtime then computes what the
+/// opset-11 model computes. A change of meaning that is not a moved attribute (GroupNormalization at 21)
+/// is refused.
+@Test func opsetUpgradeMovesAttributesToInputs() throws {
+    let f32 = { (name: String, dims: [Int]) in ValueInfo(name: name, elementType: .float32, declaredTypeName: "float32", shape: dims.map { .fixed($0) }) }
+    let graph = Graph(nodes: [
+        Node(name: "sq", opType: "Squeeze", inputs: ["x"], outputs: ["s"], attributes: ["axes": .ints([1])]),
+        Node(name: "l2", opType: "ReduceL2", inputs: ["s"], outputs: ["n"], attributes: ["axes": .ints([1]), "keepdims": .int(1)]),
+        Node(name: "split", opType: "Split", inputs: ["s"], outputs: ["a", "b"], attributes: ["axis": .int(1)]),
+        Node(name: "add", opType: "Add", inputs: ["a", "b"], outputs: ["y"]),
+    ], inputs: [f32("x", [2, 1, 4])], outputs: [f32("n", [2, 1]), f32("y", [2, 2])], opsetVersion: 11)
+    let model = try ONNXWriter(opset: 21).model(for: graph)
+    let nodes = Dictionary(model.graph.node.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    #expect(nodes["sq"]?.input.count == 2 && nodes["sq"]?.attribute.isEmpty == true)
+    #expect(nodes["l2"]?.input.count == 2 && nodes["l2"]?.attribute.map(\.name) == ["keepdims"])
+    #expect(nodes["split"]?.attribute.first { $0.name == "num_outputs" }?.i == 2)
+    let axes = try #require(model.graph.initializer.first { $0.name == nodes["l2"]?.input[1] })
+    #expect(axes.dataType == Int32(Onnx_TensorProto.DataType.int64.rawValue) && axes.dims == [1])
+
+    guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
+    let dir = try temporaryDirectory("upgrade")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let x = Tensor(shape: [2, 1, 4], floats: [3, 4, 0, 0, 1, 2, 2, 4])
+    var outputs: [Tensor] = []
+    for (opset, file) in [(11, "m11.onnx"), (21, "m21.onnx")] {
+        let url = dir.appendingPathComponent(file)
+        try ONNXWriter(opset: opset).write(graph, to: url)
+        outputs.append(try Python.onnxRuntime(model: url, inputName: "x", input: x, directory: dir))
+    }
+    // ‖(3, 4, 0, 0)‖ = 5, ‖(1, 2, 2, 4)‖ = 5.
+    #expect(outputs[0].asFloats == [5, 5] && outputs[1] == outputs[0])
+
+    let norm = Graph(nodes: [Node(name: "gn", opType: "GroupNormalization", inputs: ["x", "sc", "b"], outputs: ["y"], attributes: ["num_groups": .int(1)])],
+                     initializers: ["sc": Tensor(shape: [1], floats: [1]), "b": Tensor(shape: [1], floats: [0])],
+                     inputs: [f32("x", [2, 1, 4])], outputs: [f32("y", [2, 1, 4])], opsetVersion: 18)
+    #expect(throws: ExportError.opsetUpgrade(from: 18, to: 21, operators: ["GroupNormalization"])) { try ONNXWriter(opset: 21).model(for: norm) }
+    _ = try ONNXWriter().model(for: norm)
 }
 
 // MARK: - QDQ through ONNX Runtime
