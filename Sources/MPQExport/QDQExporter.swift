@@ -34,6 +34,9 @@ import SwiftProtobuf
 /// Either way the hardware runs the container width: a 6-bit plan costs what 8 bits cost unless the
 /// target toolchain reads the narrower width from the encodings file (`Encodings`).
 ///
+/// - After each data-movement op (Reshape, Transpose, Squeeze, Unsqueeze, Flatten, Identity) that
+///   reads a quantized activation, a QuantizeLinear/DequantizeLinear pair on the same grid (exact: the
+///   values are already on it), as ONNX Runtime's quantization tool writes them.
 /// - For each Conv/Gemm **bias** whose layer has a quantized weight and a quantized input
 ///   (`BiasQuantization`): int32 codes `B_quantized` on the grid scale = input scale × weight scale
 ///   (per output channel), a float32 `B_scale`, an int32 zero point 0 `B_zero_point`, and
@@ -159,6 +162,8 @@ public struct QDQExporter {
         let graphInputs = Set(graph.inputs.map(\.name))
         let graphOutputs = Set(graph.outputs.map(\.name))
         var seen = Set<String>()
+        /// Each quantized activation's scale and zero-point initializers, for the Q/DQ after data movement.
+        var activationGrids: [(name: String, scale: String, zero: String)] = []
 
         /// A scale (float32) and zero point (container type) pair of initializers.
         func scaleAndZeroPoint(_ base: String, _ p: QuantizerParameters, _ type: QuantizedElementType,
@@ -237,7 +242,31 @@ public struct QDQExporter {
                 nodes.append(Node(name: fresh(q.name + "_DequantizeLinear"), opType: "DequantizeLinear",
                                   inputs: [quantized, scale, zero], outputs: [dequantized]))
                 if !isOutput { renameInputs[q.name] = dequantized }
+                activationGrids.append((q.name, scale, zero))
                 if let producer { afterNode[producer, default: []].append(contentsOf: nodes) } else { leadingNodes.append(contentsOf: nodes) }
+            }
+        }
+
+        // Data movement after a quantized activation (Reshape, Transpose, Flatten, ...) gets its own
+        // Q/DQ on the same grid, as ONNX Runtime's quantization tool writes it. The values are unchanged
+        // (Q of a DQ'd value gives back its code), but ORT then need not propagate the Q/DQ itself, which
+        // at opset 21 yields an invalid QuantizeLinear for int8 (ORT 1.32: "output_dtype INT8 does not
+        // match y_zero_point type UINT8").
+        let consumers = graph.consumers()
+        var pending = activationGrids
+        while let (name, scale, zero) = pending.popLast() {
+            for c in consumers[name] ?? [] {
+                let node = graph.nodes[c]
+                guard node.domain.isEmpty, QuantizationPolicy.dataMovement.contains(node.opType), node.inputs.first == name,
+                      let out = node.outputs.first, !out.isEmpty, !graphOutputs.contains(out), !seen.contains(out),
+                      renameInputs[out] == nil else { continue }
+                let quantized = fresh(out + "_quantized"), dequantized = fresh(out + "_dequantized")
+                afterNode[c, default: []].append(contentsOf: [
+                    Node(name: fresh(out + "_QuantizeLinear"), opType: "QuantizeLinear", inputs: [out, scale, zero], outputs: [quantized]),
+                    Node(name: fresh(out + "_DequantizeLinear"), opType: "DequantizeLinear", inputs: [quantized, scale, zero], outputs: [dequantized]),
+                ])
+                renameInputs[out] = dequantized
+                pending.append((out, scale, zero))
             }
         }
 

@@ -50,6 +50,22 @@ extension StepSearch {
         return settings
     }
 
+    /// Hook settings for a plan file's quantizers (final steps) with its corrected biases (float, by
+    /// name) in place of the graph's, then on their int32 grids: the model `QDQExporter` writes for the
+    /// same quantizers and corrected biases.
+    public static func settings(_ quantizers: [TensorQuantizer], correctedBiases: [String: Tensor],
+                                biases: BiasQuantization) -> [String: QuantizerSetting] {
+        var settings = Self.settings(quantizers, biases: .none)
+        for (name, bias) in correctedBiases {
+            settings[name] = QuantizerSetting(key: "corrected \(bias.asFloats)") { _ in bias }
+        }
+        let parameters = Dictionary(quantizers.map { ($0.name, $0.base) }, uniquingKeysWith: { a, _ in a })
+        for (bias, grid) in biases.grids(parameters) {
+            settings[bias] = .int32Bias(grid, after: settings[bias])
+        }
+        return settings
+    }
+
     /// The biases this search puts on their int32 grid in `graph` (none when `options.int32Biases` is off).
     public func biases(in graph: Graph) -> BiasQuantization {
         options.int32Biases ? BiasQuantization(graph: graph) : .none
