@@ -145,9 +145,10 @@ extension StepSearch {
 
     /// Refines the steps of existing quantizers jointly (LAPQ's last step), from multiplier 1.
     ///
-    /// With a bias-correction plan, the search starts from the corrected biases when they lower the
-    /// loss and from the original ones otherwise (`report.biasCorrected` says which), so the result
-    /// is never worse than the quantizers it was given.
+    /// With a bias-correction plan, the search starts from the corrected biases when they do not raise
+    /// the loss (on the session's samples and, with a holdout, on the held-out ones) and from the
+    /// original ones otherwise (`report.biasCorrected` says which), so the result is never worse than
+    /// the quantizers it was given.
     public func refine(_ quantizers: [TensorQuantizer], session: inout CalibrationSession,
                        biasCorrection: BiasCorrectionPlan? = nil, holdout: Holdout? = nil) throws -> StepSearchResult {
         var correction = biasCorrection
@@ -162,7 +163,15 @@ extension StepSearch {
         if biasCorrection != nil {
             correction = nil
             let (plainLoss, plainState) = try evaluate(quantizers, nil, from: startState)
-            if plainLoss < startLoss {
+            // With held-out samples the corrected biases must not be worse there either: the joint search
+            // keeps only points better on both parts, so (for a per-sample mean loss) the result is then
+            // never worse than the given quantizers on all calibration data.
+            let ones = [Double](repeating: 1, count: quantizers.count)
+            let worseHeldOut = try holdout.map {
+                try Self.watch($0, quantizers: quantizers, biasCorrection: biasCorrection, biases: biases)(ones)
+                    > Self.watch($0, quantizers: quantizers, biasCorrection: nil, biases: biases)(ones)
+            } ?? false
+            if plainLoss < startLoss || worseHeldOut {
                 (startLoss, startState) = (plainLoss, plainState)
                 report.biasCorrected = false
             } else {
