@@ -135,19 +135,17 @@ extension Example {
 
 /// Exports each plan as QDQ ONNX, runs it with ONNX Runtime — graph optimizations off (the reference
 /// QDQ semantics: DQ → float op → Q) and on (int8 Q/DQ groups with int32 biases fused into integer
-/// kernels, QLinearConv and QGemm) — and compares with mpq's simulation on the 500 validation samples:
-/// argmax agreement ≥ 99.5 %, ≥ 99.5 % of the samples within one step of the output quantizer, and the
-/// max error within one step or, if larger, within what one ulp of float32 noise does to mpq's own
-/// simulation (`oneULPNoise`). The logits are quantized (8 bits) in these plans for exactly this check,
-/// so "one step" is a known number.
+/// kernels: QLinearConv, QLinearAdd, QGemm) — and compares with mpq's simulation on the 500 validation
+/// samples: argmax agreement ≥ 99.5 % and max |ORT − mpq| within one step of the output quantizer. The
+/// logits are quantized (8 bits) in these plans for exactly this check, so "one step" is a known number.
 ///
-/// Why the ulp allowance: ORT and mpq sum convolutions in different orders, so a pre-quantization value
-/// within float32 rounding noise of a half-step tie can round to different codes. With 16-bit
-/// activations that happens on dozens of elements per run (one 16-bit code, harmless); in the mixed
-/// plan on mobilenet-digits it happened once on an 8-bit depthwise output (24.5000018 steps exactly,
-/// ORT's float sum 24.5 → 24, mpq's 24.500002 → 25), and the following 6-bit grids carry that code to
-/// two output steps on one sample. mpq's simulation moves by as much when its own activations move by
-/// one ulp, so that is float noise, not a deployment mismatch.
+/// ORT and mpq sum in different orders (and ORT's integer kernels requantize acc · (sx·sw/sy)), so a
+/// value within float32 noise of a half-step tie can round to different codes. At 16 bits that happens
+/// on a few elements per run and is invisible; at 6–8 bits it can carry to the logits. Should this test
+/// fail on the max error, the message gives `oneULPNoise`, how far mpq's own simulation moves when its
+/// activations move by one ulp: an error within it is such a near-tie, not a deployment mismatch
+/// (before fused ReLUs got unsigned grids, mobilenet-digits mixed had one: a depthwise output at
+/// 24.5000018 steps that ORT summed to 24.5 → 24 and mpq to 24.500002 → 25, two logit steps on one sample).
 @Test(arguments: ["digits", "mobilenet-digits"], Plan.allCases)
 func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws {
     guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
@@ -198,14 +196,13 @@ func qdqMatchesSimulationInONNXRuntime(example name: String, plan: Plan) throws 
         let integerKernels = optimize ? try Python.integerKernels(model: url) : [:]
         let kernels = optimize ? integerKernels.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: ", ") : "-"
         // At W8A8 the optimized run does exercise integer kernels (int8 with int32 biases).
-        if optimize && plan == .w8a8 { #expect(integerKernels["QGemm"] == 1, "\(name): \(kernels)") }
+        if optimize && plan == .w8a8 { #expect(integerKernels["QGemm"] == 1 && integerKernels["QLinearConv", default: 0] >= 3, "\(name): \(kernels)") }
         print("QDQ \(name) \(plan) ORT-\(optimize ? "optimized" : "reference"): agreement \(agreement * 100)% max|ort−mpq| \(maxError) "
               + "= \(maxError / step) output steps (step \(step)); samples within one step \(rowsWithinStep)/\(a.count); "
               + "mpq one-ulp noise \(noise / step) steps; accuracy ORT \(accuracyORT * 100)% mpq \(accuracyMPQ * 100)%; integer kernels: \(kernels)")
         #expect(agreement >= 0.995, "\(name) \(plan) optimize=\(optimize): argmax agreement \(agreement)")
-        #expect(Double(rowsWithinStep) >= 0.995 * Double(a.count), "\(name) \(plan) optimize=\(optimize): \(rowsWithinStep) samples within one step")
-        #expect(maxError <= max(step, noise) * 1.001,
-                "\(name) \(plan) optimize=\(optimize): max error \(maxError) > max(step \(step), one-ulp noise \(noise))")
+        #expect(maxError <= step * 1.001,
+                "\(name) \(plan) optimize=\(optimize): max error \(maxError) > one step \(step) (mpq's one-ulp noise: \(noise); \(rowsWithinStep) samples within one step)")
     }
 }
 
