@@ -80,8 +80,8 @@ let package = Package(
         .testTarget(name: "MPQSensitivityTests", dependencies: ["MPQSensitivity", "MPQLAPQ", "MPQPlanner", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData"]),
         .testTarget(name: "MPQPlannerTests", dependencies: ["MPQPlanner"]),
         .testTarget(name: "MPQReportTests", dependencies: ["MPQReport", "MPQPlanner"]),
-        .testTarget(name: "MPQCommandsTests", dependencies: ["MPQCommands"]),
-        .testTarget(name: "MPQExportTests", dependencies: ["MPQExport", "MPQLAPQ", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData"]),
+        .testTarget(name: "MPQCommandsTests", dependencies: ["MPQCommands", "MPQData", "MPQExecutor", "MPQGraph", "MPQLAPQ", "ONNXProto"]),
+        .testTarget(name: "MPQExportTests", dependencies: ["MPQExport", "MPQLAPQ", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData", "ONNXProto"]),
     ],
     swiftLanguageModes: [.v5]
 )

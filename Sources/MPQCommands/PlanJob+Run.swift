@@ -36,6 +36,7 @@ extension PlanJob {
         var measuredQuantizers: [TensorQuantizer] = []
         var measuredMultipliers: [Double] = []
         if measure {
+            let biases = search.biases(in: session.graph)
             let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
             var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
             // Plans measured by earlier runs on the same inputs are not measured again.
@@ -45,14 +46,14 @@ extension PlanJob {
                 if let m = measured[assignment] { return m }
                 if let entry = store[assignment] { return (entry.loss, entry.validation) }
                 let result = try measurement.measure(assignment, session: &session, probe: &probe)
-                let m = (result.loss, try validate(StepSearch.settings(result.quantizers)))
+                let m = (result.loss, try validate(StepSearch.settings(result.quantizers, biases: biases)))
                 measured[assignment] = m
                 store[assignment] = .init(loss: m.0, validation: m.1)
                 try store.save(to: storeURL)
                 return m
             }
             let chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
-            let chosenValidation = try validate(StepSearch.settings(chosen.quantizers))
+            let chosenValidation = try validate(StepSearch.settings(chosen.quantizers, biases: biases))
             measured[plan.assignment] = (chosen.loss, chosenValidation)
             store[plan.assignment] = .init(loss: chosen.loss, validation: chosenValidation)
             try store.save(to: storeURL)
@@ -71,8 +72,9 @@ extension PlanJob {
                         if refineProgress == nil { refineProgress = Progress(label: "refining", total: total) }
                         refineProgress?.update(done)
                     }
-                let settings = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction)
-                let biasOnly = StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction)
+                let settings = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction,
+                                                   biases: biases)
+                let biasOnly = StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction, biases: biases)
                 summary.refinement = .init(lossBefore: chosen.loss,
                                            lossAfterBiasCorrection: search.loss(of: try session.evaluate(biasOnly), in: session),
                                            lossAfter: search.loss(of: try session.evaluate(settings), in: session),
@@ -80,9 +82,12 @@ extension PlanJob {
                                            validationBefore: chosenValidation, validationAfter: try validate(settings),
                                            biasCorrected: outcome.biasCorrected)
                 measuredMultipliers = outcome.multipliers
-                // Biases that absorbed the weights' expected output shift (the weights stay on their grid).
+                // Biases that absorbed the weights' expected output shift (the weights stay on their grid), in
+                // float: the export puts them on their int32 grid as the simulation did.
                 let quantized = Set(outcome.quantizers.map(\.name))
-                for (name, setting) in settings where !quantized.contains(name) {
+                let corrected = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers,
+                                                    biasCorrection: outcome.correction, biases: .none)
+                for (name, setting) in corrected where !quantized.contains(name) {
                     if let bias = session.graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
                 }
             }

@@ -170,7 +170,8 @@ struct QuantizeCommand: ParsableCommand {
         let result = try search.run(targets, session: &session, probe: &probe, biasCorrection: corrections, holdout: held)
         let seconds = Date().timeIntervalSince(start)
 
-        let settings = StepSearch.settings(result.quantizers, multipliers: result.multipliers, biasCorrection: corrections)
+        let settings = StepSearch.settings(result.quantizers, multipliers: result.multipliers, biasCorrection: corrections,
+                                           biases: search.biases(in: graph))
         var hooks = TensorHooks()
         for (name, s) in settings { hooks[name] = s.transform }
         let fp32Calib = try Evaluation(outputs: reference, kind: lossKind, reference: reference, labels: labelValues)

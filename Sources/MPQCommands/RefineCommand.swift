@@ -55,7 +55,8 @@ struct RefineCommand: ParsableCommand {
             return (try? lossKind.evaluate(out, reference: reference, labels: labels)) ?? .infinity
         })
         let quantizers = try summary.tensors.map { try ExportCommand.quantizer(from: $0) }
-        let before = measure.loss(of: try session.evaluate(StepSearch.settings(quantizers)), in: session)
+        let biases = measure.biases(in: graph)
+        let before = measure.loss(of: try session.evaluate(StepSearch.settings(quantizers, biases: biases)), in: session)
         let start = Date()
         var progress: Progress? = nil
         let outcome = try JointRefinement(optimizer: StepSearch.JointOptimizer(rawValue: optimizer) ?? .powell,
@@ -64,8 +65,10 @@ struct RefineCommand: ParsableCommand {
                 if progress == nil { progress = Progress(label: "refining", total: total) }
                 progress?.update(done)
             }
-        let settings = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction)
-        let biasOnly = measure.loss(of: try session.evaluate(StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction)), in: session)
+        let settings = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction,
+                                           biases: biases)
+        let biasOnly = measure.loss(of: try session.evaluate(StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction,
+                                                                                 biases: biases)), in: session)
         let after = measure.loss(of: try session.evaluate(settings), in: session)
         summary.refinement = .init(lossBefore: before, lossAfterBiasCorrection: biasOnly, lossAfter: after,
                                    evaluations: outcome.evaluations, seconds: Date().timeIntervalSince(start),
@@ -74,8 +77,11 @@ struct RefineCommand: ParsableCommand {
         summary.tensors = zip(outcome.quantizers, outcome.multipliers).map { QuantizerRecord($0, multiplier: $1, group: groups[$0.name] ?? nil) }
         summary.measuredLoss = after
         summary.correctedBiases = [:]
+        // Corrected biases in float; the export puts them on their int32 grid as the simulation did.
         let names = Set(outcome.quantizers.map(\.name))
-        for (name, setting) in settings where !names.contains(name) {
+        let corrected = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction,
+                                            biases: .none)
+        for (name, setting) in corrected where !names.contains(name) {
             if let bias = graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
         }
         let destination = output ?? plan

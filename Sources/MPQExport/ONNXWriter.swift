@@ -49,6 +49,8 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
 ///   int64 on import, so those come back in the wider type.)
 /// - Graph inputs and outputs get value_info with their element type and declared shape; the first
 ///   axis is written as the symbolic dimension `batchDimension` ("N") when one is given.
+/// - Written at a later opset than the graph was read at, nodes whose signature changed in between
+///   are rewritten in the later form (`upgrade(_:to:)`: moved `axes` attributes become inputs).
 /// - `opset_import` is the default domain at the chosen opset, `ir_version` the IR version of the
 ///   ONNX release that introduced that opset (opset 21 → IR 10), producer "mpq".
 public struct ONNXWriter {
@@ -83,7 +85,7 @@ public struct ONNXWriter {
 
     /// Operators whose inputs or attributes changed incompatibly in a default-domain opset after 11,
     /// with the versions where they changed. The IR keeps nodes exactly as read, so writing a graph at
-    /// a later opset than it was read at is only safe when none of these changes is crossed.
+    /// a later opset than it was read at rewrites these nodes (`upgrade(_:to:)`) or refuses.
     static let signatureChanges: [String: [Int]] = [
         "ReduceSum": [13], "Squeeze": [13], "Unsqueeze": [13], "Split": [13, 18],
         "ReduceMean": [18], "ReduceMax": [18], "ReduceMin": [18], "ReduceProd": [18], "ReduceL1": [18],
@@ -91,24 +93,13 @@ public struct ONNXWriter {
         "GroupNormalization": [21], "Clip": [11], "Pad": [11], "Resize": [11], "Upsample": [10],
     ]
 
-    /// Throws when writing `graph` at `opset` would cross an operator signature change.
-    public static func checkOpsetUpgrade(_ graph: Graph, to opset: Int) throws {
-        let from = graph.opsetVersion
-        guard opset > from else { return }
-        let crossing = Set(graph.nodes.filter { $0.domain.isEmpty }.map(\.opType).filter { op in
-            (signatureChanges[op] ?? []).contains { $0 > from && $0 <= opset }
-        })
-        if !crossing.isEmpty { throw ExportError.opsetUpgrade(from: from, to: opset, operators: crossing.sorted()) }
-    }
-
     /// The model for `graph` (fused activations are un-fused).
     public func model(for graph: Graph) throws -> Onnx_ModelProto {
         let opset = self.opset ?? graph.opsetVersion
         if opset < graph.opsetVersion {
             throw ExportError.opsetTooLow(requested: opset, needed: graph.opsetVersion, reason: "the graph as read")
         }
-        try Self.checkOpsetUpgrade(graph, to: opset)
-        let plain = GraphOptimizer.unfuseActivations(graph)
+        let plain = try Self.upgrade(GraphOptimizer.unfuseActivations(graph), to: opset)
         var model = Onnx_ModelProto()
         model.irVersion = Self.irVersion(forOpset: opset)
         model.producerName = "mpq"

@@ -34,8 +34,19 @@ import SwiftProtobuf
 /// Either way the hardware runs the container width: a 6-bit plan costs what 8 bits cost unless the
 /// target toolchain reads the narrower width from the encodings file (`Encodings`).
 ///
-/// Biases stay float32 (the runtime may quantize them to int32 itself). Mid-rise grids are refused
-/// (`ExportError.notDeployable`).
+/// - After each data-movement op (Reshape, Transpose, Squeeze, Unsqueeze, Flatten, Identity) that
+///   reads a quantized activation, a QuantizeLinear/DequantizeLinear pair on the same grid (exact: the
+///   values are already on it), as ONNX Runtime's quantization tool writes them.
+/// - For each Conv/Gemm **bias** whose layer has a quantized weight and a quantized input
+///   (`BiasQuantization`): int32 codes `B_quantized` on the grid scale = input scale × weight scale
+///   (per output channel), a float32 `B_scale`, an int32 zero point 0 `B_zero_point`, and
+///   `DequantizeLinear → B` (axis 0 when per-channel), as ONNX Runtime's quantization tool writes
+///   biases. This is the Q/DQ group ORT fuses into QLinearConv/QGemm, and the bias mpq simulated
+///   (`StepSearch.settings` rounds it to the same grid), so the int32 codes are the deployed ones.
+///   Other biases stay float32. `int32Biases = false` keeps every bias float (for plans simulated
+///   with `StepSearch.Options.int32Biases` off).
+///
+/// Mid-rise grids are refused (`ExportError.notDeployable`).
 ///
 /// Opset: 21 whenever an int4/uint4/int16/uint16 container is used (QuantizeLinear/DequantizeLinear
 /// take those types from opset 21), otherwise the graph's opset raised to at least 13 (per-channel
@@ -54,11 +65,15 @@ public struct QDQExporter {
     public var narrowActivations: NarrowActivations
     /// Symbolic name of the batch axis of graph inputs and outputs.
     public var batchDimension: String?
+    /// Write Conv/Gemm biases of quantized layers as int32 with DequantizeLinear (see the type's documentation).
+    public var int32Biases: Bool
 
-    public init(opset: Int? = nil, narrowActivations: NarrowActivations = .clip, batchDimension: String? = "N") {
+    public init(opset: Int? = nil, narrowActivations: NarrowActivations = .clip, batchDimension: String? = "N",
+                int32Biases: Bool = true) {
         self.opset = opset
         self.narrowActivations = narrowActivations
         self.batchDimension = batchDimension
+        self.int32Biases = int32Biases
     }
 
     /// The corrected bias tensors of a bias-correction plan for quantizers at multipliers, by bias name.
@@ -125,6 +140,10 @@ public struct QDQExporter {
             }
             graph.initializers[name] = bias.reshaped(old.shape)
         }
+        // Bias grids from the quantizers at their multipliers, on the graph the quantizers were computed on.
+        var parameters: [String: QuantizerParameters] = [:]
+        for (i, q) in quantizers.enumerated() { parameters[q.name] = try Self.deployableParameters(q, multiplier: multipliers?[i] ?? 1).0 }
+        let biasGrids = int32Biases ? BiasQuantization(graph: graph).grids(parameters) : [:]
         graph = GraphOptimizer.unfuseActivations(graph)
 
         var used = Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys).union(graph.inputs.map(\.name))
@@ -143,6 +162,8 @@ public struct QDQExporter {
         let graphInputs = Set(graph.inputs.map(\.name))
         let graphOutputs = Set(graph.outputs.map(\.name))
         var seen = Set<String>()
+        /// Each quantized activation's scale and zero-point initializers, for the Q/DQ after data movement.
+        var activationGrids: [(name: String, scale: String, zero: String)] = []
 
         /// A scale (float32) and zero point (container type) pair of initializers.
         func scaleAndZeroPoint(_ base: String, _ p: QuantizerParameters, _ type: QuantizedElementType,
@@ -221,8 +242,52 @@ public struct QDQExporter {
                 nodes.append(Node(name: fresh(q.name + "_DequantizeLinear"), opType: "DequantizeLinear",
                                   inputs: [quantized, scale, zero], outputs: [dequantized]))
                 if !isOutput { renameInputs[q.name] = dequantized }
+                activationGrids.append((q.name, scale, zero))
                 if let producer { afterNode[producer, default: []].append(contentsOf: nodes) } else { leadingNodes.append(contentsOf: nodes) }
             }
+        }
+
+        // Data movement after a quantized activation (Reshape, Transpose, Flatten, ...) gets its own
+        // Q/DQ on the same grid, as ONNX Runtime's quantization tool writes it. The values are unchanged
+        // (Q of a DQ'd value gives back its code), but ORT then need not propagate the Q/DQ itself, which
+        // at opset 21 yields an invalid QuantizeLinear for int8 (ORT 1.32: "output_dtype INT8 does not
+        // match y_zero_point type UINT8").
+        let consumers = graph.consumers()
+        var pending = activationGrids
+        while let (name, scale, zero) = pending.popLast() {
+            for c in consumers[name] ?? [] {
+                let node = graph.nodes[c]
+                guard node.domain.isEmpty, QuantizationPolicy.dataMovement.contains(node.opType), node.inputs.first == name,
+                      let out = node.outputs.first, !out.isEmpty, !graphOutputs.contains(out), !seen.contains(out),
+                      renameInputs[out] == nil else { continue }
+                let quantized = fresh(out + "_quantized"), dequantized = fresh(out + "_dequantized")
+                afterNode[c, default: []].append(contentsOf: [
+                    Node(name: fresh(out + "_QuantizeLinear"), opType: "QuantizeLinear", inputs: [out, scale, zero], outputs: [quantized]),
+                    Node(name: fresh(out + "_DequantizeLinear"), opType: "DequantizeLinear", inputs: [quantized, scale, zero], outputs: [dequantized]),
+                ])
+                renameInputs[out] = dequantized
+                pending.append((out, scale, zero))
+            }
+        }
+
+        for (bias, grid) in biasGrids.sorted(by: { $0.key < $1.key }) {
+            guard let b = graph.initializers[bias], let values = b.floats else {
+                throw ExportError.unknownTensor(bias, reason: "an int32 bias needs a float32 initializer")
+            }
+            let codes: [Int32]
+            do { codes = try grid.codes(values) } catch {
+                throw ExportError.invalidQuantizer(tensor: bias, reason: "\(error)")
+            }
+            graph.initializers[bias] = nil
+            let codesName = fresh(bias + "_quantized"), scaleName = fresh(bias + "_scale"), zeroName = fresh(bias + "_zero_point")
+            let channels = grid.isPerChannel ? [grid.scales.count] : []
+            integerInitializers.append(Self.int32TensorProto(codes, shape: b.shape, name: codesName))
+            graph.initializers[scaleName] = Tensor(shape: channels, floats: grid.scales)
+            integerInitializers.append(Self.int32TensorProto([Int32](repeating: 0, count: grid.scales.count), shape: channels, name: zeroName))
+            var dq = Node(name: fresh(bias + "_DequantizeLinear"), opType: "DequantizeLinear",
+                          inputs: [codesName, scaleName, zeroName], outputs: [bias])
+            if grid.isPerChannel { dq.attributes["axis"] = .int(0) }
+            leadingNodes.append(dq)
         }
 
         var nodes = leadingNodes
@@ -239,9 +304,21 @@ public struct QDQExporter {
         model.graph.initializer.append(contentsOf: integerInitializers)
         var entry = Onnx_StringStringEntryProto()
         entry.key = "mpq.export"
-        entry.value = "qdq; \(quantizers.filter { $0.role == .weight }.count) weights, \(quantizers.filter { $0.role == .activation }.count) activations"
+        entry.value = "qdq; \(quantizers.filter { $0.role == .weight }.count) weights, \(quantizers.filter { $0.role == .activation }.count) activations, \(biasGrids.count) int32 biases"
         model.metadataProps.append(entry)
         return model
+    }
+
+    /// An int32 ONNX tensor (raw_data, little-endian).
+    static func int32TensorProto(_ values: [Int32], shape: [Int], name: String) -> Onnx_TensorProto {
+        var p = Onnx_TensorProto()
+        p.name = name
+        p.dims = shape.map(Int64.init)
+        p.dataType = Int32(Onnx_TensorProto.DataType.int32.rawValue)
+        var data = Data(capacity: values.count * 4)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        p.rawData = data
+        return p
     }
 
     /// Writes the QDQ model to `url`.

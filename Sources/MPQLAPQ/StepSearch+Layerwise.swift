@@ -6,16 +6,16 @@ extension StepSearch {
     /// Steps for every target from its own values: Lp clipping at norm `p`, or min-max when p is nil.
     ///
     /// Weights use the whole weight tensor. Activations use the first calibration batch with every
-    /// upstream quantizer already applied, visited in graph order (LAPQ's layer-wise step).
+    /// upstream quantizer already applied (the `fixed` ones, the weights, the activations before it,
+    /// and the int32 biases they determine), visited in graph order (LAPQ's layer-wise step).
     func layerwise(_ targets: [QuantizerTarget], p: Double?, probe: inout CalibrationSession,
-                   fixed: [String: QuantizerSetting]) throws -> [TensorQuantizer] {
+                   fixed: [TensorQuantizer], biases: BiasQuantization) throws -> [TensorQuantizer] {
         let graph = probe.graph
         var order: [String: Int] = [:]
         for input in graph.inputs { order[input.name] = -1 }
         for (i, node) in graph.nodes.enumerated() { for o in node.outputs { order[o] = i } }
 
         var result = [TensorQuantizer?](repeating: nil, count: targets.count)
-        var settings = fixed
         for (i, t) in targets.enumerated() where t.role == .weight {
             guard let value = graph.initializers[t.name], let values = value.floats else {
                 throw StepSearchError.notAConstant(t.name)
@@ -24,9 +24,7 @@ extension StepSearch {
             let base = try weightSteps.parameters(for: key) {
                 try parameters(values, shape: value.shape, axis: t.axis, grid: t.grid, p: p)
             }
-            let q = TensorQuantizer(name: t.name, role: .weight, axis: t.axis, grid: t.grid, base: base, layer: t.layer)
-            result[i] = q
-            settings[t.name] = q.setting()
+            result[i] = TensorQuantizer(name: t.name, role: .weight, axis: t.axis, grid: t.grid, base: base, layer: t.layer)
         }
         let activations = targets.indices.filter { targets[$0].role == .activation }
             .sorted { (order[targets[$0].name] ?? -1) < (order[targets[$1].name] ?? -1) }
@@ -36,18 +34,17 @@ extension StepSearch {
             let t = targets[i]
             // Bring the probe up to date with every quantizer upstream of this tensor.
             let position = order[t.name] ?? -1
+            let settings = Self.settings(fixed + result.compactMap { $0 }, biases: biases)
             let upstream = settings.filter { name, _ in graph.initializers[name] != nil || (order[name] ?? -1) < position }
-            if state == nil || upstream.keys.contains(where: { applied[$0] != upstream[$0] }) {
+            if state == nil || upstream.keys.contains(where: { applied[$0] != upstream[$0] }) || applied.count != upstream.count {
                 state = try probe.evaluate(upstream, from: state)
                 applied = upstream
             }
             guard let value = probe.unhookedValue(t.name, in: state!), let values = value.floats else {
                 throw StepSearchError.missingActivation(t.name)
             }
-            let q = TensorQuantizer(name: t.name, role: .activation, axis: nil, grid: t.grid,
-                                    base: try parameters(values, shape: value.shape, axis: nil, grid: t.grid, p: p), layer: t.layer)
-            result[i] = q
-            settings[t.name] = q.setting()
+            result[i] = TensorQuantizer(name: t.name, role: .activation, axis: nil, grid: t.grid,
+                                        base: try parameters(values, shape: value.shape, axis: nil, grid: t.grid, p: p), layer: t.layer)
         }
         return result.map { $0! }
     }

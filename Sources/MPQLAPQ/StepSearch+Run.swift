@@ -29,33 +29,66 @@ public struct StepSearchResult: Sendable {
 }
 
 extension StepSearch {
-    /// Hook settings for quantizers at multipliers, with bias correction when a plan is given.
+    /// Hook settings for quantizers at multipliers: fake quantization of each tensor, bias correction
+    /// when a plan is given, and every bias whose layer's weight and input are both quantized put on its
+    /// int32 grid (`biases`; `BiasQuantization.none` keeps biases float).
     public static func settings(_ quantizers: [TensorQuantizer], multipliers: [Double]? = nil,
-                                biasCorrection: BiasCorrectionPlan? = nil) -> [String: QuantizerSetting] {
+                                biasCorrection: BiasCorrectionPlan? = nil, biases: BiasQuantization) -> [String: QuantizerSetting] {
         var settings: [String: QuantizerSetting] = [:]
+        var parameters: [String: QuantizerParameters] = [:]
         for (i, q) in quantizers.enumerated() {
             let m = multipliers?[i] ?? 1
             settings[q.name] = q.setting(multiplier: m)
+            parameters[q.name] = q.parameters(multiplier: m)
             if q.role == .weight, let (bias, setting) = biasCorrection?.setting(for: q, multiplier: m) {
                 settings[bias] = setting
             }
         }
+        for (bias, grid) in biases.grids(parameters) {
+            settings[bias] = .int32Bias(grid, after: settings[bias])
+        }
         return settings
+    }
+
+    /// Hook settings for a plan file's quantizers (final steps) with its corrected biases (float, by
+    /// name) in place of the graph's, then on their int32 grids: the model `QDQExporter` writes for the
+    /// same quantizers and corrected biases.
+    public static func settings(_ quantizers: [TensorQuantizer], correctedBiases: [String: Tensor],
+                                biases: BiasQuantization) -> [String: QuantizerSetting] {
+        var settings = Self.settings(quantizers, biases: .none)
+        for (name, bias) in correctedBiases {
+            settings[name] = QuantizerSetting(key: "corrected \(bias.asFloats)") { _ in bias }
+        }
+        let parameters = Dictionary(quantizers.map { ($0.name, $0.base) }, uniquingKeysWith: { a, _ in a })
+        for (bias, grid) in biases.grids(parameters) {
+            settings[bias] = .int32Bias(grid, after: settings[bias])
+        }
+        return settings
+    }
+
+    /// The biases this search puts on their int32 grid in `graph` (none when `options.int32Biases` is off).
+    public func biases(in graph: Graph) -> BiasQuantization {
+        options.int32Biases ? BiasQuantization(graph: graph) : .none
     }
 
     /// Runs the search over `targets`: initialization, then (optionally) the joint optimizer.
     ///
     /// `session` evaluates the calibration loss on all calibration data; `probe` (a session on the
-    /// first batch) supplies activation statistics with upstream tensors already quantized.
+    /// first batch) supplies activation statistics with upstream tensors already quantized. `fixed`
+    /// quantizers (the rest of the model, at their own steps) are applied throughout but not searched;
+    /// they also set the int32 grids of biases whose layer has one searched and one fixed quantizer.
     public func run(_ targets: [QuantizerTarget], session: inout CalibrationSession, probe: inout CalibrationSession,
                     biasCorrection: BiasCorrectionPlan? = nil, base: CalibrationSession.State? = nil,
-                    fixed: [String: QuantizerSetting] = [:], holdout: Holdout? = nil) throws -> StepSearchResult {
+                    fixed: [TensorQuantizer] = [], holdout: Holdout? = nil) throws -> StepSearchResult {
         var report = Report(initialization: options.initialization, sweep: [], pStar: nil, fitFallback: nil,
                             lossAfterInitialization: .nan, joint: options.joint)
+        let biases = self.biases(in: session.graph)
+        let searched = Set(targets.map(\.name))
+        let fixed = fixed.filter { !searched.contains($0.name) }
         func evaluate(_ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
                       from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
-            var settings = Self.settings(quantizers, multipliers: multipliers, biasCorrection: biasCorrection)
-            settings.merge(fixed) { own, _ in own }
+            let all = multipliers.map { $0 + fixed.map { _ in 1 } }
+            let settings = Self.settings(quantizers + fixed, multipliers: all, biasCorrection: biasCorrection, biases: biases)
             let state = try session.evaluate(settings, from: from ?? base)
             return (loss(of: state, in: session), state)
         }
@@ -65,10 +98,10 @@ extension StepSearch {
         var currentLoss: Double
         switch options.initialization {
         case .minMax:
-            quantizers = try layerwise(targets, p: nil, probe: &probe, fixed: fixed)
+            quantizers = try layerwise(targets, p: nil, probe: &probe, fixed: fixed, biases: biases)
             (currentLoss, state) = try evaluate(quantizers)
         case .mmse:
-            quantizers = try layerwise(targets, p: 2, probe: &probe, fixed: fixed)
+            quantizers = try layerwise(targets, p: 2, probe: &probe, fixed: fixed, biases: biases)
             (currentLoss, state) = try evaluate(quantizers)
         case .bestP, .quadratic:
             // Only the best state is kept: on a transformer nearly every node is downstream of any
@@ -76,7 +109,7 @@ extension StepSearch {
             var sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)] = []
             var best: (index: Int, state: CalibrationSession.State)? = nil
             for (k, p) in options.pValues.enumerated() {
-                let q = try layerwise(targets, p: p, probe: &probe, fixed: fixed)
+                let q = try layerwise(targets, p: p, probe: &probe, fixed: fixed, biases: biases)
                 let (l, s) = try evaluate(q)
                 sampled.append((p, q, l))
                 if best == nil || l < sampled[best!.index].loss { best = (k, s) }
@@ -98,7 +131,7 @@ extension StepSearch {
                 (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
             } else {
                 quantizers = chosen >= 0 ? sampled[chosen].quantizers
-                    : try layerwise(targets, p: report.pStar!, probe: &probe, fixed: fixed)
+                    : try layerwise(targets, p: report.pStar!, probe: &probe, fixed: fixed, biases: biases)
                 (currentLoss, state) = try evaluate(quantizers)
             }
         }
@@ -107,7 +140,7 @@ extension StepSearch {
 
         if let joint = options.joint, !quantizers.isEmpty {
             let refined = try jointSearch(joint, quantizers: quantizers, start: state, startLoss: currentLoss, evaluate: evaluate,
-                                          watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: biasCorrection) })
+                                          watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: biasCorrection, biases: biases) })
             (currentLoss, state, multipliers) = (refined.loss, refined.state, refined.multipliers)
             report.lossAfterJoint = refined.loss
             report.jointEvaluations = refined.evaluations
@@ -118,14 +151,16 @@ extension StepSearch {
 
     /// Refines the steps of existing quantizers jointly (LAPQ's last step), from multiplier 1.
     ///
-    /// With a bias-correction plan, the search starts from the corrected biases when they lower the
-    /// loss and from the original ones otherwise (`report.biasCorrected` says which), so the result
-    /// is never worse than the quantizers it was given.
+    /// With a bias-correction plan, the search starts from the corrected biases when they do not raise
+    /// the loss (on the session's samples and, with a holdout, on the held-out ones) and from the
+    /// original ones otherwise (`report.biasCorrected` says which), so the result is never worse than
+    /// the quantizers it was given.
     public func refine(_ quantizers: [TensorQuantizer], session: inout CalibrationSession,
                        biasCorrection: BiasCorrectionPlan? = nil, holdout: Holdout? = nil) throws -> StepSearchResult {
         var correction = biasCorrection
+        let biases = self.biases(in: session.graph)
         func evaluate(_ q: [TensorQuantizer], _ m: [Double]?, from: CalibrationSession.State?) throws -> (Double, CalibrationSession.State) {
-            let state = try session.evaluate(Self.settings(q, multipliers: m, biasCorrection: correction), from: from)
+            let state = try session.evaluate(Self.settings(q, multipliers: m, biasCorrection: correction, biases: biases), from: from)
             return (loss(of: state, in: session), state)
         }
         var (startLoss, startState) = try evaluate(quantizers, nil, from: nil)
@@ -134,7 +169,15 @@ extension StepSearch {
         if biasCorrection != nil {
             correction = nil
             let (plainLoss, plainState) = try evaluate(quantizers, nil, from: startState)
-            if plainLoss < startLoss {
+            // With held-out samples the corrected biases must not be worse there either: the joint search
+            // keeps only points better on both parts, so (for a per-sample mean loss) the result is then
+            // never worse than the given quantizers on all calibration data.
+            let ones = [Double](repeating: 1, count: quantizers.count)
+            let worseHeldOut = try holdout.map {
+                try Self.watch($0, quantizers: quantizers, biasCorrection: biasCorrection, biases: biases)(ones)
+                    > Self.watch($0, quantizers: quantizers, biasCorrection: nil, biases: biases)(ones)
+            } ?? false
+            if plainLoss < startLoss || worseHeldOut {
                 (startLoss, startState) = (plainLoss, plainState)
                 report.biasCorrected = false
             } else {
@@ -144,7 +187,7 @@ extension StepSearch {
         }
         let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers, start: startState,
                                       startLoss: startLoss, evaluate: evaluate,
-                                      watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: correction) })
+                                      watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: correction, biases: biases) })
         report.lossAfterJoint = refined.loss
         report.jointEvaluations = refined.evaluations
         report.multipliers = refined.multipliers
@@ -154,11 +197,11 @@ extension StepSearch {
 
     /// Early stopping: the held-out loss of step multipliers (the joint search keeps, among the points
     /// where the fitting loss improved, the one best on held-out data).
-    static func watch(_ holdout: Holdout, quantizers: [TensorQuantizer],
-                      biasCorrection: BiasCorrectionPlan?) -> ([Double]) throws -> Double {
+    static func watch(_ holdout: Holdout, quantizers: [TensorQuantizer], biasCorrection: BiasCorrectionPlan?,
+                      biases: BiasQuantization) -> ([Double]) throws -> Double {
         var session = holdout.session
         return { m in
-            let state = try session.evaluate(settings(quantizers, multipliers: m, biasCorrection: biasCorrection))
+            let state = try session.evaluate(settings(quantizers, multipliers: m, biasCorrection: biasCorrection, biases: biases))
             var joined: [String: Tensor] = [:]
             for output in session.graph.outputs {
                 joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)

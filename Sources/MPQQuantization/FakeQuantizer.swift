@@ -3,10 +3,14 @@ import MPQGraph
 
 /// Quantise-dequantise (fake quantization) of float buffers with fixed `QuantizerParameters`.
 ///
-/// Each value is scaled, clamped to the code range, then rounded half to even, and mapped back:
-/// x̂ = (round_half_even(clamp(x / scale + zp, qmin, qmax)) − zp) · scale — dividing by the float32
-/// scale exactly as ONNX QuantizeLinear does, so simulated codes equal deployed ones, ties included. Per-channel
-/// parameters apply along any axis of the tensor's shape.
+/// Each value follows ONNX QuantizeLinear then DequantizeLinear, operation for operation in float32:
+/// code = saturate(round_half_even(x / scale) + zp, qmin, qmax) and x̂ = (code − zp) · scale. Dividing
+/// by the float32 scale (not multiplying by an inverse) and rounding *before* adding the zero point
+/// make simulated codes equal deployed ones, near-ties included: x / s + zp rounded as one float can
+/// land on a tie that round(x / s) + zp does not (e.g. 3.4999998 + 100 = 103.5 in float32).
+/// The mid-rise grid's half-integer zero point is added before rounding, round(x / s + zp), as its
+/// definition says (it is not deployable, so there is no QuantizeLinear to match).
+/// Per-channel parameters apply along any axis of the tensor's shape.
 public struct FakeQuantizer: Sendable {
     public let parameters: QuantizerParameters
 
@@ -32,7 +36,7 @@ public struct FakeQuantizer: Sendable {
         values.withUnsafeMutableBufferPointer { buf in
             guard let base = buf.baseAddress else { return }
             forEachRun(layout) { offset, length, c in
-                Self.fakeQuantize(base + offset, count: length, inverseScale: p.inverseScales[c], scale: p.scales[c],
+                Self.fakeQuantize(base + offset, count: length, scale: p.scales[c],
                                   zeroPoint: p.zeroPoints[c], qmin: Float(p.qmin), qmax: Float(p.qmax))
             }
         }
@@ -44,9 +48,9 @@ public struct FakeQuantizer: Sendable {
         let p = parameters
         var out = [Int32](repeating: 0, count: values.count)
         forEachRun(layout) { offset, length, c in
-            let scale = p.scales[c], z = p.zeroPoints[c]
+            let scale = p.scales[c], z = p.zeroPoints[c], (before, after) = Self.zeroPointSplit(z)
             for i in offset..<(offset + length) {
-                let t = scale == 0 ? z : min(max(values[i] / scale + z, Float(p.qmin)), Float(p.qmax))
+                let t = scale == 0 ? z : min(max((values[i] / scale + before).rounded(.toNearestOrEven) + after, Float(p.qmin)), Float(p.qmax))
                 out[i] = Int32(t.rounded(.toNearestOrEven))
             }
         }
@@ -126,32 +130,43 @@ public struct FakeQuantizer: Sendable {
 
     // MARK: - Kernel
 
-    /// The fake-quantization kernel on raw memory, 16 lanes at a time.
+    /// The zero point's parts added before and after rounding: (0, zp) for an integer zero point
+    /// (QuantizeLinear: round(x / s) + zp), (zp, 0) for the mid-rise grid's half-integer one.
     @inline(__always)
-    static func fakeQuantize(_ p: UnsafeMutablePointer<Float>, count: Int, inverseScale: Float, scale: Float,
+    static func zeroPointSplit(_ zeroPoint: Float) -> (before: Float, after: Float) {
+        zeroPoint == zeroPoint.rounded() ? (0, zeroPoint) : (zeroPoint, 0)
+    }
+
+    /// The fake-quantization kernel on raw memory, 16 lanes at a time, in QuantizeLinear's order:
+    /// divide, round half to even, add the zero point, saturate; then DequantizeLinear's (q − zp) · s.
+    /// A half-integer (mid-rise) zero point is added before rounding instead (`zeroPointSplit`).
+    @inline(__always)
+    static func fakeQuantize(_ p: UnsafeMutablePointer<Float>, count: Int, scale: Float,
                              zeroPoint: Float, qmin: Float, qmax: Float) {
         // A zero step (α = 0) maps everything to zero.
         guard scale != 0 else {
             p.update(repeating: 0, count: count)
             return
         }
+        let (before, after) = zeroPointSplit(zeroPoint)
         var i = 0
         if count >= 16 {
             let s = SIMD16<Float>(repeating: scale)
             let z = SIMD16<Float>(repeating: zeroPoint)
+            let zb = SIMD16<Float>(repeating: before), za = SIMD16<Float>(repeating: after)
             let lo = SIMD16<Float>(repeating: qmin), hi = SIMD16<Float>(repeating: qmax)
             let raw = UnsafeMutableRawPointer(p)
             while i + 16 <= count {
                 var v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                v = (v / s + z).clamped(lowerBound: lo, upperBound: hi)
-                v = (v.rounded(.toNearestOrEven) - z) * s
+                v = ((v / s + zb).rounded(.toNearestOrEven) + za).clamped(lowerBound: lo, upperBound: hi)
+                v = (v - z) * s
                 raw.storeBytes(of: v, toByteOffset: i &* 4, as: SIMD16<Float>.self)
                 i &+= 16
             }
         }
         while i < count {
-            let t = min(max(p[i] / scale + zeroPoint, qmin), qmax)
-            p[i] = (t.rounded(.toNearestOrEven) - zeroPoint) * scale
+            let t = min(max((p[i] / scale + before).rounded(.toNearestOrEven) + after, qmin), qmax)
+            p[i] = (t - zeroPoint) * scale
             i &+= 1
         }
     }

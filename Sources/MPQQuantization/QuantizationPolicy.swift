@@ -1,3 +1,4 @@
+import MPQExecutor
 import MPQGraph
 
 /// The role of a quantized tensor.
@@ -13,8 +14,9 @@ public struct QuantizedTensor: Sendable, Hashable, Codable {
     /// The value name in the graph.
     public var name: String
     public var role: TensorRole
-    /// Whether the tensor is provably ≥ 0 (Relu, Clip with min ≥ 0, Sigmoid, HardSigmoid, Softmax,
-    /// and order-preserving or pooling operators of such tensors).
+    /// Whether the tensor is provably ≥ 0 (Relu, Clip with min ≥ 0, Sigmoid, HardSigmoid, Softmax —
+    /// stand-alone or fused into the preceding layer — and order-preserving or pooling operators of
+    /// such tensors).
     public var isNonNegative: Bool
     /// The grid signedness the policy recommends (unsigned for non-negative activations when allowed).
     public var signedness: QuantizationGrid.Signedness
@@ -90,7 +92,7 @@ public struct QuantizationPolicy: Sendable, Hashable {
     ]
 
     /// Operators that only move data: their output quantizes exactly like their input.
-    static let dataMovement: Set<String> = ["Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity"]
+    public static let dataMovement: Set<String> = ["Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Identity"]
 
     /// Element-wise operators through which a layer output is traced to a float-only op.
     static let elementwise: Set<String> = ["Add", "Sub", "Mul", "Div", "Where"]
@@ -285,6 +287,10 @@ struct NonNegativity {
         guard let p = producers[name] else { return false }
         let node = graph.nodes[p]
         guard node.domain.isEmpty, node.outputs.first == name else { return false }
+        // A layer with an activation fused in by GraphOptimizer outputs what the activation outputs.
+        if let (op, params) = node.fusedActivation {
+            return Self.alwaysNonNegative.contains(op) || (op == "Clip" && (params.first ?? -.infinity) >= 0)
+        }
         if Self.alwaysNonNegative.contains(node.opType) { return true }
         if node.opType == "Clip" {
             if node.inputs.count >= 2, !node.inputs[1].isEmpty {

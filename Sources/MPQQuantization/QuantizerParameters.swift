@@ -1,13 +1,14 @@
 /// The concrete numbers of a uniform quantizer: scale(s), zero point(s), code range and,
 /// for per-channel quantizers, the channel axis.
 ///
-/// Quantization: code = round_half_even(clamp(x · inverseScale + zeroPoint, qmin, qmax));
+/// Quantization (as ONNX QuantizeLinear): code = clamp(round_half_even(x / scale) + zeroPoint, qmin, qmax);
 /// dequantization: x̂ = (code − zeroPoint) · scale. For deployable grids the zero points are
 /// integers; for the mid-rise grid the zero point is the half-integer (2^b−1)/2.
 ///
-/// `inverseScale` is stored next to `scale` because it is computed from the clipping value
-/// directly (2^(b−1)−1)/α rather than as 1/scale, which keeps exact grid ties exact. When decoding
-/// JSON without it, it is recomputed as 1/scale.
+/// `inverseScale` is stored next to `scale`, computed from the clipping value directly
+/// ((2^(b−1)−1)/α rather than 1/scale). Only the Lp clipping search uses it, to score candidate
+/// clipping values quickly; `FakeQuantizer` divides by `scale` so simulated codes are deployed ones.
+/// When decoding JSON without it, it is recomputed as 1/scale.
 public struct QuantizerParameters: Sendable, Hashable, Codable {
     /// The grid these parameters belong to.
     public var grid: QuantizationGrid

@@ -36,7 +36,7 @@ public struct SensitivitySweep {
     public func run(_ table: inout SensitivityTable, session: inout CalibrationSession, probe: inout CalibrationSession,
                     store: URL?, progress: ((Int, Int) -> Void)? = nil) throws {
         // The fixed part of the model while a group is measured, and its loss.
-        var fixedByGroup: [[String: QuantizerSetting]] = Array(repeating: [:], count: grouping.groups.count)
+        var fixedByGroup: [[TensorQuantizer]] = Array(repeating: [], count: grouping.groups.count)
         var baseState: CalibrationSession.State? = nil
         var baseLoss = table.referenceLoss
         if baseline == .highest {
@@ -51,10 +51,9 @@ public struct SensitivitySweep {
             }
             let every = all.flatMap { $0 }
             for g in grouping.groups.indices {
-                let others = all.enumerated().filter { $0.offset != g }.flatMap(\.element)
-                fixedByGroup[g] = StepSearch.settings(others)
+                fixedByGroup[g] = all.enumerated().filter { $0.offset != g }.flatMap(\.element)
             }
-            let state = try session.evaluate(StepSearch.settings(every))
+            let state = try session.evaluate(StepSearch.settings(every, biases: search.biases(in: session.graph)))
             baseState = state
             baseLoss = search.loss(of: state, in: session)
         }

@@ -114,6 +114,32 @@ enum Python {
         return try NumpyArray(contentsOf: outPath).tensor
     }
 
+    /// The integer kernels (QLinear*, QGemm, MatMulInteger*, …) ONNX Runtime's full optimization turns a
+    /// QDQ model into, with their counts.
+    static func integerKernels(model: URL) throws -> [String: Int] {
+        let script = """
+        import sys, collections, tempfile, os, onnx, onnxruntime as ort
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3
+        path = os.path.join(tempfile.mkdtemp(), "optimized.onnx")
+        so.optimized_model_filepath = path
+        ort.InferenceSession(sys.argv[1], so, providers=["CPUExecutionProvider"])
+        counts = collections.Counter(n.op_type for n in onnx.load(path).graph.node)
+        for op, n in counts.items():
+            if op.startswith("QLinear") or op in ("QGemm", "QAttention", "MatMulIntegerToFloat", "MatMulInteger", "ConvInteger", "DynamicQuantizeMatMul"):
+                print(op, n)
+        """
+        let r = try run(script, arguments: [model.path])
+        guard r.status == 0 else { throw PythonFailure(message: "onnxruntime could not optimize \(model.lastPathComponent): \(r.stderr)") }
+        var result: [String: Int] = [:]
+        for line in r.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let n = Int(parts[1]) { result[String(parts[0])] = n }
+        }
+        return result
+    }
+
     struct PythonFailure: Error, CustomStringConvertible { var message: String; var description: String { message } }
 }
 

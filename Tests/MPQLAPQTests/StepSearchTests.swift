@@ -31,13 +31,14 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     options.joint = nil
     let search = StepSearch(options: options, loss: crossEntropy(data, output: data.graph.outputs[0].name))
     let quantizers = try search.run(targets, session: &cached, probe: &probe).quantizers
-    var settings = StepSearch.settings(quantizers)
+    let biases = BiasQuantization(graph: data.graph)
+    var settings = StepSearch.settings(quantizers, biases: biases)
     let first = try cached.evaluate(settings)
     // Change one weight's steps: the cached path re-runs only downstream of it.
     let weight = quantizers.firstIndex { $0.role == .weight }!
     var multipliers = [Double](repeating: 1, count: quantizers.count)
     multipliers[weight] = 0.7
-    settings = StepSearch.settings(quantizers, multipliers: multipliers)
+    settings = StepSearch.settings(quantizers, multipliers: multipliers, biases: biases)
     let viaCache = try cached.evaluate(settings, from: first)
     let viaFull = try full.evaluate(settings)
     let name = data.graph.outputs[0].name
@@ -65,7 +66,8 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     #expect(try #require(result.report.jointEvaluations) <= 60)
     // Re-evaluate the returned steps from scratch.
     var fresh = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 64)
-    let state = try fresh.evaluate(StepSearch.settings(result.quantizers, multipliers: result.multipliers))
+    let state = try fresh.evaluate(StepSearch.settings(result.quantizers, multipliers: result.multipliers,
+                                                       biases: BiasQuantization(graph: data.graph)))
     #expect(abs(StepSearch(options: options, loss: loss).loss(of: state, in: fresh) - result.loss) < 1e-9)
 }
 
@@ -86,6 +88,43 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     options.initialization = .minMax
     options.joint = nil
     let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(weights, session: &s, probe: &probe).quantizers
-    let settings = StepSearch.settings(quantizers, biasCorrection: plan)
+    let settings = StepSearch.settings(quantizers, biasCorrection: plan, biases: BiasQuantization(graph: graph))
     #expect(settings.count == 2 * weights.count)
+}
+
+/// Conv/Gemm biases go on their int32 grid exactly when the layer's weight and input are both quantized,
+/// the input found through data-movement ops (digits' Gemm reads a Flatten).
+@Test func int32BiasesNeedQuantizedWeightAndInput() throws {
+    let data = try ExampleData("digits", samples: 32)
+    let graph = data.graph
+    let biases = BiasQuantization(graph: graph)
+    let layers = graph.nodes.filter { ($0.opType == "Conv" || $0.opType == "Gemm") && $0.inputs.count == 3 }
+    #expect(biases.links.map(\.bias) == layers.map { $0.inputs[2] })
+    let gemm = try #require(biases.links.last)
+    #expect(gemm.inputChain.count == 2 && graph.nodes.contains { $0.opType == "Flatten" && $0.outputs == [gemm.inputChain[0]] })
+
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 8, activation: 8)).targets(in: graph)
+    var session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
+    var probe = session
+    var options = StepSearch.Options()
+    options.initialization = .minMax
+    options.joint = nil
+    let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(targets, session: &session, probe: &probe).quantizers
+    let byName = Dictionary(quantizers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let grids = biases.grids(byName.mapValues(\.base))
+    #expect(Set(grids.keys) == Set(biases.links.map(\.bias)))
+    for link in biases.links {
+        let input = try #require(link.inputChain.lazy.compactMap { byName[$0] }.first)
+        let weight = try #require(byName[link.weight])
+        #expect(grids[link.bias]?.scales == weight.base.scales.map { input.base.scales[0] * $0 })
+        // The hook rounds the bias to that grid.
+        let bias = try #require(graph.initializers[link.bias])
+        let hooked = StepSearch.settings(quantizers, biases: biases)[link.bias]!.transform(bias)
+        #expect(hooked.asFloats == (try grids[link.bias]!.fakeQuantize(bias.asFloats)))
+        #expect(hooked.asFloats != bias.asFloats)
+    }
+    // Weights alone (inputs float): biases stay float; and `.none` keeps them float everywhere.
+    let weightsOnly = quantizers.filter { $0.role == .weight }
+    #expect(StepSearch.settings(weightsOnly, biases: biases).count == weightsOnly.count)
+    #expect(StepSearch.settings(quantizers, biases: .none).count == quantizers.count)
 }

@@ -22,6 +22,20 @@ import MPQExecutor
         #expect(try exact.codes([0.375, 0.625]) == [2, 2])
     }
 
+    /// QuantizeLinear rounds x / scale before adding the zero point. Adding it first can turn a value just
+    /// below a half into an exact tie in float32: 0.5 / float32(1/7) = 3.4999998, and 3.4999998 + 100
+    /// rounds to 103.5 (ulp 7.6e-6), which would round to even 104; ONNX gives round(3.4999998) + 100 = 103.
+    @Test func zeroPointIsAddedAfterRounding() throws {
+        let grid = try QuantizationGrid.asymmetric(bits: 8)
+        let p = QuantizerParameters(grid: grid, scales: [Float(1.0 / 7.0)], zeroPoints: [100], qmin: 0, qmax: 255, axis: nil)
+        #expect(Float(0.5) / Float(1.0 / 7.0) + 100 == 103.5)
+        let q = FakeQuantizer(p)
+        #expect(try q.codes([0.5, -0.5]) == [103, 97])
+        // The SIMD path (16 lanes) and the scalar tail agree with the codes.
+        let values = [Float](repeating: 0.5, count: 17)
+        #expect(try q.fakeQuantize(values) == [Float](repeating: 3 * Float(1.0 / 7.0), count: 17))
+    }
+
     @Test func tiesToEvenAndClampingAtBothEnds() throws {
         let q = FakeQuantizer(try QuantizationGrid.signedSymmetric(bits: 4).parameters(alpha: 7)) // scale 1
         #expect(try q.codes([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 6.5, 7.4, 100, -7.5, -8.5, -100])

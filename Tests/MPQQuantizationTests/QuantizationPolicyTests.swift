@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MPQExecutor
 import MPQGraph
 @testable import MPQQuantization
 
@@ -37,6 +38,30 @@ import MPQGraph
             QuantizedTensor(name: "wfc", role: .weight(channelAxis: 0), isNonNegative: false, signedness: .signed, layer: "fc", layers: ["fc"]),
         ]
         #expect(list == expected)
+    }
+
+    /// GraphOptimizer fuses relu1 into conv1 (conv1 then outputs r1): r1 is still seen as non-negative and
+    /// gets an unsigned grid, as for the unfused graph. Fused Clip(0, 6) is non-negative; fused Clip(−1, 1),
+    /// LeakyRelu and HardSwish (down to −0.375) are not.
+    @Test func fusedActivationsKeepTheirSign() throws {
+        let (fused, report) = try GraphOptimizer().optimize(Self.residualGraph())
+        #expect(report.fusedActivations == 1)
+        #expect(fused.nodes.first { $0.name == "conv1" }?.outputs == ["r1"])
+        #expect(try QuantizationPolicy().tensors(in: fused) == QuantizationPolicy().tensors(in: Self.residualGraph()))
+
+        let cases: [(String, [Float], QuantizationGrid.Signedness)] = [
+            ("Clip", [0, 6], .unsigned), ("Clip", [-1, 1], .signed), ("Relu", [], .unsigned), ("Sigmoid", [], .unsigned),
+            ("LeakyRelu", [0.1], .signed), ("HardSwish", [], .signed),
+        ]
+        for (op, params, expected) in cases {
+            var graph = Self.residualGraph()
+            graph.nodes.removeAll { $0.name == "relu1" }
+            graph.nodes[0].outputs = ["r1"]
+            graph.nodes[0].attributes[Node.fusedActivationKey] = .string(op)
+            graph.nodes[0].attributes[Node.fusedActivationParamsKey] = .floats(params)
+            let r1 = try #require(try QuantizationPolicy().tensors(in: graph).first { $0.name == "r1" })
+            #expect(r1.signedness == expected, "fused \(op) \(params)")
+        }
     }
 
     @Test func optionsChangeTheList() throws {

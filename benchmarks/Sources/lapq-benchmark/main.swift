@@ -94,8 +94,9 @@ do {
                                           base: try LpClipping.minMax(values, grid: target.grid), layer: target.layer))
     }
     let weights = quantizers.filter { $0.role == .weight }.count
+    let biases = BiasQuantization(graph: graph)
     t = now()
-    let start = try session.evaluate(StepSearch.settings(quantizers))
+    let start = try session.evaluate(StepSearch.settings(quantizers, biases: biases))
     let firstQuantizedSeconds = now() - t
 
     // The evaluations: quantizer k % count gets multiplier 0.9, 0.95, 1.05, 1.1, ... (one change each).
@@ -112,7 +113,7 @@ do {
     var cachedOutputs: [[String: Tensor]] = []
     t = now()
     for (k, change) in changes.enumerated() {
-        let state = try session.evaluate(StepSearch.settings(quantizers, multipliers: multipliers(change)), from: start)
+        let state = try session.evaluate(StepSearch.settings(quantizers, multipliers: multipliers(change), biases: biases), from: start)
         if k < 3 { cachedOutputs.append(state.outputs[0]) }
     }
     let cachedSeconds = now() - t
@@ -125,7 +126,7 @@ do {
     t = now()
     for (k, change) in changes.enumerated() {
         var hooks = TensorHooks()
-        for (name, s) in StepSearch.settings(quantizers, multipliers: multipliers(change)) { hooks[name] = s.transform }
+        for (name, s) in StepSearch.settings(quantizers, multipliers: multipliers(change), biases: biases) { hooks[name] = s.transform }
         for (b, (plan, batch)) in zip(plans, session.batches).enumerated() {
             let result = try plan.run(batch, hooks: hooks)
             if k < 3, b == 0, let ref = cachedOutputs[k][graph.outputs[0].name]?.floats,
