@@ -237,7 +237,8 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanSummary, inputs np
     let validation = try #require(summary.validation)
     let worst = try #require(validation.minCosine)
     #expect(worst > 0.9 && worst <= 1 - validation.loss + 1e-12)   // the lowest cosine is at most the mean
-    let table = try #require(try FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil).first)
+    let table = try #require(try FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil)
+        .first { $0.lastPathComponent.hasPrefix("sensitivity-") })
     let stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: table)) as? [String: Any])
     let description = try #require(stored["description"] as? [String: String])
     #expect(description["calibration samples"] == "4")
