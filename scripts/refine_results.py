@@ -48,7 +48,7 @@ def main():
     lines = ["# Joint refinement results", "",
              "Reproduce: `python3 scripts/refine_results.py`. Model `examples/mobilenet-digits`, loss KL from the FP32 "
              "outputs, 256 calibration samples, 500 validation samples (0.2 points = 1 sample). Refinement = bias "
-             "correction (kept only when it lowers the calibration loss) then one Powell sweep over every step "
+             "correction (kept only when it does not raise the loss on the fitted or the held-out calibration samples; int32 biases on the grid of input scale × weight scale) then one Powell sweep over every step "
              "multiplier, at most 400 loss evaluations, fitted on 3/4 of the calibration samples and stopped early on the other "
              "1/4 (`mpq plan`'s refinement; `mpq quantize --holdout 0.25` for the uniform row, whose calibration losses "
              "are on the fitted 192 samples).", "",
