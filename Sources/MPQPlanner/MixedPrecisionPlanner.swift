@@ -36,14 +36,8 @@ public struct MixedPrecisionPlanner: Sendable {
     /// The best plan under `budgets` (none: the least sensitive candidate everywhere).
     /// Throws `PlanningError.infeasible` with the cheapest achievable value of every budget when none fits.
     public func plan(budgets: [BudgetConstraint], options: SolverOptions = SolverOptions()) throws -> Plan {
-        let limits = try budgets.map { ($0, try $0.limit(in: model)) }
-        let shortfalls = limits.map { budget, limit in
-            BudgetShortfall(budget: budget.text, kind: budget.kind, limit: limit, cheapestAchievable: cheapest(budget.kind).value)
-        }
-        if shortfalls.contains(where: { !$0.isMet }) {
-            throw PlanningError.infeasible(shortfalls: shortfalls.filter { !$0.isMet }, jointly: false)
-        }
-        let (program, variables) = buildProgram(limits: limits.map { ($0.0.kind, $0.1) })
+        let (limits, shortfalls) = try checkedLimits(budgets)
+        let (program, variables) = buildProgram(limits: limits)
         switch GLPKSolver.solve(program, options: options) {
         case .optimal(let loss, let values):
             let best = Plan(assignment: decode(values, variables), model: model, provenOptimal: true)
@@ -60,9 +54,22 @@ public struct MixedPrecisionPlanner: Sendable {
         }
     }
 
+    /// Every budget's limit in reported units, and how far each is from the cheapest achievable value.
+    /// Throws `PlanningError.infeasible` when some budget alone cannot be met.
+    func checkedLimits(_ budgets: [BudgetConstraint]) throws -> (limits: [(CostKind, Double)], shortfalls: [BudgetShortfall]) {
+        let limits = try budgets.map { ($0, try $0.limit(in: model)) }
+        let shortfalls = limits.map { budget, limit in
+            BudgetShortfall(budget: budget.text, kind: budget.kind, limit: limit, cheapestAchievable: cheapest(budget.kind).value)
+        }
+        if shortfalls.contains(where: { !$0.isMet }) {
+            throw PlanningError.infeasible(shortfalls: shortfalls.filter { !$0.isMet }, jointly: false)
+        }
+        return (limits.map { ($0.0.kind, $0.1) }, shortfalls)
+    }
+
     /// Re-solves with the tie-break cost as objective and the loss bounded by the optimum plus the tolerance;
     /// keeps `best` when that fails or costs no less.
-    private func breakTie(_ best: Plan, loss: Double, program: IntegerProgram, variables: VariableMap,
+    func breakTie(_ best: Plan, loss: Double, program: IntegerProgram, variables: VariableMap,
                           tieBreak: TieBreak, options: SolverOptions) -> Plan {
         var second = program
         var lossTerms: [IntegerProgram.Term] = []
@@ -153,7 +160,7 @@ public struct MixedPrecisionPlanner: Sendable {
         return (program, map)
     }
 
-    private func decode(_ values: [Double], _ map: VariableMap) -> [Int] {
+    func decode(_ values: [Double], _ map: VariableMap) -> [Int] {
         map.map { row in
             row.indices.first { c in row[c].map { values[$0] > 0.5 } ?? false }!
         }
