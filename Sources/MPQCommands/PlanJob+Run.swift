@@ -10,14 +10,79 @@ extension PlanJob {
     /// Sensitivities (from the cache when valid), the plan, and — when `measure` — measured losses
     /// of the plan, the uniform points, the Pareto plans and the greedy baseline.
     mutating func run(paretoPoints: Int, measure: Bool, refine: Bool, refineEvaluations: Int) throws -> PlanSummary {
+        var clock = Date()
+        var seconds: [String: Double] = [:]
+        func lap(_ phase: String) {
+            let now = Date()
+            seconds[phase, default: 0] += now.timeIntervalSince(clock)
+            clock = now
+        }
         let table = try sensitivities()
+        lap("sensitivities")
         var problem = self.problem
         problem.sensitivities = table.regularizedMatrix(precision: problem.candidates.map { ($0.weightBits, $0.activationBits) })
         var planner = try MixedPrecisionPlanner(problem: problem, profile: inputs.profile)
-        if inputs.tieTolerance > 0 { planner.tieBreak = .init(cost: .bops, relativeTolerance: inputs.tieTolerance) }
         let model = planner.model
-        let plan = try planner.plan(budgets: inputs.budgets)
+        let k = inputs.proposals
+        // One proposal: the tie-break (off by default) replaces the optimum, as it always did. Several: the tie-broken
+        // plan (1% by default) is one more proposal and measurement decides.
+        if k == 1, let t = inputs.tieTolerance, t > 0 { planner.tieBreak = .init(cost: .bops, relativeTolerance: t) }
+        let tolerance = k > 1 ? (inputs.tieTolerance ?? 0.01) : 0
+        let proposalTieBreak: MixedPrecisionPlanner.TieBreak? = tolerance > 0 && model.supports(.bops)
+            ? .init(cost: .bops, relativeTolerance: tolerance) : nil
         let fp32Loss = table.referenceLoss
+        let kind = inputs.budgets[0].kind
+
+        let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
+        var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
+        func measureLoss(_ assignment: [Int]) throws -> (Double, ValidationMetrics?) {
+            if let m = measured[assignment] { return m }
+            let result = try measurement.measure(assignment, session: &session, probe: &probe)
+            let m = (result.loss, try validate(StepSearch.settings(result.quantizers)))
+            measured[assignment] = m
+            return m
+        }
+        func point(_ e: MeasuredFront.Entry, label: String) -> PlanSummary.Point {
+            PlanSummary.Point(label: label, cost: e.cost, predictedLoss: fp32Loss + e.predictedLoss, measuredLoss: e.measuredLoss,
+                              exact: true, candidates: e.plan.candidateNames, validation: measured[e.plan.assignment]?.1,
+                              budgets: e.budgetLimits, rank: e.bestRank, tieBroken: e.tieBroken, selected: e.selected,
+                              onFront: e.onFront)
+        }
+
+        // The plan: without measurement the ILP optimum; with it, the best measured of the ILP's proposals.
+        let plan: Plan
+        var chosen: StepSearchResult? = nil
+        var ownBudget: BudgetProposals? = nil
+        var chosenProposals: [PlanSummary.Point] = []
+        if measure {
+            let proposals = try planner.proposals(budgets: inputs.budgets, count: k, tieBreak: proposalTieBreak)
+            let own = BudgetProposals(limit: try inputs.budgets[0].limit(in: model), proposals: proposals)
+            ownBudget = own
+            var full: [[Int]: StepSearchResult] = [:]
+            var progress = Progress(label: "measuring \(proposals.count) proposals at the budget", total: proposals.count)
+            let atBudget = try MeasuredFront(kind: kind, budgets: [own]) { assignment in
+                let result = try measurement.measure(assignment, session: &session, probe: &probe)
+                full[assignment] = result
+                measured[assignment] = (result.loss, try validate(StepSearch.settings(result.quantizers)))
+                progress.update(full.count)
+                return result.loss
+            }
+            let best = atBudget.entries[atBudget.selections[0].entry]
+            plan = best.plan
+            chosen = full[best.plan.assignment]
+            // In proposal order.
+            chosenProposals = atBudget.selections[0].proposals.map { i in
+                var p = point(atBudget.entries[i], label: "proposal \(atBudget.selections[0].proposals.firstIndex(of: i)! + 1)")
+                p.onFront = nil
+                return p
+            }
+            if proposals.count > 1 {
+                FileHandle.standardError.write(Data("chose proposal \(chosenProposals.firstIndex { $0.selected == true }! + 1) of \(proposals.count) by measured loss\n".utf8))
+            }
+        } else {
+            plan = try planner.plan(budgets: inputs.budgets)
+        }
+        lap("proposals")
 
         var summary = PlanSummary(model: inputs.model, profile: inputs.profile.name, loss: lossKind.name,
                                   budgets: inputs.budgets.map(\.text), fp32Loss: fp32Loss,
@@ -32,22 +97,13 @@ extension PlanJob {
         summary.sensitivities = table.increases
         summary.costs = Dictionary(plan.costs.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
         summary.predictedLoss = fp32Loss + plan.predictedLoss
+        summary.proposalsPerBudget = k
+        summary.chosenProposals = measure ? chosenProposals : nil
 
         var measuredQuantizers: [TensorQuantizer] = []
         var measuredMultipliers: [Double] = []
-        if measure {
-            let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
-            var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
-            func measureLoss(_ assignment: [Int]) throws -> (Double, ValidationMetrics?) {
-                if let m = measured[assignment] { return m }
-                let result = try measurement.measure(assignment, session: &session, probe: &probe)
-                let m = (result.loss, try validate(StepSearch.settings(result.quantizers)))
-                measured[assignment] = m
-                return m
-            }
-            let chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
-            let chosenValidation = try validate(StepSearch.settings(chosen.quantizers))
-            measured[plan.assignment] = (chosen.loss, chosenValidation)
+        if measure, let chosen {
+            let chosenValidation = measured[plan.assignment]?.1
             measuredQuantizers = chosen.quantizers
             measuredMultipliers = chosen.multipliers
             summary.measuredLoss = chosen.loss
@@ -77,8 +133,8 @@ extension PlanJob {
                 for (name, setting) in settings where !quantized.contains(name) {
                     if let bias = session.graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
                 }
+                lap("refinement")
             }
-            let kind = inputs.budgets[0].kind
             // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
             for (c, candidate) in problem.candidates.enumerated() {
                 let assignment = problem.groups.indices.map { g in Self.nearest(c, in: problem.effectiveAllowed(g), candidates: problem.candidates) }
@@ -89,30 +145,34 @@ extension PlanJob {
                                              measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }, validation: validation))
                 FileHandle.standardError.write(Data("measured uniform \(candidate.name): loss \(String(format: "%.4f", loss))\n".utf8))
             }
+            lap("uniform")
             if paretoPoints > 0 {
-                let front = try ParetoSweep(planner: planner, kind: kind, pointCount: paretoPoints,
-                                            fixedBudgets: Array(inputs.budgets.dropFirst())).run()
-                var progress = Progress(label: "measuring Pareto plans", total: front.points.count)
-                for (i, point) in front.points.enumerated() {
-                    let (loss, validation) = try measureLoss(point.plan.assignment)
-                    summary.pareto.append(.init(label: "plan \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
-                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
-                    progress.update(i + 1)
-                }
-                // The greedy baseline, measured near each Pareto cost; the ILP is also solved at each greedy
+                let sweep = ParetoSweep(planner: planner, kind: kind, pointCount: paretoPoints, fixedBudgets: Array(inputs.budgets.dropFirst()),
+                                        proposalCount: k, tieBreakProposal: proposalTieBreak)
+                let front = try sweep.run()
+                // The greedy baseline is measured near each Pareto cost; the ILP also proposes plans at each greedy
                 // point's own cost, so the two are compared at equal budgets.
                 let greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
-                var known = Set(front.points.map(\.plan.assignment))
+                var budgets = front.proposals
                 for g in greedy {
-                    let budget = BudgetConstraint(kind: kind, limit: g.cost * (1 + 1e-9))
-                    guard let extra = try? planner.plan(budgets: [budget] + inputs.budgets.dropFirst()),
-                          known.insert(extra.assignment).inserted else { continue }
-                    let (loss, validation) = try measureLoss(extra.assignment)
-                    summary.pareto.append(.init(label: "plan \(summary.pareto.count + 1)", cost: model.value(kind, assignment: extra.assignment),
-                                                predictedLoss: fp32Loss + extra.predictedLoss, measuredLoss: loss, exact: true,
-                                                candidates: extra.candidateNames, validation: validation))
+                    if let extra = try? sweep.proposals(at: g.cost * (1 + 1e-9)) { budgets.append(extra) }
                 }
-                summary.pareto.sort { $0.cost < $1.cost }
+                // The plan's own budget is one more point of the curve.
+                if let ownBudget { budgets.append(ownBudget) }
+                let pending = Set(budgets.flatMap { $0.proposals.map(\.plan.assignment) }).filter { measured[$0] == nil }.count
+                var progress = Progress(label: "measuring Pareto proposals", total: pending)
+                var done = 0
+                let curve = try MeasuredFront(kind: kind, budgets: budgets) { assignment in
+                    let fresh = measured[assignment] == nil
+                    let loss = try measureLoss(assignment).0
+                    if fresh { done += 1; progress.update(done) }
+                    return loss
+                }
+                summary.pareto = curve.entries.enumerated().map { i, e in point(e, label: "plan \(i + 1)") }
+                summary.sweepProposals = curve.proposalCount
+                summary.sweepPlansMeasured = curve.entries.count
+                FileHandle.standardError.write(Data("Pareto sweep: \(curve.proposalCount) proposals at \(budgets.count) budgets, \(curve.entries.count) distinct plans measured, \(curve.front.count) on the measured front\n".utf8))
+                lap("pareto")
                 var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
                 for (i, point) in greedy.enumerated() {
                     let (loss, validation) = try measureLoss(point.plan.assignment)
@@ -120,10 +180,12 @@ extension PlanJob {
                                                 measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
                     greedyProgress.update(i + 1)
                 }
+                lap("greedy")
             }
             summary.costKind = kind.rawValue
             summary.chosenCost = model.value(kind, assignment: plan.assignment)
         }
+        summary.seconds = seconds
         summary.tensors = zip(measuredQuantizers, measuredMultipliers).map {
             QuantizerRecord($0, multiplier: $1, group: groupName(of: $0.name))
         }
