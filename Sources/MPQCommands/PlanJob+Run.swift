@@ -32,14 +32,22 @@ extension PlanJob {
             ? .init(cost: .bops, relativeTolerance: tolerance) : nil
         let fp32Loss = table.referenceLoss
         let kind = inputs.budgets[0].kind
+        let limits = try inputs.budgets.map { ($0.kind, try $0.limit(in: model)) }
+        func meetsBudgets(_ plan: Plan) -> Bool {
+            limits.allSatisfy { kind, limit in plan.costs[kind].map { $0 <= CostKind.withTolerance(limit) } ?? false }
+        }
 
         let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
         var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
-        func measureLoss(_ assignment: [Int]) throws -> (Double, ValidationMetrics?) {
+        // The full result (steps, session state) of the best plan measured so far that meets the budgets, so the
+        // chosen plan need not be measured twice in the common case.
+        var bestResult: (assignment: [Int], result: StepSearchResult)? = nil
+        func measureLoss(_ assignment: [Int], keepIfBest: Bool = false) throws -> (Double, ValidationMetrics?) {
             if let m = measured[assignment] { return m }
             let result = try measurement.measure(assignment, session: &session, probe: &probe)
             let m = (result.loss, try validate(StepSearch.settings(result.quantizers)))
             measured[assignment] = m
+            if keepIfBest, bestResult.map({ result.loss < $0.result.loss }) ?? true { bestResult = (assignment, result) }
             return m
         }
         func point(_ e: MeasuredFront.Entry, label: String) -> PlanSummary.Point {
@@ -49,40 +57,83 @@ extension PlanJob {
                               onFront: e.onFront)
         }
 
-        // The plan: without measurement the ILP optimum; with it, the best measured of the ILP's proposals.
-        let plan: Plan
-        var chosen: StepSearchResult? = nil
-        var ownBudget: BudgetProposals? = nil
-        var chosenProposals: [PlanSummary.Point] = []
+        // Without measurement the plan is the ILP optimum. With it, the ILP proposes at the plan's budget (and at every
+        // budget value of the sweep), every proposal is measured, and the plan is the best measured proposal that
+        // meets the budgets: at the budget itself, or — with a sweep — anywhere on it (a cheaper plan may measure better).
+        var plan = try planner.plan(budgets: inputs.budgets)
+        var chosenProposals: [PlanSummary.Point]? = nil
+        var summaryUniform: [PlanSummary.Point] = []
+        var summaryPareto: [PlanSummary.Point] = []
+        var summaryGreedy: [PlanSummary.Point] = []
+        var sweepCounts: (proposals: Int, plans: Int)? = nil
+        var greedy: [ParetoPoint] = []
         if measure {
             let proposals = try planner.proposals(budgets: inputs.budgets, count: k, tieBreak: proposalTieBreak)
-            let own = BudgetProposals(limit: try inputs.budgets[0].limit(in: model), proposals: proposals)
-            ownBudget = own
-            var full: [[Int]: StepSearchResult] = [:]
+            let own = BudgetProposals(limit: limits[0].1, proposals: proposals)
             var progress = Progress(label: "measuring \(proposals.count) proposals at the budget", total: proposals.count)
+            var done = 0
             let atBudget = try MeasuredFront(kind: kind, budgets: [own]) { assignment in
-                let result = try measurement.measure(assignment, session: &session, probe: &probe)
-                full[assignment] = result
-                measured[assignment] = (result.loss, try validate(StepSearch.settings(result.quantizers)))
-                progress.update(full.count)
-                return result.loss
+                let loss = try measureLoss(assignment, keepIfBest: true).0
+                done += 1
+                progress.update(done)
+                return loss
             }
-            let best = atBudget.entries[atBudget.selections[0].entry]
-            plan = best.plan
-            chosen = full[best.plan.assignment]
-            // In proposal order.
-            chosenProposals = atBudget.selections[0].proposals.map { i in
-                var p = point(atBudget.entries[i], label: "proposal \(atBudget.selections[0].proposals.firstIndex(of: i)! + 1)")
+            plan = atBudget.entries[atBudget.selections[0].entry].plan
+            chosenProposals = atBudget.selections[0].proposals.enumerated().map { n, i in
+                var p = point(atBudget.entries[i], label: "proposal \(n + 1)")
                 p.onFront = nil
                 return p
             }
-            if proposals.count > 1 {
-                FileHandle.standardError.write(Data("chose proposal \(chosenProposals.firstIndex { $0.selected == true }! + 1) of \(proposals.count) by measured loss\n".utf8))
+            lap("proposals")
+
+            // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
+            for (c, candidate) in problem.candidates.enumerated() {
+                let assignment = problem.groups.indices.map { g in Self.nearest(c, in: problem.effectiveAllowed(g), candidates: problem.candidates) }
+                guard Self.respectsTies(assignment, problem.tiedGroups) else { continue }
+                let (loss, validation) = try measureLoss(assignment)
+                summaryUniform.append(.init(label: candidate.name, cost: model.value(kind, assignment: assignment),
+                                            predictedLoss: fp32Loss + model.predictedLoss(assignment: assignment),
+                                            measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }, validation: validation))
+                FileHandle.standardError.write(Data("measured uniform \(candidate.name): loss \(String(format: "%.4f", loss))\n".utf8))
             }
-        } else {
-            plan = try planner.plan(budgets: inputs.budgets)
+            lap("uniform")
+
+            if paretoPoints > 0 {
+                let sweep = ParetoSweep(planner: planner, kind: kind, pointCount: paretoPoints, fixedBudgets: Array(inputs.budgets.dropFirst()),
+                                        proposalCount: k, tieBreakProposal: proposalTieBreak)
+                let front = try sweep.run()
+                // The greedy baseline is measured near each Pareto cost; the ILP also proposes plans at each greedy
+                // point's own cost (unless a swept value is that cost already), so the two are compared at equal budgets.
+                greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
+                var budgets = front.proposals
+                for g in greedy {
+                    let limit = g.cost * (1 + 1e-9)
+                    guard !budgets.contains(where: { $0.limit >= g.cost && $0.limit <= limit }),
+                          let extra = try? sweep.proposals(at: limit) else { continue }
+                    budgets.append(extra)
+                }
+                // The plan's own budget is one more point of the curve.
+                budgets.append(own)
+                let pending = Set(budgets.flatMap { $0.proposals.map(\.plan.assignment) }).filter { measured[$0] == nil }.count
+                var progress = Progress(label: "measuring Pareto proposals", total: pending)
+                var done = 0
+                let curve = try MeasuredFront(kind: kind, budgets: budgets) { assignment in
+                    let fresh = measured[assignment] == nil
+                    let loss = try measureLoss(assignment).0
+                    if fresh { done += 1; progress.update(done) }
+                    return loss
+                }
+                summaryPareto = curve.entries.enumerated().map { i, e in point(e, label: "plan \(i + 1)") }
+                sweepCounts = (curve.proposalCount, curve.entries.count)
+                FileHandle.standardError.write(Data("Pareto sweep: \(curve.proposalCount) proposals at \(budgets.count) budgets, \(curve.entries.count) distinct plans measured, \(curve.front.count) on the measured front\n".utf8))
+                // Any measured proposal that meets every budget may be the plan; ties keep the cheaper one.
+                if let best = curve.entries.filter({ meetsBudgets($0.plan) }).min(by: { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) }),
+                   best.measuredLoss < measured[plan.assignment]!.0 {
+                    plan = best.plan
+                }
+                lap("pareto")
+            }
         }
-        lap("proposals")
 
         var summary = PlanSummary(model: inputs.model, profile: inputs.profile.name, loss: lossKind.name,
                                   budgets: inputs.budgets.map(\.text), fp32Loss: fp32Loss,
@@ -98,11 +149,27 @@ extension PlanJob {
         summary.costs = Dictionary(plan.costs.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
         summary.predictedLoss = fp32Loss + plan.predictedLoss
         summary.proposalsPerBudget = k
-        summary.chosenProposals = measure ? chosenProposals : nil
+        summary.chosenProposals = chosenProposals
+        summary.uniform = summaryUniform
+        summary.pareto = summaryPareto
+        summary.sweepProposals = sweepCounts?.proposals
+        summary.sweepPlansMeasured = sweepCounts?.plans
+        summary.chosenLabel = summaryPareto.first { $0.candidates == plan.candidateNames }?.label
+            ?? chosenProposals?.first { $0.candidates == plan.candidateNames }?.label
 
         var measuredQuantizers: [TensorQuantizer] = []
         var measuredMultipliers: [Double] = []
-        if measure, let chosen {
+        if measure {
+            // The chosen plan's steps: kept from its measurement when it was the best at its budget, else measured
+            // again (the step search is deterministic, so the loss is the one it was chosen by).
+            let chosen: StepSearchResult
+            if let kept = bestResult, kept.assignment == plan.assignment {
+                chosen = kept.result
+            } else {
+                chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
+            }
+            bestResult = nil
+            lap("chosen")
             let chosenValidation = measured[plan.assignment]?.1
             measuredQuantizers = chosen.quantizers
             measuredMultipliers = chosen.multipliers
@@ -135,57 +202,19 @@ extension PlanJob {
                 }
                 lap("refinement")
             }
-            // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
-            for (c, candidate) in problem.candidates.enumerated() {
-                let assignment = problem.groups.indices.map { g in Self.nearest(c, in: problem.effectiveAllowed(g), candidates: problem.candidates) }
-                guard Self.respectsTies(assignment, problem.tiedGroups) else { continue }
-                let (loss, validation) = try measureLoss(assignment)
-                summary.uniform.append(.init(label: candidate.name, cost: model.value(kind, assignment: assignment),
-                                             predictedLoss: fp32Loss + model.predictedLoss(assignment: assignment),
-                                             measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }, validation: validation))
-                FileHandle.standardError.write(Data("measured uniform \(candidate.name): loss \(String(format: "%.4f", loss))\n".utf8))
+            var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
+            for (i, point) in greedy.enumerated() {
+                let (loss, validation) = try measureLoss(point.plan.assignment)
+                summaryGreedy.append(.init(label: "greedy \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
+                                           measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
+                greedyProgress.update(i + 1)
             }
-            lap("uniform")
-            if paretoPoints > 0 {
-                let sweep = ParetoSweep(planner: planner, kind: kind, pointCount: paretoPoints, fixedBudgets: Array(inputs.budgets.dropFirst()),
-                                        proposalCount: k, tieBreakProposal: proposalTieBreak)
-                let front = try sweep.run()
-                // The greedy baseline is measured near each Pareto cost; the ILP also proposes plans at each greedy
-                // point's own cost, so the two are compared at equal budgets.
-                let greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
-                var budgets = front.proposals
-                for g in greedy {
-                    if let extra = try? sweep.proposals(at: g.cost * (1 + 1e-9)) { budgets.append(extra) }
-                }
-                // The plan's own budget is one more point of the curve.
-                if let ownBudget { budgets.append(ownBudget) }
-                let pending = Set(budgets.flatMap { $0.proposals.map(\.plan.assignment) }).filter { measured[$0] == nil }.count
-                var progress = Progress(label: "measuring Pareto proposals", total: pending)
-                var done = 0
-                let curve = try MeasuredFront(kind: kind, budgets: budgets) { assignment in
-                    let fresh = measured[assignment] == nil
-                    let loss = try measureLoss(assignment).0
-                    if fresh { done += 1; progress.update(done) }
-                    return loss
-                }
-                summary.pareto = curve.entries.enumerated().map { i, e in point(e, label: "plan \(i + 1)") }
-                summary.sweepProposals = curve.proposalCount
-                summary.sweepPlansMeasured = curve.entries.count
-                FileHandle.standardError.write(Data("Pareto sweep: \(curve.proposalCount) proposals at \(budgets.count) budgets, \(curve.entries.count) distinct plans measured, \(curve.front.count) on the measured front\n".utf8))
-                lap("pareto")
-                var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
-                for (i, point) in greedy.enumerated() {
-                    let (loss, validation) = try measureLoss(point.plan.assignment)
-                    summary.greedy.append(.init(label: "greedy \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
-                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
-                    greedyProgress.update(i + 1)
-                }
-                lap("greedy")
-            }
+            summary.greedy = summaryGreedy
+            if !greedy.isEmpty { lap("greedy") }
             summary.costKind = kind.rawValue
             summary.chosenCost = model.value(kind, assignment: plan.assignment)
         }
-        summary.seconds = seconds
+        summary.seconds = measure ? seconds : nil
         summary.tensors = zip(measuredQuantizers, measuredMultipliers).map {
             QuantizerRecord($0, multiplier: $1, group: groupName(of: $0.name))
         }

@@ -98,8 +98,12 @@ struct PlanSummary: Codable {
     var chosenCost: Double? = nil
     /// Plans the ILP proposed per budget value (the k best by predicted loss; measurement picks one).
     var proposalsPerBudget: Int? = nil
-    /// The proposals at the plan's own budget, measured; the chosen plan is the one with `selected`.
+    /// The proposals at the plan's own budget, measured; `selected` marks the best of them.
     var chosenProposals: [Point]? = nil
+    /// The chosen plan's label among the measured Pareto proposals ("plan 9"), or among `chosenProposals` without a
+    /// sweep. With a sweep the plan is the best measured ILP proposal meeting every budget, which may come from a
+    /// cheaper budget value than the plan's own.
+    var chosenLabel: String? = nil
     /// Proposals over all swept budgets (repeats included) and the distinct plans among them that were measured.
     var sweepProposals: Int? = nil
     var sweepPlansMeasured: Int? = nil
@@ -171,12 +175,16 @@ struct PlanSummary: Codable {
         } else if measuredLoss != nil {
             print("no uniform point is as cheap as this plan")
         }
-        if let chosenProposals, chosenProposals.count > 1, let chosen = chosenProposals.first(where: { $0.selected == true }) {
+        if let chosenProposals, chosenProposals.count > 1, let best = chosenProposals.first(where: { $0.selected == true }) {
             let losses = chosenProposals.map { p in
                 String(format: "%.4g", p.measuredLoss ?? .nan) + " (" + (p.rank.map { "rank \($0 + 1)" } ?? "tie-break") + ")"
             }
-            print("chosen by measurement among \(chosenProposals.count) ILP proposals at the budget: \(losses.joined(separator: ", ")) -> "
-                  + (chosen.rank.map { "rank \($0 + 1)" } ?? "the tie-break's plan"))
+            print("measured ILP proposals at the budget: \(losses.joined(separator: ", ")); best: "
+                  + (best.rank.map { "rank \($0 + 1)" } ?? "the tie-break's plan"))
+        }
+        if let chosenLabel, let m = measuredLoss, !pareto.isEmpty {
+            print("chosen: \(chosenLabel) of the Pareto sweep, the best measured ILP proposal that meets the budgets"
+                  + String(format: " (loss %.4g)", m))
         }
         if !pareto.isEmpty {
             let front = pareto.filter { $0.onFront ?? true }.count

@@ -152,10 +152,16 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(proposals.compactMap(\.rank).prefix(3) == [0, 1, 2].prefix(min(3, proposals.count)))
     let selected = proposals.filter { $0.selected == true }
     #expect(selected.count == 1)
-    let best = proposals.compactMap(\.measuredLoss).min()
-    #expect(summary.measuredLoss == best)
+    let best = try #require(proposals.compactMap(\.measuredLoss).min())
     #expect(selected.first?.measuredLoss == best)
-    #expect(selected.first?.candidates == summary.plan?.groups.map(\.candidate))
+    // The plan is the best measured ILP proposal within the budget: at the budget itself or cheaper on the sweep.
+    let measuredLoss = try #require(summary.measuredLoss)
+    #expect(measuredLoss <= best)
+    let chosen = try #require(summary.pareto.first { $0.candidates == summary.plan?.groups.map(\.candidate) })
+    #expect(summary.chosenLabel == chosen.label)
+    #expect(chosen.measuredLoss == measuredLoss)
+    #expect(chosen.cost <= 6 + 1e-9)
+    #expect(summary.pareto.filter { $0.cost <= 6 + 1e-9 }.allSatisfy { $0.measuredLoss! >= measuredLoss })
     // The sweep: every proposal measured once, the front a strict lower envelope dominating the rest.
     let pareto = summary.pareto
     #expect(summary.sweepPlansMeasured == pareto.count)
@@ -167,8 +173,8 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     for p in pareto where p.onFront == false {
         #expect(front.contains { $0.cost <= p.cost * (1 + 1e-9) && $0.measuredLoss! <= p.measuredLoss! })
     }
-    // The chosen plan's budget is a point of the curve.
-    #expect(pareto.contains { $0.candidates == summary.plan?.groups.map(\.candidate) })
+    // The plan's own budget is a point of the curve.
+    for p in proposals { #expect(pareto.contains { $0.candidates == p.candidates }) }
     let csv = try String(contentsOf: dir.appendingPathComponent("pareto.csv"), encoding: .utf8)
     #expect(csv.hasPrefix("series,label,cost,predicted_loss,measured_loss,validation_loss,validation_accuracy,candidates,chosen,on_front,rank,tie_broken,selected\r\n"))
     #expect(csv.contains(",true,0,"))
