@@ -85,8 +85,7 @@ extension MixedPrecisionPlanner {
         guard let tieBreak, model.supports(tieBreak.cost), plans[0].provenOptimal else { return result }
         let (limits, _) = try checkedLimits(budgets)
         let (program, variables) = buildProgram(limits: limits)
-        let broken = breakTie(plans[0], loss: plans[0].predictedLoss, program: program, variables: variables,
-                              tieBreak: tieBreak, options: options)
+        let broken = breakTie(plans[0], program: program, variables: variables, tieBreak: tieBreak, options: options)
         if let i = result.firstIndex(where: { $0.plan.assignment == broken.assignment }) {
             result[i].tieBroken = true
         } else {

@@ -39,10 +39,10 @@ public struct MixedPrecisionPlanner: Sendable {
         let (limits, shortfalls) = try checkedLimits(budgets)
         let (program, variables) = buildProgram(limits: limits)
         switch GLPKSolver.solve(program, options: options) {
-        case .optimal(let loss, let values):
+        case .optimal(_, let values):
             let best = Plan(assignment: decode(values, variables), model: model, provenOptimal: true)
             guard let tieBreak, model.supports(tieBreak.cost) else { return best }
-            return breakTie(best, loss: loss, program: program, variables: variables, tieBreak: tieBreak, options: options)
+            return breakTie(best, program: program, variables: variables, tieBreak: tieBreak, options: options)
         case .feasible(_, let values, _):
             return Plan(assignment: decode(values, variables), model: model, provenOptimal: false)
         case .infeasible:
@@ -67,11 +67,15 @@ public struct MixedPrecisionPlanner: Sendable {
         return (limits.map { ($0.0.kind, $0.1) }, shortfalls)
     }
 
-    /// Re-solves with the tie-break cost as objective and the loss bounded by the optimum plus the tolerance;
-    /// keeps `best` when that fails or costs no less.
-    func breakTie(_ best: Plan, loss: Double, program: IntegerProgram, variables: VariableMap,
-                          tieBreak: TieBreak, options: SolverOptions) -> Plan {
+    /// Re-solves with the tie-break cost as objective and the loss bounded by `best`'s plus the tolerance;
+    /// keeps `best` when that fails or costs no less. `program` is `buildProgram`'s (objective in its scaled units).
+    func breakTie(_ best: Plan, program: IntegerProgram, variables: VariableMap,
+                  tieBreak: TieBreak, options: SolverOptions) -> Plan {
         var second = program
+        // `best`'s loss in the program's objective units.
+        let loss = best.assignment.enumerated().reduce(program.objectiveConstant) { sum, gc in
+            sum + (variables[gc.offset][gc.element].map { program.variables[$0].objective } ?? 0)
+        }
         var lossTerms: [IntegerProgram.Term] = []
         let scale = max(model.value(tieBreak.cost, assignment: best.assignment) * model.normalizer(tieBreak.cost), 1e-30)
         for g in problem.groups.indices {
@@ -122,16 +126,21 @@ public struct MixedPrecisionPlanner: Sendable {
 
     /// The 0-1 program for budgets given as (kind, limit in reported units). Every index is checked by
     /// construction (columns exist only for usable candidates) and by `IntegerProgram.validate()` in the solver.
+    ///
+    /// The objective is the sensitivities divided by the largest of them (`objectiveScale`), so its coefficients are
+    /// at most 1: GLPK's tolerances are absolute (1e-7 on reduced costs), and a nearly lossless model's sensitivities
+    /// (1e-8 nats, say) would otherwise be ranked only to within that tolerance. Plans report unscaled losses.
     public func buildProgram(limits: [(CostKind, Double)]) -> (IntegerProgram, VariableMap) {
         var program = IntegerProgram(direction: .minimize)
         var map: VariableMap = problem.groups.map { _ in [Int?](repeating: nil, count: problem.candidates.count) }
         let components = problem.components()
+        let scale = objectiveScale
         for component in components {
             let allowed = problem.componentAllowed(component)
             for g in component {
                 for c in allowed {
                     map[g][c] = program.addVariable(.binary("x[\(problem.groups[g].name),\(problem.candidates[c].name)]",
-                                                            objective: problem.sensitivities[g][c]!))
+                                                            objective: problem.sensitivities[g][c]! / scale))
                 }
             }
         }
@@ -158,6 +167,15 @@ public struct MixedPrecisionPlanner: Sendable {
             program.addConstraint(.lessOrEqual(terms, CostKind.withTolerance(limit * model.normalizer(kind)), name: "budget \(kind.rawValue)"))
         }
         return (program, map)
+    }
+
+    /// What the objective is divided by: the largest absolute usable sensitivity (1 when all are 0).
+    public var objectiveScale: Double {
+        var largest = 0.0
+        for g in problem.groups.indices {
+            for c in problem.effectiveAllowed(g) { largest = max(largest, abs(problem.sensitivities[g][c]!)) }
+        }
+        return largest > 0 && largest.isFinite ? largest : 1
     }
 
     func decode(_ values: [Double], _ map: VariableMap) -> [Int] {

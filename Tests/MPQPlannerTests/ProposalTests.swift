@@ -253,3 +253,43 @@ func feasibleByLoss(_ model: CostModel, limits: [(CostKind, Double)]) -> [(loss:
         }
     }
 }
+
+/// Sensitivities of a few 1e-8 (a nearly lossless model's, in nats) are far below GLPK's absolute tolerances
+/// (1e-7 on reduced costs); the planner must still rank plans exactly.
+@Suite struct TinySensitivityTests {
+    func scaled(_ problem: PlanningProblem, _ factor: Double) -> PlanningProblem {
+        var p = problem
+        p.sensitivities = p.sensitivities.map { $0.map { $0.map { $0 * factor } } }
+        return p
+    }
+
+    @Test(arguments: [1e-9, 1e-6, 1e3])
+    func optimumAndKBestMatchEnumeration(factor: Double) throws {
+        for seed in UInt64(500)...UInt64(507) {
+            let planner = try MixedPrecisionPlanner(problem: scaled(randomProblem(seed: seed, groups: 6, ties: seed % 2 == 0), factor),
+                                                    profile: testProfile())
+            for t in [0.3, 0.6] {
+                let range = bruteRange(planner.model, .averageWeightBits)
+                let limit = range.lowerBound + (range.upperBound - range.lowerBound) * t
+                let expected = feasibleByLoss(planner.model, limits: [(.averageWeightBits, limit)])
+                let plans = try planner.bestPlans(budgets: [BudgetConstraint(kind: .averageWeightBits, limit: limit)], count: 4)
+                for (i, p) in plans.enumerated() {
+                    #expect(abs(p.predictedLoss - expected[i].loss) <= 1e-9 * max(abs(expected[i].loss), 1e-300),
+                            "seed \(seed) factor \(factor) t \(t) plan \(i): \(p.predictedLoss) vs \(expected[i].loss)")
+                }
+            }
+        }
+    }
+
+    /// The sweep's ILP point at a greedy point's cost is never predicted worse than the greedy plan, at any scale.
+    @Test func greedyNeverBeatsTheILPAtTinyScale() throws {
+        for seed in UInt64(510)...UInt64(515) {
+            let planner = try MixedPrecisionPlanner(problem: scaled(randomProblem(seed: seed, groups: 6), 1e-8), profile: testProfile())
+            let sweep = ParetoSweep(planner: planner, kind: .averageWeightBits, pointCount: 6)
+            for g in sweep.greedyBaseline() {
+                let ilp = try planner.plan(budgets: [BudgetConstraint(kind: .averageWeightBits, limit: g.cost)])
+                #expect(ilp.predictedLoss <= g.predictedLoss * (1 + 1e-9), "seed \(seed): \(ilp.predictedLoss) > \(g.predictedLoss)")
+            }
+        }
+    }
+}
