@@ -53,8 +53,11 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20
 
-    @Option(name: .customLong("tie-tolerance"), help: "Predicted losses within this fraction of the optimum count as equal, and among them the plan with the fewest BOPs wins (default 0: the loss optimum only).")
-    var tieTolerance = 0.0
+    @Option(help: "Plans the ILP proposes per budget (the plan's own and every Pareto point): the K best by predicted loss, found by no-good cuts, each measured; the best measured one is kept. 1: the ILP optimum alone, unmeasured alternatives not considered.")
+    var proposals = 3
+
+    @Option(name: .customLong("tie-tolerance"), help: "The BOPs tie-break: among plans whose predicted loss is within this fraction of the optimum, the one with the fewest BOPs. With --proposals above 1 it is one more proposal (default 0.01; 0 leaves it out); with --proposals 1 it replaces the optimum (default 0: off).")
+    var tieTolerance: Double?
 
     @Flag(name: .customLong("no-measure"), help: "Skip measuring plans (predicted losses only).")
     var noMeasure = false
@@ -99,7 +102,10 @@ struct PlanCommand: ParsableCommand {
         if let stepSearch, StepSearch.Initialization(rawValue: stepSearch) == nil {
             throw ValidationError("--step-search must be one of lapq-layerwise, lapq-quadratic, mmse, minmax; got '\(stepSearch)'")
         }
-        guard tieTolerance >= 0, tieTolerance < 1 else { throw ValidationError("--tie-tolerance must be in [0, 1), got \(tieTolerance)") }
+        if let tieTolerance, !(tieTolerance >= 0 && tieTolerance < 1) {
+            throw ValidationError("--tie-tolerance must be in [0, 1), got \(tieTolerance)")
+        }
+        guard proposals >= 1, proposals <= 100 else { throw ValidationError("--proposals must be between 1 and 100, got \(proposals)") }
         guard paretoPoints >= 0 else { throw ValidationError("--pareto-points must be 0 or more") }
         if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
         if let calibSamples, calibSamples <= 0 { throw ValidationError("--calib-samples must be positive, got \(calibSamples)") }
@@ -137,8 +143,10 @@ struct PlanInputs {
     var batchSize: Int
     /// At most this many calibration samples (the first ones), or all.
     var calibSamples: Int?
-    /// Relative loss tolerance of the BOPs tie-break (0: none).
-    var tieTolerance: Double
+    /// Relative loss tolerance of the BOPs tie-break (nil: the default for the number of proposals).
+    var tieTolerance: Double?
+    /// Plans proposed per budget (1: the ILP optimum alone).
+    var proposals: Int
     var cacheDir: URL
     var outputDir: URL
 
@@ -186,6 +194,7 @@ struct PlanInputs {
         if let n = calibSamples, n <= 0 { throw UsageProblem("calib_samples in mpq.json must be positive, got \(n)") }
         batchSize = c.batchSize ?? project?.0.batchSize ?? 256
         tieTolerance = c.tieTolerance
+        proposals = c.proposals
         cacheDir = URL(fileURLWithPath: c.cacheDir)
         outputDir = URL(fileURLWithPath: c.outputDir)
     }

@@ -12,21 +12,25 @@ extension PlanJob {
         func point(_ p: PlanSummary.Point, _ series: TradeOffCurve.Series, chosen: Bool = false) -> TradeOffCurve.Point {
             TradeOffCurve.Point(series: series, label: p.label, cost: axis.display(p.cost), predictedLoss: p.predictedLoss,
                                 measuredLoss: series == .predicted ? nil : p.measuredLoss, validationLoss: nil,
-                                validationAccuracy: nil, candidateNames: p.candidates, isChosen: chosen)
+                                validationAccuracy: nil, candidateNames: p.candidates, isChosen: chosen,
+                                onFront: series == .measured ? p.onFront : nil, rank: p.rank, tieBroken: p.tieBroken,
+                                selected: p.selected)
         }
-        let chosenCost = summary.chosenCost
+        let chosenCandidates = summary.plan?.groups.map(\.candidate)
         var points: [TradeOffCurve.Point] = []
         for p in summary.pareto {
-            let chosen = chosenCost.map { abs($0 - p.cost) <= 1e-9 * max(1, abs($0)) } ?? false
-            points.append(point(p, .predicted, chosen: chosen))
+            let chosen = chosenCandidates != nil && p.candidates == chosenCandidates
+            // The predicted curve is the planner's own: the ILP optimum of each budget (rank 0). Every measured
+            // proposal is drawn measured, with the measured front marked.
+            if p.rank == 0 || p.budgets == nil { points.append(point(p, .predicted, chosen: chosen)) }
             points.append(point(p, .measured, chosen: chosen))
         }
         points += summary.uniform.map { point($0, .uniform) }
         points += summary.greedy.map { point($0, .greedy) }
-        if let chosenCost, !points.contains(where: \.isChosen), let loss = summary.predictedLoss {
+        if let chosenCost = summary.chosenCost, !points.contains(where: \.isChosen), let loss = summary.predictedLoss {
             points.append(TradeOffCurve.Point(series: .measured, label: "chosen", cost: axis.display(chosenCost), predictedLoss: loss,
                                               measuredLoss: summary.measuredLoss, validationLoss: nil, validationAccuracy: nil,
-                                              candidateNames: summary.plan?.groups.map(\.candidate), isChosen: true))
+                                              candidateNames: chosenCandidates, isChosen: true))
         }
         let limit = summary.budgets.first.flatMap { text -> Double? in
             guard let b = try? BudgetConstraint.parse(text), b.kind == kind else { return nil }

@@ -10,14 +10,140 @@ extension PlanJob {
     /// Sensitivities (from the cache when valid), the plan, and — when `measure` — measured losses
     /// of the plan, the uniform points, the Pareto plans and the greedy baseline.
     mutating func run(paretoPoints: Int, measure: Bool, refine: Bool, refineEvaluations: Int) throws -> PlanSummary {
+        var clock = Date()
+        var seconds: [String: Double] = [:]
+        func lap(_ phase: String) {
+            let now = Date()
+            seconds[phase, default: 0] += now.timeIntervalSince(clock)
+            clock = now
+        }
         let table = try sensitivities()
+        lap("sensitivities")
         var problem = self.problem
         problem.sensitivities = table.regularizedMatrix(precision: problem.candidates.map { ($0.weightBits, $0.activationBits) })
         var planner = try MixedPrecisionPlanner(problem: problem, profile: inputs.profile)
-        if inputs.tieTolerance > 0 { planner.tieBreak = .init(cost: .bops, relativeTolerance: inputs.tieTolerance) }
         let model = planner.model
-        let plan = try planner.plan(budgets: inputs.budgets)
+        let k = inputs.proposals
+        // One proposal: the tie-break (off by default) replaces the optimum, as it always did. Several: the tie-broken
+        // plan (1% by default) is one more proposal and measurement decides.
+        if k == 1, let t = inputs.tieTolerance, t > 0 { planner.tieBreak = .init(cost: .bops, relativeTolerance: t) }
+        let tolerance = k > 1 ? (inputs.tieTolerance ?? 0.01) : 0
+        let proposalTieBreak: MixedPrecisionPlanner.TieBreak? = tolerance > 0 && model.supports(.bops)
+            ? .init(cost: .bops, relativeTolerance: tolerance) : nil
         let fp32Loss = table.referenceLoss
+        let kind = inputs.budgets[0].kind
+        let limits = try inputs.budgets.map { ($0.kind, try $0.limit(in: model)) }
+        func meetsBudgets(_ plan: Plan) -> Bool {
+            limits.allSatisfy { kind, limit in plan.costs[kind].map { $0 <= CostKind.withTolerance(limit) } ?? false }
+        }
+
+        let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
+        var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
+        // The full result (steps, session state) of the best plan measured so far that meets the budgets, so the
+        // chosen plan need not be measured twice in the common case.
+        var bestResult: (assignment: [Int], result: StepSearchResult)? = nil
+        let biases = search.biases(in: session.graph)
+        // Plans measured by earlier runs on the same inputs are not measured again.
+        let (storeURL, storeKey) = try measurementStore()
+        var store = MeasuredPlanStore.load(from: storeURL, key: storeKey)
+        func measureLoss(_ assignment: [Int], keepIfBest: Bool = false) throws -> (Double, ValidationMetrics?) {
+            if let m = measured[assignment] { return m }
+            if let entry = store[assignment] {
+                measured[assignment] = (entry.loss, entry.validation)
+                return (entry.loss, entry.validation)
+            }
+            let result = try measurement.measure(assignment, session: &session, probe: &probe)
+            let m = (result.loss, try validate(StepSearch.settings(result.quantizers, biases: biases)))
+            measured[assignment] = m
+            store[assignment] = .init(loss: m.0, validation: m.1)
+            try store.save(to: storeURL)
+            if keepIfBest, bestResult.map({ result.loss < $0.result.loss }) ?? true { bestResult = (assignment, result) }
+            return m
+        }
+        func point(_ e: MeasuredFront.Entry, label: String) -> PlanSummary.Point {
+            PlanSummary.Point(label: label, cost: e.cost, predictedLoss: fp32Loss + e.predictedLoss, measuredLoss: e.measuredLoss,
+                              exact: true, candidates: e.plan.candidateNames, validation: measured[e.plan.assignment]?.1,
+                              budgets: e.budgetLimits, rank: e.bestRank, tieBroken: e.tieBroken, selected: e.selected,
+                              onFront: e.onFront)
+        }
+
+        // Without measurement the plan is the ILP optimum. With it, the ILP proposes at the plan's budget (and at every
+        // budget value of the sweep), every proposal is measured, and the plan is the best measured proposal that
+        // meets the budgets: at the budget itself, or — with a sweep — anywhere on it (a cheaper plan may measure better).
+        var plan = try planner.plan(budgets: inputs.budgets)
+        var chosenProposals: [PlanSummary.Point]? = nil
+        var summaryUniform: [PlanSummary.Point] = []
+        var summaryPareto: [PlanSummary.Point] = []
+        var summaryGreedy: [PlanSummary.Point] = []
+        var sweepCounts: (proposals: Int, plans: Int)? = nil
+        var greedy: [ParetoPoint] = []
+        if measure {
+            let proposals = try planner.proposals(budgets: inputs.budgets, count: k, tieBreak: proposalTieBreak)
+            let own = BudgetProposals(limit: limits[0].1, proposals: proposals)
+            var progress = Progress(label: "measuring \(proposals.count) proposals at the budget", total: proposals.count)
+            var done = 0
+            let atBudget = try MeasuredFront(kind: kind, budgets: [own]) { assignment in
+                let loss = try measureLoss(assignment, keepIfBest: true).0
+                done += 1
+                progress.update(done)
+                return loss
+            }
+            plan = atBudget.entries[atBudget.selections[0].entry].plan
+            chosenProposals = atBudget.selections[0].proposals.enumerated().map { n, i in
+                var p = point(atBudget.entries[i], label: "proposal \(n + 1)")
+                p.onFront = nil
+                return p
+            }
+            lap("proposals")
+
+            // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
+            for (c, candidate) in problem.candidates.enumerated() {
+                let assignment = problem.groups.indices.map { g in Self.nearest(c, in: problem.effectiveAllowed(g), candidates: problem.candidates) }
+                guard Self.respectsTies(assignment, problem.tiedGroups) else { continue }
+                let (loss, validation) = try measureLoss(assignment)
+                summaryUniform.append(.init(label: candidate.name, cost: model.value(kind, assignment: assignment),
+                                            predictedLoss: fp32Loss + model.predictedLoss(assignment: assignment),
+                                            measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }, validation: validation))
+                FileHandle.standardError.write(Data("measured uniform \(candidate.name): loss \(String(format: "%.4f", loss))\n".utf8))
+            }
+            lap("uniform")
+
+            if paretoPoints > 0 {
+                let sweep = ParetoSweep(planner: planner, kind: kind, pointCount: paretoPoints, fixedBudgets: Array(inputs.budgets.dropFirst()),
+                                        proposalCount: k, tieBreakProposal: proposalTieBreak)
+                let front = try sweep.run()
+                // The greedy baseline is measured near each Pareto cost; the ILP also proposes plans at each greedy
+                // point's own cost (unless a swept value is that cost already), so the two are compared at equal budgets.
+                greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
+                var budgets = front.proposals
+                for g in greedy {
+                    let limit = g.cost * (1 + 1e-9)
+                    guard !budgets.contains(where: { $0.limit >= g.cost && $0.limit <= limit }),
+                          let extra = try? sweep.proposals(at: limit) else { continue }
+                    budgets.append(extra)
+                }
+                // The plan's own budget is one more point of the curve.
+                budgets.append(own)
+                let pending = Set(budgets.flatMap { $0.proposals.map(\.plan.assignment) }).filter { measured[$0] == nil }.count
+                var progress = Progress(label: "measuring Pareto proposals", total: pending)
+                var done = 0
+                let curve = try MeasuredFront(kind: kind, budgets: budgets) { assignment in
+                    let fresh = measured[assignment] == nil
+                    let loss = try measureLoss(assignment).0
+                    if fresh { done += 1; progress.update(done) }
+                    return loss
+                }
+                summaryPareto = curve.entries.enumerated().map { i, e in point(e, label: "plan \(i + 1)") }
+                sweepCounts = (curve.proposalCount, curve.entries.count)
+                FileHandle.standardError.write(Data("Pareto sweep: \(curve.proposalCount) proposals at \(budgets.count) budgets, \(curve.entries.count) distinct plans measured, \(curve.front.count) on the measured front\n".utf8))
+                // Any measured proposal that meets every budget may be the plan; ties keep the cheaper one.
+                if let best = curve.entries.filter({ meetsBudgets($0.plan) }).min(by: { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) }),
+                   best.measuredLoss < measured[plan.assignment]!.0 {
+                    plan = best.plan
+                }
+                lap("pareto")
+            }
+        }
 
         var summary = PlanSummary(model: inputs.model, profile: inputs.profile.name, loss: lossKind.name,
                                   budgets: inputs.budgets.map(\.text), fp32Loss: fp32Loss,
@@ -32,31 +158,29 @@ extension PlanJob {
         summary.sensitivities = table.increases
         summary.costs = Dictionary(plan.costs.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
         summary.predictedLoss = fp32Loss + plan.predictedLoss
+        summary.proposalsPerBudget = k
+        summary.chosenProposals = chosenProposals
+        summary.uniform = summaryUniform
+        summary.pareto = summaryPareto
+        summary.sweepProposals = sweepCounts?.proposals
+        summary.sweepPlansMeasured = sweepCounts?.plans
+        summary.chosenLabel = summaryPareto.first { $0.candidates == plan.candidateNames }?.label
+            ?? chosenProposals?.first { $0.candidates == plan.candidateNames }?.label
 
         var measuredQuantizers: [TensorQuantizer] = []
         var measuredMultipliers: [Double] = []
         if measure {
-            let biases = search.biases(in: session.graph)
-            let measurement = PlanMeasurement(grouping: grouping, candidates: problem.candidates, search: search)
-            var measured: [[Int]: (Double, ValidationMetrics?)] = [:]
-            // Plans measured by earlier runs on the same inputs are not measured again.
-            let (storeURL, storeKey) = try measurementStore()
-            var store = MeasuredPlanStore.load(from: storeURL, key: storeKey)
-            func measureLoss(_ assignment: [Int]) throws -> (Double, ValidationMetrics?) {
-                if let m = measured[assignment] { return m }
-                if let entry = store[assignment] { return (entry.loss, entry.validation) }
-                let result = try measurement.measure(assignment, session: &session, probe: &probe)
-                let m = (result.loss, try validate(StepSearch.settings(result.quantizers, biases: biases)))
-                measured[assignment] = m
-                store[assignment] = .init(loss: m.0, validation: m.1)
-                try store.save(to: storeURL)
-                return m
+            // The chosen plan's steps: kept from its measurement when it was the best at its budget, else measured
+            // again (the step search is deterministic, so the loss is the one it was chosen by).
+            let chosen: StepSearchResult
+            if let kept = bestResult, kept.assignment == plan.assignment {
+                chosen = kept.result
+            } else {
+                chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
             }
-            let chosen = try measurement.measure(plan.assignment, session: &session, probe: &probe)
-            let chosenValidation = try validate(StepSearch.settings(chosen.quantizers, biases: biases))
-            measured[plan.assignment] = (chosen.loss, chosenValidation)
-            store[plan.assignment] = .init(loss: chosen.loss, validation: chosenValidation)
-            try store.save(to: storeURL)
+            bestResult = nil
+            lap("chosen")
+            let chosenValidation = measured[plan.assignment]?.1
             measuredQuantizers = chosen.quantizers
             measuredMultipliers = chosen.multipliers
             summary.measuredLoss = chosen.loss
@@ -90,53 +214,21 @@ extension PlanJob {
                 for (name, setting) in corrected where !quantized.contains(name) {
                     if let bias = session.graph.initializers[name] { summary.correctedBiases[name] = setting.transform(bias).floats }
                 }
+                lap("refinement")
             }
-            let kind = inputs.budgets[0].kind
-            // Uniform points: one candidate everywhere it is allowed (the nearest allowed one elsewhere).
-            for (c, candidate) in problem.candidates.enumerated() {
-                let assignment = problem.groups.indices.map { g in Self.nearest(c, in: problem.effectiveAllowed(g), candidates: problem.candidates) }
-                guard Self.respectsTies(assignment, problem.tiedGroups) else { continue }
-                let (loss, validation) = try measureLoss(assignment)
-                summary.uniform.append(.init(label: candidate.name, cost: model.value(kind, assignment: assignment),
-                                             predictedLoss: fp32Loss + model.predictedLoss(assignment: assignment),
-                                             measuredLoss: loss, exact: assignment.allSatisfy { $0 == c }, validation: validation))
-                FileHandle.standardError.write(Data("measured uniform \(candidate.name): loss \(String(format: "%.4f", loss))\n".utf8))
+            var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
+            for (i, point) in greedy.enumerated() {
+                let (loss, validation) = try measureLoss(point.plan.assignment)
+                summaryGreedy.append(.init(label: "greedy \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
+                                           measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
+                greedyProgress.update(i + 1)
             }
-            if paretoPoints > 0 {
-                let front = try ParetoSweep(planner: planner, kind: kind, pointCount: paretoPoints,
-                                            fixedBudgets: Array(inputs.budgets.dropFirst())).run()
-                var progress = Progress(label: "measuring Pareto plans", total: front.points.count)
-                for (i, point) in front.points.enumerated() {
-                    let (loss, validation) = try measureLoss(point.plan.assignment)
-                    summary.pareto.append(.init(label: "plan \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
-                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
-                    progress.update(i + 1)
-                }
-                // The greedy baseline, measured near each Pareto cost; the ILP is also solved at each greedy
-                // point's own cost, so the two are compared at equal budgets.
-                let greedy = Self.subsample(front.greedy, near: front.points.map(\.cost))
-                var known = Set(front.points.map(\.plan.assignment))
-                for g in greedy {
-                    let budget = BudgetConstraint(kind: kind, limit: g.cost * (1 + 1e-9))
-                    guard let extra = try? planner.plan(budgets: [budget] + inputs.budgets.dropFirst()),
-                          known.insert(extra.assignment).inserted else { continue }
-                    let (loss, validation) = try measureLoss(extra.assignment)
-                    summary.pareto.append(.init(label: "plan \(summary.pareto.count + 1)", cost: model.value(kind, assignment: extra.assignment),
-                                                predictedLoss: fp32Loss + extra.predictedLoss, measuredLoss: loss, exact: true,
-                                                candidates: extra.candidateNames, validation: validation))
-                }
-                summary.pareto.sort { $0.cost < $1.cost }
-                var greedyProgress = Progress(label: "measuring greedy baseline", total: greedy.count)
-                for (i, point) in greedy.enumerated() {
-                    let (loss, validation) = try measureLoss(point.plan.assignment)
-                    summary.greedy.append(.init(label: "greedy \(i + 1)", cost: point.cost, predictedLoss: fp32Loss + point.predictedLoss,
-                                                measuredLoss: loss, exact: true, candidates: point.plan.candidateNames, validation: validation))
-                    greedyProgress.update(i + 1)
-                }
-            }
+            summary.greedy = summaryGreedy
+            if !greedy.isEmpty { lap("greedy") }
             summary.costKind = kind.rawValue
             summary.chosenCost = model.value(kind, assignment: plan.assignment)
         }
+        summary.seconds = measure ? seconds : nil
         summary.tensors = zip(measuredQuantizers, measuredMultipliers).map {
             QuantizerRecord($0, multiplier: $1, group: groupName(of: $0.name))
         }

@@ -45,6 +45,17 @@ struct PlanSummary: Codable {
         var exact: Bool
         var candidates: [String]? = nil
         var validation: ValidationMetrics? = nil
+        /// For ILP proposals: the swept budget limits (cost-kind units) whose proposals included this plan.
+        var budgets: [Double]? = nil
+        /// For ILP proposals: the best rank among the k best by predicted loss (0: an ILP optimum); nil when only
+        /// the tie-break proposed it.
+        var rank: Int? = nil
+        /// For ILP proposals: whether the BOPs tie-break proposed it.
+        var tieBroken: Bool? = nil
+        /// For ILP proposals: whether it measured best among the proposals of some budget.
+        var selected: Bool? = nil
+        /// For ILP proposals: whether it is on the measured Pareto front (the lower envelope of all measured proposals).
+        var onFront: Bool? = nil
     }
 
     /// Loss and accuracy before and after the joint refinement of the chosen plan.
@@ -85,7 +96,21 @@ struct PlanSummary: Codable {
     var refinement: Refinement? = nil
     var costKind: String? = nil
     var chosenCost: Double? = nil
+    /// Plans the ILP proposed per budget value (the k best by predicted loss; measurement picks one).
+    var proposalsPerBudget: Int? = nil
+    /// The proposals at the plan's own budget, measured; `selected` marks the best of them.
+    var chosenProposals: [Point]? = nil
+    /// The chosen plan's label among the measured Pareto proposals ("plan 9"), or among `chosenProposals` without a
+    /// sweep. With a sweep the plan is the best measured ILP proposal meeting every budget, which may come from a
+    /// cheaper budget value than the plan's own.
+    var chosenLabel: String? = nil
+    /// Proposals over all swept budgets (repeats included) and the distinct plans among them that were measured.
+    var sweepProposals: Int? = nil
+    var sweepPlansMeasured: Int? = nil
+    /// Wall seconds per phase (sensitivities, proposals, refinement, uniform, pareto, greedy).
+    var seconds: [String: Double]? = nil
     var uniform: [Point] = []
+    /// Every measured ILP proposal of the sweep, by cost; `onFront` marks the measured Pareto front.
     var pareto: [Point] = []
     var greedy: [Point] = []
     var tensors: [QuantizerRecord] = []
@@ -151,7 +176,22 @@ struct PlanSummary: Codable {
         } else if measuredLoss != nil {
             print("no uniform point is as cheap as this plan")
         }
-        if !pareto.isEmpty { print("Pareto curve: \(pareto.count) plans measured; greedy baseline: \(greedy.count) points") }
+        if let chosenProposals, chosenProposals.count > 1, let best = chosenProposals.first(where: { $0.selected == true }) {
+            let losses = chosenProposals.map { p in
+                String(format: "%.4g", p.measuredLoss ?? .nan) + " (" + (p.rank.map { "rank \($0 + 1)" } ?? "tie-break") + ")"
+            }
+            print("measured ILP proposals at the budget: \(losses.joined(separator: ", ")); best: "
+                  + (best.rank.map { "rank \($0 + 1)" } ?? "the tie-break's plan"))
+        }
+        if let chosenLabel, let m = measuredLoss, !pareto.isEmpty {
+            print("chosen: \(chosenLabel) of the Pareto sweep, the best measured ILP proposal that meets the budgets"
+                  + String(format: " (loss %.4g)", m))
+        }
+        if !pareto.isEmpty {
+            let front = pareto.filter { $0.onFront ?? true }.count
+            print("Pareto curve: \(sweepPlansMeasured ?? pareto.count) distinct ILP plans measured out of \(sweepProposals ?? pareto.count) proposals "
+                  + "(\(proposalsPerBudget ?? 1) best per budget), \(front) on the measured front; greedy baseline: \(greedy.count) points")
+        }
     }
 }
 

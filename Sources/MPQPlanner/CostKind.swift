@@ -14,7 +14,8 @@ public enum CostKind: String, CaseIterable, Sendable, Equatable, Hashable, Codab
     /// Relative slack added to every limit so plans exactly at a budget are not lost to rounding.
     public static let relativeTolerance = 1e-9
 
-    static func withTolerance(_ limit: Double) -> Double {
+    /// `limit` plus the relative slack: what a plan's cost is compared against.
+    public static func withTolerance(_ limit: Double) -> Double {
         limit + relativeTolerance * max(1, abs(limit))
     }
 

@@ -7,7 +7,8 @@ import Foundation
 /// Swift (GLPK aborts the process on an invalid index or count, which Swift cannot catch), and freed in
 /// `deinit`. GLPK calls are serialised through one lock, so solvers may be used from several threads.
 public final class GLPKSolver {
-    public let program: IntegerProgram
+    /// The program as built, with every row added since by `addConstraint`.
+    public private(set) var program: IntegerProgram
     private let problem: OpaquePointer
 
     /// GLPK's environment is per thread only when the library was built with thread-local storage;
@@ -29,6 +30,22 @@ public final class GLPKSolver {
         GLPKSolver.lock.lock()
         defer { GLPKSolver.lock.unlock() }
         glp_delete_prob(problem)
+    }
+
+    /// Appends a row to the program and to the GLPK problem, so the next `solve` respects it (a no-good cut, say).
+    /// The row is validated first — variable indices in range and distinct, finite numbers, ordered bounds —
+    /// since GLPK would abort the process on a bad index. Throws `PlannerError` and changes nothing when invalid.
+    public func addConstraint(_ constraint: IntegerProgram.Constraint) throws {
+        let i = program.constraints.count
+        try program.validate(constraint, at: i)
+        guard i < IntegerProgram.maximumRows else {
+            throw PlannerError.tooLarge(what: "constraints", count: i + 1, limit: IntegerProgram.maximumRows)
+        }
+        program.constraints.append(constraint)
+        GLPKSolver.lock.lock()
+        defer { GLPKSolver.lock.unlock() }
+        glp_add_rows(problem, 1)
+        setRow(Int32(i + 1), constraint)
     }
 
     /// Validates, builds and solves in one step; an invalid program yields `.error`.
@@ -133,20 +150,22 @@ public final class GLPKSolver {
             glp_set_col_bnds(p, col, type, lo, hi)
             glp_set_obj_coef(p, col, v.objective)
         }
-        for (i, c) in program.constraints.enumerated() {
-            let row = Int32(i + 1)
-            let b = c.effectiveBounds
-            let (type, lo, hi) = GLPKSolver.boundType(b.lower, b.upper)
-            glp_set_row_bnds(p, row, type, lo, hi)
-            // GLPK arrays are 1-based: element 0 is ignored.
-            var indices: [Int32] = [0]
-            var values: [Double] = [0]
-            for t in c.terms {
-                indices.append(Int32(t.variable + 1))
-                values.append(t.coefficient)
-            }
-            glp_set_mat_row(p, row, Int32(c.terms.count), indices, values)
+        for (i, c) in program.constraints.enumerated() { setRow(Int32(i + 1), c) }
+    }
+
+    /// Sets the bounds and coefficients of an existing 1-based row. Called with the lock held, on a validated row.
+    private func setRow(_ row: Int32, _ c: IntegerProgram.Constraint) {
+        let b = c.effectiveBounds
+        let (type, lo, hi) = GLPKSolver.boundType(b.lower, b.upper)
+        glp_set_row_bnds(problem, row, type, lo, hi)
+        // GLPK arrays are 1-based: element 0 is ignored.
+        var indices: [Int32] = [0]
+        var values: [Double] = [0]
+        for t in c.terms {
+            indices.append(Int32(t.variable + 1))
+            values.append(t.coefficient)
         }
+        glp_set_mat_row(problem, row, Int32(c.terms.count), indices, values)
     }
 
     private static func boundType(_ lower: Double?, _ upper: Double?) -> (Int32, Double, Double) {

@@ -32,23 +32,27 @@ extension IntegerProgram {
                 }
             }
         }
-        for (i, c) in constraints.enumerated() {
-            let where_ = "constraint \(PlannerError.label(i, c.name))"
-            if let lo = c.lowerBound, lo.isNaN || lo == .infinity { throw PlannerError.nonFiniteValue(location: "the lower bound of \(where_)", value: lo) }
-            if let hi = c.upperBound, hi.isNaN || hi == -.infinity { throw PlannerError.nonFiniteValue(location: "the upper bound of \(where_)", value: hi) }
-            let b = c.effectiveBounds
-            if let lo = b.lower, let hi = b.upper, lo > hi { throw PlannerError.invalidBounds(location: where_, lower: lo, upper: hi) }
-            var seen = Set<Int>()
-            for t in c.terms {
-                guard t.variable >= 0, t.variable < variables.count else {
-                    throw PlannerError.invalidVariableIndex(constraint: i, constraintName: c.name, index: t.variable, variableCount: variables.count)
-                }
-                guard seen.insert(t.variable).inserted else {
-                    throw PlannerError.duplicateVariableInConstraint(constraint: i, constraintName: c.name, variable: t.variable)
-                }
-                guard t.coefficient.isFinite else {
-                    throw PlannerError.nonFiniteValue(location: "the coefficient of variable \(t.variable) in \(where_)", value: t.coefficient)
-                }
+        for (i, c) in constraints.enumerated() { try validate(c, at: i) }
+    }
+
+    /// Checks one row as if it were row `i` of this program: finite bounds in order, and distinct, in-range
+    /// variable indices with finite coefficients.
+    public func validate(_ c: Constraint, at i: Int) throws {
+        let where_ = "constraint \(PlannerError.label(i, c.name))"
+        if let lo = c.lowerBound, lo.isNaN || lo == .infinity { throw PlannerError.nonFiniteValue(location: "the lower bound of \(where_)", value: lo) }
+        if let hi = c.upperBound, hi.isNaN || hi == -.infinity { throw PlannerError.nonFiniteValue(location: "the upper bound of \(where_)", value: hi) }
+        let b = c.effectiveBounds
+        if let lo = b.lower, let hi = b.upper, lo > hi { throw PlannerError.invalidBounds(location: where_, lower: lo, upper: hi) }
+        var seen = Set<Int>()
+        for t in c.terms {
+            guard t.variable >= 0, t.variable < variables.count else {
+                throw PlannerError.invalidVariableIndex(constraint: i, constraintName: c.name, index: t.variable, variableCount: variables.count)
+            }
+            guard seen.insert(t.variable).inserted else {
+                throw PlannerError.duplicateVariableInConstraint(constraint: i, constraintName: c.name, variable: t.variable)
+            }
+            guard t.coefficient.isFinite else {
+                throw PlannerError.nonFiniteValue(location: "the coefficient of variable \(t.variable) in \(where_)", value: t.coefficient)
             }
         }
     }

@@ -36,19 +36,13 @@ public struct MixedPrecisionPlanner: Sendable {
     /// The best plan under `budgets` (none: the least sensitive candidate everywhere).
     /// Throws `PlanningError.infeasible` with the cheapest achievable value of every budget when none fits.
     public func plan(budgets: [BudgetConstraint], options: SolverOptions = SolverOptions()) throws -> Plan {
-        let limits = try budgets.map { ($0, try $0.limit(in: model)) }
-        let shortfalls = limits.map { budget, limit in
-            BudgetShortfall(budget: budget.text, kind: budget.kind, limit: limit, cheapestAchievable: cheapest(budget.kind).value)
-        }
-        if shortfalls.contains(where: { !$0.isMet }) {
-            throw PlanningError.infeasible(shortfalls: shortfalls.filter { !$0.isMet }, jointly: false)
-        }
-        let (program, variables) = buildProgram(limits: limits.map { ($0.0.kind, $0.1) })
+        let (limits, shortfalls) = try checkedLimits(budgets)
+        let (program, variables) = buildProgram(limits: limits)
         switch GLPKSolver.solve(program, options: options) {
-        case .optimal(let loss, let values):
+        case .optimal(_, let values):
             let best = Plan(assignment: decode(values, variables), model: model, provenOptimal: true)
             guard let tieBreak, model.supports(tieBreak.cost) else { return best }
-            return breakTie(best, loss: loss, program: program, variables: variables, tieBreak: tieBreak, options: options)
+            return breakTie(best, program: program, variables: variables, tieBreak: tieBreak, options: options)
         case .feasible(_, let values, _):
             return Plan(assignment: decode(values, variables), model: model, provenOptimal: false)
         case .infeasible:
@@ -60,11 +54,28 @@ public struct MixedPrecisionPlanner: Sendable {
         }
     }
 
-    /// Re-solves with the tie-break cost as objective and the loss bounded by the optimum plus the tolerance;
-    /// keeps `best` when that fails or costs no less.
-    private func breakTie(_ best: Plan, loss: Double, program: IntegerProgram, variables: VariableMap,
-                          tieBreak: TieBreak, options: SolverOptions) -> Plan {
+    /// Every budget's limit in reported units, and how far each is from the cheapest achievable value.
+    /// Throws `PlanningError.infeasible` when some budget alone cannot be met.
+    func checkedLimits(_ budgets: [BudgetConstraint]) throws -> (limits: [(CostKind, Double)], shortfalls: [BudgetShortfall]) {
+        let limits = try budgets.map { ($0, try $0.limit(in: model)) }
+        let shortfalls = limits.map { budget, limit in
+            BudgetShortfall(budget: budget.text, kind: budget.kind, limit: limit, cheapestAchievable: cheapest(budget.kind).value)
+        }
+        if shortfalls.contains(where: { !$0.isMet }) {
+            throw PlanningError.infeasible(shortfalls: shortfalls.filter { !$0.isMet }, jointly: false)
+        }
+        return (limits.map { ($0.0.kind, $0.1) }, shortfalls)
+    }
+
+    /// Re-solves with the tie-break cost as objective and the loss bounded by `best`'s plus the tolerance;
+    /// keeps `best` when that fails or costs no less. `program` is `buildProgram`'s (objective in its scaled units).
+    func breakTie(_ best: Plan, program: IntegerProgram, variables: VariableMap,
+                  tieBreak: TieBreak, options: SolverOptions) -> Plan {
         var second = program
+        // `best`'s loss in the program's objective units.
+        let loss = best.assignment.enumerated().reduce(program.objectiveConstant) { sum, gc in
+            sum + (variables[gc.offset][gc.element].map { program.variables[$0].objective } ?? 0)
+        }
         var lossTerms: [IntegerProgram.Term] = []
         let scale = max(model.value(tieBreak.cost, assignment: best.assignment) * model.normalizer(tieBreak.cost), 1e-30)
         for g in problem.groups.indices {
@@ -115,16 +126,21 @@ public struct MixedPrecisionPlanner: Sendable {
 
     /// The 0-1 program for budgets given as (kind, limit in reported units). Every index is checked by
     /// construction (columns exist only for usable candidates) and by `IntegerProgram.validate()` in the solver.
+    ///
+    /// The objective is the sensitivities divided by the largest of them (`objectiveScale`), so its coefficients are
+    /// at most 1: GLPK's tolerances are absolute (1e-7 on reduced costs), and a nearly lossless model's sensitivities
+    /// (1e-8 nats, say) would otherwise be ranked only to within that tolerance. Plans report unscaled losses.
     public func buildProgram(limits: [(CostKind, Double)]) -> (IntegerProgram, VariableMap) {
         var program = IntegerProgram(direction: .minimize)
         var map: VariableMap = problem.groups.map { _ in [Int?](repeating: nil, count: problem.candidates.count) }
         let components = problem.components()
+        let scale = objectiveScale
         for component in components {
             let allowed = problem.componentAllowed(component)
             for g in component {
                 for c in allowed {
                     map[g][c] = program.addVariable(.binary("x[\(problem.groups[g].name),\(problem.candidates[c].name)]",
-                                                            objective: problem.sensitivities[g][c]!))
+                                                            objective: problem.sensitivities[g][c]! / scale))
                 }
             }
         }
@@ -153,7 +169,16 @@ public struct MixedPrecisionPlanner: Sendable {
         return (program, map)
     }
 
-    private func decode(_ values: [Double], _ map: VariableMap) -> [Int] {
+    /// What the objective is divided by: the largest absolute usable sensitivity (1 when all are 0).
+    public var objectiveScale: Double {
+        var largest = 0.0
+        for g in problem.groups.indices {
+            for c in problem.effectiveAllowed(g) { largest = max(largest, abs(problem.sensitivities[g][c]!)) }
+        }
+        return largest > 0 && largest.isFinite ? largest : 1
+    }
+
+    func decode(_ values: [Double], _ map: VariableMap) -> [Int] {
         map.map { row in
             row.indices.first { c in row[c].map { values[$0] > 0.5 } ?? false }!
         }

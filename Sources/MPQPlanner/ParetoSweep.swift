@@ -20,11 +20,26 @@ public struct ParetoPoint: Sendable, Equatable {
     }
 }
 
+/// The plans the ILP proposed at one budget value of a sweep.
+public struct BudgetProposals: Sendable, Equatable {
+    /// The swept budget's limit, in the swept kind's reported units.
+    public var limit: Double
+    /// Best predicted first (see `MixedPrecisionPlanner.proposals`); never empty.
+    public var proposals: [Proposal]
+
+    public init(limit: Double, proposals: [Proposal]) {
+        self.limit = limit
+        self.proposals = proposals
+    }
+}
+
 /// The result of a sweep: the ILP's non-dominated plans and the greedy baseline, both sorted by cost.
 public struct ParetoFront: Sendable, Equatable {
     public var kind: CostKind
-    /// Non-dominated ILP plans: cost increasing, predicted loss strictly decreasing.
+    /// Non-dominated ILP plans (the first proposal of each budget): cost increasing, predicted loss strictly decreasing.
     public var points: [ParetoPoint]
+    /// Every feasible target's proposals, in target order (one proposal each when `proposalCount` is 1).
+    public var proposals: [BudgetProposals] = []
     /// AIMET-style greedy points in the order they were applied (cost decreasing from the top candidate).
     public var greedy: [ParetoPoint]
     /// The swept budget limits.
@@ -43,20 +58,36 @@ public struct ParetoSweep: Sendable {
     /// Budgets applied at every point in addition to the swept one (e.g. a latency cap while sweeping bits).
     public var fixedBudgets: [BudgetConstraint]
     public var options: SolverOptions
+    /// Plans proposed per budget value: the k best by predicted loss (1: the optimum alone).
+    public var proposalCount: Int
+    /// When set, each budget value also proposes the tie-broken plan (see `MixedPrecisionPlanner.proposals`).
+    public var tieBreakProposal: MixedPrecisionPlanner.TieBreak?
 
     public init(planner: MixedPrecisionPlanner, kind: CostKind, pointCount: Int = 20, fixedBudgets: [BudgetConstraint] = [],
-                options: SolverOptions = SolverOptions()) {
+                options: SolverOptions = SolverOptions(), proposalCount: Int = 1,
+                tieBreakProposal: MixedPrecisionPlanner.TieBreak? = nil) {
         self.planner = planner
         self.kind = kind
         self.pointCount = pointCount
         self.fixedBudgets = fixedBudgets
         self.options = options
+        self.proposalCount = proposalCount
+        self.tieBreakProposal = tieBreakProposal
+    }
+
+    /// The proposals at one value of the swept budget (with the fixed budgets). Throws `PlanningError.infeasible`
+    /// when no plan meets them.
+    public func proposals(at limit: Double) throws -> BudgetProposals {
+        let budgets = fixedBudgets + [BudgetConstraint(kind: kind, limit: limit)]
+        return BudgetProposals(limit: limit, proposals: try planner.proposals(budgets: budgets, count: proposalCount,
+                                                                              tieBreak: tieBreakProposal, options: options))
     }
 
     /// Runs the sweep. Points infeasible under the fixed budgets are skipped; if none is feasible the error of
     /// the most expensive point is thrown.
     public func run() throws -> ParetoFront {
         guard pointCount >= 1 else { throw PlanningError.invalidSweep("the number of points must be at least 1, got \(pointCount)") }
+        guard proposalCount >= 1 else { throw PlanningError.invalidSweep("the number of proposals must be at least 1, got \(proposalCount)") }
         let model = planner.model
         guard model.supports(kind) else {
             throw PlanningError.budgetUnavailable(budget: kind.rawValue, reason: "hardware profile '\(model.profile.name)' has no latency model")
@@ -67,10 +98,13 @@ public struct ParetoSweep: Sendable {
         }
         var seen = Set<[Int]>()
         var solved: [ParetoPoint] = []
+        var proposed: [BudgetProposals] = []
         var lastError: Error?
         for target in targets {
             do {
-                let plan = try planner.plan(budgets: fixedBudgets + [BudgetConstraint(kind: kind, limit: target)], options: options)
+                let point = try proposals(at: target)
+                proposed.append(point)
+                let plan = point.proposals[0].plan
                 if seen.insert(plan.assignment).inserted {
                     solved.append(ParetoPoint(plan: plan, cost: plan.costs[kind]!, predictedLoss: plan.predictedLoss, budgetLimit: target))
                 }
@@ -80,8 +114,8 @@ public struct ParetoSweep: Sendable {
             }
         }
         if solved.isEmpty, let lastError { throw lastError }
-        return ParetoFront(kind: kind, points: ParetoSweep.nonDominated(solved), greedy: greedyBaseline(), targets: targets,
-                           distinctPlans: solved.count)
+        return ParetoFront(kind: kind, points: ParetoSweep.nonDominated(solved), proposals: proposed, greedy: greedyBaseline(),
+                           targets: targets, distinctPlans: solved.count)
     }
 
     /// The points no other point beats on both cost and predicted loss, sorted by cost (loss strictly decreasing).

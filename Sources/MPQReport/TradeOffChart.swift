@@ -2,7 +2,8 @@ import Foundation
 
 /// A self-contained SVG of a `TradeOffCurve`: cost on x, loss (or accuracy) on y.
 ///
-/// Predicted Pareto points are a step line with hollow circles, measured points a solid line with filled circles,
+/// Predicted Pareto points are a step line with hollow circles, measured points a solid line with filled circles
+/// (measured ILP proposals off the measured front, `onFront == false`, small hollow circles without a line),
 /// uniform-precision points labelled squares, the greedy baseline triangles on a dashed line; the chosen plan is
 /// ringed and annotated, the FP32 reference is a dashed horizontal line and the budget a dotted vertical one.
 /// Points with a missing or non-finite cost or y value are skipped.
@@ -249,13 +250,15 @@ public struct TradeOffChart: Sendable {
             data.filter { $0.point.series == s }.sorted { $0.x < $1.x }
         }
         let greedy = series(.greedy), predicted = series(.predicted), measured = series(.measured), uniform = series(.uniform)
+        // Measured ILP proposals off the measured front (dominated by another measured plan) get no line.
+        let measuredFront = measured.filter { $0.point.onFront != false }, measuredOff = measured.filter { $0.point.onFront == false }
         // Points sampled every few pixels along the drawn lines, so labels can avoid crossing them.
         var linePoints: [(Double, Double)] = []
         func sample(_ a: (Double, Double), _ b: (Double, Double)) {
             let n = max(1, Int((hypot(b.0 - a.0, b.1 - a.1) / 4).rounded(.up)))
             for i in 0...n { linePoints.append((a.0 + (b.0 - a.0) * Double(i) / Double(n), a.1 + (b.1 - a.1) * Double(i) / Double(n))) }
         }
-        for s in [greedy, measured] where s.count > 1 { for (a, b) in zip(s, s.dropFirst()) { sample(px(a), px(b)) } }
+        for s in [greedy, measuredFront] where s.count > 1 { for (a, b) in zip(s, s.dropFirst()) { sample(px(a), px(b)) } }
         for (a, b) in zip(predicted, predicted.dropFirst()) {
             let (pa, pb) = (px(a), px(b))
             sample(pa, (pb.0, pa.1))
@@ -313,8 +316,8 @@ public struct TradeOffChart: Sendable {
             }
             doc.path(d, [("fill", "none"), ("stroke", Self.color(.predicted)), ("stroke-width", "1.8"), ("class", "line predicted")])
         }
-        if measured.count > 1 {
-            doc.polyline(measured.map(px), [("fill", "none"), ("stroke", Self.color(.measured)), ("stroke-width", "1.8"),
+        if measuredFront.count > 1 {
+            doc.polyline(measuredFront.map(px), [("fill", "none"), ("stroke", Self.color(.measured)), ("stroke-width", "1.8"),
                                             ("class", "line measured")])
         }
 
@@ -337,7 +340,12 @@ public struct TradeOffChart: Sendable {
             doc.circle(cx: x, cy: y, r: r, [("fill", "#ffffff"), ("stroke", Self.color(.predicted)), ("stroke-width", "1.8"),
                                             ("class", "marker predicted")])
         }
-        for p in measured {
+        for p in measuredOff {
+            let (x, y) = px(p)
+            doc.circle(cx: x, cy: y, r: r * 0.7, [("fill", "#ffffff"), ("stroke", Self.color(.measured)), ("stroke-width", "1.2"),
+                                                  ("class", "marker measured off-front")])
+        }
+        for p in measuredFront {
             let (x, y) = px(p)
             doc.circle(cx: x, cy: y, r: r, [("fill", Self.color(.measured)), ("stroke", "#ffffff"), ("stroke-width", "0.8"),
                                             ("class", "marker measured")])
@@ -347,7 +355,8 @@ public struct TradeOffChart: Sendable {
         // Legend: the frame corner covering the fewest markers and labels.
         var entries: [(kind: String, text: String)] = []
         for s in [TradeOffCurve.Series.predicted, .measured, .uniform, .greedy] where !series(s).isEmpty {
-            entries.append((s.rawValue, Self.legendName(s)))
+            entries.append((s.rawValue, s == .measured && !measuredOff.isEmpty ? "ILP plans (measured front)" : Self.legendName(s)))
+            if s == .measured && !measuredOff.isEmpty { entries.append(("off-front", "other measured ILP proposals")) }
         }
         let chosen = [predicted, measured, uniform, greedy].joined().first { $0.point.isChosen }
         if chosen != nil { entries.append(("chosen", "chosen plan")) }
@@ -386,6 +395,8 @@ public struct TradeOffChart: Sendable {
                 case "measured":
                     doc.line(x1: x0, y1: cy, x2: x1, y2: cy, [("stroke", Self.color(.measured)), ("stroke-width", "1.8")])
                     doc.circle(cx: xm, cy: cy, r: r, [("fill", Self.color(.measured)), ("stroke", "#ffffff"), ("stroke-width", "0.8")])
+                case "off-front":
+                    doc.circle(cx: xm, cy: cy, r: r * 0.7, [("fill", "#ffffff"), ("stroke", Self.color(.measured)), ("stroke-width", "1.2")])
                 case "uniform":
                     doc.rect(x: xm - r, y: cy - r, width: 2 * r, height: 2 * r, [("fill", Self.color(.uniform))])
                 case "greedy":

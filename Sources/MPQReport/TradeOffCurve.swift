@@ -116,10 +116,20 @@ public struct TradeOffCurve: Codable, Sendable, Equatable {
         /// The candidate per group, or nil when not recorded (uniform points need not list them).
         public var candidateNames: [String]?
         public var isChosen: Bool
+        /// For measured ILP proposals: whether the plan is on the measured Pareto front (the lower envelope of every
+        /// measured proposal); nil when not recorded (then it counts as on the front).
+        public var onFront: Bool?
+        /// For ILP proposals: the best rank among the k best by predicted loss at the budgets that proposed it
+        /// (0: an ILP optimum); nil when not recorded or proposed only by the tie-break.
+        public var rank: Int?
+        /// For ILP proposals: whether the BOPs tie-break proposed it.
+        public var tieBroken: Bool?
+        /// For ILP proposals: whether it measured best among the proposals of some budget.
+        public var selected: Bool?
 
         public init(series: Series, label: String, cost: Double, predictedLoss: Double? = nil, measuredLoss: Double? = nil,
                     validationLoss: Double? = nil, validationAccuracy: Double? = nil, candidateNames: [String]? = nil,
-                    isChosen: Bool = false) {
+                    isChosen: Bool = false, onFront: Bool? = nil, rank: Int? = nil, tieBroken: Bool? = nil, selected: Bool? = nil) {
             self.series = series
             self.label = label
             self.cost = cost
@@ -129,6 +139,10 @@ public struct TradeOffCurve: Codable, Sendable, Equatable {
             self.validationAccuracy = validationAccuracy
             self.candidateNames = candidateNames
             self.isChosen = isChosen
+            self.onFront = onFront
+            self.rank = rank
+            self.tieBroken = tieBroken
+            self.selected = selected
         }
 
         /// A point of a Pareto sweep (ILP or greedy); its cost converted to `axis` units.

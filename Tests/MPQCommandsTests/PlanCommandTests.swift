@@ -248,3 +248,55 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanSummary, inputs np
     #expect(bad.code == CommandFailure.dataError)
     #expect(bad.message.contains("fastest") && bad.message.contains("step_search"))
 }
+
+/// Several ILP proposals per budget: the plan is the best measured proposal at its budget, and every measured
+/// proposal of the sweep is recorded with its rank and whether it is on the measured front (the lower envelope).
+/// One proposal is the ILP optimum alone.
+@Test func planMeasuresSeveralProposalsAndRecordsTheFront() throws {
+    let dir = Paths.temporary("plan-proposals")
+    try? FileManager.default.removeItem(at: dir)
+    let args = planArguments(["--budget", "6bits", "--profile", "generic-npu", "--pareto-points", "3", "--no-refine",
+                              "--proposals", "3"], dir: dir)
+    let r = runMPQ(args)
+    #expect(r.code == 0, "\(r.message)")
+    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    #expect(summary.proposalsPerBudget == 3)
+    let proposals = try #require(summary.chosenProposals)
+    #expect((2...4).contains(proposals.count), "\(proposals.count) proposals")
+    #expect(proposals.compactMap(\.rank).prefix(3) == [0, 1, 2].prefix(min(3, proposals.count)))
+    let selected = proposals.filter { $0.selected == true }
+    #expect(selected.count == 1)
+    let best = try #require(proposals.compactMap(\.measuredLoss).min())
+    #expect(selected.first?.measuredLoss == best)
+    // The plan is the best measured ILP proposal within the budget: at the budget itself or cheaper on the sweep.
+    let measuredLoss = try #require(summary.measuredLoss)
+    #expect(measuredLoss <= best)
+    let chosen = try #require(summary.pareto.first { $0.candidates == summary.plan?.groups.map(\.candidate) })
+    #expect(summary.chosenLabel == chosen.label)
+    #expect(chosen.measuredLoss == measuredLoss)
+    #expect(chosen.cost <= 6 + 1e-9)
+    #expect(summary.pareto.filter { $0.cost <= 6 + 1e-9 }.allSatisfy { $0.measuredLoss! >= measuredLoss })
+    // The sweep: every proposal measured once, the front a strict lower envelope dominating the rest.
+    let pareto = summary.pareto
+    #expect(summary.sweepPlansMeasured == pareto.count)
+    #expect((summary.sweepProposals ?? 0) >= pareto.count)
+    #expect(Set(pareto.compactMap(\.candidates)).count == pareto.count)
+    let front = pareto.filter { $0.onFront == true }
+    #expect(!front.isEmpty && pareto.allSatisfy { $0.onFront != nil })
+    for (a, b) in zip(front, front.dropFirst()) { #expect(b.cost > a.cost && b.measuredLoss! < a.measuredLoss!) }
+    for p in pareto where p.onFront == false {
+        #expect(front.contains { $0.cost <= p.cost * (1 + 1e-9) && $0.measuredLoss! <= p.measuredLoss! })
+    }
+    // The plan's own budget is a point of the curve.
+    for p in proposals { #expect(pareto.contains { $0.candidates == p.candidates }) }
+    let csv = try String(contentsOf: dir.appendingPathComponent("pareto.csv"), encoding: .utf8)
+    #expect(csv.hasPrefix("series,label,cost,predicted_loss,measured_loss,validation_loss,validation_accuracy,candidates,chosen,on_front,rank,tie_broken,selected\r\n"))
+    #expect(csv.contains(",true,0,"))
+
+    let single = runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--pareto-points", "0", "--no-refine",
+                                       "--proposals", "1"], dir: dir))
+    #expect(single.code == 0, "\(single.message)")
+    let one = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    #expect(one.chosenProposals?.count == 1 && one.chosenProposals?.first?.rank == 0)
+    #expect(runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--proposals", "0"], dir: dir)).code == 64)
+}

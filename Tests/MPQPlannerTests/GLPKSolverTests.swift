@@ -249,3 +249,33 @@ struct MultipleChoiceInstance {
         #expect(GLPKSolver.solve(p) == .optimal(objective: -2, values: [-2]))
     }
 }
+
+@Suite struct GLPKAddConstraintTests {
+    @Test func addedRowsApplyAndBadRowsAreRejected() throws {
+        let instance = MultipleChoiceInstance.random(seed: 11)
+        let solver = try GLPKSolver(program: instance.program)
+        let rows = solver.program.constraints.count
+        let n = solver.program.variables.count
+        for bad in [IntegerProgram.Constraint.lessOrEqual([.init(n, 1)], 1, name: "past the end"),
+                    .lessOrEqual([.init(-1, 1)], 1), .lessOrEqual([.init(0, 1), .init(0, 1)], 1),
+                    .lessOrEqual([.init(0, .nan)], 1), .lessOrEqual([.init(0, 1)], .nan),
+                    .init(terms: [.init(0, 1)], lowerBound: 2, upperBound: 1)] {
+            #expect(throws: PlannerError.self) { try solver.addConstraint(bad) }
+        }
+        #expect(solver.program.constraints.count == rows)
+        guard case .optimal(let first, let values) = solver.solve() else { Issue.record("no optimum"); return }
+        // Forbid the chosen candidate of group 0: the optimum cannot improve and must change there.
+        let chosen = (0..<instance.candidates).first { values[instance.variable(0, $0)] > 0.5 }!
+        try solver.addConstraint(.lessOrEqual([.init(instance.variable(0, chosen), 1)], 0, name: "not that"))
+        #expect(solver.program.constraints.count == rows + 1)
+        switch solver.solve() {
+        case .optimal(let second, let v):
+            #expect(second >= first)
+            #expect(v[instance.variable(0, chosen)] < 0.5)
+        case .infeasible:
+            break
+        default:
+            Issue.record("unexpected result")
+        }
+    }
+}

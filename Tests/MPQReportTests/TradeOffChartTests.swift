@@ -90,6 +90,29 @@ func sampleCurve(cheapestLabel: String = "W2A8 <&>") -> TradeOffCurve {
         #expect(!svg.contains("<script") && !svg.contains("@import") && !svg.contains("href"))
     }
 
+    /// Measured proposals off the measured front are small hollow circles outside the measured line, with a legend entry.
+    @Test func offFrontProposalsAreDrawnApart() throws {
+        var curve = sampleCurve()
+        let measured = curve.points.indices.filter { curve.points[$0].series == .measured }
+        for i in measured { curve.points[i].onFront = true }
+        var extra = curve.points[measured[1]]
+        extra.label = "plan 3b"
+        extra.measuredLoss = (extra.measuredLoss ?? 0) + 0.5
+        extra.onFront = false
+        extra.isChosen = false
+        curve.points.append(extra)
+        let doc = try #require(SVGCollector.parse(TradeOffChart(curve: curve).svg()))
+        #expect(doc.withClass("marker measured").count == 4)
+        #expect(doc.withClass("marker measured off-front").count == 1)
+        let line = try #require(doc.withClass("line measured").first?.attributes["points"])
+        #expect(line.split(separator: " ").count == 4)
+        #expect(doc.allText.contains("other measured ILP proposals"))
+        #expect(doc.allText.contains("ILP plans (measured front)"))
+        // Without off-front points the legend is as before.
+        let plain = try #require(SVGCollector.parse(TradeOffChart(curve: sampleCurve()).svg()))
+        #expect(!plain.allText.contains("other measured ILP proposals"))
+    }
+
     @Test func accuracyMetricPlotsOnlyPointsWithAccuracy() throws {
         let chart = TradeOffChart(curve: sampleCurve(), metric: .accuracy)
         let doc = try #require(SVGCollector.parse(chart.svg()))

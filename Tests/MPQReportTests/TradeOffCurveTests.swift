@@ -17,17 +17,19 @@ func threePointCurve() -> TradeOffCurve {
         reference: .init(loss: 0.5, accuracy: 0.9),
         points: [
             .init(series: .predicted, label: "plan 1", cost: 3.5, predictedLoss: 0.25, candidateNames: ["W4A8", "W8A8"]),
-            .init(series: .measured, label: "plan 1, \"fast\"", cost: 3.5, predictedLoss: 0.25, measuredLoss: 1.5),
+            .init(series: .measured, label: "plan 1, \"fast\"", cost: 3.5, predictedLoss: 0.25, measuredLoss: 1.5,
+                  onFront: false, rank: 2, tieBroken: true, selected: false),
             .init(series: .uniform, label: "W8A8", cost: 8, measuredLoss: 1.25, validationAccuracy: 0.75, isChosen: true),
         ])
 }
 
 @Suite struct TradeOffCurveTests {
     @Test func csvIsExact() {
-        let expected = "series,label,cost,predicted_loss,measured_loss,validation_loss,validation_accuracy,candidates,chosen\r\n"
-            + "predicted,plan 1,3.5,0.25,,,,W4A8;W8A8,false\r\n"
-            + "measured,\"plan 1, \"\"fast\"\"\",3.5,0.25,1.5,,,,false\r\n"
-            + "uniform,W8A8,8.0,,1.25,,0.75,,true\r\n"
+        let expected = "series,label,cost,predicted_loss,measured_loss,validation_loss,validation_accuracy,candidates,chosen,"
+            + "on_front,rank,tie_broken,selected\r\n"
+            + "predicted,plan 1,3.5,0.25,,,,W4A8;W8A8,false,,,,\r\n"
+            + "measured,\"plan 1, \"\"fast\"\"\",3.5,0.25,1.5,,,,false,false,2,true,false\r\n"
+            + "uniform,W8A8,8.0,,1.25,,0.75,,true,,,,\r\n"
         #expect(threePointCurve().csv() == expected)
     }
 
