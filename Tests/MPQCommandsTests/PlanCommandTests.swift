@@ -184,5 +184,6 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(single.code == 0, "\(single.message)")
     let one = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     #expect(one.chosenProposals?.count == 1 && one.chosenProposals?.first?.rank == 0)
+    #expect(one.chosenLabel == "proposal 1")
     #expect(runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--proposals", "0"], dir: dir)).code == 64)
 }
