@@ -69,7 +69,8 @@ extension PlanJob {
 
         // Without measurement the plan is the ILP optimum. With it, the ILP proposes at the plan's budget (and at every
         // budget value of the sweep), every proposal is measured, and the plan is the best measured proposal that
-        // meets the budgets: at the budget itself, or — with a sweep — anywhere on it (a cheaper plan may measure better).
+        // meets the budgets: at the budget itself, or — with a sweep and more than one proposal per budget — anywhere
+        // on it (a cheaper plan may measure better).
         var plan = try planner.plan(budgets: inputs.budgets)
         var chosenProposals: [PlanSummary.Point]? = nil
         var summaryUniform: [PlanSummary.Point] = []
@@ -136,8 +137,9 @@ extension PlanJob {
                 summaryPareto = curve.entries.enumerated().map { i, e in point(e, label: "plan \(i + 1)") }
                 sweepCounts = (curve.proposalCount, curve.entries.count)
                 FileHandle.standardError.write(Data("Pareto sweep: \(curve.proposalCount) proposals at \(budgets.count) budgets, \(curve.entries.count) distinct plans measured, \(curve.front.count) on the measured front\n".utf8))
-                // Any measured proposal that meets every budget may be the plan; ties keep the cheaper one.
-                if let best = curve.entries.filter({ meetsBudgets($0.plan) }).min(by: { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) }),
+                // With several proposals, any measured proposal that meets every budget may be the plan (ties keep the
+                // cheaper one); with one, the plan stays the ILP optimum at its budget, as without proposals.
+                if k > 1, let best = curve.entries.filter({ meetsBudgets($0.plan) }).min(by: { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) }),
                    best.measuredLoss < measured[plan.assignment]!.0 {
                     plan = best.plan
                 }

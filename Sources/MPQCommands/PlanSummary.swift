@@ -183,7 +183,7 @@ struct PlanSummary: Codable {
             print("measured ILP proposals at the budget: \(losses.joined(separator: ", ")); best: "
                   + (best.rank.map { "rank \($0 + 1)" } ?? "the tie-break's plan"))
         }
-        if let chosenLabel, let m = measuredLoss, !pareto.isEmpty {
+        if let chosenLabel, let m = measuredLoss, !pareto.isEmpty, (proposalsPerBudget ?? 1) > 1 {
             print("chosen: \(chosenLabel) of the Pareto sweep, the best measured ILP proposal that meets the budgets"
                   + String(format: " (loss %.4g)", m))
         }

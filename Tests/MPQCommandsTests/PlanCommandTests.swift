@@ -298,5 +298,6 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanSummary, inputs np
     #expect(single.code == 0, "\(single.message)")
     let one = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     #expect(one.chosenProposals?.count == 1 && one.chosenProposals?.first?.rank == 0)
+    #expect(one.chosenLabel == "proposal 1")
     #expect(runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--proposals", "0"], dir: dir)).code == 64)
 }
