@@ -190,8 +190,11 @@ import Testing
             let bitsLimit = limit.lowerBound + 0.5 * (limit.upperBound - limit.lowerBound)
             let budget = BudgetConstraint(kind: .averageWeightBits, limit: bitsLimit)
             let plain = try planner.plan(budgets: [budget])
-            planner.tieBreak = .init(cost: .bops, relativeTolerance: 0.05)
+            // Exact (no gap, no time limit), then with the default 0.1% gap on the tie-break cost.
+            planner.tieBreak = .init(cost: .bops, relativeTolerance: 0.05, relativeGap: nil, timeLimit: nil)
             let tied = try planner.plan(budgets: [budget])
+            planner.tieBreak = .init(cost: .bops, relativeTolerance: 0.05)
+            let quick = try planner.plan(budgets: [budget])
             let feasible = allAssignments(model.problem).filter {
                 model.value(.averageWeightBits, assignment: $0) <= CostKind.withTolerance(bitsLimit)
             }
@@ -202,6 +205,8 @@ import Testing
             #expect(tied.predictedLoss <= best * 1.05 + 1e-9, "seed \(seed)")
             #expect(close(tied.costs[.bops]!, min(cheapestBOPs, plain.costs[.bops]!)), "seed \(seed): \(tied.costs[.bops]!) vs \(cheapestBOPs)")
             #expect(tied.costs[.bops]! <= plain.costs[.bops]! * (1 + 1e-12))
+            #expect(quick.predictedLoss <= best * 1.05 + 1e-9)
+            #expect(quick.costs[.bops]! <= min(cheapestBOPs, plain.costs[.bops]!) * 1.001 + 1e-9, "seed \(seed)")
         }
     }
 

@@ -1,5 +1,6 @@
 // ILP planner benchmark: a random 200-group x 6-candidate problem with two budgets (average bits and
-// latency), solved several times (median wall time; target < 1 s), then a 20-point Pareto sweep over bits.
+// latency), solved several times (median wall time; target < 1 s), then 20-point Pareto sweeps over bits (one and
+// three proposals per point) and latency.
 // Usage: ilp-benchmark [--groups N] [--repeats N] [--seed N]
 import Foundation
 import MPQPlanner
@@ -89,6 +90,17 @@ do {
     let sweepTime = try seconds { front = try ParetoSweep(planner: planner, kind: .averageWeightBits, pointCount: 20).run() }
     print(String(format: "pareto sweep (bits, 20 points): %.3f s wall, %d distinct plans, %d non-dominated, %d greedy points",
                  sweepTime, front!.distinctPlans, front!.points.count, front!.greedy.count))
+    for tieBreak in [nil, MixedPrecisionPlanner.TieBreak(cost: .bops, relativeTolerance: 0.01)] {
+        var sweepProposals: ParetoFront?
+        let proposalsTime = try seconds {
+            sweepProposals = try ParetoSweep(planner: planner, kind: .averageWeightBits, pointCount: 20, proposalCount: 3,
+                                             tieBreakProposal: tieBreak).run()
+        }
+        let proposed = sweepProposals!.proposals
+        print(String(format: "pareto sweep (bits, 20 points, 3 best%@ per point): %.3f s wall, %d proposals, %d distinct plans",
+                     tieBreak == nil ? "" : " + BOPs tie-break", proposalsTime, proposed.reduce(0) { $0 + $1.proposals.count },
+                     Set(proposed.flatMap { $0.proposals.map(\.plan.assignment) }).count))
+    }
     var sweepLatency: ParetoFront?
     let sweepLatencyTime = try seconds { sweepLatency = try ParetoSweep(planner: planner, kind: .latency, pointCount: 20, fixedBudgets: [budgets[0]]).run() }
     print(String(format: "pareto sweep (latency, 20 points, bits budget fixed): %.3f s wall, %d non-dominated", sweepLatencyTime, sweepLatency!.points.count))
