@@ -44,7 +44,7 @@ extension PlanJob {
         var bestResult: (assignment: [Int], result: StepSearchResult)? = nil
         let biases = search.biases(in: session.graph)
         // Plans measured by earlier runs on the same inputs are not measured again.
-        let (storeURL, storeKey) = try measurementStore()
+        let (storeURL, storeKey) = measurementStore(tableKey: table.key)
         var store = MeasuredPlanStore.load(from: storeURL, key: storeKey)
         func measureLoss(_ assignment: [Int], keepIfBest: Bool = false) throws -> (Double, ValidationMetrics?) {
             if let m = measured[assignment] { return m }
@@ -271,9 +271,9 @@ extension PlanJob {
     }
 
     /// Where measured plans are stored, and their key: the sensitivity table's key plus the validation data.
-    func measurementStore() throws -> (URL, String) {
+    func measurementStore(tableKey: String) -> (URL, String) {
         var hash = ContentHash()
-        hash.combine(try cacheKey().0)
+        hash.combine(tableKey)
         if let validation {
             for name in validation.data.inputs.keys.sorted() { hash.combine(validation.data.inputs[name]!.asFloats) }
             if let labels = validation.data.labels { hash.combine(labels) }

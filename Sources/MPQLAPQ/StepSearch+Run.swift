@@ -117,21 +117,22 @@ extension StepSearch {
                 progress?("p sweep", k + 1, options.pValues.count)
             }
             let (bestIndex, bestState) = best!
-            var chosen = bestIndex
+            // The sampled p to keep: the best one, or the quadratic fit's p* (nil when p* was not sampled).
+            var chosen: Int? = bestIndex
             if options.initialization == .quadratic && sampled.count >= 3 {
                 let fit = QuadraticFit(p: sampled.map(\.p), loss: sampled.map(\.loss))
                 let minimum = fit.minimizer(in: options.pValues.min()!...options.pValues.max()!)
                 report.pStar = minimum.p
                 report.fitFallback = minimum.fallback?.rawValue
-                chosen = sampled.firstIndex { $0.p == minimum.p } ?? -1
+                chosen = sampled.firstIndex { $0.p == minimum.p }
             } else {
                 report.pStar = sampled[bestIndex].p
             }
             if chosen == bestIndex {
                 (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
             } else {
-                quantizers = chosen >= 0 ? sampled[chosen].quantizers
-                    : try layerwise(targets, p: report.pStar!, probe: &probe, fixed: fixed, biases: biases)
+                quantizers = try chosen.map { sampled[$0].quantizers }
+                    ?? layerwise(targets, p: report.pStar!, probe: &probe, fixed: fixed, biases: biases)
                 (currentLoss, state) = try evaluate(quantizers)
             }
         }
