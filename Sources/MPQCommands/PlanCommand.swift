@@ -62,6 +62,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .customLong("no-measure"), help: "Skip measuring plans (predicted losses only).")
     var noMeasure = false
 
+    @Option(help: "How proposals are measured: composed (the sweep's per-group quantizers, one evaluation each) or step-search (LAPQ's whole-model search per plan).")
+    var measurement: PlanMeasurementMode = .composed
+
     @Flag(name: .customLong("no-refine"), help: "Skip the joint refinement (bias correction + Powell over all steps) of the chosen plan.")
     var noRefine = false
 
@@ -147,6 +150,7 @@ struct PlanInputs {
     var tieTolerance: Double?
     /// Plans proposed per budget (1: the ILP optimum alone).
     var proposals: Int
+    var measurement: PlanMeasurementMode
     var cacheDir: URL
     var outputDir: URL
 
@@ -195,6 +199,7 @@ struct PlanInputs {
         batchSize = c.batchSize ?? project?.0.batchSize ?? 256
         tieTolerance = c.tieTolerance
         proposals = c.proposals
+        measurement = c.measurement
         cacheDir = URL(fileURLWithPath: c.cacheDir)
         outputDir = URL(fileURLWithPath: c.outputDir)
     }
@@ -216,3 +221,5 @@ struct PlanInputs {
         return dirs
     }
 }
+
+extension PlanMeasurementMode: ExpressibleByArgument {}

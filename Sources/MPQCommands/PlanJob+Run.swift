@@ -52,12 +52,17 @@ extension PlanJob {
                 measured[assignment] = (entry.loss, entry.validation)
                 return (entry.loss, entry.validation)
             }
-            let result = try measurement.measure(assignment, session: &session, probe: &probe)
-            let m = (result.loss, try validate(StepSearch.settings(result.quantizers, biases: biases)))
+            let m: (Double, ValidationMetrics?)
+            if inputs.measurement == .composed, let quantizers = measurement.composedQuantizers(for: assignment, table: table) {
+                m = (try measurement.composedLoss(quantizers, session: session), try validate(StepSearch.settings(quantizers, biases: biases)))
+            } else {
+                let result = try measurement.measure(assignment, session: &session, probe: &probe)
+                m = (result.loss, try validate(StepSearch.settings(result.quantizers, biases: biases)))
+                if keepIfBest, bestResult.map({ result.loss < $0.result.loss }) ?? true { bestResult = (assignment, result) }
+            }
             measured[assignment] = m
             store[assignment] = .init(loss: m.0, validation: m.1)
             try store.save(to: storeURL)
-            if keepIfBest, bestResult.map({ result.loss < $0.result.loss }) ?? true { bestResult = (assignment, result) }
             return m
         }
         func point(_ e: MeasuredFront.Entry, label: String) -> PlanSummary.Point {
@@ -172,8 +177,8 @@ extension PlanJob {
         var measuredQuantizers: [TensorQuantizer] = []
         var measuredMultipliers: [Double] = []
         if measure {
-            // The chosen plan's steps: kept from its measurement when it was the best at its budget, else measured
-            // again (the step search is deterministic, so the loss is the one it was chosen by).
+            // The chosen plan's steps: LAPQ's whole-model search (kept from its measurement when proposals were
+            // measured that way and it was the best at its budget).
             let chosen: StepSearchResult
             if let kept = bestResult, kept.assignment == plan.assignment {
                 chosen = kept.result
@@ -183,9 +188,18 @@ extension PlanJob {
             bestResult = nil
             lap("chosen")
             let chosenValidation = measured[plan.assignment]?.1
-            measuredQuantizers = chosen.quantizers
-            measuredMultipliers = chosen.multipliers
-            summary.measuredLoss = chosen.loss
+            // The loss the plan was chosen by (composed or searched), and LAPQ's whole-model search on it;
+            // refinement starts from whichever quantizers measured lower.
+            let selectionLoss = measured[plan.assignment]?.0 ?? chosen.loss
+            var initial = (quantizers: chosen.quantizers, multipliers: chosen.multipliers, loss: chosen.loss)
+            if inputs.measurement == .composed, selectionLoss < chosen.loss,
+               let composed = measurement.composedQuantizers(for: plan.assignment, table: table) {
+                initial = (composed, composed.map { _ in 1 }, selectionLoss)
+            }
+            measuredQuantizers = initial.quantizers
+            measuredMultipliers = initial.multipliers
+            summary.measuredLoss = selectionLoss
+            summary.stepSearchLoss = chosen.loss
             summary.validation = chosenValidation
             if refine {
                 // LAPQ's last step on the chosen plan: bias correction and Powell over all its steps,
@@ -194,14 +208,14 @@ extension PlanJob {
                 let start = Date()
                 let outcome = try JointRefinement(optimizer: .powell, maxEvaluations: refineEvaluations, biasCorrection: true,
                                                   lossKind: lossKind)
-                    .run(chosen.quantizers, graph: session.graph, calibration: calibration, batchSize: inputs.batchSize) { done, total in
+                    .run(initial.quantizers, graph: session.graph, calibration: calibration, batchSize: inputs.batchSize) { done, total in
                         if refineProgress == nil { refineProgress = Progress(label: "refining", total: total) }
                         refineProgress?.update(done)
                     }
                 let settings = StepSearch.settings(outcome.quantizers, multipliers: outcome.multipliers, biasCorrection: outcome.correction,
                                                    biases: biases)
                 let biasOnly = StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction, biases: biases)
-                summary.refinement = .init(lossBefore: chosen.loss,
+                summary.refinement = .init(lossBefore: initial.loss,
                                            lossAfterBiasCorrection: search.loss(of: try session.evaluate(biasOnly), in: session),
                                            lossAfter: search.loss(of: try session.evaluate(settings), in: session),
                                            evaluations: outcome.evaluations, seconds: Date().timeIntervalSince(start),
@@ -278,7 +292,7 @@ extension PlanJob {
             for name in validation.data.inputs.keys.sorted() { hash.combine(validation.data.inputs[name]!.asFloats) }
             if let labels = validation.data.labels { hash.combine(labels) }
         }
-        hash.combine("measured-plans;v1")
+        hash.combine("measured-plans;v2;\(inputs.measurement.rawValue)")
         return (inputs.cacheDir.appendingPathComponent("measured-\(hash.hex).json"), hash.hex)
     }
 

@@ -124,7 +124,7 @@ struct PlanJob {
         for name in calibration.inputs.keys.sorted() { hash.combine(calibration.inputs[name]!.asFloats) }
         if let labels = calibration.labels { hash.combine(labels) }
         hash.combine(inputs.profileText)
-        let settings = "loss=\(lossKind.name);baseline=\(inputs.baseline.rawValue);keepFirstLast=\(inputs.keepFirstLast);batch=\(inputs.batchSize);search=\(search.options.initialization.rawValue);p=\(search.options.pValues);int32Biases=\(search.options.int32Biases);v3"
+        let settings = "loss=\(lossKind.name);baseline=\(inputs.baseline.rawValue);keepFirstLast=\(inputs.keepFirstLast);batch=\(inputs.batchSize);search=\(search.options.initialization.rawValue);p=\(search.options.pValues);int32Biases=\(search.options.int32Biases);v4"
         hash.combine(settings)
         return (hash.hex, ["model": inputs.model, "profile": inputs.profile.name, "settings": settings,
                            "calibration samples": "\(calibration.sampleCount)"])

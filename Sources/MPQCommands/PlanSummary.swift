@@ -92,6 +92,9 @@ struct PlanSummary: Codable {
     var costs: [String: Double] = [:]
     var predictedLoss: Double? = nil
     var measuredLoss: Double? = nil
+    /// The calibration loss after LAPQ's whole-model step search on the chosen plan (its own activation
+    /// ranges with everything upstream quantized); `measuredLoss` is the loss the plan was chosen by.
+    var stepSearchLoss: Double? = nil
     var validation: ValidationMetrics? = nil
     var refinement: Refinement? = nil
     var costKind: String? = nil

@@ -101,20 +101,27 @@ extension ExecutionPlan {
 
     private func execute(_ step: Step, values: inout [Tensor?], unhooked: inout [Int: Tensor],
                          hooks: TensorHooks, keepRaw: Bool) throws {
-        let inputs = step.inputs.map { $0.flatMap { values[$0] } }
-        let outputs = try step.op.run(inputs)
+        var outputs = try step.inputs.withUnsafeBufferPointer { slots in
+            try step.op.run(slots.map { $0.flatMap { values[$0] } })
+        }
         for (k, s) in step.outputs.enumerated() where s >= 0 {
             guard k < outputs.count else {
                 throw ExecutionError.operatorOutput(node: step.node.displayName, reason: "produced \(outputs.count) outputs, expected \(step.outputs.count)")
             }
-            store(outputs[k], slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
+            // Moved out of the array, so a hook owns the only reference and can work in place.
+            let output = outputs[k]
+            outputs[k] = Self.movedOut
+            store(output, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
         }
     }
 
-    private func store(_ tensor: Tensor, slot s: Int, values: inout [Tensor?], unhooked: inout [Int: Tensor],
+    /// What an output slot holds once its tensor has been handed on.
+    private static let movedOut = Tensor(shape: [0], floats: [])
+
+    private func store(_ tensor: consuming Tensor, slot s: Int, values: inout [Tensor?], unhooked: inout [Int: Tensor],
                        hooks: TensorHooks, keepRaw: Bool) {
         if let hook = hooks[valueNames[s]] {
-            if keepRaw { unhooked[s] = tensor }
+            if keepRaw { unhooked[s] = copy tensor }
             values[s] = hook(tensor)
         } else {
             values[s] = tensor

@@ -6,7 +6,9 @@ import MPQGraph
 /// activation or graph input changes the value right after it is produced. Fake quantization
 /// is the main use: the hook rounds the tensor onto a grid.
 public struct TensorHooks: Sendable {
-    public typealias Transform = @Sendable (Tensor) -> Tensor
+    /// Takes ownership of the tensor, so a transform may rewrite a uniquely referenced buffer in place
+    /// (the executor hands over freshly produced activations that nothing else holds).
+    public typealias Transform = @Sendable (consuming Tensor) -> Tensor
 
     public var transforms: [String: Transform]
 

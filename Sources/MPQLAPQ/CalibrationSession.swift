@@ -107,6 +107,14 @@ public struct CalibrationSession: Sendable {
         return State(hooks: hooks, settings: settings, caches: caches, outputs: outputs)
     }
 
+    /// Graph outputs of every batch under `settings`, without keeping activations: the cheap
+    /// evaluation of a whole plan that nothing re-runs from (intermediates are freed as they die).
+    public func outputs(_ settings: [String: QuantizerSetting]) throws -> [[String: Tensor]] {
+        var hooks = TensorHooks()
+        for (name, setting) in settings { hooks[name] = setting.transform }
+        return try zip(plans, batches).map { plan, batch in try plan.run(batch, hooks: hooks).outputs }
+    }
+
     /// The samples activation statistics are taken from: the first `count` calibration samples
     /// (LAPQ takes its activation clipping values from one calibration batch).
     public static func probeInputs(_ session: CalibrationSession, count: Int = 64) -> [String: Tensor] {

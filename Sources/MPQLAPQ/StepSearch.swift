@@ -76,9 +76,14 @@ public struct StepSearch {
 
     /// The calibration loss of a session state (outputs of every batch joined).
     public func loss(of state: CalibrationSession.State, in session: CalibrationSession) -> Double {
+        loss(ofBatches: state.outputs, in: session)
+    }
+
+    /// The calibration loss of per-batch graph outputs (joined along the sample axis).
+    public func loss(ofBatches outputs: [[String: Tensor]], in session: CalibrationSession) -> Double {
         var joined: [String: Tensor] = [:]
         for output in session.graph.outputs {
-            joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)
+            joined[output.name] = Tensor.concatenate(axis0: outputs.compactMap { $0[output.name] })
         }
         return loss(joined)
     }

@@ -6,7 +6,7 @@ import MPQQuantization
 ///
 /// The search variable of a quantizer is a multiplier on its base steps (LAPQ's clipping value α
 /// scaled by its initial value, which puts every variable on the same footing for Powell).
-public struct TensorQuantizer: Sendable, Equatable {
+public struct TensorQuantizer: Sendable, Equatable, Codable {
     public enum Role: String, Sendable, Codable {
         case weight
         case activation
@@ -49,7 +49,9 @@ public struct TensorQuantizer: Sendable, Equatable {
         let quantizer = FakeQuantizer(parameters)
         let key = "\(grid)|\(parameters.scales)|\(parameters.zeroPoints)"
         return QuantizerSetting(key: key) { tensor in
-            (try? quantizer(tensor)) ?? tensor
+            var tensor = tensor
+            try? quantizer.quantizeInPlace(&tensor)
+            return tensor
         }
     }
 }

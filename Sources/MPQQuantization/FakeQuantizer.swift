@@ -22,6 +22,15 @@ public struct FakeQuantizer: Sendable {
         return Tensor(shape: tensor.shape, floats: try fakeQuantize(values, shape: tensor.shape))
     }
 
+    /// Fake-quantizes a float tensor in place (other element types are left as they are); the buffer
+    /// is copied only when something else shares it.
+    public func quantizeInPlace(_ tensor: inout Tensor) throws {
+        guard case .float(var values) = tensor.storage else { return }
+        tensor.storage = .float([])  // drop the tensor's reference, so `values` is unique when the caller's was
+        defer { tensor.storage = .float(values) }
+        try fakeQuantizeInPlace(&values, shape: tensor.shape)
+    }
+
     /// Fake-quantizes a buffer of the given shape (the shape may be omitted for per-tensor parameters).
     public func fakeQuantize(_ values: [Float], shape: [Int]? = nil) throws -> [Float] {
         var out = values
@@ -78,8 +87,9 @@ public struct FakeQuantizer: Sendable {
     public var transform: TensorHooks.Transform {
         let quantizer = self
         return { tensor in
-            guard tensor.floats != nil else { return tensor }
-            do { return try quantizer(tensor) } catch { preconditionFailure("fake-quantization hook: \(error)") }
+            var tensor = tensor
+            do { try quantizer.quantizeInPlace(&tensor) } catch { preconditionFailure("fake-quantization hook: \(error)") }
+            return tensor
         }
     }
 
@@ -158,7 +168,7 @@ public struct FakeQuantizer: Sendable {
             let raw = UnsafeMutableRawPointer(p)
             while i + 16 <= count {
                 var v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
-                v = ((v / s + zb).rounded(.toNearestOrEven) + za).clamped(lowerBound: lo, upperBound: hi)
+                v = VectorPower.clamp((v / s + zb).rounded(.toNearestOrEven) + za, lo, hi)
                 v = (v - z) * s
                 raw.storeBytes(of: v, toByteOffset: i &* 4, as: SIMD16<Float>.self)
                 i &+= 16

@@ -1,6 +1,7 @@
 import Foundation
 import MPQExecutor
 import MPQGraph
+import MPQKernels
 import MPQLAPQ
 import MPQPlanner
 
@@ -33,8 +34,9 @@ public struct SensitivitySweep {
     /// Fills the missing groups of `table`, saving it after each group when `store` is given.
     ///
     /// `progress` gets (groups done, groups total) after each group.
+    /// `threads` workers (default `KernelThreads.count`) measure groups in parallel.
     public func run(_ table: inout SensitivityTable, session: inout CalibrationSession, probe: inout CalibrationSession,
-                    store: URL?, progress: ((Int, Int) -> Void)? = nil) throws {
+                    store: URL?, threads: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws {
         // The fixed part of the model while a group is measured, and its loss.
         var fixedByGroup: [[TensorQuantizer]] = Array(repeating: [], count: grouping.groups.count)
         var baseState: CalibrationSession.State? = nil
@@ -57,23 +59,52 @@ public struct SensitivitySweep {
             baseState = state
             baseLoss = search.loss(of: state, in: session)
         }
-        var done = table.groups.filter { table.increases[$0] != nil }.count
-        for (g, group) in grouping.groups.enumerated() where table.increases[group.name] == nil {
-            let start = Date()
-            var row: [String: Double?] = [:]
-            for (c, candidate) in candidates.enumerated() {
-                guard allowed[g].contains(c) else { row[candidate.name] = .some(nil); continue }
-                let targets = try candidate.targets(for: group)
-                if targets.isEmpty { row[candidate.name] = 0; continue }
-                let result = try search.run(targets, session: &session, probe: &probe,
-                                            base: baseState, fixed: fixedByGroup[g])
-                row[candidate.name] = result.loss - baseLoss
+        let pending = grouping.groups.indices.filter { table.increases[grouping.groups[$0].name] == nil }
+        let start = table.groups.count - pending.count
+        let workers = min(max(1, threads ?? KernelThreads.count), pending.count)
+        let shared = SharedProgress(table: table, done: start)
+        let fixed = fixedByGroup
+        // Groups are independent: each worker measures whole groups on its own copy of the sessions, with
+        // single-threaded kernels (the workers are the parallelism). Each group's numbers do not depend on
+        // which worker measured it, so the table is the same for any thread count.
+        let savedThreads = KernelThreads.count
+        if workers > 1 { KernelThreads.count = 1 }
+        defer { KernelThreads.count = savedThreads }
+        let sessions = (session, probe)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            var (session, probe) = sessions
+            while let g = shared.next(from: pending) {
+                do {
+                    let started = Date()
+                    let (row, chosen) = try measure(group: g, session: &session, probe: &probe, base: baseState,
+                                                    baseLoss: baseLoss, fixed: fixed[g])
+                    try shared.record(grouping.groups[g].name, row: row, quantizers: chosen,
+                                      seconds: Date().timeIntervalSince(started), store: store) { done in
+                        progress?(done, grouping.groups.count)
+                    }
+                } catch {
+                    shared.fail(error)
+                }
             }
-            table.increases[group.name] = row
-            table.seconds[group.name] = Date().timeIntervalSince(start)
-            if let store { try table.save(to: store) }
-            done += 1
-            progress?(done, grouping.groups.count)
         }
+        table = try shared.result()
+    }
+
+    /// One group's loss increase and chosen quantizers at every allowed candidate.
+    private func measure(group g: Int, session: inout CalibrationSession, probe: inout CalibrationSession,
+                         base: CalibrationSession.State?, baseLoss: Double, fixed: [TensorQuantizer])
+        throws -> ([String: Double?], [String: [TensorQuantizer]]) {
+        let group = grouping.groups[g]
+        var row: [String: Double?] = [:]
+        var chosen: [String: [TensorQuantizer]] = [:]
+        for (c, candidate) in candidates.enumerated() {
+            guard allowed[g].contains(c) else { row[candidate.name] = .some(nil); continue }
+            let targets = try candidate.targets(for: group)
+            if targets.isEmpty { row[candidate.name] = 0; chosen[candidate.name] = []; continue }
+            let result = try search.run(targets, session: &session, probe: &probe, base: base, fixed: fixed)
+            row[candidate.name] = result.loss - baseLoss
+            chosen[candidate.name] = result.quantizers
+        }
+        return (row, chosen)
     }
 }

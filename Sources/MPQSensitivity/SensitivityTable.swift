@@ -1,11 +1,12 @@
 import Foundation
+import MPQLAPQ
 
 /// Calibration loss increase of each (group, candidate), measured with that group alone quantized.
 ///
 /// Keyed by everything that determines the numbers (model, data, profile, settings), so a stored
 /// table is reused only when it is valid, and filled group by group so an interrupted sweep resumes.
 public struct SensitivityTable: Sendable, Codable, Equatable {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public var formatVersion = SensitivityTable.formatVersion
     /// Hash of model, data, profile and settings.
@@ -21,6 +22,9 @@ public struct SensitivityTable: Sendable, Codable, Equatable {
     public var increases: [String: [String: Double?]]
     /// Seconds spent measuring each group.
     public var seconds: [String: Double]
+    /// The quantizers the step search chose for each group (by name) at each candidate (by name):
+    /// composed, they give any plan's quantizers without another search (`PlanMeasurement`).
+    public var quantizers: [String: [String: [TensorQuantizer]]]
 
     public init(key: String, description: [String: String], groups: [String], candidates: [String], referenceLoss: Double) {
         self.key = key
@@ -30,6 +34,7 @@ public struct SensitivityTable: Sendable, Codable, Equatable {
         self.referenceLoss = referenceLoss
         self.increases = [:]
         self.seconds = [:]
+        self.quantizers = [:]
     }
 
     /// Whether every group has been measured.
@@ -64,7 +69,11 @@ public struct SensitivityTable: Sendable, Codable, Equatable {
     public static func load(from url: URL) throws -> SensitivityTable? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
-            return try JSONDecoder().decode(SensitivityTable.self, from: Data(contentsOf: url))
+            let data = try Data(contentsOf: url)
+            // A table of another format version is stale, not broken: it is measured again.
+            struct Header: Decodable { var formatVersion: Int? }
+            guard try JSONDecoder().decode(Header.self, from: data).formatVersion == formatVersion else { return nil }
+            return try JSONDecoder().decode(SensitivityTable.self, from: data)
         } catch {
             throw SensitivityError.cacheUnreadable(path: url.path, reason: "\(error)")
         }

@@ -1,2 +1,5 @@
 import MPQCommands
+import MPQExecutor
+
+AllocationPolicy.reuseLargeBuffers()
 MPQCommand.main()

@@ -1,0 +1,101 @@
+// Quantized loss evaluation against an FP32 forward pass of the same batch, in one run.
+//
+// The planner measures every proposal with one quantized evaluation over the calibration data (all
+// weights and activations fake-quantized, as a composed plan is), so its cost relative to a plain FP32
+// forward pass is what this prints (target ≤ 1.5). Also a one-quantizer re-run from cached activations,
+// as the sweep and Powell's line searches do. Build in release:
+//   swift run -c release eval-benchmark MODEL --calib X.npy [--batch-size 256] [--bits W8A8] [--repeat 20] [--threads N]
+// Multi-input models (MiniLM) take --calib X.npz.
+import Foundation
+import MPQData
+import MPQExecutor
+import MPQGraph
+import MPQKernels
+import MPQLAPQ
+import MPQONNX
+import MPQQuantization
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+func log(_ text: String) { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+
+/// The median of `repeats` timings of `body` (after one warm-up call).
+func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let t = now()
+        try body()
+        times.append(now() - t)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+var model = "", calib = "", bitsText = "W8A8", batchSize = 256, repeats = 20
+var threads: Int?
+var rest = Array(CommandLine.arguments.dropFirst())
+while !rest.isEmpty {
+    let a = rest.removeFirst()
+    func value() -> String { rest.isEmpty ? "" : rest.removeFirst() }
+    switch a {
+    case "--calib": calib = value()
+    case "--bits": bitsText = value()
+    case "--batch-size": batchSize = Int(value()) ?? batchSize
+    case "--repeat": repeats = Int(value()) ?? repeats
+    case "--threads": threads = Int(value())
+    default: model = a
+    }
+}
+guard !model.isEmpty, !calib.isEmpty, let bits = BitWidths(bitsText) else {
+    log("usage: eval-benchmark MODEL --calib X.npy|X.npz [--batch-size 256] [--bits W8A8] [--repeat 20] [--threads N]")
+    exit(64)
+}
+AllocationPolicy.reuseLargeBuffers()
+do {
+    if let threads { KernelThreads.count = threads }
+    let (graph, _) = try ONNXModel.load(contentsOf: URL(fileURLWithPath: model)).optimizedGraph()
+    var inputs: [String: Tensor] = [:]
+    if calib.hasSuffix(".npz") {
+        let archive = try NumpyArchive(contentsOf: URL(fileURLWithPath: calib))
+        for input in graph.inputs { inputs[input.name] = try archive.array(named: input.name).tensor }
+    } else {
+        inputs[graph.inputs[0].name] = try NumpyArray(contentsOf: URL(fileURLWithPath: calib)).tensor
+    }
+    let samples = inputs.values.first!.shape[0]
+    let size = min(batchSize, samples)
+    let batch = inputs.mapValues { $0.slice(axis0: 0..<size) }
+    var session = try CalibrationSession(graph: graph, inputs: batch, batchSize: size)
+    let plan = session.plan
+
+    // MMSE quantizers for every tensor the default policy quantizes.
+    var quantizers: [TensorQuantizer] = []
+    for target in try QuantizationRecipe(bits: bits).targets(in: graph) {
+        let value = target.role == .weight ? graph.initializers[target.name] : session.referenceValue(target.name)
+        guard let values = value?.floats else { throw StepSearchError.missingActivation(target.name) }
+        let parameters = target.axis.map { axis in try? LpClipping(p: 2, grid: target.grid).perChannel(values, shape: value!.shape, axis: axis).parameters }
+            ?? (try? LpClipping(p: 2, grid: target.grid)(values).parameters)
+        guard let parameters else { continue }
+        quantizers.append(TensorQuantizer(name: target.name, role: target.role, axis: target.axis, grid: target.grid,
+                                          base: parameters, layer: target.layer))
+    }
+    let settings = StepSearch.settings(quantizers, biases: BiasQuantization(graph: graph))
+
+    let fp32 = try median(repeats) { _ = try plan.run(batch) }
+    let composed = try median(repeats) { _ = try session.outputs(settings) }
+    let cachedFull = try median(repeats) { _ = try session.evaluate(settings) }
+    let start = try session.evaluate(settings)
+    let last = quantizers.count / 2
+    var changed = quantizers
+    changed[last].base.scales = changed[last].base.scales.map { $0 * 1.05 }
+    let oneChanged = StepSearch.settings(changed, biases: BiasQuantization(graph: graph))
+    let rerun = try median(repeats) { _ = try session.evaluate(oneChanged, from: start) }
+
+    let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+    print("\(name): batch \(size), \(quantizers.count) quantizers at \(bitsText), threads \(KernelThreads.count), median of \(repeats)")
+    print(String(format: "  FP32 forward                          %8.2f ms", fp32 * 1e3))
+    print(String(format: "  quantized evaluation (plan measure)   %8.2f ms   ratio %.2f", composed * 1e3, composed / fp32))
+    print(String(format: "  quantized evaluation, caching values  %8.2f ms   ratio %.2f", cachedFull * 1e3, cachedFull / fp32))
+    print(String(format: "  one quantizer changed (cached rerun)  %8.2f ms   ratio %.2f", rerun * 1e3, rerun / fp32))
+} catch {
+    log("eval-benchmark: \(error)")
+    exit(1)
+}
