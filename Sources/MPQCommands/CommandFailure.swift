@@ -6,6 +6,7 @@ import MPQGraph
 import MPQLAPQ
 import MPQONNX
 import MPQPlanner
+import MPQPlanning
 import MPQSensitivity
 import MPQQuantization
 
@@ -35,13 +36,13 @@ public enum CommandFailure {
         case let e as GraphError:
             if case .unsupportedOperator = e { return unsupported }
             return dataError
-        case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is QuantizationError, is StepSearchError:
+        case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is InputProblem, is QuantizationError, is StepSearchError:
             return dataError
         case is SensitivityError, is PlanningError, is BudgetParseError, is HardwareProfileError:
             return dataError
         case is ExportError:
             return unsupported
-        case is OutputProblem:
+        case is OutputProblem, is PlanOutputError:
             return cannotCreate
         default:
             return nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPQPlanning
 import MPQData
 import MPQExecutor
 import MPQGraph

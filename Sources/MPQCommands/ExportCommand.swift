@@ -3,6 +3,7 @@ import Foundation
 import MPQExport
 import MPQGraph
 import MPQLAPQ
+import MPQPlanning
 import MPQQuantization
 
 /// `mpq export plan.json --format qdq|encodings|plan`: deployment files for a plan.
@@ -37,7 +38,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let summary = try PlanSummary.load(plan)
+        let summary = try PlanFile.load(plan)
         let modelPath = model ?? summary.model
         let stem = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
         let graph = try LoadedModel(path: modelPath).graph.withExplicitBiases()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPQPlanning
 import MPQExecutor
 import MPQGraph
 

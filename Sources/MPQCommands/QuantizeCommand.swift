@@ -5,6 +5,7 @@ import MPQExecutor
 import MPQGraph
 import MPQKernels
 import MPQLAPQ
+import MPQPlanning
 import MPQQuantization
 
 /// `mpq quantize`: uniform-precision post-training quantization with the LAPQ step search.
@@ -130,12 +131,7 @@ struct QuantizeCommand: ParsableCommand {
         var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: batchSize)
         var probe = try CalibrationSession(graph: graph, inputs: CalibrationSession.probeInputs(session), batchSize: batchSize)
         let outputName = graph.outputs[0].name
-        let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
-        let labelValues = calibration.labels
-        let objective: @Sendable ([String: Tensor]) -> Double = { outputs in
-            guard let out = outputs[outputName] else { return .infinity }
-            return (try? lossKind.evaluate(out, reference: reference, labels: labelValues)) ?? .infinity
-        }
+        let objective = CalibrationObjective(kind: lossKind, session: session, labels: calibration.labels)
         var options = StepSearch.Options()
         if method == "lapq" {
             options.initialization = StepSearch.Initialization(rawValue: initialization)!
@@ -148,7 +144,7 @@ struct QuantizeCommand: ParsableCommand {
         options.maxIterations = powellIterations
         var progress: Progress? = nil
         var stage = ""
-        let search = StepSearch(options: options, loss: objective) { name, done, total in
+        let search = StepSearch(options: options, loss: objective.function) { name, done, total in
             if name != stage { stage = name; progress = Progress(label: name, total: total) }
             progress?.update(done)
         }
@@ -160,12 +156,8 @@ struct QuantizeCommand: ParsableCommand {
         if fitCount < allCalibration.sampleCount {
             let heldSession = try CalibrationSession(graph: graph, inputs: allCalibration.inputs.mapValues {
                 $0.slice(axis0: fitCount..<allCalibration.sampleCount) }, batchSize: batchSize)
-            let heldReference = CalibrationSession.joinedOutputs(heldSession.reference, name: outputName)
             let heldLabels = allCalibration.labels.map { Array($0.suffix(allCalibration.sampleCount - fitCount)) }
-            held = Holdout(session: heldSession) { outputs in
-                guard let out = outputs[outputName] else { return .infinity }
-                return (try? lossKind.evaluate(out, reference: heldReference, labels: heldLabels)) ?? .infinity
-            }
+            held = Holdout(session: heldSession, loss: CalibrationObjective(kind: lossKind, session: heldSession, labels: heldLabels).function)
         }
         let result = try search.run(targets, session: &session, probe: &probe, biasCorrection: corrections, holdout: held)
         let seconds = Date().timeIntervalSince(start)
@@ -174,9 +166,8 @@ struct QuantizeCommand: ParsableCommand {
                                            biases: search.biases(in: graph))
         var hooks = TensorHooks()
         for (name, s) in settings { hooks[name] = s.transform }
-        let fp32Calib = try Evaluation(outputs: reference, kind: lossKind, reference: reference, labels: labelValues)
-        let quantCalib = try Evaluation(outputs: CalibrationSession.joinedOutputs(result.state, name: outputName),
-                                        kind: lossKind, reference: reference, labels: labelValues)
+        let fp32Calib = try Evaluation(outputs: objective.reference, objective: objective)
+        let quantCalib = try Evaluation(outputs: CalibrationSession.joinedOutputs(result.state, name: outputName), objective: objective)
         var fp32Val: Evaluation? = nil
         var quantVal: Evaluation? = nil
         if !val.isEmpty {
@@ -188,8 +179,9 @@ struct QuantizeCommand: ParsableCommand {
                 throw UsageProblem("the model produced no '\(outputName)'")
             }
             let valLoss = loss.flatMap(CalibrationLoss.init(name:)) ?? CalibrationLoss.defaultLoss(labelsAvailable: validation.labels != nil)
-            fp32Val = try Evaluation(outputs: fp32, kind: valLoss, reference: fp32, labels: validation.labels)
-            quantVal = try Evaluation(outputs: quantized, kind: valLoss, reference: fp32, labels: validation.labels)
+            let valObjective = CalibrationObjective(kind: valLoss, outputName: outputName, reference: fp32, labels: validation.labels)
+            fp32Val = try Evaluation(outputs: fp32, objective: valObjective)
+            quantVal = try Evaluation(outputs: quantized, objective: valObjective)
         }
         let steps = StepsFile(model: model, bits: bitWidths.description, method: method,
                               optimizer: options.joint?.rawValue, loss: lossKind.name, perChannel: perChannel,
