@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands"]),
-        // Forward-pass throughput against ONNX Runtime (run through benchmarks/forward-throughput.sh).
+        // Forward-pass throughput against ONNX Runtime (run through benchmarks/forward_throughput.py).
         .executableTarget(name: "mpq-benchmark", dependencies: ["MPQONNX", "MPQExecutor", "MPQKernels", "MPQGraph"],
                           path: "benchmarks/Sources/mpq-benchmark"),
         // Loss evaluations per second with and without the activation cache.
