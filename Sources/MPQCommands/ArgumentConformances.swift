@@ -1,4 +1,5 @@
 import ArgumentParser
+import MPQExport
 import MPQLAPQ
 import MPQQuantization
 import MPQSensitivity
@@ -18,3 +19,5 @@ extension StepSearch.Initialization: ExpressibleByArgument {}
 extension StepSearch.JointOptimizer: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["powell", "bobyqa"] }
 }
+
+extension Encodings.Version: ExpressibleByArgument {}
