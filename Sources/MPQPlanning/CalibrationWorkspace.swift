@@ -12,6 +12,7 @@ public final class CalibrationWorkspace {
     /// The samples activation statistics are taken from.
     public var probe: CalibrationSession
 
+    /// Sessions over `calibration` in batches of `batchSize`, and over its first samples for activation statistics.
     public init(graph: Graph, calibration: LabelledData, batchSize: Int, reusesActivations: Bool = true) throws {
         session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: batchSize)
         probe = try CalibrationSession(graph: graph, inputs: CalibrationSession.probeInputs(session), batchSize: batchSize)

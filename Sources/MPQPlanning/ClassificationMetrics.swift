@@ -27,6 +27,7 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
         crossEntropy = loss / Double(labels.count)
     }
 
+    /// Whether every row of `scores` is non-negative and sums to 1.
     public static func looksLikeProbabilities(_ scores: [Float], classes: Int) -> Bool {
         guard scores.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { return false }
         return stride(from: 0, to: scores.count, by: classes).allSatisfy { start in

@@ -17,11 +17,13 @@ public struct PlanMeasurements {
         store = storeURL.map { MeasuredPlanStore.load(from: $0, key: key) } ?? MeasuredPlanStore(key: key)
     }
 
-    /// Where plans measured on the same inputs are stored, and their key: the sensitivity table's key plus the
-    /// validation data.
-    public static func store(in directory: URL, tableKey: String, validation: LabelledData?) -> (url: URL, key: String) {
+    /// Where plans measured on the same inputs are stored, and their key: the sensitivity table's key, the
+    /// validation data and the measurer's tag.
+    public static func store(in directory: URL, tableKey: String, validation: LabelledData?,
+                             measurerTag: String = "") -> (url: URL, key: String) {
         var hash = ContentHash()
         hash.combine(tableKey)
+        if !measurerTag.isEmpty { hash.combine("measurer=\(measurerTag)") }
         if let validation {
             for name in validation.inputs.keys.sorted() { hash.combine(validation.inputs[name]!.asFloats) }
             if let labels = validation.labels { hash.combine(labels) }

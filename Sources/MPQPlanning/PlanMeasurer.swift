@@ -18,6 +18,9 @@ public struct MeasuredPlan: Sendable {
 /// greedy baseline. `StepSearchMeasurer` (a whole-model step search per plan) is today's implementation; a
 /// cheaper one (e.g. composing the per-group quantizers of the sensitivity sweep) replaces it by conforming.
 public protocol PlanMeasurer {
+    /// Tells this measurer's stored measurements from another's (it keys the measured-plan store with the
+    /// sensitivity table's key); empty for the step search, whose stores predate the protocol.
+    var storeTag: String { get }
     /// The calibration loss (and validation metrics) of `assignment`, a candidate index per planned group.
     mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan
     /// The steps of the chosen plan, which refinement starts from and plan.json records.

@@ -13,7 +13,8 @@ extension PlanPipeline {
                                 bopsReference: setup.model.referenceDescription,
                                 plan: try setup.planner.plan(budgets: request.budgets), fp32Loss: setup.fp32Loss)
         guard request.measures else { return result }
-        let store = PlanMeasurements.store(in: request.cacheDirectory, tableKey: table.key, validation: prepared.validation?.data)
+        let store = PlanMeasurements.store(in: request.cacheDirectory, tableKey: table.key, validation: prepared.validation?.data,
+                                           measurerTag: measurer.storeTag)
         var measurements = PlanMeasurements(measurer: measurer, storeURL: store.url, key: store.key)
         (result.plan, result.measurement) = try measure(setup, measurements: &measurements, clock: &clock)
         return result

@@ -65,6 +65,7 @@ public struct PlanRequest: Sendable {
     /// Kernel threads (nil: all cores).
     public var threads: Int?
 
+    /// A request with the required inputs; every setting starts at `mpq plan`'s default.
     public init(model: String, calibration: [String], labels: String? = nil, budgets: [BudgetConstraint],
                 profile: HardwareProfile, profileText: String, cacheDirectory: URL, outputDirectory: URL) {
         self.model = model

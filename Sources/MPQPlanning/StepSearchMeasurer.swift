@@ -9,12 +9,16 @@ public struct StepSearchMeasurer: PlanMeasurer {
     /// How biases are put on their int32 grid in the validation run, as in the calibration runs.
     let biases: BiasQuantization
 
+    /// Measures with `measurement`'s step search on the workspace's sessions, validating on `validation` when given.
     public init(measurement: PlanMeasurement, workspace: CalibrationWorkspace, validation: ValidationSet?) {
         self.measurement = measurement
         self.workspace = workspace
         self.validation = validation
         biases = measurement.search.biases(in: workspace.session.graph)
     }
+
+    /// The step search on the whole plan: its loss and steps, and validation metrics under those steps.
+    public var storeTag: String { "" }
 
     public mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan {
         let result = try steps(for: assignment)
@@ -23,6 +27,7 @@ public struct StepSearchMeasurer: PlanMeasurer {
         return MeasuredPlan(loss: result.loss, validation: metrics, steps: result)
     }
 
+    /// The step search on the whole plan (deterministic: the steps `measure` found for the same assignment).
     public mutating func steps(for assignment: [Int]) throws -> StepSearchResult {
         try measurement.measure(assignment, session: &workspace.session, probe: &workspace.probe)
     }

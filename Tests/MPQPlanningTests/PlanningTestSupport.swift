@@ -68,6 +68,7 @@ final class Counter: @unchecked Sendable {
 struct FakeMeasurer: PlanMeasurer {
     var counter = Counter()
     var real: (any PlanMeasurer)?
+    var storeTag: String { "fake" }
 
     static func loss(_ assignment: [Int]) -> Double {
         0.1 + Double(assignment.enumerated().map { ($0 + 2) * ($1 + 3) }.reduce(0, +) % 11) / 100

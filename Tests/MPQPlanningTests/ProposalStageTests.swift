@@ -50,4 +50,12 @@ import Testing
     #expect(fake.counter.count == 1)
     // Another key (other inputs) starts empty.
     #expect(!PlanMeasurements(measurer: fake, storeURL: url, key: "other").contains([0, 1, 2, 3]))
+    // Another measurer's plans are stored apart; the step search keeps the key stores had before measurers existed.
+    let directory = url.deletingLastPathComponent()
+    let stepSearch = PlanMeasurements.store(in: directory, tableKey: "t", validation: nil)
+    #expect(PlanMeasurements.store(in: directory, tableKey: "t", validation: nil, measurerTag: fake.storeTag).key != stepSearch.key)
+    var legacy = ContentHash()
+    legacy.combine("t")
+    legacy.combine("measured-plans;v1")
+    #expect(stepSearch.key == legacy.hex)
 }
