@@ -61,7 +61,7 @@ let package = Package(
         // The `mpq` commands as a library, so tests can drive them: options in, requests to the library, output.
         .target(name: "MPQCommands", dependencies: [
             "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
-            "MPQQuantization", "MPQOptimize", "MPQLAPQ", "MPQSensitivity", "MPQReport", "MPQExport", "MPQPlanning",
+            "MPQQuantization", "MPQLAPQ", "MPQSensitivity", "MPQExport", "MPQPlanning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands"]),

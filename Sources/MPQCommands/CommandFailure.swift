@@ -7,8 +7,8 @@ import MPQLAPQ
 import MPQONNX
 import MPQPlanner
 import MPQPlanning
-import MPQSensitivity
 import MPQQuantization
+import MPQSensitivity
 
 /// Maps the library's typed errors to one-line messages and exit codes (BSD sysexits values).
 public enum CommandFailure {

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import MPQPlanning
 import MPQData
 import MPQExecutor
 import MPQGraph
 import MPQKernels
+import MPQPlanning
 
 /// `mpq eval MODEL --data X.npy`: FP32 outputs, accuracy and cross-entropy, throughput.
 struct EvalCommand: ParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import MPQPlanning
 import MPQExecutor
 import MPQGraph
+import MPQPlanning
 
 /// `mpq inspect MODEL`: the layer table of a model.
 struct InspectCommand: ParsableCommand {

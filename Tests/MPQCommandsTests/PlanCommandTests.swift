@@ -1,9 +1,9 @@
 import Foundation
 @testable import MPQCommands
-import MPQPlanning
 import MPQExecutor
 import MPQGraph
 import MPQLAPQ
+import MPQPlanning
 import ONNXProto
 import Testing
 

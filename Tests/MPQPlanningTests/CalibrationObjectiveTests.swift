@@ -1,6 +1,6 @@
 import MPQGraph
-import MPQQuantization
 @testable import MPQPlanning
+import MPQQuantization
 import Testing
 
 @Test func objectiveMatchesTheLossAndIsInfiniteWithoutItsOutput() throws {

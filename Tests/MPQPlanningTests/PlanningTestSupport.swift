@@ -1,8 +1,8 @@
 import Foundation
 import MPQLAPQ
 import MPQPlanner
-import MPQSensitivity
 @testable import MPQPlanning
+import MPQSensitivity
 
 enum Paths {
     static let repository = URL(fileURLWithPath: #filePath)

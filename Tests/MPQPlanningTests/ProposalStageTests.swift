@@ -1,7 +1,7 @@
 import Foundation
 import MPQPlanner
-import MPQSensitivity
 @testable import MPQPlanning
+import MPQSensitivity
 import Testing
 
 /// Propose and measure with a fake measurer: the plan is the best *measured* proposal, not the ILP's optimum;
