@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mpq", targets: ["mpq"]),
-        .library(name: "MPQ", targets: ["MPQGraph", "MPQONNX", "MPQExecutor", "MPQData", "MPQPlanner"]),
+        .library(name: "MPQ", targets: ["MPQGraph", "MPQONNX", "MPQExecutor", "MPQData", "MPQPlanner", "MPQPlanning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,14 +54,20 @@ let package = Package(
         .target(name: "MPQPlanner", dependencies: ["CGLPK"]),
         .target(name: "MPQReport", dependencies: ["MPQPlanner"]),
         .target(name: "MPQExport", dependencies: ["MPQGraph", "MPQExecutor", "MPQLAPQ", "MPQQuantization", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        // The `mpq` commands as a library, so tests can drive them.
+        // The plan pipeline as typed stages: request, prepare, sensitivities, proposals measured through one seam,
+        // baselines, Pareto sweep, refinement, and the plan file and report written from the typed result.
+        .target(name: "MPQPlanning", dependencies: [
+            "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner", "MPQQuantization", "MPQLAPQ",
+            "MPQSensitivity", "MPQReport",
+        ]),
+        // The `mpq` commands as a library, so tests can drive them: options in, requests to the library, output.
         .target(name: "MPQCommands", dependencies: [
             "MPQGraph", "MPQONNX", "MPQExecutor", "MPQKernels", "MPQData", "MPQPlanner",
-            "MPQQuantization", "MPQOptimize", "MPQLAPQ", "MPQSensitivity", "MPQReport", "MPQExport",
+            "MPQQuantization", "MPQLAPQ", "MPQSensitivity", "MPQExport", "MPQPlanning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mpq", dependencies: ["MPQCommands", "MPQExecutor"]),
-        // Forward-pass throughput against ONNX Runtime (run through benchmarks/forward-throughput.sh).
+        // Forward-pass throughput against ONNX Runtime (run through benchmarks/forward_throughput.py).
         .executableTarget(name: "mpq-benchmark", dependencies: ["MPQONNX", "MPQExecutor", "MPQKernels", "MPQGraph"],
                           path: "benchmarks/Sources/mpq-benchmark"),
         // Loss evaluations per second with and without the activation cache.
@@ -85,7 +91,8 @@ let package = Package(
         .testTarget(name: "MPQSensitivityTests", dependencies: ["MPQSensitivity", "MPQLAPQ", "MPQPlanner", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData"]),
         .testTarget(name: "MPQPlannerTests", dependencies: ["MPQPlanner"]),
         .testTarget(name: "MPQReportTests", dependencies: ["MPQReport", "MPQPlanner"]),
-        .testTarget(name: "MPQCommandsTests", dependencies: ["MPQCommands", "MPQData", "MPQExecutor", "MPQGraph", "MPQLAPQ", "ONNXProto"]),
+        .testTarget(name: "MPQCommandsTests", dependencies: ["MPQCommands", "MPQPlanning", "MPQData", "MPQExecutor", "MPQGraph", "MPQLAPQ", "ONNXProto"]),
+        .testTarget(name: "MPQPlanningTests", dependencies: ["MPQPlanning", "MPQPlanner", "MPQSensitivity", "MPQLAPQ", "MPQQuantization", "MPQReport", "MPQGraph"]),
         .testTarget(name: "MPQExportTests", dependencies: ["MPQExport", "MPQLAPQ", "MPQQuantization", "MPQExecutor", "MPQGraph", "MPQONNX", "MPQData", "ONNXProto"]),
     ],
     swiftLanguageModes: [.v5]

@@ -6,8 +6,9 @@ import MPQGraph
 import MPQLAPQ
 import MPQONNX
 import MPQPlanner
-import MPQSensitivity
+import MPQPlanning
 import MPQQuantization
+import MPQSensitivity
 
 /// Maps the library's typed errors to one-line messages and exit codes (BSD sysexits values).
 public enum CommandFailure {
@@ -35,13 +36,13 @@ public enum CommandFailure {
         case let e as GraphError:
             if case .unsupportedOperator = e { return unsupported }
             return dataError
-        case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is QuantizationError, is StepSearchError:
+        case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is InputProblem, is QuantizationError, is StepSearchError:
             return dataError
         case is SensitivityError, is PlanningError, is BudgetParseError, is HardwareProfileError:
             return dataError
         case is ExportError:
             return unsupported
-        case is OutputProblem:
+        case is OutputProblem, is PlanOutputError:
             return cannotCreate
         default:
             return nil

@@ -4,6 +4,7 @@ import MPQData
 import MPQExecutor
 import MPQGraph
 import MPQKernels
+import MPQPlanning
 
 /// `mpq eval MODEL --data X.npy`: FP32 outputs, accuracy and cross-entropy, throughput.
 struct EvalCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import MPQExport
 import MPQGraph
 import MPQLAPQ
+import MPQPlanning
 import MPQQuantization
 
 /// `mpq export plan.json --format qdq|encodings|plan`: deployment files for a plan.
@@ -16,10 +17,10 @@ struct ExportCommand: ParsableCommand {
     var plan: String
 
     @Option(help: "qdq (an ONNX model with QuantizeLinear/DequantizeLinear; opset 21 when int4/int16 is used) | encodings | plan")
-    var format = "qdq"
+    var format = ExportFormat.qdq
 
     @Option(name: .customLong("encodings-version"), help: "Encodings layout: 0.6.1 or 1.0.0.")
-    var encodingsVersion = "1.0.0"
+    var encodingsVersion = Encodings.Version.v1_0_0
 
     @Option(help: "The ONNX model the plan was made for (default: the one named in the plan).")
     var model: String?
@@ -27,35 +28,26 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (default: model.qdq.onnx, model.encodings, or plan-copy.json).")
     var output: String?
 
-    func validate() throws {
-        guard ["qdq", "encodings", "plan"].contains(format) else {
-            throw ValidationError("--format must be qdq, encodings or plan; got '\(format)'")
-        }
-        guard Encodings.Version(rawValue: encodingsVersion) != nil else {
-            throw ValidationError("--encodings-version must be 0.6.1 or 1.0.0; got '\(encodingsVersion)'")
-        }
-    }
-
     func run() throws {
-        let summary = try PlanSummary.load(plan)
-        let modelPath = model ?? summary.model
+        let file = try PlanFile.load(plan)
+        let modelPath = model ?? file.model
         let stem = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
         let graph = try LoadedModel(path: modelPath).graph.withExplicitBiases()
-        let quantizers = try summary.tensors.map { try Self.quantizer(from: $0) }
-        let biases = Dictionary(summary.correctedBiases.map { ($0.key, Tensor(shape: [$0.value.count], floats: $0.value)) },
+        let quantizers = try file.tensors.map { try Self.quantizer(from: $0) }
+        let biases = Dictionary(file.correctedBiases.map { ($0.key, Tensor(shape: [$0.value.count], floats: $0.value)) },
                                 uniquingKeysWith: { a, _ in a })
         let destination: String
         switch format {
-        case "qdq":
+        case .qdq:
             destination = output ?? "\(stem).qdq.onnx"
             try QDQExporter().write(graph: graph, quantizers: quantizers, correctedBiases: biases, to: URL(fileURLWithPath: destination))
-        case "encodings":
+        case .encodings:
             destination = output ?? "\(stem).encodings"
-            try Encodings(quantizers: quantizers, graph: graph).write(Encodings.Version(rawValue: encodingsVersion)!,
+            try Encodings(quantizers: quantizers, graph: graph).write(encodingsVersion,
                                                                      to: URL(fileURLWithPath: destination))
-        default:
+        case .plan:
             destination = output ?? "plan-copy.json"
-            try JSONOutput.write(summary, to: destination)
+            try JSONOutput.write(file, to: destination)
         }
         print("wrote \(destination) (\(quantizers.count) quantized tensors)")
     }

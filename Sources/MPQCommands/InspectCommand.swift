@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MPQExecutor
 import MPQGraph
+import MPQPlanning
 
 /// `mpq inspect MODEL`: the layer table of a model.
 struct InspectCommand: ParsableCommand {

@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
-import MPQExecutor
-import MPQGraph
-import MPQKernels
 import MPQLAPQ
-import MPQPlanner
+import MPQPlanning
 import MPQQuantization
 import MPQSensitivity
 
@@ -42,13 +39,13 @@ struct PlanCommand: ParsableCommand {
     var profile: String?
 
     @Option(help: "Calibration loss: kl (default: KL divergence from the FP32 outputs, which grows with every deviation even where a trained model's cross-entropy on its own data is saturated) | cross-entropy | mse | cosine | sqnr.")
-    var loss: String?
+    var loss: CalibrationLoss?
 
     @Option(help: "While measuring one group, the rest of the model is fp32 (default) or highest.")
-    var baseline = "fp32"
+    var baseline = SensitivitySweep.Baseline.fp32
 
     @Option(name: .customLong("step-search"), help: "Step search for sensitivities and measurements: lapq-layerwise (Lp clipping at the best p of the sweep; default, the most stable), lapq-quadratic (p* of a quadratic fit), mmse, minmax.")
-    var stepSearch: String?
+    var stepSearch: StepSearch.Initialization?
 
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20
@@ -99,12 +96,6 @@ struct PlanCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard SensitivitySweep.Baseline(rawValue: baseline) != nil else {
-            throw ValidationError("--baseline must be fp32 or highest, got '\(baseline)'")
-        }
-        if let stepSearch, StepSearch.Initialization(rawValue: stepSearch) == nil {
-            throw ValidationError("--step-search must be one of lapq-layerwise, lapq-quadratic, mmse, minmax; got '\(stepSearch)'")
-        }
         if let tieTolerance, !(tieTolerance >= 0 && tieTolerance < 1) {
             throw ValidationError("--tie-tolerance must be in [0, 1), got \(tieTolerance)")
         }
@@ -115,111 +106,15 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { KernelThreads.count = threads }
-        let inputs = try PlanInputs(command: self)
-        var job = try PlanJob(inputs: inputs)
-        let summary = try job.run(paretoPoints: paretoPoints, measure: !noMeasure, refine: !noRefine && !noMeasure,
-                                  refineEvaluations: refineEvaluations)
+        var renderer = PlanEventRenderer()
+        let pipeline = try PlanPipeline(request: try request()) { renderer.render($0) }
+        let result = try pipeline.run()
+        try result.write()
+        let file = PlanFile(result: result)
         if json {
-            print(try JSONOutput.encode(summary))
+            print(try JSONOutput.encode(file))
         } else {
-            summary.printText()
+            file.printText()
         }
     }
 }
-
-/// The resolved inputs of `mpq plan`: command-line options over the project file.
-struct PlanInputs {
-    var model: String
-    var calib: [String]
-    var labels: String?
-    var val: [String]
-    var valLabels: String?
-    var budgets: [BudgetConstraint]
-    var profile: HardwareProfile
-    var profileText: String
-    var loss: String?
-    var baseline: SensitivitySweep.Baseline
-    var keepFirstLast: Bool
-    var reuseActivations: Bool
-    var stepSearch: StepSearch.Initialization
-    var batchSize: Int
-    /// At most this many calibration samples (the first ones), or all.
-    var calibSamples: Int?
-    /// Relative loss tolerance of the BOPs tie-break (nil: the default for the number of proposals).
-    var tieTolerance: Double?
-    /// Plans proposed per budget (1: the ILP optimum alone).
-    var proposals: Int
-    var measurement: PlanMeasurementMode
-    var cacheDir: URL
-    var outputDir: URL
-
-    init(command c: PlanCommand) throws {
-        let project = try ProjectFile.load(c.project)
-        let base = project?.1
-        func resolve(_ path: String?) -> String? {
-            guard let path else { return nil }
-            guard let base, !path.hasPrefix("/") else { return path }
-            return base.appendingPathComponent(path).path
-        }
-        guard let model = c.model ?? resolve(project?.0.model) else {
-            throw UsageProblem("no model given: pass MODEL, or run where an mpq.json names one")
-        }
-        // Absolute, so that plan.json names the model wherever it is exported from.
-        self.model = URL(fileURLWithPath: model).standardizedFileURL.path
-        calib = !c.calib.isEmpty ? c.calib : (resolve(project?.0.calib).map { [$0] } ?? [])
-        guard !calib.isEmpty else { throw UsageProblem("no calibration data: pass --calib X.npy, or name 'calib' in mpq.json") }
-        labels = c.labels ?? resolve(project?.0.labels)
-        val = !c.val.isEmpty ? c.val : (resolve(project?.0.val).map { [$0] } ?? [])
-        valLabels = c.valLabels ?? resolve(project?.0.valLabels)
-        let budgetTexts = !c.budget.isEmpty ? c.budget : (project?.0.budget ?? [])
-        guard !budgetTexts.isEmpty else { throw UsageProblem("no budget: pass --budget 4.5bits (or 800KB, 3.5ms, 60%bops)") }
-        budgets = try BudgetConstraint.parseList(budgetTexts)
-        guard let profileName = c.profile ?? project?.0.profile else {
-            throw UsageProblem("no hardware profile: pass --profile generic-npu (or a JSON path)")
-        }
-        let directories = Self.profileDirectories(projectBase: base)
-        profile = try HardwareProfile.load(nameOrPath: profileName, searchDirectories: directories)
-        // The profile file's text keys the sensitivity cache (its in-memory form has unordered dictionaries).
-        let stem = profileName.hasSuffix(".json") ? String(profileName.dropLast(5)) : profileName
-        let file = FileManager.default.fileExists(atPath: profileName) ? URL(fileURLWithPath: profileName)
-            : directories.map { $0.appendingPathComponent(stem + ".json") }.first { FileManager.default.fileExists(atPath: $0.path) }
-        profileText = file.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? profile.name
-        loss = c.loss ?? project?.0.loss
-        baseline = SensitivitySweep.Baseline(rawValue: c.baseline) ?? .fp32
-        keepFirstLast = c.keepFirstLast
-        reuseActivations = !c.noActivationCache
-        let stepSearchName = c.stepSearch ?? project?.0.stepSearch ?? StepSearch.Initialization.bestP.rawValue
-        guard let search = StepSearch.Initialization(rawValue: stepSearchName) else {
-            throw UsageProblem("step search '\(stepSearchName)' (mpq.json step_search) is not one of lapq-layerwise, lapq-quadratic, mmse, minmax")
-        }
-        stepSearch = search
-        calibSamples = c.calibSamples ?? project?.0.calibSamples
-        if let n = calibSamples, n <= 0 { throw UsageProblem("calib_samples in mpq.json must be positive, got \(n)") }
-        batchSize = c.batchSize ?? project?.0.batchSize ?? 256
-        tieTolerance = c.tieTolerance
-        proposals = c.proposals
-        measurement = c.measurement
-        cacheDir = URL(fileURLWithPath: c.cacheDir)
-        outputDir = URL(fileURLWithPath: c.outputDir)
-    }
-
-    /// Where bundled profiles are looked for: ./hardware-profiles, the project's, MPQ_PROFILE_PATH,
-    /// and the repository's next to the built binary.
-    static func profileDirectories(projectBase: URL?) -> [URL] {
-        var dirs = [URL(fileURLWithPath: "hardware-profiles")]
-        if let projectBase { dirs.append(projectBase.appendingPathComponent("hardware-profiles")) }
-        if let env = ProcessInfo.processInfo.environment["MPQ_PROFILE_PATH"] {
-            dirs += env.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
-        }
-        let binary = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for up in ["../../hardware-profiles", "../../../hardware-profiles", "../share/mpq/hardware-profiles"] {
-            dirs.append(binary.appendingPathComponent(up).standardized)
-        }
-        // The source tree this binary was built from (tests and `swift run`).
-        dirs.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../hardware-profiles").standardized)
-        return dirs
-    }
-}
-
-extension PlanMeasurementMode: ExpressibleByArgument {}

@@ -5,6 +5,7 @@ import MPQExecutor
 import MPQGraph
 import MPQKernels
 import MPQLAPQ
+import MPQPlanning
 import MPQQuantization
 
 /// `mpq quantize`: uniform-precision post-training quantization with the LAPQ step search.
@@ -39,17 +40,17 @@ struct QuantizeCommand: ParsableCommand {
     var bits: String
 
     @Option(help: "minmax | mmse | lapq-layerwise | lapq-quadratic | lapq")
-    var method = "lapq"
+    var method = QuantizeMethod.lapq
 
     @Option(help: "Joint optimizer for --method lapq: powell | bobyqa.")
-    var optimizer = "powell"
+    var optimizer = StepSearch.JointOptimizer.powell
 
     @Option(name: .customLong("init"),
             help: "Starting steps of the joint search for --method lapq: minmax | mmse | lapq-layerwise | lapq-quadratic (default).")
-    var initialization = "lapq-quadratic"
+    var initialization = StepSearch.Initialization.quadratic
 
     @Option(help: "Calibration loss: cross-entropy | kl | mse | cosine | sqnr (default: cross-entropy with labels, kl without).")
-    var loss: String?
+    var loss: CalibrationLoss?
 
     @Flag(name: .customLong("per-channel"), help: "Per-channel weight steps.")
     var perChannel = false
@@ -86,18 +87,6 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         guard BitWidths(bits) != nil else { throw ValidationError("--bits '\(bits)' should look like W4A8, with 2 to 16 bits each") }
-        guard StepSearch.Initialization(rawValue: method) != nil || method == "lapq" else {
-            throw ValidationError("--method '\(method)' is not one of minmax, mmse, lapq-layerwise, lapq-quadratic, lapq")
-        }
-        guard StepSearch.Initialization(rawValue: initialization) != nil else {
-            throw ValidationError("--init '\(initialization)' is not one of minmax, mmse, lapq-layerwise, lapq-quadratic")
-        }
-        guard StepSearch.JointOptimizer(rawValue: optimizer) != nil else {
-            throw ValidationError("--optimizer '\(optimizer)' is not one of powell, bobyqa")
-        }
-        if let loss, CalibrationLoss(name: loss) == nil {
-            throw ValidationError("--loss '\(loss)' is not one of cross-entropy, kl, mse, cosine, sqnr")
-        }
         guard (0..<1).contains(holdout) else { throw ValidationError("--holdout must be in [0, 1), got \(holdout)") }
         guard batchSize > 0, maxEvaluations > 0 else { throw ValidationError("--batch-size and --max-evaluations must be positive") }
         if valLabels != nil && val.isEmpty { throw ValidationError("--val-labels needs --val") }
@@ -114,7 +103,7 @@ struct QuantizeCommand: ParsableCommand {
         calibration.inputs = allCalibration.inputs.mapValues { $0.slice(axis0: 0..<fitCount) }
         calibration.sampleCount = fitCount
         calibration.labels = allCalibration.labels.map { Array($0.prefix(fitCount)) }
-        let lossKind = loss.flatMap(CalibrationLoss.init(name:)) ?? CalibrationLoss.defaultLoss(labelsAvailable: calibration.labels != nil)
+        let lossKind = loss ?? CalibrationLoss.defaultLoss(labelsAvailable: calibration.labels != nil)
         if lossKind.needsLabels && calibration.labels == nil {
             throw UsageProblem("--loss cross-entropy needs --labels")
         }
@@ -130,25 +119,20 @@ struct QuantizeCommand: ParsableCommand {
         var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: batchSize)
         var probe = try CalibrationSession(graph: graph, inputs: CalibrationSession.probeInputs(session), batchSize: batchSize)
         let outputName = graph.outputs[0].name
-        let reference = CalibrationSession.joinedOutputs(session.reference, name: outputName)
-        let labelValues = calibration.labels
-        let objective: @Sendable ([String: Tensor]) -> Double = { outputs in
-            guard let out = outputs[outputName] else { return .infinity }
-            return (try? lossKind.evaluate(out, reference: reference, labels: labelValues)) ?? .infinity
-        }
+        let objective = CalibrationObjective(kind: lossKind, session: session, labels: calibration.labels)
         var options = StepSearch.Options()
-        if method == "lapq" {
-            options.initialization = StepSearch.Initialization(rawValue: initialization)!
-            options.joint = StepSearch.JointOptimizer(rawValue: optimizer)
-        } else {
-            options.initialization = StepSearch.Initialization(rawValue: method)!
+        if let initialization = method.initialization {
+            options.initialization = initialization
             options.joint = nil
+        } else {
+            options.initialization = initialization
+            options.joint = optimizer
         }
         options.maxEvaluations = maxEvaluations
         options.maxIterations = powellIterations
         var progress: Progress? = nil
         var stage = ""
-        let search = StepSearch(options: options, loss: objective) { name, done, total in
+        let search = StepSearch(options: options, loss: objective.function) { name, done, total in
             if name != stage { stage = name; progress = Progress(label: name, total: total) }
             progress?.update(done)
         }
@@ -160,12 +144,8 @@ struct QuantizeCommand: ParsableCommand {
         if fitCount < allCalibration.sampleCount {
             let heldSession = try CalibrationSession(graph: graph, inputs: allCalibration.inputs.mapValues {
                 $0.slice(axis0: fitCount..<allCalibration.sampleCount) }, batchSize: batchSize)
-            let heldReference = CalibrationSession.joinedOutputs(heldSession.reference, name: outputName)
             let heldLabels = allCalibration.labels.map { Array($0.suffix(allCalibration.sampleCount - fitCount)) }
-            held = Holdout(session: heldSession) { outputs in
-                guard let out = outputs[outputName] else { return .infinity }
-                return (try? lossKind.evaluate(out, reference: heldReference, labels: heldLabels)) ?? .infinity
-            }
+            held = Holdout(session: heldSession, loss: CalibrationObjective(kind: lossKind, session: heldSession, labels: heldLabels).function)
         }
         let result = try search.run(targets, session: &session, probe: &probe, biasCorrection: corrections, holdout: held)
         let seconds = Date().timeIntervalSince(start)
@@ -174,9 +154,8 @@ struct QuantizeCommand: ParsableCommand {
                                            biases: search.biases(in: graph))
         var hooks = TensorHooks()
         for (name, s) in settings { hooks[name] = s.transform }
-        let fp32Calib = try Evaluation(outputs: reference, kind: lossKind, reference: reference, labels: labelValues)
-        let quantCalib = try Evaluation(outputs: CalibrationSession.joinedOutputs(result.state, name: outputName),
-                                        kind: lossKind, reference: reference, labels: labelValues)
+        let fp32Calib = try Evaluation(outputs: objective.reference, objective: objective)
+        let quantCalib = try Evaluation(outputs: CalibrationSession.joinedOutputs(result.state, name: outputName), objective: objective)
         var fp32Val: Evaluation? = nil
         var quantVal: Evaluation? = nil
         if !val.isEmpty {
@@ -187,17 +166,18 @@ struct QuantizeCommand: ParsableCommand {
                   let quantized = try runner.run(validation.inputs, hooks: hooks)[outputName] else {
                 throw UsageProblem("the model produced no '\(outputName)'")
             }
-            let valLoss = loss.flatMap(CalibrationLoss.init(name:)) ?? CalibrationLoss.defaultLoss(labelsAvailable: validation.labels != nil)
-            fp32Val = try Evaluation(outputs: fp32, kind: valLoss, reference: fp32, labels: validation.labels)
-            quantVal = try Evaluation(outputs: quantized, kind: valLoss, reference: fp32, labels: validation.labels)
+            let valLoss = loss ?? CalibrationLoss.defaultLoss(labelsAvailable: validation.labels != nil)
+            let valObjective = CalibrationObjective(kind: valLoss, outputName: outputName, reference: fp32, labels: validation.labels)
+            fp32Val = try Evaluation(outputs: fp32, objective: valObjective)
+            quantVal = try Evaluation(outputs: quantized, objective: valObjective)
         }
-        let steps = StepsFile(model: model, bits: bitWidths.description, method: method,
+        let steps = StepsFile(model: model, bits: bitWidths.description, method: method.rawValue,
                               optimizer: options.joint?.rawValue, loss: lossKind.name, perChannel: perChannel,
                               biasCorrection: biasCorrection, midRise: midRise,
                               quantizers: zip(result.quantizers, result.multipliers).map { QuantizerRecord($0, multiplier: $1) },
                               search: result.report)
         try JSONOutput.write(steps, to: output)
-        let report = QuantizeReport(model: model, bits: bitWidths.description, method: method, loss: lossKind.name,
+        let report = QuantizeReport(model: model, bits: bitWidths.description, method: method.rawValue, loss: lossKind.name,
                                     seconds: seconds, evaluations: session.statistics.evaluations,
                                     calibration: .init(fp32: fp32Calib, quantized: quantCalib),
                                     validation: fp32Val.map { .init(fp32: $0, quantized: quantVal!) },

@@ -1,6 +1,7 @@
 import Foundation
 import MPQGraph
 import MPQLAPQ
+import MPQPlanning
 import MPQQuantization
 
 /// Loss (and accuracy, with labels) of model outputs.
@@ -9,10 +10,10 @@ struct Evaluation: Codable {
     var lossName: String
     var accuracy: Double?
 
-    init(outputs: Tensor, kind: CalibrationLoss, reference: Tensor, labels: [Int]?) throws {
-        loss = try kind.evaluate(outputs, reference: reference, labels: labels)
-        lossName = kind.name
-        if let labels, outputs.rank == 2, let scores = outputs.floats {
+    init(outputs: Tensor, objective: CalibrationObjective) throws {
+        loss = try objective.evaluate(outputs)
+        lossName = objective.kind.name
+        if let labels = objective.labels, outputs.rank == 2, let scores = outputs.floats {
             accuracy = ClassificationMetrics(scores: scores, classes: outputs.shape[1], labels: labels).accuracy
         }
     }

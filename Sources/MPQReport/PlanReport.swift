@@ -152,7 +152,13 @@ public struct PlanReport: Sendable {
         section(&h, "Trade-off", id: "trade-off") { h in
             guard let curve = d.tradeOff else { h.element("p", "No trade-off sweep in this report.", [("class", "empty")]); return }
             h.open("div", [("class", "chart")])
-            h.raw(HTMLDocument.inlineSVG(TradeOffChart(curve: curve, width: 940, height: 460).svg()))
+            h.raw(HTMLDocument.inlineSVG(TradeOffChart(curve: curve, width: 940, height: 460, lossAxis: .logarithmicIncrease).svg()))
+            h.close("div")
+            // With validation labels, accuracy shows what the loss increases cost in the metric users care about.
+            guard curve.points.contains(where: { $0.validationAccuracy?.isFinite == true }) else { return }
+            h.element("h3", "Validation accuracy")
+            h.open("div", [("class", "chart accuracy")])
+            h.raw(HTMLDocument.inlineSVG(TradeOffChart(curve: curve, metric: .accuracy, width: 940, height: 400).svg()))
             h.close("div")
         }
     }

@@ -7,10 +7,22 @@ import Foundation
 /// uniform-precision points labelled squares, the greedy baseline triangles on a dashed line; the chosen plan is
 /// ringed and annotated, the FP32 reference is a dashed horizontal line and the budget a dotted vertical one.
 /// Points with a missing or non-finite cost or y value are skipped.
+///
+/// With `lossAxis` `.logarithmicIncrease` the loss metric is drawn as the increase over the FP32 loss on a log
+/// scale, so nearly lossless plans (which a linear axis puts on one line with FP32) stay apart; increases at or
+/// below a floor (zero, negative, or far below the smallest positive one) sit on the floor, drawn as the FP32 line.
 public struct TradeOffChart: Sendable {
     public enum Metric: String, Sendable, Codable {
         case loss
         case accuracy
+    }
+
+    /// How the loss metric's y axis maps values.
+    public enum LossAxis: String, Sendable, Codable {
+        /// The loss itself, linearly.
+        case linear
+        /// The loss increase over the reference (FP32) loss, on a log-10 scale with a floor.
+        case logarithmicIncrease
     }
 
     public var curve: TradeOffCurve
@@ -18,15 +30,21 @@ public struct TradeOffChart: Sendable {
     public var width: Double
     public var height: Double
     public var title: String?
+    /// Linear loss or log-scaled loss increase (ignored for the accuracy metric).
+    public var lossAxis: LossAxis
 
     public init(curve: TradeOffCurve, metric: Metric = .loss, width: Double = 720, height: Double = 440,
-                title: String? = nil) {
+                title: String? = nil, lossAxis: LossAxis = .linear) {
         self.curve = curve
         self.metric = metric
         self.width = width
         self.height = height
         self.title = title
+        self.lossAxis = lossAxis
     }
+
+    /// Whether y is the log-scaled loss increase.
+    var isLogarithmic: Bool { metric == .loss && lossAxis == .logarithmicIncrease }
 
     // MARK: Geometry
 
@@ -76,11 +94,13 @@ public struct TradeOffChart: Sendable {
         return Rect(x: f.x + i, y: f.y + i, width: f.width - 2 * i, height: f.height - 2 * i)
     }
 
-    /// A plotted point: the curve point with its y value on this chart's metric.
+    /// A plotted point: the curve point with its y value on this chart's metric (log10 of the floored increase on a
+    /// logarithmic axis) and the value annotations show.
     struct Plotted {
         var point: TradeOffCurve.Point
         var x: Double
         var y: Double
+        var value: Double
     }
 
     /// The y value of `p` on this chart's metric, or nil when it has none.
@@ -101,13 +121,37 @@ public struct TradeOffChart: Sendable {
 
     /// The points that can be drawn (finite cost and y), in data units.
     var plottedData: [Plotted] {
-        curve.points.compactMap { p in
+        let finite = curve.points.compactMap { p -> Plotted? in
             guard p.cost.isFinite, let y = yValue(p), y.isFinite else { return nil }
-            return Plotted(point: p, x: p.cost, y: y)
+            return Plotted(point: p, x: p.cost, y: y, value: y)
+        }
+        guard isLogarithmic else { return finite }
+        let reference = finiteReferenceLoss
+        let floor = Self.logFloor(finite.map { $0.y - reference })
+        return finite.map { p -> Plotted in
+            let increase = p.y - reference
+            return Plotted(point: p.point, x: p.x, y: log10(max(increase, floor)), value: increase)
         }
     }
 
+    /// The FP32 loss increases are measured from (0 when unknown).
+    var finiteReferenceLoss: Double { curve.reference.loss.flatMap { $0.isFinite ? $0 : nil } ?? 0 }
+
+    /// The smallest increase a logarithmic axis shows: a third of the smallest positive one, but no more than 10⁸
+    /// below the largest (so a numerically zero increase does not stretch the axis); 1e-6 when none is positive.
+    static func logFloor(_ increases: [Double]) -> Double {
+        let positive = increases.filter { $0 > 0 && $0.isFinite }
+        guard let smallest = positive.min(), let largest = positive.max() else { return 1e-6 }
+        return max(smallest / 3, largest * 1e-8)
+    }
+
+    /// On a logarithmic axis the FP32 line is the floor (no increase); otherwise the reference loss or accuracy.
     var referenceValue: Double? {
+        if isLogarithmic {
+            guard curve.reference.loss != nil else { return nil }
+            let reference = finiteReferenceLoss
+            return log10(Self.logFloor(curve.points.compactMap { p in yValue(p).map { $0 - reference } }))
+        }
         let v = metric == .loss ? curve.reference.loss : curve.reference.accuracy
         return v.flatMap { $0.isFinite ? $0 : nil }
     }
@@ -154,6 +198,23 @@ public struct TradeOffChart: Sendable {
         return (ticks, step)
     }
 
+    /// Y ticks with their labels: round values, or on a logarithmic axis decades (or round values when the data
+    /// spans less than two decades) labelled with the increase they stand for.
+    func yTicks(_ domain: (lo: Double, hi: Double)) -> [(value: Double, label: String)] {
+        guard isLogarithmic else {
+            let t = Self.niceTicks(domain.lo, domain.hi)
+            return t.ticks.map { ($0, Self.tickLabel($0, step: t.step)) }
+        }
+        let decades = Array(stride(from: domain.lo.rounded(.up), through: domain.hi, by: 1))
+        if decades.count >= 2 {
+            let step = Double(max(1, decades.count / 6))
+            return decades.filter { ($0 - decades[0]).truncatingRemainder(dividingBy: step) == 0 }
+                .map { ($0, String(format: "%g", pow(10, $0))) }
+        }
+        let t = Self.niceTicks(pow(10, domain.lo), pow(10, domain.hi))
+        return t.ticks.filter { $0 > 0 }.map { (log10($0), String(format: "%.3g", $0)) }
+    }
+
     /// A tick label with as many decimals as the step needs.
     static func tickLabel(_ v: Double, step: Double) -> String {
         let decimals = max(0, min(10, Int(-floor(log10(step) + 1e-9)) + (step / pow(10, floor(log10(step))) == 2.5 ? 1 : 0)))
@@ -193,7 +254,15 @@ public struct TradeOffChart: Sendable {
         return label.split(separator: " ").last.map(String.init) ?? ""
     }
 
-    var yLabel: String { metric == .loss ? "loss" : "validation accuracy" }
+    var yLabel: String {
+        metric == .accuracy ? "validation accuracy" : isLogarithmic ? "loss increase over \(curve.reference.label) (log scale)" : "loss"
+    }
+
+    /// The reference line's label: on a logarithmic axis it is the floor, where increases too small to show sit.
+    var referenceText: String {
+        guard isLogarithmic, let floor = referenceValue else { return "\(curve.reference.label) \(Self.short(referenceValue ?? .nan))" }
+        return "\(curve.reference.label) (increase ≤ \(Self.short(pow(10, floor))))"
+    }
 
     /// Approximate width of `text` at `fontSize` (no font metrics in a self-contained file).
     static func textWidth(_ text: String, fontSize: Double) -> Double { Double(text.count) * fontSize * 0.56 }
@@ -215,10 +284,10 @@ public struct TradeOffChart: Sendable {
         }
 
         // Grid, ticks and axis labels.
-        let xt = Self.niceTicks(xs.domain.lo, xs.domain.hi, target: 7), yt = Self.niceTicks(ys.domain.lo, ys.domain.hi)
+        let xt = Self.niceTicks(xs.domain.lo, xs.domain.hi, target: 7), yt = yTicks(ys.domain)
         doc.open("g", [("class", "grid"), ("stroke", "#e6e6e6"), ("stroke-width", "1")])
         for t in xt.ticks { doc.line(x1: xs(t), y1: frame.minY, x2: xs(t), y2: frame.maxY) }
-        for t in yt.ticks { doc.line(x1: frame.minX, y1: ys(t), x2: frame.maxX, y2: ys(t)) }
+        for t in yt { doc.line(x1: frame.minX, y1: ys(t.value), x2: frame.maxX, y2: ys(t.value)) }
         doc.close("g")
         doc.rect(x: frame.x, y: frame.y, width: frame.width, height: frame.height,
                  [("fill", "none"), ("stroke", "#444444"), ("stroke-width", "1"), ("class", "frame")])
@@ -227,9 +296,9 @@ public struct TradeOffChart: Sendable {
             doc.line(x1: xs(t), y1: frame.maxY, x2: xs(t), y2: frame.maxY + 5, [("stroke", "#444444")])
             doc.text(Self.tickLabel(t, step: xt.step), x: xs(t), y: frame.maxY + 18, [("text-anchor", "middle")])
         }
-        for t in yt.ticks {
-            doc.line(x1: frame.minX - 5, y1: ys(t), x2: frame.minX, y2: ys(t), [("stroke", "#444444")])
-            doc.text(Self.tickLabel(t, step: yt.step), x: frame.minX - 8, y: ys(t) + 4, [("text-anchor", "end")])
+        for t in yt {
+            doc.line(x1: frame.minX - 5, y1: ys(t.value), x2: frame.minX, y2: ys(t.value), [("stroke", "#444444")])
+            doc.text(t.label, x: frame.minX - 8, y: ys(t.value) + 4, [("text-anchor", "end")])
         }
         doc.close("g")
         doc.text(curve.axis.label, x: frame.x + frame.width / 2, y: height - 12,
@@ -272,7 +341,7 @@ public struct TradeOffChart: Sendable {
             doc.line(x1: frame.minX, y1: y, x2: frame.maxX, y2: y,
                      [("stroke", "#000000"), ("stroke-width", "1.2"), ("stroke-dasharray", "6 4"), ("class", "reference")])
             linePoints += stride(from: frame.minX, through: frame.maxX, by: 4).map { ($0, y) }
-            let text = "\(curve.reference.label) \(Self.short(ref))"
+            let text = referenceText
             let w = Self.textWidth(text, fontSize: 11)
             // Above the line at the left end unless data is there; else below.
             var best = Rect(x: frame.minX + 4, y: y - 16, width: w, height: 13)
@@ -443,7 +512,8 @@ public struct TradeOffChart: Sendable {
             doc.circle(cx: x, cy: y, r: 9, [("fill", "none"), ("stroke", "#d62728"), ("stroke-width", "2"), ("class", "chosen-ring")])
             let line1 = "chosen: \(chosen.point.label)"
             let metricName = metric == .loss ? (chosen.point.series == .predicted ? "predicted loss" : "loss") : "accuracy"
-            let line2 = "\(Self.short(chosen.x)) \(costUnit) · \(metricName) \(Self.short(chosen.y))"
+            let value = isLogarithmic ? "+\(Self.short(chosen.value))" : Self.short(chosen.value)
+            let line2 = "\(Self.short(chosen.x)) \(costUnit) · \(metricName) \(value)"
             let w = max(Self.textWidth(line1, fontSize: 12), Self.textWidth(line2, fontSize: 11)) + 4, h = 30.0
             var candidates: [Rect] = []
             for (dx, dy) in [(24.0, -48.0), (24.0, 18.0), (-24.0, -48.0), (-24.0, 18.0), (40.0, -15.0), (-40.0, -15.0),

@@ -3,6 +3,7 @@ import Foundation
 import MPQExecutor
 import MPQGraph
 import MPQLAPQ
+import MPQPlanning
 import ONNXProto
 import Testing
 
@@ -19,7 +20,7 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     let args = planArguments(["--budget", "6bits", "--profile", "generic-npu", "--pareto-points", "3"], dir: dir)
     let first = runMPQ(args)
     #expect(first.code == 0, "\(first.message)")
-    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let summary = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     let bits = try #require(summary.costs["bits"])
     #expect(bits <= 6 + 1e-9)
     #expect(summary.plan?.groups.count == 4)
@@ -33,7 +34,7 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(cached.count == 2 && cached[0].hasPrefix("measured-") && cached[1].hasPrefix("sensitivity-"), "\(cached)")
     // The same run again reuses the table (identical plan) and the measured plans (identical losses).
     #expect(runMPQ(args).code == 0)
-    let again = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let again = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     #expect(again.plan?.groups.map(\.candidate) == summary.plan?.groups.map(\.candidate))
     #expect(again.uniform.map(\.measuredLoss) == summary.uniform.map(\.measuredLoss))
     #expect(again.measuredLoss == summary.measuredLoss)
@@ -104,7 +105,7 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     let refinedFile = dir.appendingPathComponent("refined.json")
     let r = runMPQ(["refine", planFile.path, "--max-evaluations", "40", "-o", refinedFile.path])
     #expect(r.code == 0, "\(r.message)")
-    let refined = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: refinedFile))
+    let refined = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: refinedFile))
     let refinement = try #require(refined.refinement)
     #expect(refinement.lossAfter <= refinement.lossBefore)
     #expect(refinement.evaluations <= 40)
@@ -126,7 +127,7 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
                 "--cache-dir", dir.appendingPathComponent("cache").path, "--output-dir", dir.path]
     let result = runMPQ(args)
     #expect(result.code == 0, "\(result.message)")
-    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let summary = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     #expect(try #require(summary.costs["size"]) <= 60_000 * (1 + 1e-9))
     #expect(summary.loss == "cosine")
     // Two layers: each keeps its Q·Kᵀ scores in float (they feed the mask add and Softmax), and the profile's
@@ -155,7 +156,7 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
 /// DQ(int4) → MatMul fused into MatMulNBits is accuracy level 4, which quantizes the *activations* to
 /// int8 inside the kernel — an approximation ORT adds that is not in the QDQ model: 1 − cosine 1.7e-6,
 /// max error 8.6e-4; required 1 − cosine ≤ 1e-5, still 30× below the quantization error planned.
-func expectQDQExportMatchesSimulation(plan: URL, summary: PlanSummary, inputs npz: String) throws {
+func expectQDQExportMatchesSimulation(plan: URL, summary: PlanFile, inputs npz: String) throws {
     let qdq = plan.deletingLastPathComponent().appendingPathComponent("model.qdq.onnx").path
     let export = runMPQ(["export", plan.path, "--format", "qdq", "-o", qdq])
     #expect(export.code == 0, "\(export.message)")
@@ -233,7 +234,7 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanSummary, inputs np
     let result = runMPQ(["plan", "--project", try project("mmse"), "--pareto-points", "0", "--no-refine",
                          "--cache-dir", cache.path, "--output-dir", dir.path])
     #expect(result.code == 0, "\(result.message)")
-    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let summary = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     let validation = try #require(summary.validation)
     let worst = try #require(validation.minCosine)
     #expect(worst > 0.9 && worst <= 1 - validation.loss + 1e-12)   // the lowest cosine is at most the mean
@@ -259,7 +260,7 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanSummary, inputs np
                               "--proposals", "3"], dir: dir)
     let r = runMPQ(args)
     #expect(r.code == 0, "\(r.message)")
-    let summary = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let summary = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     #expect(summary.proposalsPerBudget == 3)
     let proposals = try #require(summary.chosenProposals)
     #expect((2...4).contains(proposals.count), "\(proposals.count) proposals")
@@ -296,7 +297,7 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanSummary, inputs np
     let single = runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--pareto-points", "0", "--no-refine",
                                        "--proposals", "1"], dir: dir))
     #expect(single.code == 0, "\(single.message)")
-    let one = try JSONDecoder().decode(PlanSummary.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    let one = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
     #expect(one.chosenProposals?.count == 1 && one.chosenProposals?.first?.rank == 0)
     #expect(one.chosenLabel == "proposal 1")
     #expect(runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--proposals", "0"], dir: dir)).code == 64)

@@ -110,6 +110,19 @@ private func count(_ needle: String, in text: String) -> Int { text.components(s
         #expect(empty.contains("No sensitivities"))
     }
 
+    /// The trade-off plot has a log loss axis, and a validation-accuracy panel exactly when points carry accuracies.
+    @Test func tradeOffHasLogAxisAndAccuracyPanel() throws {
+        var data = samplePlanReportData()
+        let html = PlanReport(data: data).html()
+        #expect(html.contains("log scale"))
+        let hasAccuracy = data.tradeOff?.points.contains { $0.validationAccuracy != nil } ?? false
+        #expect(html.contains("Validation accuracy") == hasAccuracy)
+        for i in data.tradeOff?.points.indices ?? 0..<0 { data.tradeOff?.points[i].validationAccuracy = 0.5 + Double(i) / 100 }
+        #expect(PlanReport(data: data).html().contains("<h3>Validation accuracy</h3>"))
+        for i in data.tradeOff?.points.indices ?? 0..<0 { data.tradeOff?.points[i].validationAccuracy = nil }
+        #expect(!PlanReport(data: data).html().contains("Validation accuracy"))
+    }
+
     @Test func dataRoundTripsThroughJSON() throws {
         let data = samplePlanReportData()
         let decoded = try JSONDecoder().decode(PlanReportData.self, from: JSONEncoder().encode(data))

@@ -1,5 +1,5 @@
 // Forward-pass throughput of the mpq executor, for comparison with ONNX Runtime
-// (benchmarks/forward-throughput.sh runs both side by side). Build in release:
+// (benchmarks/forward_throughput.py runs both side by side). Build in release:
 //   swift run -c release mpq-benchmark MODEL --batch 8 --threads 1 [--iterations 10] [--json]
 //       [--input-shape NAME=D0,D1,...]   (repeatable; for inputs with non-batch symbolic dimensions)
 // Float inputs are uniform in [-1, 1]; int64 inputs are 1 when their name contains "mask", 0 when it

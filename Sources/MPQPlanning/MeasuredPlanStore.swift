@@ -14,6 +14,8 @@ struct MeasuredPlanStore: Codable {
     var key: String
     var entries: [String: Entry] = [:]
 
+    init(key: String) { self.key = key }
+
     /// The stored measurements for `key` at `url`, or an empty store (also when the file is from other inputs).
     static func load(from url: URL, key: String) -> MeasuredPlanStore {
         guard let data = try? Data(contentsOf: url),

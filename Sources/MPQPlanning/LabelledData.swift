@@ -3,13 +3,15 @@ import MPQData
 import MPQGraph
 
 /// Inputs with optional integer labels, checked against the model.
-struct LabelledData {
-    var inputs: [String: Tensor]
-    var sampleCount: Int
-    var labels: [Int]?
-    var sampleShapes: [String: [Int]] { inputs.mapValues { Array($0.shape.dropFirst()) } }
+public struct LabelledData: Sendable {
+    public var inputs: [String: Tensor]
+    public var sampleCount: Int
+    public var labels: [Int]?
+    /// Each input's shape without the sample axis.
+    public var sampleShapes: [String: [Int]] { inputs.mapValues { Array($0.shape.dropFirst()) } }
 
-    init(data: [String], labels path: String?, graph: Graph) throws {
+    /// Reads `data` (as `Dataset` does) and the labels at `path`, if any.
+    public init(data: [String], labels path: String?, graph: Graph) throws {
         let dataset = try Dataset(arguments: data, graph: graph)
         inputs = dataset.inputs
         sampleCount = dataset.sampleCount
@@ -22,7 +24,7 @@ struct LabelledData {
     }
 
     /// The first `count` samples (all of them when there are fewer).
-    func prefix(_ count: Int) -> LabelledData {
+    public func prefix(_ count: Int) -> LabelledData {
         guard count < sampleCount else { return self }
         var copy = self
         copy.inputs = inputs.mapValues { $0.slice(axis0: 0..<count) }

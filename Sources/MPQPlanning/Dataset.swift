@@ -3,14 +3,14 @@ import MPQData
 import MPQGraph
 
 /// Model inputs read from `.npy`/`.npz` files and checked against the model's declared inputs.
-struct Dataset {
+public struct Dataset: Sendable {
     /// One tensor per graph input, batch along axis 0.
-    var inputs: [String: Tensor]
-    var sampleCount: Int
+    public var inputs: [String: Tensor]
+    public var sampleCount: Int
 
     /// Reads `--data` arguments: `PATH.npy` (single-input models), `PATH.npz` (members named after
     /// inputs), or `NAME=PATH.npy` per input.
-    init(arguments: [String], graph: Graph) throws {
+    public init(arguments: [String], graph: Graph) throws {
         var arrays: [String: NumpyArray] = [:]
         let inputNames = graph.inputs.map(\.name)
         for argument in arguments {
@@ -19,7 +19,7 @@ struct Dataset {
             if let eq = argument.firstIndex(of: "="), !FileManager.default.fileExists(atPath: argument) {
                 let given = String(argument[..<eq])
                 guard inputNames.contains(given) else {
-                    throw UsageProblem("--data \(argument) names input '\(given)', but the model's inputs are: \(inputNames.joined(separator: ", "))")
+                    throw InputProblem("--data \(argument) names input '\(given)', but the model's inputs are: \(inputNames.joined(separator: ", "))")
                 }
                 name = given
                 path = String(argument[argument.index(after: eq)...])
@@ -29,7 +29,7 @@ struct Dataset {
                 let archive = try NumpyArchive(contentsOf: url)
                 if let name {
                     guard archive.names.count == 1 else {
-                        throw UsageProblem("\(path) holds \(archive.names.count) arrays; give a single-array file for input '\(name)'")
+                        throw InputProblem("\(path) holds \(archive.names.count) arrays; give a single-array file for input '\(name)'")
                     }
                     arrays[name] = try archive.array(named: archive.names[0])
                 } else if inputNames.count == 1 && archive.names.count == 1 {
@@ -42,7 +42,7 @@ struct Dataset {
             } else {
                 let target = name ?? (inputNames.count == 1 ? inputNames[0] : nil)
                 guard let target else {
-                    throw UsageProblem("the model has inputs \(inputNames.joined(separator: ", ")); give each as --data NAME=PATH.npy, or one .npz with members of those names")
+                    throw InputProblem("the model has inputs \(inputNames.joined(separator: ", ")); give each as --data NAME=PATH.npy, or one .npz with members of those names")
                 }
                 arrays[target] = try NumpyArray(contentsOf: url)
             }
@@ -51,17 +51,17 @@ struct Dataset {
         var count: Int? = nil
         for input in graph.inputs {
             guard let array = arrays[input.name] else {
-                throw UsageProblem("no data for model input '\(input.name)'; the model's inputs are: \(inputNames.joined(separator: ", "))")
+                throw InputProblem("no data for model input '\(input.name)'; the model's inputs are: \(inputNames.joined(separator: ", "))")
             }
             var tensor = try array.validated(against: input)
             if tensor.elementType != (input.elementType ?? .float32), input.elementType == .float32 {
                 tensor = Tensor(shape: tensor.shape, floats: tensor.asFloats)
             }
             guard let n = tensor.shape.first, n > 0 else {
-                throw UsageProblem("\(array.source) has no samples (shape \(tensor.shape)); the first axis is the sample axis")
+                throw InputProblem("\(array.source) has no samples (shape \(tensor.shape)); the first axis is the sample axis")
             }
             if let count, count != n {
-                throw UsageProblem("\(array.source) has \(n) samples but other inputs have \(count)")
+                throw InputProblem("\(array.source) has \(n) samples but other inputs have \(count)")
             }
             count = n
             inputs[input.name] = tensor
@@ -71,5 +71,5 @@ struct Dataset {
     }
 
     /// Each input's shape without the batch axis.
-    var sampleShapes: [String: [Int]] { inputs.mapValues { Array($0.shape.dropFirst()) } }
+    public var sampleShapes: [String: [Int]] { inputs.mapValues { Array($0.shape.dropFirst()) } }
 }

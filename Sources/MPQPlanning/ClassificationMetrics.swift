@@ -1,13 +1,13 @@
 import Foundation
 
 /// Accuracy and cross-entropy of class scores against integer labels.
-struct ClassificationMetrics: Codable, Equatable {
-    var accuracy: Double
-    var crossEntropy: Double
+public struct ClassificationMetrics: Codable, Equatable, Sendable {
+    public var accuracy: Double
+    public var crossEntropy: Double
 
     /// `scores` is row-major [samples, classes]: logits, or probabilities when every row is
     /// non-negative and sums to 1 (then the log is taken directly).
-    init(scores: [Float], classes: Int, labels: [Int]) {
+    public init(scores: [Float], classes: Int, labels: [Int]) {
         var correct = 0
         var loss = 0.0
         let isProbability = Self.looksLikeProbabilities(scores, classes: classes)
@@ -27,7 +27,8 @@ struct ClassificationMetrics: Codable, Equatable {
         crossEntropy = loss / Double(labels.count)
     }
 
-    static func looksLikeProbabilities(_ scores: [Float], classes: Int) -> Bool {
+    /// Whether every row of `scores` is non-negative and sums to 1.
+    public static func looksLikeProbabilities(_ scores: [Float], classes: Int) -> Bool {
         guard scores.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { return false }
         return stride(from: 0, to: scores.count, by: classes).allSatisfy { start in
             abs(scores[start..<start + classes].reduce(0, +) - 1) < 1e-3

@@ -1,19 +1,9 @@
 import Foundation
-import MPQExecutor
 import MPQGraph
 import MPQONNX
+import MPQPlanning
 
-/// A model read from disk and simplified, ready to compile for concrete input shapes.
-struct LoadedModel {
-    var onnx: ONNXModel
-    var graph: Graph
-    var optimization: GraphOptimizer.Report
-
-    init(path: String) throws {
-        onnx = try ONNXModel.load(contentsOf: URL(fileURLWithPath: path))
-        (graph, optimization) = try onnx.optimizedGraph()
-    }
-
+extension LoadedModel {
     /// Each input's shape without the batch axis, from the model's declaration or `overrides`
     /// (`name=d0,d1,...`, including the batch axis, which is dropped).
     func sampleShapes(overrides: [String]) throws -> [String: [Int]] {

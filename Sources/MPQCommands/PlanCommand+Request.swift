@@ -1,0 +1,95 @@
+import Foundation
+import MPQLAPQ
+import MPQPlanner
+import MPQPlanning
+import MPQQuantization
+
+extension PlanCommand {
+    /// The plan request of these options, over the project file's values (paths relative to the file).
+    func request() throws -> PlanRequest {
+        let project = try ProjectFile.load(self.project)
+        let file = project?.0
+        let base = project?.1
+        func resolve(_ path: String?) -> String? {
+            guard let path else { return nil }
+            guard let base, !path.hasPrefix("/") else { return path }
+            return base.appendingPathComponent(path).path
+        }
+        guard let model = model ?? resolve(file?.model) else {
+            throw UsageProblem("no model given: pass MODEL, or run where an mpq.json names one")
+        }
+        let calib = !self.calib.isEmpty ? self.calib : (resolve(file?.calib).map { [$0] } ?? [])
+        guard !calib.isEmpty else { throw UsageProblem("no calibration data: pass --calib X.npy, or name 'calib' in mpq.json") }
+        let budgetTexts = !budget.isEmpty ? budget : (file?.budget ?? [])
+        guard !budgetTexts.isEmpty else { throw UsageProblem("no budget: pass --budget 4.5bits (or 800KB, 3.5ms, 60%bops)") }
+        let budgets = try BudgetConstraint.parseList(budgetTexts)
+        guard let profileName = profile ?? file?.profile else {
+            throw UsageProblem("no hardware profile: pass --profile generic-npu (or a JSON path)")
+        }
+        let (profile, profileText) = try Self.loadProfile(profileName, projectBase: base)
+        // Absolute, so that plan.json names the model wherever it is exported from.
+        var request = PlanRequest(model: URL(fileURLWithPath: model).standardizedFileURL.path, calibration: calib,
+                                  labels: labels ?? resolve(file?.labels), budgets: budgets, profile: profile,
+                                  profileText: profileText, cacheDirectory: URL(fileURLWithPath: cacheDir),
+                                  outputDirectory: URL(fileURLWithPath: outputDir))
+        request.validation = !val.isEmpty ? val : (resolve(file?.val).map { [$0] } ?? [])
+        request.validationLabels = valLabels ?? resolve(file?.valLabels)
+        try applySettings(to: &request, file: file)
+        return request
+    }
+
+    /// The search and measurement settings: options, else the project file's values, else the defaults.
+    private func applySettings(to request: inout PlanRequest, file: ProjectFile?) throws {
+        if let loss = try loss ?? file?.loss.map(Self.loss(named:)) { request.loss = loss }
+        request.baseline = baseline
+        request.keepFirstLast = keepFirstLast
+        request.reusesActivations = !noActivationCache
+        let stepSearchName = file?.stepSearch ?? StepSearch.Initialization.bestP.rawValue
+        guard let search = stepSearch ?? StepSearch.Initialization(rawValue: stepSearchName) else {
+            throw UsageProblem("step search '\(stepSearchName)' (mpq.json step_search) is not one of lapq-layerwise, lapq-quadratic, mmse, minmax")
+        }
+        request.stepSearch = search
+        request.calibrationSamples = calibSamples ?? file?.calibSamples
+        if let n = request.calibrationSamples, n <= 0 { throw UsageProblem("calib_samples in mpq.json must be positive, got \(n)") }
+        request.batchSize = batchSize ?? file?.batchSize ?? 256
+        request.tieTolerance = tieTolerance
+        request.proposals = proposals
+        request.paretoPoints = paretoPoints
+        request.measures = !noMeasure
+        request.measurement = measurement
+        request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations)
+        request.threads = threads
+    }
+
+    private static func loss(named name: String) throws -> CalibrationLoss {
+        guard let loss = CalibrationLoss(name: name) else { throw UsageProblem("loss '\(name)' is not one of cross-entropy, kl, mse, cosine, sqnr") }
+        return loss
+    }
+
+    /// The profile named (bundled) or at a path, and its file's text, which keys the sensitivity cache.
+    static func loadProfile(_ name: String, projectBase: URL?) throws -> (HardwareProfile, String) {
+        let directories = profileDirectories(projectBase: projectBase)
+        let profile = try HardwareProfile.load(nameOrPath: name, searchDirectories: directories)
+        let stem = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+        let file = FileManager.default.fileExists(atPath: name) ? URL(fileURLWithPath: name)
+            : directories.map { $0.appendingPathComponent(stem + ".json") }.first { FileManager.default.fileExists(atPath: $0.path) }
+        return (profile, file.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? profile.name)
+    }
+
+    /// Where bundled profiles are looked for: ./hardware-profiles, the project's, MPQ_PROFILE_PATH,
+    /// and the repository's next to the built binary.
+    static func profileDirectories(projectBase: URL?) -> [URL] {
+        var dirs = [URL(fileURLWithPath: "hardware-profiles")]
+        if let projectBase { dirs.append(projectBase.appendingPathComponent("hardware-profiles")) }
+        if let env = ProcessInfo.processInfo.environment["MPQ_PROFILE_PATH"] {
+            dirs += env.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
+        }
+        let binary = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for up in ["../../hardware-profiles", "../../../hardware-profiles", "../share/mpq/hardware-profiles"] {
+            dirs.append(binary.appendingPathComponent(up).standardized)
+        }
+        // The source tree this binary was built from (tests and `swift run`).
+        dirs.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../hardware-profiles").standardized)
+        return dirs
+    }
+}

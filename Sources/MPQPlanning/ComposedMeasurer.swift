@@ -1,0 +1,53 @@
+import MPQLAPQ
+import MPQSensitivity
+
+/// Measures a plan by composing the quantizers the sensitivity sweep chose for each group at its candidate:
+/// one evaluation over the calibration data (and one over the validation data), no search.
+///
+/// The composed activation ranges were found with the rest of the model in FP32, so they are not the ranges a
+/// whole-model search would find with everything upstream quantized; they rank proposals, and the chosen plan
+/// alone gets the whole-model search (`steps(for:)`).
+public struct ComposedMeasurer: PlanMeasurer {
+    public var measurement: PlanMeasurement
+    public let table: SensitivityTable
+    public let workspace: CalibrationWorkspace
+    public var validation: ValidationSet?
+    let biases: BiasQuantization
+
+    public init(measurement: PlanMeasurement, table: SensitivityTable, workspace: CalibrationWorkspace, validation: ValidationSet?) {
+        self.measurement = measurement
+        self.table = table
+        self.workspace = workspace
+        self.validation = validation
+        biases = measurement.search.biases(in: workspace.session.graph)
+    }
+
+    public var storeTag: String { PlanMeasurementMode.composed.rawValue }
+
+    /// The plan's composed quantizers (nil when the table predates recorded quantizers).
+    public func quantizers(for assignment: [Int]) -> [TensorQuantizer]? {
+        measurement.composedQuantizers(for: assignment, table: table)
+    }
+
+    public mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan {
+        guard let quantizers = quantizers(for: assignment) else {
+            throw InputProblem("the sensitivity table \(table.key) has no quantizers for this plan; delete it to measure it again")
+        }
+        let settings = StepSearch.settings(quantizers, biases: biases)
+        let loss = try measurement.composedLoss(quantizers, session: workspace.session)
+        let metrics = try validation?.metrics(under: settings) ?? nil
+        return MeasuredPlan(loss: loss, validation: metrics)
+    }
+
+    /// LAPQ's whole-model step search on the plan, or the composed quantizers when they measure lower.
+    public mutating func steps(for assignment: [Int]) throws -> StepSearchResult {
+        var searched = try measurement.measure(assignment, session: &workspace.session, probe: &workspace.probe)
+        guard let composed = quantizers(for: assignment) else { return searched }
+        let loss = try measurement.composedLoss(composed, session: workspace.session)
+        searched.report.lossAfterInitialization = searched.loss
+        guard loss < searched.loss else { return searched }
+        searched.state = try workspace.session.evaluate(StepSearch.settings(composed, biases: biases))
+        (searched.quantizers, searched.multipliers, searched.loss) = (composed, composed.map { _ in 1 }, loss)
+        return searched
+    }
+}

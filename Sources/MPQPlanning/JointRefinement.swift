@@ -1,0 +1,67 @@
+import Foundation
+import MPQExecutor
+import MPQGraph
+import MPQLAPQ
+import MPQQuantization
+
+/// Joint refinement of a plan's steps with early stopping: the search fits three quarters of the
+/// calibration samples and keeps the point that is best on the remaining quarter.
+public struct JointRefinement: Sendable {
+    public var optimizer: StepSearch.JointOptimizer
+    public var maxEvaluations: Int
+    public var biasCorrection: Bool
+    public var lossKind: CalibrationLoss
+
+    public init(optimizer: StepSearch.JointOptimizer, maxEvaluations: Int, biasCorrection: Bool, lossKind: CalibrationLoss) {
+        self.optimizer = optimizer
+        self.maxEvaluations = maxEvaluations
+        self.biasCorrection = biasCorrection
+        self.lossKind = lossKind
+    }
+
+    /// The refinement `settings` of a plan request.
+    public init(_ settings: PlanRequest.Refinement, lossKind: CalibrationLoss) {
+        self.init(optimizer: settings.optimizer, maxEvaluations: settings.maxEvaluations, biasCorrection: settings.biasCorrection,
+                  lossKind: lossKind)
+    }
+
+    /// What the search returned.
+    public struct Outcome {
+        public var quantizers: [TensorQuantizer]
+        public var multipliers: [Double]
+        public var correction: BiasCorrectionPlan?
+        public var evaluations: Int
+        public var biasCorrected: Bool?
+    }
+
+    /// Refines `quantizers` of `graph` on `calibration` (inputs split along the sample axis); `progress` gets
+    /// (evaluations done, allowed).
+    public func run(_ quantizers: [TensorQuantizer], graph: Graph, calibration: LabelledData, batchSize: Int,
+                    progress: ((Int, Int) -> Void)?) throws -> Outcome {
+        let count = calibration.sampleCount
+        let fitCount = count >= 8 ? count - count / 4 : count
+        var fit = try CalibrationSession(graph: graph, inputs: calibration.inputs.mapValues { $0.slice(axis0: 0..<fitCount) },
+                                         batchSize: batchSize)
+        var options = StepSearch.Options()
+        options.joint = optimizer
+        options.maxEvaluations = maxEvaluations
+        let fitObjective = CalibrationObjective(kind: lossKind, session: fit, labels: calibration.labels.map { Array($0.prefix(fitCount)) })
+        let search = StepSearch(options: options, loss: fitObjective.function, progress: { _, done, total in progress?(done, total) })
+        let holdout = try fitCount < count ? self.holdout(calibration, from: fitCount, graph: graph, batchSize: batchSize) : nil
+        let correction = biasCorrection
+            ? try BiasCorrectionPlan(graph: graph, session: fit, weights: quantizers.filter { $0.role == .weight }.map(\.name))
+            : nil
+        let refined = try search.refine(quantizers, session: &fit, biasCorrection: correction, holdout: holdout)
+        return Outcome(quantizers: refined.quantizers, multipliers: refined.multipliers, correction: refined.biasCorrection,
+                       evaluations: refined.report.jointEvaluations ?? 0, biasCorrected: refined.report.biasCorrected)
+    }
+
+    /// The samples from `start` on, which stop the search early.
+    private func holdout(_ calibration: LabelledData, from start: Int, graph: Graph, batchSize: Int) throws -> Holdout {
+        let count = calibration.sampleCount
+        let session = try CalibrationSession(graph: graph, inputs: calibration.inputs.mapValues { $0.slice(axis0: start..<count) },
+                                             batchSize: batchSize)
+        let objective = CalibrationObjective(kind: lossKind, session: session, labels: calibration.labels.map { Array($0.suffix(count - start)) })
+        return Holdout(session: session, loss: objective.function)
+    }
+}

@@ -1,0 +1,28 @@
+import MPQLAPQ
+
+/// A plan's measured calibration loss, with validation metrics when validation data was given.
+public struct MeasuredPlan: Sendable {
+    public var loss: Double
+    public var validation: ValidationMetrics?
+    /// The steps the measurement found, when it ran a step search the chosen plan can keep (nil otherwise).
+    public var steps: StepSearchResult?
+
+    public init(loss: Double, validation: ValidationMetrics? = nil, steps: StepSearchResult? = nil) {
+        self.loss = loss
+        self.validation = validation
+        self.steps = steps
+    }
+}
+
+/// The one seam through which every plan is measured: proposals, uniform points, the Pareto sweep and the
+/// greedy baseline. `StepSearchMeasurer` (a whole-model step search per plan) is today's implementation; a
+/// cheaper one (e.g. composing the per-group quantizers of the sensitivity sweep) replaces it by conforming.
+public protocol PlanMeasurer {
+    /// Tells this measurer's stored measurements from another's (it keys the measured-plan store with the
+    /// sensitivity table's key); empty for the step search, whose stores predate the protocol.
+    var storeTag: String { get }
+    /// The calibration loss (and validation metrics) of `assignment`, a candidate index per planned group.
+    mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan
+    /// The steps of the chosen plan, which refinement starts from and plan.json records.
+    mutating func steps(for assignment: [Int]) throws -> StepSearchResult
+}

@@ -1,0 +1,58 @@
+import Foundation
+import MPQKernels
+import MPQLAPQ
+import MPQSensitivity
+
+/// The stages of `mpq plan` on one prepared model: sensitivities, the ILP's proposals measured at the budget,
+/// uniform points, the measured Pareto sweep, the chosen plan's steps, refinement and the greedy baseline.
+///
+/// Each stage is a method returning a typed value; `run()` composes them. Every plan is measured through
+/// `measurer` (see `PlanMeasurer`); progress goes to `onEvent`.
+public struct PlanPipeline {
+    public let request: PlanRequest
+    public let prepared: PreparedModel
+    /// The calibration sessions the stages share.
+    public let workspace: CalibrationWorkspace
+    public let objective: CalibrationObjective
+    /// The step search of the sensitivity sweep (and of the default measurer).
+    public let search: StepSearch
+    /// What measures plans; nil (the default) measures as the request says (`measurer(for:)`). Set it before
+    /// `run()` to measure differently.
+    public var measurer: (any PlanMeasurer)?
+    public var onEvent: PlanEventHandler
+
+    /// A pipeline on `prepared`; the default measurer runs the step search on each whole plan.
+    public init(request: PlanRequest, prepared: PreparedModel, onEvent: @escaping PlanEventHandler = { _ in }) throws {
+        if let threads = request.threads { KernelThreads.count = threads }
+        self.request = request
+        self.prepared = prepared
+        self.onEvent = onEvent
+        workspace = try CalibrationWorkspace(graph: prepared.graph, calibration: prepared.calibration, batchSize: request.batchSize,
+                                             reusesActivations: request.reusesActivations)
+        objective = CalibrationObjective(kind: request.loss, session: workspace.session, labels: prepared.calibration.labels)
+        var options = StepSearch.Options()
+        options.initialization = request.stepSearch
+        options.joint = nil
+        search = StepSearch(options: options, loss: objective.function)
+        measurer = nil
+    }
+
+    /// The request's measurer: the sweep's quantizers composed (`ComposedMeasurer`), or LAPQ's whole-model step
+    /// search per plan (`StepSearchMeasurer`).
+    public func measurer(for table: SensitivityTable) -> any PlanMeasurer {
+        if let measurer { return measurer }
+        let measurement = PlanMeasurement(grouping: prepared.grouping, candidates: prepared.problem.candidates, search: search)
+        switch request.measurement {
+        case .composed:
+            return ComposedMeasurer(measurement: measurement, table: table, workspace: workspace, validation: prepared.validation)
+        case .stepSearch:
+            return StepSearchMeasurer(measurement: measurement, workspace: workspace, validation: prepared.validation)
+        }
+    }
+
+    /// Prepares the request's model (`PreparedModel.prepare`) and builds the pipeline on it.
+    public init(request: PlanRequest, onEvent: @escaping PlanEventHandler = { _ in }) throws {
+        if let threads = request.threads { KernelThreads.count = threads }
+        try self.init(request: request, prepared: PreparedModel.prepare(request), onEvent: onEvent)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import MPQLAPQ
+import MPQPlanner
+import MPQQuantization
+import MPQSensitivity
+
+/// Everything a plan is made from: model and data, budgets, hardware profile, and the settings of the
+/// sensitivity sweep, the proposals, their measurement and the refinement.
+public struct PlanRequest: Sendable {
+    /// Joint refinement of the chosen plan's steps (LAPQ's last step).
+    public struct Refinement: Sendable, Equatable {
+        public var optimizer: StepSearch.JointOptimizer
+        /// Loss evaluations allowed.
+        public var maxEvaluations: Int
+        /// Bias correction first (kept only when it lowers the loss).
+        public var biasCorrection: Bool
+
+        public init(optimizer: StepSearch.JointOptimizer = .powell, maxEvaluations: Int = 400, biasCorrection: Bool = true) {
+            self.optimizer = optimizer
+            self.maxEvaluations = maxEvaluations
+            self.biasCorrection = biasCorrection
+        }
+    }
+
+    /// The ONNX model's path (absolute, so the plan file names it wherever it is read).
+    public var model: String
+    /// Calibration inputs as `LabelledData` reads them (`.npy`, `.npz`, `NAME=X.npy`).
+    public var calibration: [String]
+    public var labels: String?
+    /// Validation inputs (empty: none).
+    public var validation: [String] = []
+    public var validationLabels: String?
+    /// The plan's budgets; the first one's cost kind is the trade-off axis.
+    public var budgets: [BudgetConstraint]
+    public var profile: HardwareProfile
+    /// The profile file's text, which keys the sensitivity cache (the in-memory profile has unordered dictionaries).
+    public var profileText: String
+    public var loss: CalibrationLoss = .klDivergence
+    /// What the rest of the model is while one group's sensitivity is measured.
+    public var baseline: SensitivitySweep.Baseline = .fp32
+    /// Step search of the sensitivity sweep and of plan measurements.
+    public var stepSearch: StepSearch.Initialization = .bestP
+    /// Keep the first and last quantized layers in FP32.
+    public var keepFirstLast = false
+    /// Re-run only what changed between evaluations (false only for benchmarks).
+    public var reusesActivations = true
+    /// Samples per forward pass.
+    public var batchSize = 256
+    /// At most this many calibration samples (the first ones); nil: all.
+    public var calibrationSamples: Int?
+    /// Plans the ILP proposes per budget value (1: the ILP optimum alone).
+    public var proposals = 3
+    /// Relative loss tolerance of the BOPs tie-break; nil: the default for the number of proposals.
+    public var tieTolerance: Double?
+    /// Budget values of the Pareto sweep (0: no sweep).
+    public var paretoPoints = 20
+    /// Measure plans (false: predicted losses only, no steps).
+    public var measures = true
+    /// How proposals are measured: composed from the sweep's per-group quantizers, or a whole-model search each.
+    public var measurement: PlanMeasurementMode = .composed
+    /// Refinement of the chosen plan (nil: none; ignored without measurement).
+    public var refinement: Refinement? = Refinement()
+    /// Where sensitivity tables and measured plans are kept.
+    public var cacheDirectory: URL
+    /// Where plan.json, the Pareto files and report.html go.
+    public var outputDirectory: URL
+    /// Kernel threads (nil: all cores).
+    public var threads: Int?
+
+    /// A request with the required inputs; every setting starts at `mpq plan`'s default.
+    public init(model: String, calibration: [String], labels: String? = nil, budgets: [BudgetConstraint],
+                profile: HardwareProfile, profileText: String, cacheDirectory: URL, outputDirectory: URL) {
+        self.model = model
+        self.calibration = calibration
+        self.labels = labels
+        self.budgets = budgets
+        self.profile = profile
+        self.profileText = profileText
+        self.cacheDirectory = cacheDirectory
+        self.outputDirectory = outputDirectory
+    }
+
+    /// The budget whose cost kind is the trade-off axis (the first one).
+    public var primaryBudget: BudgetConstraint { budgets[0] }
+
+    /// Whether the chosen plan is refined.
+    public var refines: Bool { measures && refinement != nil }
+}

@@ -1,0 +1,24 @@
+/// Loss and accuracy before and after the joint refinement of a plan (plan.json's `refinement`).
+public struct RefinementReport: Codable, Sendable, Equatable {
+    public var lossBefore: Double
+    public var lossAfterBiasCorrection: Double
+    public var lossAfter: Double
+    public var evaluations: Int
+    public var seconds: Double
+    public var validationBefore: ValidationMetrics?
+    public var validationAfter: ValidationMetrics?
+    /// Whether the corrected biases were kept (they are dropped when they raise the loss).
+    public var biasCorrected: Bool? = nil
+
+    public init(lossBefore: Double, lossAfterBiasCorrection: Double, lossAfter: Double, evaluations: Int, seconds: Double,
+                validationBefore: ValidationMetrics? = nil, validationAfter: ValidationMetrics? = nil, biasCorrected: Bool? = nil) {
+        self.lossBefore = lossBefore
+        self.lossAfterBiasCorrection = lossAfterBiasCorrection
+        self.lossAfter = lossAfter
+        self.evaluations = evaluations
+        self.seconds = seconds
+        self.validationBefore = validationBefore
+        self.validationAfter = validationAfter
+        self.biasCorrected = biasCorrected
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import MPQLAPQ
+import MPQPlanner
+@testable import MPQPlanning
+import MPQReport
+import MPQSensitivity
+import Testing
+
+/// The whole pipeline on digits with a stored (synthetic) sensitivity table and a fake measurer: phases end in
+/// order, the plan meets its budget, the files are written from the typed result, and plan.json reads back as
+/// the same plan file.
+@Test func runWritesTheFilesFromTheTypedResult() throws {
+    var request = try digitsRequest("run", validation: true)
+    request.refinement = PlanRequest.Refinement(maxEvaluations: 8)
+    let log = EventLog()
+    var pipeline = try PlanPipeline(request: request, onEvent: log.handler)
+    let table = try syntheticTable(for: pipeline)
+    try table.save(to: try pipeline.sensitivityStore().url)
+    pipeline.measurer = FakeMeasurer(real: pipeline.measurer(for: table))
+    let result = try pipeline.run()
+    #expect(log.phases == [.sensitivities, .proposals, .uniform, .pareto, .chosen, .refinement, .greedy])
+    #expect(log.events.contains(.sensitivitiesReused(cache: try pipeline.sensitivityStore().url)))
+    let measurement = try #require(result.measurement)
+    #expect(measurement.cost <= 6 + 1e-9)
+    #expect(!measurement.tensors.isEmpty && measurement.refinement != nil)
+    let pareto = try #require(measurement.pareto)
+    // The plan is the best measured proposal within the budget, wherever it was proposed.
+    let withinBudget = pareto.points.filter { $0.cost <= 6 + 1e-9 }.compactMap(\.measuredLoss)
+    let chosen = try #require(pareto.points.first { $0.assignment == result.plan.assignment })
+    #expect(chosen.measuredLoss == withinBudget.min())
+    // The plan's recorded loss is the one it was chosen by; the whole-model search's is recorded beside it (the
+    // fake's losses are made up; its steps come from the real step search).
+    #expect(measurement.loss == chosen.measuredLoss)
+    #expect(try #require(measurement.stepSearchLoss) < 0.1)
+    #expect(result.chosenLabel != nil)
+
+    try result.write()
+    let dir = request.outputDirectory
+    for name in ["plan.json", "pareto.json", "pareto.csv", "pareto.svg", "report.html"] {
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
+    }
+    let file = try PlanFile.load(dir.appendingPathComponent("plan.json").path)
+    #expect(file.formatVersion == PlanFile.currentFormatVersion)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    #expect(try encoder.encode(file) == encoder.encode(PlanFile(result: result)))
+    #expect(file.plan?.groups.map(\.candidate) == result.plan.candidateNames)
+    #expect(file.uniform.allSatisfy { $0.candidates == nil } && file.pareto.allSatisfy { $0.candidates != nil })
+    #expect(file.costs["bits"] == result.plan.costs[.averageWeightBits])
+    #expect(Set(file.seconds?.keys.map { $0 } ?? []) == Set(PlanPhase.allCases.map(\.rawValue)))
+
+    // The trade-off files carry the validation metrics, and the report shows the log axis and the accuracy panel.
+    let curve = try TradeOffCurve(json: Data(contentsOf: dir.appendingPathComponent("pareto.json")))
+    #expect(curve.points.filter { $0.series == .measured }.allSatisfy { $0.validationAccuracy == 0.9 })
+    #expect(try #require(curve.reference.accuracy) > 0.9)
+    let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
+    #expect(html.contains("log scale") && html.contains("Validation accuracy"))
+}
+
+/// Without measurement the plan is the ILP optimum and only plan.json is written.
+@Test func noMeasurementWritesOnlyThePlan() throws {
+    var request = try digitsRequest("run-unmeasured")
+    request.measures = false
+    let log = EventLog()
+    var pipeline = try PlanPipeline(request: request, onEvent: log.handler)
+    try syntheticTable(for: pipeline).save(to: try pipeline.sensitivityStore().url)
+    let fake = FakeMeasurer()
+    pipeline.measurer = fake
+    let result = try pipeline.run()
+    #expect(result.measurement == nil && fake.counter.count == 0)
+    #expect(log.phases == [.sensitivities])
+    try result.write()
+    let file = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: request.outputDirectory.appendingPathComponent("plan.json")))
+    #expect(file.measuredLoss == nil && file.tensors.isEmpty && file.chosenProposals == nil && file.seconds == nil)
+    #expect(!FileManager.default.fileExists(atPath: request.outputDirectory.appendingPathComponent("pareto.json").path))
+}

@@ -1,0 +1,61 @@
+import Foundation
+import MPQPlanner
+@testable import MPQPlanning
+import MPQSensitivity
+import Testing
+
+/// Propose and measure with a fake measurer: the plan is the best *measured* proposal, not the ILP's optimum;
+/// each distinct plan is measured once, and progress runs from 0 to the number of proposals.
+@Test func proposalsAreMeasuredThroughTheMeasurerAndTheBestIsKept() throws {
+    let log = EventLog()
+    var pipeline = try PlanPipeline(request: try digitsRequest("proposals"), onEvent: log.handler)
+    let fake = FakeMeasurer()
+    pipeline.measurer = fake
+    let setup = try PlannerSetup(problem: pipeline.prepared.problem, sensitivities: try syntheticTable(for: pipeline),
+                                 request: pipeline.request)
+    var measurements = PlanMeasurements(measurer: fake, storeURL: nil, key: "test")
+    let atBudget = try pipeline.proposeAndMeasure(setup, measurements: &measurements)
+    let count = atBudget.points.count
+    #expect((2...4).contains(count))
+    #expect(fake.counter.count == count)
+    let best = atBudget.points.map { FakeMeasurer.loss($0.assignment) }.min()
+    #expect(FakeMeasurer.loss(atBudget.plan.assignment) == best)
+    #expect(atBudget.points.filter { $0.proposal?.selected == true }.map(\.assignment) == [atBudget.plan.assignment])
+    #expect(atBudget.points.allSatisfy { setup.meetsBudgets(Plan(assignment: $0.assignment, model: setup.model)) })
+    #expect(atBudget.points.allSatisfy { $0.validation?.accuracy == 0.9 && $0.proposal?.onFront == nil })
+    #expect(atBudget.steps == nil)   // the fake finds no steps to keep
+    let progress = log.events.compactMap { event -> Int? in
+        if case .progress(.proposalsAtBudget(count), let done, count) = event { return done } else { return nil }
+    }
+    #expect(progress == Array(0...count))
+
+    // Uniform points and a second measurement of a known plan do not measure again what is known.
+    let uniform = try pipeline.uniformBaseline(setup, measurements: &measurements)
+    #expect(uniform.map(\.label) == setup.problem.candidates.map(\.name))
+    let measuredBefore = fake.counter.count
+    _ = try measurements.measure(atBudget.plan.assignment)
+    #expect(fake.counter.count == measuredBefore)
+}
+
+/// Measured plans persist in the store: a new measurement set on the same key measures nothing again.
+@Test func measuredPlansAreStoredAndReused() throws {
+    let url = Paths.temporary("measured-store").appendingPathComponent("measured.json")
+    let fake = FakeMeasurer()
+    var first = PlanMeasurements(measurer: fake, storeURL: url, key: "k")
+    let m = try first.measure([0, 1, 2, 3])
+    #expect(fake.counter.count == 1)
+    var second = PlanMeasurements(measurer: fake, storeURL: url, key: "k")
+    #expect(second.contains([0, 1, 2, 3]))
+    #expect(try second.measure([0, 1, 2, 3]).loss == m.loss)
+    #expect(fake.counter.count == 1)
+    // Another key (other inputs) starts empty.
+    #expect(!PlanMeasurements(measurer: fake, storeURL: url, key: "other").contains([0, 1, 2, 3]))
+    // Another measurer's plans are stored apart; the step search keeps the key stores had before measurers existed.
+    let directory = url.deletingLastPathComponent()
+    let stepSearch = PlanMeasurements.store(in: directory, tableKey: "t", validation: nil)
+    #expect(PlanMeasurements.store(in: directory, tableKey: "t", validation: nil, measurerTag: fake.storeTag).key != stepSearch.key)
+    var legacy = ContentHash()
+    legacy.combine("t")
+    legacy.combine("measured-plans;v1")
+    #expect(stepSearch.key == legacy.hex)
+}

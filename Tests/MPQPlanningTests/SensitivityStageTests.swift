@@ -1,0 +1,33 @@
+import Foundation
+@testable import MPQPlanning
+import MPQSensitivity
+import Testing
+
+/// The sensitivity stage measures every group once, reporting progress in order, stores the table, and a second
+/// pipeline on the same inputs reuses it without measuring.
+@Test func sensitivitiesAreMeasuredOnceAndReused() throws {
+    var request = try digitsRequest("sensitivities")
+    request.calibrationSamples = 32
+    request.batchSize = 32
+    let log = EventLog()
+    let pipeline = try PlanPipeline(request: request, onEvent: log.handler)
+    let table = try pipeline.sensitivities()
+    #expect(table.isComplete)
+    #expect(table.groups.count == 4)
+    #expect(table.referenceLoss >= 0)
+    guard case .sensitivitiesStarted(let missing, let groups, _, let cache)? = log.events.first else {
+        Issue.record("first event: \(String(describing: log.events.first))")
+        return
+    }
+    #expect(missing == 4 && groups == 4)
+    #expect(FileManager.default.fileExists(atPath: cache.path))
+    let progress = log.events.compactMap { event -> Int? in
+        if case .progress(.sensitivities, let done, let total) = event, total == 4 { return done } else { return nil }
+    }
+    #expect(progress == [0, 1, 2, 3, 4])
+
+    let again = EventLog()
+    let second = try PlanPipeline(request: request, onEvent: again.handler)
+    #expect(try second.sensitivities() == table)
+    #expect(again.events == [.sensitivitiesReused(cache: cache)])
+}
