@@ -10,6 +10,11 @@ public struct ActivationCache: Sendable {
     var unhooked: [Int: Tensor]
     /// Slot names, to answer lookups by name.
     let slots: [String: Int]
+    /// Slots whose values are out of date: a re-run `through` some values stopped before recomputing them.
+    var stale: Set<Int> = []
+
+    /// Whether every value is up to date (no re-run stopped early).
+    public var isComplete: Bool { stale.isEmpty }
 
     /// The value a name had in the cached run, as consumers read it.
     public func value(named name: String) -> Tensor? {

@@ -63,13 +63,21 @@ extension ExecutionPlan {
     /// `changed` names values whose hook differs from the cached run (weights, inputs or
     /// activations). The result equals a full `run` with `hooks`, provided the hooks on
     /// unchanged values are the same as in the cached run.
+    ///
+    /// With `through`, nodes after the last producer of those values are not run: what they would
+    /// have recomputed is marked stale in the returned cache (its graph outputs may be stale too), and
+    /// a later re-run from that cache runs them when it reaches them. A step search that only needs
+    /// activations in graph order thus runs the network once, not once per activation.
     public func rerun(from cache: ActivationCache, changed: Set<String>, hooks: TensorHooks,
-                      retain: Retention = .outputs) throws -> ExecutionResult {
+                      retain: Retention = .outputs, through targets: Set<String>? = nil) throws -> ExecutionResult {
         var values = cache.values
         var unhooked = cache.unhooked
+        var stale = cache.stale
         var dirty = [Bool](repeating: false, count: valueNames.count)
         for name in changed {
             guard let s = slots[name] else { throw GraphError.unknownValue(name) }
+            // A stale value's producer runs again below and applies the new hook itself.
+            if stale.contains(s) { continue }
             guard let raw = constants[s] ?? cache.unhooked[s] ?? cache.values[s] else {
                 throw ExecutionError.missingCachedValue(name)
             }
@@ -77,15 +85,30 @@ extension ExecutionPlan {
             store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
             dirty[s] = true
         }
-        for step in steps where step.inputs.contains(where: { $0.map { dirty[$0] } ?? false }) {
+        let limit = try targets.map(lastProducer(of:)) ?? Int.max
+        for (i, step) in steps.enumerated() {
+            let inputsChanged = step.inputs.contains { $0.map { dirty[$0] } ?? false }
+            guard inputsChanged || step.outputs.contains(where: { $0 >= 0 && stale.contains($0) }) else { continue }
+            if i > limit {
+                for s in step.outputs where s >= 0 { stale.insert(s); dirty[s] = true }
+                continue
+            }
             for case let s? in step.inputs where values[s] == nil {
                 throw ExecutionError.missingCachedValue(valueNames[s])
             }
-            for s in step.outputs where s >= 0 { unhooked[s] = nil }
+            for s in step.outputs where s >= 0 { unhooked[s] = nil; stale.remove(s) }
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
             for s in step.outputs where s >= 0 { dirty[s] = true }
         }
-        return result(values: values, unhooked: unhooked, retain: retain)
+        return result(values: values, unhooked: unhooked, retain: retain, stale: stale)
+    }
+
+    /// The index of the last step producing one of `names` (-1 when all are inputs or constants).
+    private func lastProducer(of names: Set<String>) throws -> Int {
+        try names.map { name -> Int in
+            guard let s = slots[name] else { throw GraphError.unknownValue(name) }
+            return producer[s] ?? -1
+        }.max() ?? -1
     }
 
     /// The names of the nodes a change to `names` would re-run, in execution order.
@@ -128,10 +151,10 @@ extension ExecutionPlan {
         }
     }
 
-    private func result(values: [Tensor?], unhooked: [Int: Tensor], retain: Retention) -> ExecutionResult {
+    private func result(values: [Tensor?], unhooked: [Int: Tensor], retain: Retention, stale: Set<Int> = []) -> ExecutionResult {
         var outputs: [String: Tensor] = [:]
         for (i, s) in outputSlots.enumerated() { outputs[graph.outputs[i].name] = values[s] }
-        let cache = retain == .all ? ActivationCache(values: values, unhooked: unhooked, slots: slots) : nil
+        let cache = retain == .all ? ActivationCache(values: values, unhooked: unhooked, slots: slots, stale: stale) : nil
         return ExecutionResult(outputs: outputs, cache: cache)
     }
 }

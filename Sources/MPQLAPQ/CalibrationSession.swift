@@ -14,8 +14,11 @@ public struct CalibrationSession: Sendable {
         /// The key of each hooked tensor's current setting, to find what changed.
         public let settings: [String: QuantizerSetting]
         let caches: [ActivationCache]
-        /// Graph outputs per batch under these hooks.
+        /// Graph outputs per batch under these hooks (out of date when the state is not complete).
         public let outputs: [[String: Tensor]]
+
+        /// Whether every activation, and so the outputs, is up to date (see `evaluate(_:from:through:)`).
+        public var isComplete: Bool { caches.allSatisfy(\.isComplete) }
     }
 
     public let graph: Graph
@@ -78,8 +81,10 @@ public struct CalibrationSession: Sendable {
     /// Evaluates `settings` (one hook per quantized tensor), re-running from `base` only what differs.
     ///
     /// Settings whose key equals the base's are taken from the cache; tensors hooked in the base but
-    /// absent from `settings` go back to FP32.
-    public mutating func evaluate(_ settings: [String: QuantizerSetting], from base: State? = nil) throws -> State {
+    /// absent from `settings` go back to FP32. With `through`, only what those values need is run (the
+    /// rest is left stale, to be run by a later evaluation from this state; `isComplete` is false).
+    public mutating func evaluate(_ settings: [String: QuantizerSetting], from base: State? = nil,
+                                  through targets: Set<String>? = nil) throws -> State {
         let base = base ?? reference
         var changed = Set<String>()
         for (name, setting) in settings where base.settings[name] != setting { changed.insert(name) }
@@ -90,13 +95,13 @@ public struct CalibrationSession: Sendable {
         var outputs: [[String: Tensor]] = []
         let downstream = plans[0].downstreamNodes(of: changed).count
         for (i, plan) in plans.enumerated() {
-            if changed.isEmpty {
+            if changed.isEmpty && base.caches[i].isComplete {
                 caches.append(base.caches[i])
                 outputs.append(base.outputs[i])
                 continue
             }
             let result = reusesActivations
-                ? try plan.rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all)
+                ? try plan.rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all, through: targets)
                 : try plan.run(batches[i], hooks: hooks, retain: .all)
             caches.append(result.cache!)
             outputs.append(result.outputs)

@@ -29,17 +29,14 @@ extension StepSearch {
         let activations = targets.indices.filter { targets[$0].role == .activation }
             .sorted { (order[targets[$0].name] ?? -1) < (order[targets[$1].name] ?? -1) }
         var state: CalibrationSession.State? = nil
-        var applied: [String: QuantizerSetting] = [:]
         for i in activations {
             let t = targets[i]
-            // Bring the probe up to date with every quantizer upstream of this tensor.
+            // Bring the probe up to date with every quantizer upstream of this tensor, running the network only
+            // as far as this tensor: the activations are visited in graph order, so one pass in all.
             let position = order[t.name] ?? -1
             let settings = Self.settings(fixed + result.compactMap { $0 }, biases: biases)
             let upstream = settings.filter { name, _ in graph.initializers[name] != nil || (order[name] ?? -1) < position }
-            if state == nil || upstream.keys.contains(where: { applied[$0] != upstream[$0] }) || applied.count != upstream.count {
-                state = try probe.evaluate(upstream, from: state)
-                applied = upstream
-            }
+            state = try probe.evaluate(upstream, from: state, through: [t.name])
             guard let value = probe.unhookedValue(t.name, in: state!), let values = value.floats else {
                 throw StepSearchError.missingActivation(t.name)
             }

@@ -76,7 +76,8 @@ public struct StepSearch {
 
     /// The calibration loss of a session state (outputs of every batch joined).
     public func loss(of state: CalibrationSession.State, in session: CalibrationSession) -> Double {
-        loss(ofBatches: state.outputs, in: session)
+        precondition(state.isComplete, "the loss of a state evaluated only partway")
+        return loss(ofBatches: state.outputs, in: session)
     }
 
     /// The calibration loss of per-batch graph outputs (joined along the sample axis).

@@ -60,3 +60,39 @@ func exampleModelMatchesONNXRuntime(_ example: String) throws {
     #expect(downstream.count < graph.nodes.count)
     #expect(!downstream.contains(convs[0].displayName))
 }
+
+/// A re-run `through` a mid-graph activation computes that activation as a full run does, leaves what lies
+/// after it stale, and a later re-run (through a later tensor, or complete) catches up exactly.
+@Test func rerunThroughATensorStopsThereAndCatchesUpLater() throws {
+    let dir = TestPaths.example("mobilenet-digits")
+    let (graph, _) = try ONNXModel.load(contentsOf: dir.appendingPathComponent("model.onnx")).optimizedGraph()
+    let batch = try NumpyArray(contentsOf: dir.appendingPathComponent("calib.npy")).tensor.slice(axis0: 0..<8)
+    let inputName = graph.inputs[0].name
+    let plan = try ExecutionPlan(graph: graph, inputShapes: [inputName: batch.shape])
+    let convs = graph.nodes.filter { $0.opType == "Conv" }
+    let early = convs[2], late = convs[convs.count - 3]
+    let round: TensorHooks.Transform = { t in Tensor(shape: t.shape, floats: t.asFloats.map { ($0 * 8).rounded() / 8 }) }
+    let cache = try #require(try plan.run([inputName: batch], retain: .all).cache)
+    var hooks = TensorHooks([early.inputs[1]: round])
+    let full = try #require(try plan.run([inputName: batch], hooks: hooks, retain: .all).cache)
+
+    // Through the early layer's output: it is exact, the graph output is left stale (the cached FP32 one).
+    let first = try #require(try plan.rerun(from: cache, changed: [early.inputs[1]], hooks: hooks, retain: .all,
+                                            through: [early.outputs[0]]).cache)
+    #expect(!first.isComplete)
+    #expect(first.value(named: early.outputs[0]) == full.value(named: early.outputs[0]))
+    #expect(first.value(named: late.outputs[0]) == cache.value(named: late.outputs[0]))
+
+    // A new hook further down, through the late layer: everything up to it catches up.
+    hooks[late.inputs[1]] = round
+    let full2 = try #require(try plan.run([inputName: batch], hooks: hooks, retain: .all).cache)
+    let second = try #require(try plan.rerun(from: first, changed: [late.inputs[1]], hooks: hooks, retain: .all,
+                                             through: [late.outputs[0]]).cache)
+    #expect(second.value(named: late.outputs[0]) == full2.value(named: late.outputs[0]))
+
+    // With nothing changed, a complete re-run runs what is still stale: the outputs equal a full run's.
+    let out = graph.outputs[0].name
+    let complete = try plan.rerun(from: second, changed: [], hooks: hooks, retain: .all)
+    #expect(complete.cache?.isComplete == true)
+    #expect(complete.outputs[out] == (try plan.run([inputName: batch], hooks: hooks).outputs[out]))
+}
