@@ -47,7 +47,7 @@ let package = Package(
         // Quantizers, Lp clipping, bias correction and calibration losses.
         .target(name: "MPQQuantization", dependencies: ["MPQGraph", "MPQExecutor", "MPQOptimize"], swiftSettings: numericFlags),
         // LAPQ: calibration sessions with cached activations, the loss-aware step search, joint refinement.
-        .target(name: "MPQLAPQ", dependencies: ["MPQGraph", "MPQExecutor", "MPQQuantization", "MPQOptimize"]),
+        .target(name: "MPQLAPQ", dependencies: ["MPQGraph", "MPQExecutor", "MPQKernels", "MPQQuantization", "MPQOptimize"]),
         // Per-group sensitivities (cached, resumable) and measurement of whole plans.
         .target(name: "MPQSensitivity", dependencies: ["MPQGraph", "MPQExecutor", "MPQKernels", "MPQQuantization", "MPQLAPQ", "MPQPlanner"]),
         // Integer programming with GLPK (the planner grows here).

@@ -1,6 +1,7 @@
 import Foundation
 import MPQExecutor
 import MPQGraph
+import MPQKernels
 import MPQOptimize
 import MPQQuantization
 
@@ -85,12 +86,16 @@ extension StepSearch {
         let biases = self.biases(in: session.graph)
         let searched = Set(targets.map(\.name))
         let fixed = fixed.filter { !searched.contains($0.name) }
-        func evaluate(_ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
+        func evaluate(in session: inout CalibrationSession, _ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
                       from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
             let all = multipliers.map { $0 + fixed.map { _ in 1 } }
             let settings = Self.settings(quantizers + fixed, multipliers: all, biasCorrection: biasCorrection, biases: biases)
             let state = try session.evaluate(settings, from: from ?? base)
             return (loss(of: state, in: session), state)
+        }
+        func evaluate(_ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
+                      from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
+            try evaluate(in: &session, quantizers, multipliers, from: from)
         }
 
         var quantizers: [TensorQuantizer]
@@ -106,17 +111,9 @@ extension StepSearch {
         case .bestP, .quadratic:
             // Only the best state is kept: on a transformer nearly every node is downstream of any
             // quantizer, so each state is a near-full copy of the activations.
-            var sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)] = []
-            var best: (index: Int, state: CalibrationSession.State)? = nil
-            for (k, p) in options.pValues.enumerated() {
-                let q = try layerwise(targets, p: p, probe: &probe, fixed: fixed, biases: biases)
-                let (l, s) = try evaluate(q)
-                sampled.append((p, q, l))
-                if best == nil || l < sampled[best!.index].loss { best = (k, s) }
-                report.sweep.append([p, l])
-                progress?("p sweep", k + 1, options.pValues.count)
-            }
-            let (bestIndex, bestState) = best!
+            let (sampled, bestIndex, bestState) = try sweepP(targets, session: session, probe: probe, fixed: fixed,
+                                                            biases: biases) { try evaluate(in: &$0, $1) }
+            report.sweep = sampled.map { [$0.p, $0.loss] }
             // The sampled p to keep: the best one, or the quadratic fit's p* (nil when p* was not sampled).
             var chosen: Int? = bestIndex
             if options.initialization == .quadratic && sampled.count >= 3 {
@@ -148,6 +145,37 @@ extension StepSearch {
             report.multipliers = multipliers
         }
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
+    }
+
+    /// LAPQ's p sweep: layer-wise steps at each p and the calibration loss of each, keeping only the best state
+    /// (on a transformer each state is a near-full copy of the activations). With `options.pSweepThreads` > 1 the
+    /// p values are shared among workers with their own session copies and single-threaded kernels; the best is
+    /// the lowest loss, the first p on ties, whatever the thread count.
+    func sweepP(_ targets: [QuantizerTarget], session: CalibrationSession, probe: CalibrationSession,
+                fixed: [TensorQuantizer], biases: BiasQuantization,
+                evaluate: (inout CalibrationSession, [TensorQuantizer]) throws -> (Double, CalibrationSession.State))
+        throws -> (sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)], best: Int, state: CalibrationSession.State) {
+        let ps = options.pValues
+        let workers = min(max(1, options.pSweepThreads), ps.count)
+        let sweep = PSweep(count: ps.count)
+        let savedThreads = KernelThreads.count
+        if workers > 1 { KernelThreads.count = 1 }
+        defer { KernelThreads.count = savedThreads }
+        func work(_: Int) {
+            var (session, probe) = (session, probe)
+            while let k = sweep.claim() {
+                do {
+                    let q = try self.layerwise(targets, p: ps[k], probe: &probe, fixed: fixed, biases: biases)
+                    let (l, s) = try evaluate(&session, q)
+                    sweep.record(k, p: ps[k], quantizers: q, loss: l, state: s)
+                    self.progress?("p sweep", sweep.done, ps.count)
+                } catch {
+                    sweep.fail(error)
+                }
+            }
+        }
+        if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: work) } else { work(0) }
+        return try sweep.result()
     }
 
     /// Refines the steps of existing quantizers jointly (LAPQ's last step), from multiplier 1.

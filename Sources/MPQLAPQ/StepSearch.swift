@@ -31,6 +31,9 @@ public struct StepSearch {
         public var maxEvaluations = 2000
         /// The Lp search method for each tensor.
         public var lpMethod: LpClipping.Method = .gridRefined
+        /// Workers for the p sweep (1: in turn). The sweep's own parallelism is over groups, so only a single
+        /// whole-model search (the chosen plan's) sets more.
+        public var pSweepThreads = 1
         /// Put Conv/Gemm biases on their deployed int32 grid (`BiasQuantization`) wherever the model is
         /// evaluated; false keeps them float (the LAPQ paper's simulation, which no integer kernel runs).
         public var int32Biases = true

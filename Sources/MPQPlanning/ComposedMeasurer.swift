@@ -24,6 +24,9 @@ public struct ComposedMeasurer: PlanMeasurer {
 
     public var storeTag: String { PlanMeasurementMode.composed.rawValue }
 
+    /// One evaluation reads the shared sessions and writes nothing, so copies measure in parallel.
+    public var measuresConcurrently: Bool { true }
+
     /// The plan's composed quantizers (nil when the table predates recorded quantizers).
     public func quantizers(for assignment: [Int]) -> [TensorQuantizer]? {
         measurement.composedQuantizers(for: assignment, table: table)

@@ -1,4 +1,5 @@
 import Foundation
+import MPQKernels
 import MPQSensitivity
 
 /// Every plan measured for one plan run, in memory and in the store beside the sensitivity table, so that each
@@ -38,6 +39,35 @@ public struct PlanMeasurements {
     /// The loss and validation metrics of `assignment` if it was measured, without steps.
     public subscript(assignment: [Int]) -> MeasuredPlan? {
         known[assignment] ?? store[assignment].map { MeasuredPlan(loss: $0.loss, validation: $0.validation) }
+    }
+
+    /// Measures every plan of `assignments` not measured before, on `threads` workers when the measurer allows
+    /// it (single-threaded kernels inside), and stores them in the order given; `progress` gets the count done.
+    public mutating func measureAll(_ assignments: [[Int]], threads: Int = KernelThreads.count,
+                                    progress: (Int) -> Void = { _ in }) throws {
+        var seen = Set<[Int]>()
+        let pending = assignments.filter { !contains($0) && seen.insert($0).inserted }
+        let workers = measurer.measuresConcurrently ? min(max(1, threads), pending.count) : 1
+        guard workers > 1 else {
+            for (i, a) in pending.enumerated() { _ = try measure(a); progress(i + 1) }
+            return
+        }
+        let results = ConcurrentResults<MeasuredPlan>(count: pending.count)
+        let savedThreads = KernelThreads.count
+        KernelThreads.count = 1
+        defer { KernelThreads.count = savedThreads }
+        let prototype = measurer
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            var measurer = prototype
+            while let i = results.claim() {
+                do { results.set(i, try measurer.measure(pending[i]), report: progress) } catch { results.fail(error) }
+            }
+        }
+        for (a, m) in zip(pending, try results.values()) {
+            known[a] = m
+            store[a] = .init(loss: m.loss, validation: m.validation)
+        }
+        if let storeURL { try store.save(to: storeURL) }
     }
 
     /// The measurement of `assignment`: known ones without steps, new ones (stored at once) with the measurer's.

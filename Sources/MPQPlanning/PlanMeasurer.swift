@@ -25,4 +25,11 @@ public protocol PlanMeasurer {
     mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan
     /// The steps of the chosen plan, which refinement starts from and plan.json records.
     mutating func steps(for assignment: [Int]) throws -> StepSearchResult
+    /// Whether copies of this measurer may measure different plans at the same time (`measure` changes nothing
+    /// they share).
+    var measuresConcurrently: Bool { get }
+}
+
+extension PlanMeasurer {
+    public var measuresConcurrently: Bool { false }
 }

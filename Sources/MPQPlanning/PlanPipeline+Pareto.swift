@@ -33,18 +33,12 @@ extension PlanPipeline {
 
     /// Measures every distinct proposal of `budgets` not measured before, reporting progress over those.
     private func measure(_ budgets: [BudgetProposals], kind: CostKind, measurements: inout PlanMeasurements) throws -> MeasuredFront {
-        let pending = Set(budgets.flatMap { $0.proposals.map(\.plan.assignment) }).filter { !measurements.contains($0) }.count
+        let assignments = budgets.flatMap { $0.proposals.map(\.plan.assignment) }
+        let pending = Set(assignments).filter { !measurements.contains($0) }.count
         onEvent(.progress(.paretoProposals, done: 0, total: pending))
-        var done = 0
-        return try MeasuredFront(kind: kind, budgets: budgets) { assignment in
-            let fresh = !measurements.contains(assignment)
-            let loss = try measurements.measure(assignment).loss
-            if fresh {
-                done += 1
-                onEvent(.progress(.paretoProposals, done: done, total: pending))
-            }
-            return loss
-        }
+        let report = onEvent
+        try measurements.measureAll(assignments) { done in report(.progress(.paretoProposals, done: done, total: pending)) }
+        return try MeasuredFront(kind: kind, budgets: budgets) { try measurements.measure($0).loss }
     }
 
     /// At most one greedy point per target cost: the cheapest one at or below it.

@@ -41,7 +41,10 @@ public struct PlanPipeline {
     /// search per plan (`StepSearchMeasurer`).
     public func measurer(for table: SensitivityTable) -> any PlanMeasurer {
         if let measurer { return measurer }
-        let measurement = PlanMeasurement(grouping: prepared.grouping, candidates: prepared.problem.candidates, search: search)
+        // A whole-model search measures one plan at a time, so its p sweep may use every core.
+        var wholeModel = search
+        wholeModel.options.pSweepThreads = KernelThreads.count
+        let measurement = PlanMeasurement(grouping: prepared.grouping, candidates: prepared.problem.candidates, search: wholeModel)
         switch request.measurement {
         case .composed:
             return ComposedMeasurer(measurement: measurement, table: table, workspace: workspace, validation: prepared.validation)
