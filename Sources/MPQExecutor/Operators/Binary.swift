@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 
 /// Add, Sub, Mul and Div with NumPy multidirectional broadcasting, on float32 or int64 operands.
 ///
@@ -57,12 +58,27 @@ public struct BinaryOperator: Operator {
         }
     }
 
+    /// Float operands: one vectorised kernel call per inner run of the broadcast plan.
     private func compute(_ x: [Float], _ y: [Float]) -> [Float] {
+        let n = plan.count
+        if n == 0 { return [] }
+        let op: ElementwiseBinary
         switch kind {
-        case .add: return apply(x, y) { $0 + $1 }
-        case .sub: return apply(x, y) { $0 - $1 }
-        case .mul: return apply(x, y) { $0 * $1 }
-        case .div: return apply(x, y) { $0 / $1 }
+        case .add: op = .add
+        case .sub: op = .sub
+        case .mul: op = .mul
+        case .div: op = .div
+        }
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeBufferPointer { yb in
+                    let xp = xb.baseAddress!, yp = yb.baseAddress!, optr = out.baseAddress!
+                    plan.forEachRun { ao, bo, oo, count, aStep, bStep in
+                        op.run(xp + ao, aStep: aStep, yp + bo, bStep: bStep, optr + oo, count: count)
+                    }
+                }
+            }
+            initialized = n
         }
     }
 

@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,9 +57,9 @@ public struct ElementwiseMathOperator: Operator {
             case .isInf:
                 let p = detectPositive, n = detectNegative
                 return [Tensor(shape: shape, bools: v.map { $0.isInfinite && ($0 > 0 ? p : n) })]
-            case .erf: return [Tensor(shape: shape, floats: map(v) { erff($0) })]
+            case .erf: return [Tensor(shape: shape, floats: vector(v) { VectorMath.erf($0, $1, count: $2) })]
             case .sqrt: return [Tensor(shape: shape, floats: map(v) { $0.squareRoot() })]
-            case .exp: return [Tensor(shape: shape, floats: map(v) { expf($0) })]
+            case .exp: return [Tensor(shape: shape, floats: vector(v) { VectorMath.exp($0, $1, count: $2) })]
             case .log: return [Tensor(shape: shape, floats: map(v) { logf($0) })]
             case .reciprocal: return [Tensor(shape: shape, floats: map(v) { 1 / $0 })]
             case .floor: return [Tensor(shape: shape, floats: map(v) { $0.rounded(.down) })]
@@ -70,6 +71,16 @@ public struct ElementwiseMathOperator: Operator {
             }
         case .bool:
             throw label.error("input must be float32 or int64, found bool")
+        }
+    }
+
+    /// A `VectorMath` array kernel over the whole tensor.
+    private func vector(_ x: [Float], _ f: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+        let n = x.count
+        if n == 0 { return [] }
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            x.withUnsafeBufferPointer { f($0.baseAddress!, out.baseAddress!, n) }
+            initialized = n
         }
     }
 

@@ -21,6 +21,7 @@ struct Arguments {
     var profile = false
     var shapes: [String: [Int]] = [:]
     var intMax = 100
+    var gemm: [Int] = []
 
     init(_ args: [String]) {
         var i = 0
@@ -34,6 +35,7 @@ struct Arguments {
             case "--json": json = true
             case "--profile": profile = true
             case "--int-max": intMax = Int(next()) ?? intMax
+            case "--gemm": gemm = next().split(separator: ",").compactMap { Int($0) }
             case "--input-shape":
                 let spec = next().split(separator: "=", maxSplits: 1)
                 if spec.count == 2 { shapes[String(spec[0])] = spec[1].split(separator: ",").compactMap { Int($0) } }
@@ -49,6 +51,10 @@ struct Arguments {
 let peakPerCore = 230.0
 
 let args = Arguments(Array(CommandLine.arguments.dropFirst()))
+if !args.gemm.isEmpty {
+    timeGemm(args.gemm, threads: args.threads)
+    exit(0)
+}
 guard !args.model.isEmpty else {
     FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile]\n".utf8))
     exit(64)
@@ -95,8 +101,12 @@ do {
             FileHandle.standardError.write(Data(String(format: "  %-20@ %8.2f ms  %5.1f%%\n", op as NSString, s * 1000, 100 * s / total).utf8))
         }
     }
+    // Peak resident set of the process (model load, warm-up and timed passes), in MiB.
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    let maxRSS = Double(usage.ru_maxrss) / 1024
     if args.json {
-        print("{\"samples_per_s\": \(Double(args.batch) / median), \"ms_per_batch\": \(median * 1000), \"batch\": \(args.batch), \"gflops\": \(gflops), \"peak_gflops\": \(peak)}")
+        print("{\"samples_per_s\": \(Double(args.batch) / median), \"ms_per_batch\": \(median * 1000), \"batch\": \(args.batch), \"gflops\": \(gflops), \"peak_gflops\": \(peak), \"max_rss_mb\": \(maxRSS)}")
     } else {
         print(String(format: "mpq: %.1f samples/s, %.2f ms/batch (batch %d, %d threads), %.1f GFLOP/s = %.0f%% of %.0f GFLOP/s peak",
                      Double(args.batch) / median, median * 1000, args.batch, args.threads, gflops, 100 * gflops / peak, peak))
