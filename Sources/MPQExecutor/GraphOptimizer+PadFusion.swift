@@ -4,8 +4,9 @@ import MPQGraph
 /// becomes part of that Conv's `pads` attribute (EfficientNet's TF-style "same" padding exports
 /// one Pad before every strided convolution: 22 Pads and ~20 % of its forward pass).
 ///
-/// The result is bit-identical (the convolution reads the same zeros) and the fused node is a
-/// standard ONNX Conv, so exporters need nothing special. The padded tensor is no longer a value
+/// The result is the same up to float rounding (the convolution reads the same zeros; bit-identical
+/// on the hand-written paths, while oneDNN may sum a padded window in another order) and the fused
+/// node is a standard ONNX Conv, so exporters need nothing special. The padded tensor is no longer a value
 /// of the graph; quantization hooks on the Conv's input now see the unpadded tensor, whose range
 /// is the same apart from the zeros.
 extension GraphOptimizer {

@@ -44,19 +44,25 @@ public enum Conv2D {
 
     /// Computes `output = conv(input, weights) + bias` for the layouts documented on `Conv2DShape`.
     ///
-    /// Grouped and dense convolutions use im2col + sgemm per (image, group), skipping im2col for
-    /// 1×1 stride-1 unpadded kernels; depthwise convolutions (`group == inChannels`, any channel
-    /// multiplier) use a direct SIMD kernel. `threads` defaults to `KernelThreads.count`.
+    /// Dense convolutions with a spatial kernel and depthwise ones over small planes go to oneDNN
+    /// (`OneDNNConvolution`, when the GEMM backend is oneDNN). Other grouped and dense convolutions
+    /// use im2col + sgemm per (image, group), skipping im2col for 1×1 stride-1 unpadded kernels;
+    /// other depthwise convolutions (`group == inChannels`, any channel multiplier) use a direct
+    /// SIMD kernel. `threads` defaults to `KernelThreads.count`; `allowOneDNN: false` forces the
+    /// hand-written paths (for comparisons and tests).
     public static func forward(_ shape: Conv2DShape,
                                input: UnsafePointer<Float>,
                                weights: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>,
                                activation: Activation = .none,
-                               threads: Int? = nil) {
+                               threads: Int? = nil,
+                               allowOneDNN: Bool = true) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
-        if shape.isDepthwise {
+        if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), let conv = OneDNNConvolution.cached(shape, threads: threads) {
+            conv.forward(input: input, weights: weights, bias: bias, output: output, activation: activation)
+        } else if shape.isDepthwise {
             depthwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         } else {
             gemmBased(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
@@ -74,7 +80,7 @@ public enum Conv2D {
         let kTaps = wh.kernel * ww.kernel
         let kDim = cinG * kTaps
         let pointwise = s.isPointwise
-        if s.batch > 1 && outPlane <= batchedPlaneLimit && Gemm.usesPackedKernel && (!pointwise || outPlane < 64) {
+        if s.batch > 1 && outPlane <= batchedPlaneLimit && Gemm.prefersWideProducts && (!pointwise || outPlane < 64) {
             batchedSmallPlanes(s, input: input, weights: weights, bias: bias, output: output,
                                activation: activation, threads: threads)
             return
@@ -85,10 +91,11 @@ public enum Conv2D {
         let colCount = pointwise ? 0 : kDim * rowsPerTile * ww.output
         let pairs = s.batch * s.group
         // Tiles per (image, group): im2col row tiles; a pointwise plane is split into column blocks
-        // only when there are fewer pairs than threads.
+        // only when there are few pairs. Never a function of `threads`: oneDNN's sgemm need not give
+        // bit-identical columns for different splits, and results must not depend on the thread count.
         let tiles: Int
         if pointwise {
-            tiles = pairs >= threads ? 1 : max(1, min(threads, outPlane / 256))
+            tiles = pairs >= Self.minimumTasks ? 1 : max(1, min(Self.minimumTasks, outPlane / 256))
         } else {
             tiles = (wh.output + rowsPerTile - 1) / rowsPerTile
         }
@@ -134,6 +141,10 @@ public enum Conv2D {
         }
     }
 
+    /// Independent tasks a convolution is cut into at least, when its size allows: enough for two
+    /// threads. Fixed, so that results are identical for every thread count.
+    static let minimumTasks = 2
+
     /// Output planes up to this many pixels go through `batchedSmallPlanes` (with the packed AVX-512
     /// GEMM only: with OpenBLAS it measured slower than per-image products). Pointwise convolutions
     /// with planes of 64+ pixels stay per image: their gather/scatter copies cost more than the
@@ -155,9 +166,9 @@ public enum Conv2D {
         let pointwise = s.isPointwise
         let byWidth = max(1, batchedColumns / outPlane)
         let byBytes = max(1, (4 * im2colTileBytes) / max(1, kDim * outPlane * 4))
-        var perTile = min(s.batch, byWidth, byBytes)
-        // Keep every thread busy.
-        if threads > 1 { perTile = min(perTile, max(1, (s.batch + threads - 1) / threads)) }
+        // At least `minimumTasks` chunks when the batch allows, whatever the thread count (results
+        // must not depend on it).
+        let perTile = min(s.batch, byWidth, byBytes, max(1, (s.batch + Self.minimumTasks - 1) / Self.minimumTasks))
         let chunks = (s.batch + perTile - 1) / perTile
         let tasks = chunks * s.group
         let width = perTile * outPlane

@@ -11,7 +11,7 @@ func timeGemm(_ shapes: [Int], threads: Int) {
         let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
         var c = [Float](repeating: 0, count: m * n)
         var line = String(format: "%5d x %5d x %5d:", m, n, k)
-        for backend in [GemmBackend.packedAVX512, .openBLAS] {
+        for backend in [GemmBackend.oneDNN, .packedAVX512, .openBLAS] {
             Gemm.backend = backend
             var best = Double.infinity
             let reps = max(3, min(200, Int(2e9 / Double(2 * m * n * k))))
@@ -20,7 +20,7 @@ func timeGemm(_ shapes: [Int], threads: Int) {
                 Gemm.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, threads: threads)
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             }
-            line += String(format: "  %@ %6.1f GFLOP/s", backend == .openBLAS ? "OpenBLAS" : "packed", 2 * Double(m * n * k) / best / 1e9)
+            line += String(format: "  %@ %6.1f GFLOP/s", backend == .openBLAS ? "OpenBLAS" : (backend == .oneDNN ? "oneDNN" : "packed"), 2 * Double(m * n * k) / best / 1e9)
         }
         print(line)
     }

@@ -22,6 +22,7 @@ struct Arguments {
     var shapes: [String: [Int]] = [:]
     var intMax = 100
     var gemm: [Int] = []
+    var conv: [[Int]] = []
 
     init(_ args: [String]) {
         var i = 0
@@ -36,6 +37,7 @@ struct Arguments {
             case "--profile": profile = true
             case "--int-max": intMax = Int(next()) ?? intMax
             case "--gemm": gemm = next().split(separator: ",").compactMap { Int($0) }
+            case "--conv": conv = next().split(separator: ";").map { $0.split(separator: ",").compactMap { Int($0) } }
             case "--input-shape":
                 let spec = next().split(separator: "=", maxSplits: 1)
                 if spec.count == 2 { shapes[String(spec[0])] = spec[1].split(separator: ",").compactMap { Int($0) } }
@@ -51,6 +53,10 @@ struct Arguments {
 let peakPerCore = 230.0
 
 let args = Arguments(Array(CommandLine.arguments.dropFirst()))
+if !args.conv.isEmpty {
+    timeConv(args.conv, threads: args.threads)
+    exit(0)
+}
 if !args.gemm.isEmpty {
     timeGemm(args.gemm, threads: args.threads)
     exit(0)
