@@ -60,13 +60,47 @@ public enum Conv2D {
                                allowOneDNN: Bool = true) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
-        if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), let conv = OneDNNConvolution.cached(shape, threads: threads) {
-            conv.forward(input: input, weights: weights, bias: bias, output: output, activation: activation)
+        if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), oneDNN(shape, input: input, weights: weights,
+                                                                                    bias: bias, output: output,
+                                                                                    activation: activation, threads: threads) {
+            return
         } else if shape.isDepthwise {
             depthwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         } else {
             gemmBased(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         }
+    }
+
+    // MARK: oneDNN
+
+    /// Runs the convolution as oneDNN primitives over the batch's two halves (first half rounded
+    /// up), in parallel when `threads > 1`; false when oneDNN has no implementation for a half.
+    private static func oneDNN(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                               activation: Activation, threads: Int) -> Bool {
+        let first = (s.batch + minimumTasks - 1) / minimumTasks
+        var halves = [first]
+        if s.batch > first { halves.append(s.batch - first) }
+        var convs: [OneDNNConvolution] = []
+        for images in halves {
+            var part = s
+            part.batch = images
+            guard let conv = OneDNNConvolution.cached(part) else { return false }
+            convs.append(conv)
+        }
+        let inImage = s.inChannels * s.window.height.input * s.window.width.input
+        let outImage = s.outChannels * s.window.height.output * s.window.width.output
+        let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
+        let pbias = bias.map { SendablePointer($0) }
+        Parallel.forEachChunk(count: convs.count, threads: threads) { _, range in
+            for i in range {
+                let n0 = i &* first
+                convs[i].forward(input: UnsafePointer(pin.p) + n0 &* inImage, weights: UnsafePointer(pw.p),
+                                 bias: pbias.map { UnsafePointer($0.p) }, output: pout.p + n0 &* outImage,
+                                 activation: activation)
+            }
+        }
+        return true
     }
 
     // MARK: im2col + sgemm

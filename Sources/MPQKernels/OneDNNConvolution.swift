@@ -11,15 +11,14 @@ import Foundation
 /// over small planes (mobilenet-digits' 4×4 and 8×8: up to 10×); it loses on 1×1 products (the
 /// reorders cost more than the product) and on depthwise convolutions over large planes.
 ///
-/// Threads are oneDNN's own (OpenMP), fixed when the primitive is created: one instance per shape
-/// and thread count. Its forward kernels split only the output between threads, never a sum, so
-/// results are bit-identical for 1 and 2 threads (checked by the tests; cutting the batch into
-/// chunks instead measured 1.4× slower on one thread). Scratch buffers are reused across calls
-/// when free, else allocated, so one instance may run from several threads at once.
+/// Each instance runs on the calling thread only (one OpenMP thread): on the shared 2-vCPU machine
+/// oneDNN's OpenMP barriers cost up to 70× on small depthwise layers when the other vCPU was busy
+/// (0.32 ms → 24 ms), so `Conv2D` cuts the batch into two halves, a split that depends on the batch
+/// size alone, and runs them on its own threads: results are the same for every thread count.
+/// Scratch buffers are reused across calls when free, else allocated, so one instance may run from
+/// several threads at once.
 public final class OneDNNConvolution: @unchecked Sendable {
     public let shape: Conv2DShape
-    /// OpenMP threads the primitive was created for.
-    public let threads: Int
     /// Scratch buffers (blocked input, blocked output, scratchpad, weights) of the last call, kept
     /// for the next one: fresh allocations of this size page-fault on every call.
     private let scratchLock = NSLock()
@@ -50,18 +49,16 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
 
     private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [Key: OneDNNConvolution?] = [:]
-    private struct Key: Hashable { var shape: Conv2DShape; var threads: Int }
+    nonisolated(unsafe) private static var cache: [Conv2DShape: OneDNNConvolution?] = [:]
 
-    /// The primitive for `shape` at `threads` threads, created on first use and kept for the process
-    /// (a model has a few dozen distinct shapes); nil when oneDNN has no implementation for it.
-    public static func cached(_ shape: Conv2DShape, threads: Int) -> OneDNNConvolution? {
-        let key = Key(shape: shape, threads: max(1, threads))
+    /// The primitive for `shape`, created on first use and kept for the process (a model has a few
+    /// dozen distinct shapes); nil when oneDNN has no implementation for it.
+    public static func cached(_ shape: Conv2DShape) -> OneDNNConvolution? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        if let known = cache[key] { return known }
-        let made = OneDNNConvolution(shape, threads: key.threads)
-        cache[key] = .some(made)
+        if let known = cache[shape] { return known }
+        let made = OneDNNConvolution(shape)
+        cache[shape] = .some(made)
         return made
     }
 
@@ -72,12 +69,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }()
 
     /// Creates the primitive and reorders, or returns nil when oneDNN has no implementation.
-    public init?(_ s: Conv2DShape, threads: Int) {
+    public init?(_ s: Conv2DShape) {
         guard let engine = Self.engine, Self.handles(s) else { return nil }
         shape = s
-        self.threads = max(1, threads)
-        // oneDNN partitions the work for the thread count current at creation.
-        omp_set_num_threads(Int32(self.threads))
+        // oneDNN partitions the work for the thread count current at creation: one.
+        omp_set_num_threads(1)
         let d = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 8)
         d.initialize(repeating: dnnl_memory_desc_t(), count: 8)
         descs = d
@@ -180,13 +176,13 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
 
     /// `output = activation(conv(input, weights) + bias)`, NCHW / OIHW buffers as in `Conv2D.forward`,
-    /// on the instance's thread count.
+    /// on the calling thread.
     public func forward(input: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                         output: UnsafeMutablePointer<Float>, activation: Activation) {
         guard let engine = Self.engine else { return }
         // oneDNN's bias is optional too, but a primitive made with a bias needs one: zeros.
         let zeroBias = [Float](repeating: 0, count: b == nil ? shape.outChannels : 0)
-        omp_set_num_threads(Int32(threads))
+        omp_set_num_threads(1)
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
         let x = UnsafeMutableRawPointer(mutating: input), y = UnsafeMutableRawPointer(output)
