@@ -8,21 +8,20 @@ import Foundation
 /// on every call too, since quantization hooks may change them between runs. Measured side by side
 /// with the hand-written paths (docs/benchmarks.md), this wins — reorders included — on dense
 /// convolutions with a spatial kernel (ResNet's 3×3 and 7×7: 1.2–2×) and on depthwise convolutions
-/// over small planes (mobilenet-digits' 4×4 and 8×8: up to 10×); it loses on 1×1 products (the
+/// over tiny planes (mobilenet-digits' 4×4: 10×); it loses on 1×1 products (the
 /// reorders cost more than the product) and on depthwise convolutions over large planes.
 ///
 /// Each instance runs on the calling thread only (one OpenMP thread): on the shared 2-vCPU machine
 /// oneDNN's OpenMP barriers cost up to 70× on small depthwise layers when the other vCPU was busy
 /// (0.32 ms → 24 ms), so `Conv2D` cuts the batch into two halves, a split that depends on the batch
 /// size alone, and runs them on its own threads: results are the same for every thread count.
-/// Scratch buffers are reused across calls when free, else allocated, so one instance may run from
-/// several threads at once.
+/// Scratch buffers come from a small process-wide pool (one set per concurrent call, grown to the
+/// largest layer), so one instance may run from several threads at once and memory stays bounded
+/// by the largest layer rather than the sum over layers.
 public final class OneDNNConvolution: @unchecked Sendable {
     public let shape: Conv2DShape
-    /// Scratch buffers (blocked input, blocked output, scratchpad, weights) of the last call, kept
-    /// for the next one: fresh allocations of this size page-fault on every call.
-    private let scratchLock = NSLock()
-    private var spare: Scratch?
+    /// Bytes of each scratch buffer a call needs: blocked input, blocked output, scratchpad, weights.
+    private var scratchBytes: [Int] = []
     let primitive: dnnl_primitive_t
     let srcReorder: dnnl_primitive_t?
     let dstReorder: dnnl_primitive_t?
@@ -39,13 +38,22 @@ public final class OneDNNConvolution: @unchecked Sendable {
     private var bias: UnsafeMutablePointer<dnnl_memory_desc_t> { descs + 6 }
     private var scratchpad: UnsafeMutablePointer<dnnl_memory_desc_t> { descs + 7 }
 
+    /// False when `MPQ_CONV=native`: every convolution then takes the hand-written paths (for
+    /// side-by-side comparisons).
+    public static let enabled = ProcessInfo.processInfo.environment["MPQ_CONV"] != "native"
+
+    /// Depthwise convolutions with output planes up to this many pixels go to oneDNN (`MPQ_DW_PLANE`
+    /// overrides). 16: mobilenet-digits' 4×4 planes, 9.9k → 13.5k samples/s; its 8×8 planes gained
+    /// nothing measurable but added ~10 MiB of peak resident set (JIT kernels, blocked buffers).
+    nonisolated(unsafe) public static var depthwisePlaneLimit = Int(ProcessInfo.processInfo.environment["MPQ_DW_PLANE"] ?? "") ?? 16
+
     /// Whether `Conv2D` sends this shape to oneDNN (see the type's documentation for the figures).
     public static func handles(_ s: Conv2DShape) -> Bool {
-        guard s.batch > 0, s.outputCount > 0, engine != nil else { return false }
+        guard enabled, s.batch > 0, s.outputCount > 0, engine != nil else { return false }
         let plane = s.window.height.output * s.window.width.output
         let spatialKernel = s.window.height.kernel * s.window.width.kernel > 1
         if s.group == 1 { return spatialKernel }
-        return s.isDepthwise && s.outChannels == s.inChannels && plane <= 256
+        return s.isDepthwise && s.outChannels == s.inChannels && plane <= depthwisePlaneLimit
     }
 
     private static let cacheLock = NSLock()
@@ -123,11 +131,14 @@ public final class OneDNNConvolution: @unchecked Sendable {
         srcReorder = Self.reorder(from: plainSrc, to: src, engine)
         dstReorder = Self.reorder(from: dst, to: plainDst, engine)
         weightReorder = Self.reorder(from: plainWeights, to: weights, engine)
+        scratchBytes = [srcReorder == nil ? 0 : dnnl_memory_desc_get_size(src),
+                        dstReorder == nil ? 0 : dnnl_memory_desc_get_size(dst),
+                        dnnl_memory_desc_get_size(scratchpad),
+                        weightReorder == nil ? 0 : dnnl_memory_desc_get_size(weights)]
         created = true
     }
 
     deinit {
-        spare?.free()
         dnnl_primitive_destroy(primitive)
         descs.deallocate()
         for r in [srcReorder, dstReorder, weightReorder] { if let r { dnnl_primitive_destroy(r) } }
@@ -147,33 +158,46 @@ public final class OneDNNConvolution: @unchecked Sendable {
         return r
     }
 
-    /// Buffers one call needs besides the caller's.
-    private struct Scratch {
-        var src: UnsafeMutableRawPointer, dst: UnsafeMutableRawPointer
-        var pad: UnsafeMutableRawPointer, weights: UnsafeMutableRawPointer
-        func free() { src.deallocate(); dst.deallocate(); pad.deallocate(); weights.deallocate() }
+    /// Scratch buffers (blocked input, blocked output, scratchpad, weights) shared by all layers:
+    /// fresh allocations of these sizes page-fault on every call; keeping one set per layer grew
+    /// mobilenet-digits' peak resident set from 41 to 80 MiB.
+    private final class Scratch {
+        var buffers: [UnsafeMutableRawPointer] = []
+        var sizes: [Int] = []
+        /// Makes every buffer at least `bytes[i]` long.
+        func reserve(_ bytes: [Int]) {
+            if sizes.count != bytes.count {
+                buffers.forEach { $0.deallocate() }
+                buffers = bytes.map { UnsafeMutableRawPointer.allocate(byteCount: max($0, 64), alignment: 64) }
+                sizes = bytes.map { max($0, 64) }
+                return
+            }
+            for i in bytes.indices where bytes[i] > sizes[i] {
+                buffers[i].deallocate()
+                buffers[i] = UnsafeMutableRawPointer.allocate(byteCount: bytes[i], alignment: 64)
+                sizes[i] = bytes[i]
+            }
+        }
+        deinit { buffers.forEach { $0.deallocate() } }
     }
 
+    private static let poolLock = NSLock()
+    nonisolated(unsafe) private static var pool: [Scratch] = []
+
     private func takeScratch() -> Scratch {
-        scratchLock.lock()
-        let kept = spare
-        spare = nil
-        scratchLock.unlock()
-        if let kept { return kept }
-        func buffer(_ md: UnsafeMutablePointer<dnnl_memory_desc_t>, _ used: Bool) -> UnsafeMutableRawPointer {
-            UnsafeMutableRawPointer.allocate(byteCount: used ? max(dnnl_memory_desc_get_size(md), 64) : 64, alignment: 64)
-        }
-        return Scratch(src: buffer(src, srcReorder != nil), dst: buffer(dst, dstReorder != nil),
-                       pad: buffer(scratchpad, true), weights: buffer(weights, weightReorder != nil))
+        Self.poolLock.lock()
+        let scratch = Self.pool.popLast() ?? Scratch()
+        Self.poolLock.unlock()
+        scratch.reserve(scratchBytes)
+        return scratch
     }
 
     private func returnScratch(_ scratch: Scratch) {
-        scratchLock.lock()
-        let old = spare
-        spare = scratch
-        scratchLock.unlock()
-        old?.free()
+        Self.poolLock.lock()
+        Self.pool.append(scratch)
+        Self.poolLock.unlock()
     }
+
 
     /// `output = activation(conv(input, weights) + bias)`, NCHW / OIHW buffers as in `Conv2D.forward`,
     /// on the calling thread.
@@ -186,20 +210,21 @@ public final class OneDNNConvolution: @unchecked Sendable {
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
         let x = UnsafeMutableRawPointer(mutating: input), y = UnsafeMutableRawPointer(output)
+        let (scratchSrc, scratchDst, scratchPad, scratchWeights) = (scratch.buffers[0], scratch.buffers[1], scratch.buffers[2], scratch.buffers[3])
         let wPlain = UnsafeMutableRawPointer(mutating: w)
-        if let r = weightReorder { run(r, engine, [(DNNL_ARG_FROM, plainWeights, wPlain), (DNNL_ARG_TO, weights, scratch.weights)]) }
-        if let r = srcReorder { run(r, engine, [(DNNL_ARG_FROM, plainSrc, x), (DNNL_ARG_TO, src, scratch.src)]) }
+        if let r = weightReorder { run(r, engine, [(DNNL_ARG_FROM, plainWeights, wPlain), (DNNL_ARG_TO, weights, scratchWeights)]) }
+        if let r = srcReorder { run(r, engine, [(DNNL_ARG_FROM, plainSrc, x), (DNNL_ARG_TO, src, scratchSrc)]) }
         zeroBias.withUnsafeBufferPointer { zb in
             let biasData = UnsafeMutableRawPointer(mutating: b ?? zb.baseAddress!)
             run(primitive, engine, [
-                (DNNL_ARG_SRC, src, srcReorder == nil ? x : scratch.src),
-                (DNNL_ARG_WEIGHTS, weights, weightReorder == nil ? wPlain : scratch.weights),
+                (DNNL_ARG_SRC, src, srcReorder == nil ? x : scratchSrc),
+                (DNNL_ARG_WEIGHTS, weights, weightReorder == nil ? wPlain : scratchWeights),
                 (DNNL_ARG_BIAS, bias, biasData),
-                (DNNL_ARG_DST, dst, dstReorder == nil ? y : scratch.dst),
-                (DNNL_ARG_SCRATCHPAD, scratchpad, scratch.pad),
+                (DNNL_ARG_DST, dst, dstReorder == nil ? y : scratchDst),
+                (DNNL_ARG_SCRATCHPAD, scratchpad, scratchPad),
             ])
         }
-        if let r = dstReorder { run(r, engine, [(DNNL_ARG_FROM, dst, scratch.dst), (DNNL_ARG_TO, plainDst, y)]) }
+        if let r = dstReorder { run(r, engine, [(DNNL_ARG_FROM, dst, scratchDst), (DNNL_ARG_TO, plainDst, y)]) }
         // The activation on the NCHW result: exactly the stand-alone operator's arithmetic.
         if !activation.isIdentity { activation.apply(output, count: shape.outputCount) }
     }

@@ -41,6 +41,21 @@ public struct ElementwiseMathOperator: Operator {
         label = OperatorLabel(context)
     }
 
+    /// Erf and Exp (the transformer's element-wise math) can overwrite their float input.
+    public var inPlaceInput: Int? { inputType.elementType == .float32 && (kind == .erf || kind == .exp) ? 0 : nil }
+
+    public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] {
+        guard inPlaceInput != nil, !inputs.isEmpty else { return try run(inputs) }
+        _ = try label.input(inputs, 0, expecting: inputType)
+        guard var v = Tensor.takeFloats(&inputs[0]) else { return try run(inputs) }
+        let n = v.count
+        v.withUnsafeMutableBufferPointer { b in
+            guard let p = b.baseAddress else { return }
+            if kind == .erf { VectorMath.erf(p, p, count: n) } else { VectorMath.exp(p, p, count: n) }
+        }
+        return [Tensor(shape: inputType.shape, floats: v)]
+    }
+
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try label.input(inputs, 0, expecting: inputType)
         let shape = x.shape

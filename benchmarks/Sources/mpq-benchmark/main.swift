@@ -71,7 +71,8 @@ do {
     let (graph, _) = try model.optimizedGraph()
     let shapes = args.shapes.isEmpty ? try ONNXModel.concreteShapes(of: graph, batch: args.batch).get() : args.shapes
     let plan = try ExecutionPlan(graph: graph, inputShapes: shapes)
-    var generator = SystemRandomNumberGenerator()
+    // A fixed-seed generator: SystemRandomNumberGenerator's getrandom calls dominated profiles.
+    var generator = SplitMix64(seed: 1)
     var inputs: [String: Tensor] = [:]
     for input in graph.inputs {
         let shape = shapes[input.name] ?? []
@@ -120,4 +121,17 @@ do {
 } catch {
     FileHandle.standardError.write(Data("mpq-benchmark: error: \(error)\n".utf8))
     exit(1)
+}
+
+/// SplitMix64: fast, deterministic inputs.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
