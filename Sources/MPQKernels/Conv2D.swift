@@ -124,12 +124,16 @@ public enum Conv2D {
             : max(1, min(wh.output, im2colTileBytes / max(1, kDim * ww.output * 4)))
         let colCount = pointwise ? 0 : kDim * rowsPerTile * ww.output
         let pairs = s.batch * s.group
-        // Tiles per (image, group): im2col row tiles; a pointwise plane is split into column blocks
-        // only when there are few pairs. Never a function of `threads`: oneDNN's sgemm need not give
-        // bit-identical columns for different splits, and results must not depend on the thread count.
+        // Tiles per (image, group): im2col row tiles; a pointwise plane is cut into column blocks
+        // whose output block fits in L2 (`pointwiseTileBytes`), so the bias/activation epilogue
+        // reads it from cache rather than memory, and into at least `minimumTasks` blocks when there
+        // are fewer pairs. Never a function of `threads`: oneDNN's sgemm need not give bit-identical
+        // columns for different splits, and results must not depend on the thread count.
         let tiles: Int
         if pointwise {
-            tiles = pairs >= Self.minimumTasks ? 1 : max(1, min(Self.minimumTasks, outPlane / 256))
+            let byCache = max(1, (coutG &* outPlane &* 4 + pointwiseTileBytes - 1) / pointwiseTileBytes)
+            let byTasks = pairs >= Self.minimumTasks ? 1 : max(1, min(Self.minimumTasks, outPlane / 256))
+            tiles = max(1, min(max(byCache, byTasks), outPlane / 64))
         } else {
             tiles = (wh.output + rowsPerTile - 1) / rowsPerTile
         }
@@ -174,6 +178,10 @@ public enum Conv2D {
             }
         }
     }
+
+    /// Output bytes per column block of a pointwise convolution (a tuning knob: half of Zen 4's
+    /// 1 MiB L2, so the block is still cached when the epilogue adds the bias).
+    nonisolated(unsafe) public static var pointwiseTileBytes = 512 * 1024
 
     /// Independent tasks a convolution is cut into at least, when its size allows: enough for two
     /// threads. Fixed, so that results are identical for every thread count.

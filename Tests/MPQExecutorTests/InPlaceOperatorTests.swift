@@ -54,3 +54,23 @@ func elementwiseMathRunsInPlace(_ opType: String) throws {
     #expect(storageAddress(result) == address)
     #expect(try ElementwiseMathOperator(OpFixture.context("Sqrt", [x])).inPlaceInput == nil)
 }
+
+@Test func largeBinaryOperandsSplitOverThreadsMatchScalarLoops() throws {
+    // Above the parallel grain: one long run, many bias runs, a broadcast mask.
+    let cases: [([Int], [Int])] = [([70_001], [70_001]), ([64, 33, 41], [41]), ([8, 1, 1, 128], [8, 12, 128, 128]), ([66_000], [])]
+    for (aShape, bShape) in cases {
+        let a = OpFixture.iota(aShape, start: -5), b = OpFixture.iota(bShape, start: 1)
+        let op = try BinaryOperator(OpFixture.context("Sub", [a, b]))
+        let out = try op.run([a, b])[0]
+        let shape = op.outputTypes[0].shape
+        // Reference by explicit broadcasting.
+        let plan = Broadcasting.BinaryPlan(a: aShape, b: bShape, out: shape)
+        var expected = [Float](repeating: 0, count: plan.count)
+        let av = a.floats!, bv = b.floats!
+        plan.forEachRun { ao, bo, oo, n, aStep, bStep in
+            for i in 0..<n { expected[oo + i] = av[ao + i * aStep] - bv[bo + i * bStep] }
+        }
+        #expect(out.floats! == expected, "\(aShape) \(bShape)")
+        #expect(try op.run(consuming: [a, b])[0] == out)
+    }
+}

@@ -76,7 +76,7 @@ public struct BinaryOperator: Operator {
         target.withUnsafeMutableBufferPointer { tb in
             other.withUnsafeBufferPointer { ob in
                 let t = tb.baseAddress!, o = ob.baseAddress!
-                plan.forEachRun { ao, bo, oo, count, aStep, bStep in
+                plan.forEachRunInParallel { ao, bo, oo, count, aStep, bStep in
                     if k == 0 {
                         op.run(t + ao, aStep: aStep, o + bo, bStep: bStep, t + oo, count: count)
                     } else {
@@ -106,7 +106,7 @@ public struct BinaryOperator: Operator {
             x.withUnsafeBufferPointer { xb in
                 y.withUnsafeBufferPointer { yb in
                     let xp = xb.baseAddress!, yp = yb.baseAddress!, optr = out.baseAddress!
-                    plan.forEachRun { ao, bo, oo, count, aStep, bStep in
+                    plan.forEachRunInParallel { ao, bo, oo, count, aStep, bStep in
                         op.run(xp + ao, aStep: aStep, yp + bo, bStep: bStep, optr + oo, count: count)
                     }
                 }

@@ -49,9 +49,13 @@ public struct ElementwiseMathOperator: Operator {
         _ = try label.input(inputs, 0, expecting: inputType)
         guard var v = Tensor.takeFloats(&inputs[0]) else { return try run(inputs) }
         let n = v.count
+        let erf = kind == .erf
         v.withUnsafeMutableBufferPointer { b in
             guard let p = b.baseAddress else { return }
-            if kind == .erf { VectorMath.erf(p, p, count: n) } else { VectorMath.exp(p, p, count: n) }
+            Self.parallel(count: n) { r in
+                if erf { VectorMath.erf(p + r.lowerBound, p + r.lowerBound, count: r.count) }
+                else { VectorMath.exp(p + r.lowerBound, p + r.lowerBound, count: r.count) }
+            }
         }
         return [Tensor(shape: inputType.shape, floats: v)]
     }
@@ -89,13 +93,24 @@ public struct ElementwiseMathOperator: Operator {
         }
     }
 
-    /// A `VectorMath` array kernel over the whole tensor.
+    /// A `VectorMath` array kernel over the whole tensor, in parallel blocks when it is large.
     private func vector(_ x: [Float], _ f: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
         let n = x.count
         if n == 0 { return [] }
         return [Float](unsafeUninitializedCapacity: n) { out, initialized in
-            x.withUnsafeBufferPointer { f($0.baseAddress!, out.baseAddress!, n) }
+            x.withUnsafeBufferPointer { xb in
+                let s = xb.baseAddress!, d = out.baseAddress!
+                Self.parallel(count: n) { r in f(s + r.lowerBound, d + r.lowerBound, r.count) }
+            }
             initialized = n
+        }
+    }
+
+    /// Splits `0..<count` into blocks of whole 16-float vectors over the kernel threads.
+    private static func parallel(count: Int, _ body: (Range<Int>) -> Void) {
+        let vectors = (count + 15) / 16
+        KernelThreads.forEachRange(count: vectors, grain: 4096) { r in
+            body((r.lowerBound &* 16)..<min(count, r.upperBound &* 16))
         }
     }
 

@@ -65,7 +65,11 @@ public struct SoftmaxOperator: Operator {
             v.withUnsafeBufferPointer { src in
                 let s = src.baseAddress!, d = buf.baseAddress!
                 if inner == 1 {
-                    for o in 0..<outer { VectorMath.softmaxRow(s + o &* n, d + o &* n, count: n, log: log) }
+                    // Rows are independent: split them over the kernel threads when there is work.
+                    let (n, log) = (self.n, self.log)
+                    KernelThreads.forEachRange(count: outer, grain: max(1, (1 << 16) / max(n, 1))) { rows in
+                        for o in rows { VectorMath.softmaxRow(s + o &* n, d + o &* n, count: n, log: log) }
+                    }
                 } else {
                     var scratch = [Float](repeating: 0, count: inner)
                     scratch.withUnsafeMutableBufferPointer { acc in
