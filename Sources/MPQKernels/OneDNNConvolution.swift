@@ -121,6 +121,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
         var pd: dnnl_primitive_desc_t?
         guard dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil) == dnnl_success, let pd else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
+        // Without a JIT kernel for this CPU (e.g. no AVX2) oneDNN falls back to reference loops,
+        // slower than the hand-written paths: decline.
+        var implementation: UnsafePointer<CChar>?
+        if dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &implementation) == dnnl_success,
+           let implementation, String(cString: implementation).hasPrefix("ref") { return nil }
         src.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0).pointee
         dst.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0).pointee
         weights.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0).pointee
