@@ -22,6 +22,8 @@ let package = Package(
     targets: [
         // C libraries behind thin system-library targets.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN 2.x (Debian libdnnl-dev, OpenMP build): sgemm and convolution primitives.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
         .systemLibrary(name: "CNLopt", pkgConfig: "nlopt", providers: [.apt(["libnlopt-dev"])]),
         // glibc's malloc.h (mallopt), for the executor's allocation policy.
@@ -35,7 +37,7 @@ let package = Package(
         // Low-level float kernels on raw buffers: GEMM, convolution, pooling, element-wise.
         // AVX-512 packed SGEMM; MPQKernels calls it only after a run-time AVX-512F check.
         .target(name: "MPQGEMM", swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "znver4"])]),
-        .target(name: "MPQKernels", dependencies: ["CBLAS", "MPQGEMM"], swiftSettings: numericFlags),
+        .target(name: "MPQKernels", dependencies: ["CBLAS", "CDNNL", "MPQGEMM"], swiftSettings: numericFlags),
         // Operators (shape inference + compute), graph passes and the executor with hooks and caches.
         .target(name: "MPQExecutor", dependencies: ["MPQGraph", "MPQKernels", "CBLAS", "CMalloc"], swiftSettings: numericFlags),
         // ONNX ModelProto -> graph IR.

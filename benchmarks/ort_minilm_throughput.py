@@ -53,13 +53,14 @@ def main():
                     help="token ids are drawn below this (2048 for examples/minilm/tiny)")
     ap.add_argument("--no-optimize", action="store_true",
                     help="ORT_DISABLE_ALL instead of ORT_ENABLE_ALL")
+    ap.add_argument("--threads", type=int, default=1, help="intra-op threads")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args()
     if not os.path.exists(args.model):
         ap.error(f"{args.model} not found: run python3 examples/minilm/make_model.py first")
 
     so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
+    so.intra_op_num_threads = args.threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_DISABLE_ALL if args.no_optimize
@@ -77,7 +78,9 @@ def main():
         out = sess.run(None, feed)
         times.append(time.perf_counter() - t0)
     ms = 1000.0 * float(np.median(times))
+    import resource
     result = {
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "model": os.path.relpath(args.model, ROOT) if args.model.startswith(ROOT) else args.model,
         "batch": args.batch,
         "seq": args.seq,
@@ -89,7 +92,7 @@ def main():
         "ms_per_batch_max": 1000.0 * float(np.max(times)),
         "iters": args.iters,
         "warmup": args.warmup,
-        "threads": 1,
+        "threads": args.threads,
         "graph_optimizations": not args.no_optimize,
         "output_shape": list(out[0].shape),
         "onnxruntime": ort.__version__,

@@ -22,11 +22,12 @@ def main():
     ap.add_argument("--input-shape", required=True, help="per-sample shape, e.g. 3,224,224")
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1, help="intra-op threads")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
+    so.intra_op_num_threads = args.threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -44,7 +45,9 @@ def main():
         sess.run(None, feed)
         times.append(time.perf_counter() - t0)
     ms = 1000.0 * float(np.median(times))
+    import resource
     result = {
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "samples_per_s": args.batch / (ms / 1000.0),
         "ms_per_batch": ms,
         "batch": args.batch,

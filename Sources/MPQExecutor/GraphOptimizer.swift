@@ -1,8 +1,8 @@
 import MPQGraph
 
 /// Load-time simplifications that leave a graph's outputs unchanged:
-/// Identity/Dropout removal, constant folding, BatchNormalization folding, dead-node removal and
-/// activation fusion into the preceding layer.
+/// Identity/Dropout removal, constant folding, BatchNormalization folding, dead-node removal, Pad
+/// fusion into the following Conv and activation fusion into the preceding layer.
 public struct GraphOptimizer {
     /// What the optimizer did, for `mpq inspect` and logs.
     public struct Report: Sendable, Equatable {
@@ -12,6 +12,8 @@ public struct GraphOptimizer {
         public var removedDeadNodes = 0
         /// Activations fused into the preceding Conv / Gemm / MatMul (see `fuseActivations`).
         public var fusedActivations = 0
+        /// Zero Pads folded into the following Conv's `pads` (see `fusePads`).
+        public var fusedPads = 0
         public init() {}
     }
 
@@ -25,8 +27,9 @@ public struct GraphOptimizer {
         report.foldedConstants = try foldConstants(&graph)
         report.foldedBatchNorms = try foldBatchNorms(&graph)
         report.removedDeadNodes = removeDeadNodes(&graph)
+        report.fusedPads = try fusePads(&graph)
         report.fusedActivations = try fuseActivations(&graph)
-        // Drop initializers only the fused activations read (constant Clip bounds).
+        // Drop initializers only the fused nodes read (constant Clip bounds, Pad amounts).
         _ = removeDeadNodes(&graph)
         return (graph, report)
     }

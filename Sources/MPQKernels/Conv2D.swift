@@ -44,23 +44,63 @@ public enum Conv2D {
 
     /// Computes `output = conv(input, weights) + bias` for the layouts documented on `Conv2DShape`.
     ///
-    /// Grouped and dense convolutions use im2col + sgemm per (image, group), skipping im2col for
-    /// 1×1 stride-1 unpadded kernels; depthwise convolutions (`group == inChannels`, any channel
-    /// multiplier) use a direct SIMD kernel. `threads` defaults to `KernelThreads.count`.
+    /// Dense convolutions with a spatial kernel and depthwise ones over small planes go to oneDNN
+    /// (`OneDNNConvolution`, when the GEMM backend is oneDNN). Other grouped and dense convolutions
+    /// use im2col + sgemm per (image, group), skipping im2col for 1×1 stride-1 unpadded kernels;
+    /// other depthwise convolutions (`group == inChannels`, any channel multiplier) use a direct
+    /// SIMD kernel. `threads` defaults to `KernelThreads.count`; `allowOneDNN: false` forces the
+    /// hand-written paths (for comparisons and tests).
     public static func forward(_ shape: Conv2DShape,
                                input: UnsafePointer<Float>,
                                weights: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?,
                                output: UnsafeMutablePointer<Float>,
                                activation: Activation = .none,
-                               threads: Int? = nil) {
+                               threads: Int? = nil,
+                               allowOneDNN: Bool = true) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
-        if shape.isDepthwise {
+        if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), oneDNN(shape, input: input, weights: weights,
+                                                                                    bias: bias, output: output,
+                                                                                    activation: activation, threads: threads) {
+            return
+        } else if shape.isDepthwise {
             depthwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         } else {
             gemmBased(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         }
+    }
+
+    // MARK: oneDNN
+
+    /// Runs the convolution as oneDNN primitives over the batch's two halves (first half rounded
+    /// up), in parallel when `threads > 1`; false when oneDNN has no implementation for a half.
+    private static func oneDNN(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                               activation: Activation, threads: Int) -> Bool {
+        let first = (s.batch + minimumTasks - 1) / minimumTasks
+        var halves = [first]
+        if s.batch > first { halves.append(s.batch - first) }
+        var convs: [OneDNNConvolution] = []
+        for images in halves {
+            var part = s
+            part.batch = images
+            guard let conv = OneDNNConvolution.cached(part) else { return false }
+            convs.append(conv)
+        }
+        let inImage = s.inChannels * s.window.height.input * s.window.width.input
+        let outImage = s.outChannels * s.window.height.output * s.window.width.output
+        let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
+        let pbias = bias.map { SendablePointer($0) }
+        Parallel.forEachChunk(count: convs.count, threads: threads) { _, range in
+            for i in range {
+                let n0 = i &* first
+                convs[i].forward(input: UnsafePointer(pin.p) + n0 &* inImage, weights: UnsafePointer(pw.p),
+                                 bias: pbias.map { UnsafePointer($0.p) }, output: pout.p + n0 &* outImage,
+                                 activation: activation)
+            }
+        }
+        return true
     }
 
     // MARK: im2col + sgemm
@@ -74,7 +114,7 @@ public enum Conv2D {
         let kTaps = wh.kernel * ww.kernel
         let kDim = cinG * kTaps
         let pointwise = s.isPointwise
-        if s.batch > 1 && outPlane <= batchedPlaneLimit && Gemm.usesPackedKernel && (!pointwise || outPlane < 64) {
+        if s.batch > 1 && outPlane <= batchedPlaneLimit && Gemm.prefersWideProducts && (!pointwise || outPlane < 64) {
             batchedSmallPlanes(s, input: input, weights: weights, bias: bias, output: output,
                                activation: activation, threads: threads)
             return
@@ -84,11 +124,16 @@ public enum Conv2D {
             : max(1, min(wh.output, im2colTileBytes / max(1, kDim * ww.output * 4)))
         let colCount = pointwise ? 0 : kDim * rowsPerTile * ww.output
         let pairs = s.batch * s.group
-        // Tiles per (image, group): im2col row tiles; a pointwise plane is split into column blocks
-        // only when there are fewer pairs than threads.
+        // Tiles per (image, group): im2col row tiles; a pointwise plane is cut into column blocks
+        // whose output block fits in L2 (`pointwiseTileBytes`), so the bias/activation epilogue
+        // reads it from cache rather than memory, and into at least `minimumTasks` blocks when there
+        // are fewer pairs. Never a function of `threads`: oneDNN's sgemm need not give bit-identical
+        // columns for different splits, and results must not depend on the thread count.
         let tiles: Int
         if pointwise {
-            tiles = pairs >= threads ? 1 : max(1, min(threads, outPlane / 256))
+            let byCache = max(1, (coutG &* outPlane &* 4 + pointwiseTileBytes - 1) / pointwiseTileBytes)
+            let byTasks = pairs >= Self.minimumTasks ? 1 : max(1, min(Self.minimumTasks, outPlane / 256))
+            tiles = max(1, min(max(byCache, byTasks), outPlane / 64))
         } else {
             tiles = (wh.output + rowsPerTile - 1) / rowsPerTile
         }
@@ -134,6 +179,14 @@ public enum Conv2D {
         }
     }
 
+    /// Output bytes per column block of a pointwise convolution (a tuning knob: half of Zen 4's
+    /// 1 MiB L2, so the block is still cached when the epilogue adds the bias).
+    nonisolated(unsafe) public static var pointwiseTileBytes = 512 * 1024
+
+    /// Independent tasks a convolution is cut into at least, when its size allows: enough for two
+    /// threads. Fixed, so that results are identical for every thread count.
+    static let minimumTasks = 2
+
     /// Output planes up to this many pixels go through `batchedSmallPlanes` (with the packed AVX-512
     /// GEMM only: with OpenBLAS it measured slower than per-image products). Pointwise convolutions
     /// with planes of 64+ pixels stay per image: their gather/scatter copies cost more than the
@@ -155,9 +208,9 @@ public enum Conv2D {
         let pointwise = s.isPointwise
         let byWidth = max(1, batchedColumns / outPlane)
         let byBytes = max(1, (4 * im2colTileBytes) / max(1, kDim * outPlane * 4))
-        var perTile = min(s.batch, byWidth, byBytes)
-        // Keep every thread busy.
-        if threads > 1 { perTile = min(perTile, max(1, (s.batch + threads - 1) / threads)) }
+        // At least `minimumTasks` chunks when the batch allows, whatever the thread count (results
+        // must not depend on it).
+        let perTile = min(s.batch, byWidth, byBytes, max(1, (s.batch + Self.minimumTasks - 1) / Self.minimumTasks))
         let chunks = (s.batch + perTile - 1) / perTile
         let tasks = chunks * s.group
         let width = perTile * outPlane

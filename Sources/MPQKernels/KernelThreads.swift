@@ -17,6 +17,17 @@ public enum KernelThreads {
     }
 }
 
+extension KernelThreads {
+    /// Runs `body(range)` over `0..<count` cut into at most `count` threads' worth of contiguous
+    /// ranges, each at least `grain` items (one range, on the caller, when `count < 2·grain`).
+    /// For element-wise work whose results do not depend on the cut.
+    public static func forEachRange(count: Int, grain: Int, threads: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let threads = threads ?? KernelThreads.count
+        let chunks = max(1, min(threads, count / max(grain, 1)))
+        Parallel.forEachChunk(count: count, threads: chunks) { _, range in body(range) }
+    }
+}
+
 /// A raw pointer that may be captured by `concurrentPerform` closures. The caller guarantees that
 /// concurrent iterations touch disjoint memory.
 @usableFromInline

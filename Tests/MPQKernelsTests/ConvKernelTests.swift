@@ -15,7 +15,7 @@ struct ConvCase: CustomStringConvertible, Sendable {
     }
 }
 
-func runConv(_ s: Conv2DShape, _ x: [Float], _ wt: [Float], _ b: [Float]?, threads: Int) -> [Float] {
+func runConv(_ s: Conv2DShape, _ x: [Float], _ wt: [Float], _ b: [Float]?, threads: Int, allowOneDNN: Bool = true) -> [Float] {
     var out = [Float](repeating: .nan, count: s.outputCount)
     x.withUnsafeBufferPointer { xp in
         wt.withUnsafeBufferPointer { wp in
@@ -23,11 +23,11 @@ func runConv(_ s: Conv2DShape, _ x: [Float], _ wt: [Float], _ b: [Float]?, threa
                 if let b {
                     b.withUnsafeBufferPointer { bp in
                         Conv2D.forward(s, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                       output: op.baseAddress!, threads: threads)
+                                       output: op.baseAddress!, threads: threads, allowOneDNN: allowOneDNN)
                     }
                 } else {
                     Conv2D.forward(s, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
-                                   output: op.baseAddress!, threads: threads)
+                                   output: op.baseAddress!, threads: threads, allowOneDNN: allowOneDNN)
                 }
             }
         }
@@ -57,6 +57,13 @@ let convCases: [ConvCase] = [
     ConvCase(cin: 2, cout: 2, group: 2, h: 8, w: 40, kh: 3, kw: 3, stride: (3, 3), pads: (1, 0, 1, 2)),  // dw stride 3
     ConvCase(cin: 1, cout: 2, h: 4, w: 4, kh: 4, kw: 4),                                           // kernel = input
     ConvCase(cin: 2, cout: 2, h: 3, w: 3, kh: 2, kw: 2, pads: (3, 3, 3, 3)),                        // all-padding rows
+    // Channel counts that are not a multiple of oneDNN's 16-channel blocks, odd planes, stride 2.
+    ConvCase(n: 3, cin: 17, cout: 19, h: 11, w: 13, stride: (2, 2), pads: (1, 1, 1, 1)),
+    ConvCase(n: 2, cin: 33, cout: 40, h: 9, w: 7, kh: 5, kw: 5, dilation: (2, 1), pads: (4, 2, 3, 1)),
+    ConvCase(n: 4, cin: 3, cout: 24, h: 23, w: 21, kh: 7, kw: 7, stride: (2, 2), pads: (3, 3, 3, 3)),  // ResNet stem
+    ConvCase(n: 5, cin: 19, cout: 19, group: 19, h: 5, w: 7, pads: (1, 1, 1, 1)),                  // small-plane depthwise
+    ConvCase(n: 2, cin: 21, cout: 21, group: 21, h: 9, w: 9, kh: 5, kw: 5, stride: (2, 2), pads: (1, 2, 2, 1)),
+    ConvCase(n: 2, cin: 18, cout: 18, group: 18, h: 7, w: 7, dilation: (2, 2), pads: (2, 2, 2, 2), bias: false),
 ]
 
 @Test("conv matches a naive reference", arguments: convCases)
@@ -66,10 +73,25 @@ func convMatchesReference(_ c: ConvCase) {
     let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount)
     let b = c.bias ? rng.floats(s.outChannels) : nil
     let expected = referenceConv(s, input: x, weights: w, bias: b)
+    var results: [[Float]] = []
     for threads in [1, 2] {
         let got = runConv(s, x, w, b, threads: threads)
         #expect(maxAbsDiff(got, expected) < 1e-4, "\(c) threads \(threads)")
+        results.append(got)
     }
+    // Deterministic: the same bits whatever the thread count.
+    #expect(results[0] == results[1], "\(c): 1 and 2 threads differ")
+}
+
+@Test("hand-written paths match the reference too", arguments: convCases)
+func nativeConvMatchesReference(_ c: ConvCase) {
+    let s = c.shape
+    var rng = SeededRandom(UInt64(s.outputCount * 17 + s.weightCount))
+    let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount)
+    let b = c.bias ? rng.floats(s.outChannels) : nil
+    let expected = referenceConv(s, input: x, weights: w, bias: b)
+    #expect(maxAbsDiff(runConv(s, x, w, b, threads: 1, allowOneDNN: false), expected) < 1e-4, "\(c)")
+    #expect(runConv(s, x, w, b, threads: 1, allowOneDNN: false) == runConv(s, x, w, b, threads: 2, allowOneDNN: false), "\(c)")
 }
 
 @Test func convLargeTilesMatchReference() {

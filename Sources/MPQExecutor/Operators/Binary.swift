@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 
 /// Add, Sub, Mul and Div with NumPy multidirectional broadcasting, on float32 or int64 operands.
 ///
@@ -57,12 +58,60 @@ public struct BinaryOperator: Operator {
         }
     }
 
-    private func compute(_ x: [Float], _ y: [Float]) -> [Float] {
+    /// Operand 0 or 1 when it already has the output's shape (then the result can overwrite it).
+    public var inPlaceInput: Int? {
+        guard aType.elementType == .float32 else { return nil }
+        if aType.shape == outputTypes[0].shape { return 0 }
+        if bType.shape == outputTypes[0].shape { return 1 }
+        return nil
+    }
+
+    public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] {
+        guard let k = inPlaceInput, k < inputs.count else { return try run(inputs) }
+        _ = try label.input(inputs, 0, expecting: aType)
+        _ = try label.input(inputs, 1, expecting: bType)
+        guard var target = Tensor.takeFloats(&inputs[k]), let other = inputs[1 - k]?.floats else { return try run(inputs) }
+        // The in-place operand is read at index i just before out[i] is written (its step is 1).
+        let op = kernel
+        target.withUnsafeMutableBufferPointer { tb in
+            other.withUnsafeBufferPointer { ob in
+                let t = tb.baseAddress!, o = ob.baseAddress!
+                plan.forEachRunInParallel { ao, bo, oo, count, aStep, bStep in
+                    if k == 0 {
+                        op.run(t + ao, aStep: aStep, o + bo, bStep: bStep, t + oo, count: count)
+                    } else {
+                        op.run(o + ao, aStep: aStep, t + bo, bStep: bStep, t + oo, count: count)
+                    }
+                }
+            }
+        }
+        return [Tensor(shape: outputTypes[0].shape, floats: target)]
+    }
+
+    private var kernel: ElementwiseBinary {
         switch kind {
-        case .add: return apply(x, y) { $0 + $1 }
-        case .sub: return apply(x, y) { $0 - $1 }
-        case .mul: return apply(x, y) { $0 * $1 }
-        case .div: return apply(x, y) { $0 / $1 }
+        case .add: return .add
+        case .sub: return .sub
+        case .mul: return .mul
+        case .div: return .div
+        }
+    }
+
+    /// Float operands: one vectorised kernel call per inner run of the broadcast plan.
+    private func compute(_ x: [Float], _ y: [Float]) -> [Float] {
+        let n = plan.count
+        if n == 0 { return [] }
+        let op = kernel
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeBufferPointer { yb in
+                    let xp = xb.baseAddress!, yp = yb.baseAddress!, optr = out.baseAddress!
+                    plan.forEachRunInParallel { ao, bo, oo, count, aStep, bStep in
+                        op.run(xp + ao, aStep: aStep, yp + bo, bStep: bStep, optr + oo, count: count)
+                    }
+                }
+            }
+            initialized = n
         }
     }
 

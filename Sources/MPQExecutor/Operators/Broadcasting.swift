@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 
 /// NumPy-style multidirectional broadcasting.
 enum Broadcasting {
@@ -66,6 +67,65 @@ enum Broadcasting {
             self.bStrides = bS
             self.count = TensorLayout.product(out)
         }
+
+        /// The number of inner runs `forEachRun` visits.
+        var runCount: Int { count == 0 ? 0 : count / dims[dims.count - 1] }
+
+        /// `forEachRun` for output elements `elements` only, where `elements` starts and ends on run
+        /// boundaries, or, for a single run (`dims.count == 1`), anywhere.
+        func forEachRun(elements: Range<Int>, _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+            if elements.isEmpty { return }
+            let inner = dims[dims.count - 1]
+            let aStep = aStrides[aStrides.count - 1], bStep = bStrides[bStrides.count - 1]
+            let outerRank = dims.count - 1
+            if outerRank == 0 {
+                let o = elements.lowerBound
+                body(o &* aStep, o &* bStep, o, elements.count, aStep, bStep)
+                return
+            }
+            var index = [Int](repeating: 0, count: outerRank)
+            var rest = elements.lowerBound / inner
+            var ao = 0, bo = 0
+            for k in stride(from: outerRank - 1, through: 0, by: -1) {
+                index[k] = rest % dims[k]
+                rest /= dims[k]
+                ao = ao &+ index[k] &* aStrides[k]
+                bo = bo &+ index[k] &* bStrides[k]
+            }
+            var oo = elements.lowerBound
+            for _ in 0..<(elements.count / inner) {
+                body(ao, bo, oo, inner, aStep, bStep)
+                oo = oo &+ inner
+                var k = outerRank - 1
+                while k >= 0 {
+                    index[k] += 1
+                    ao = ao &+ aStrides[k]
+                    bo = bo &+ bStrides[k]
+                    if index[k] < dims[k] { break }
+                    ao = ao &- aStrides[k] &* dims[k]
+                    bo = bo &- bStrides[k] &* dims[k]
+                    index[k] = 0
+                    k -= 1
+                }
+            }
+        }
+
+        /// Calls `body` for the inner runs, in parallel over blocks of whole runs (or of one long
+        /// run) on up to `KernelThreads.count` threads when the tensor is large.
+        func forEachRunInParallel(_ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+            let inner = dims[dims.count - 1]
+            // Units the work is cut at: elements of a single run, else whole runs.
+            let unit = dims.count == 1 ? 16 : inner
+            if count == 0 { return }
+            let units = (count + unit - 1) / max(unit, 1)
+            KernelThreads.forEachRange(count: units, grain: max(1, Self.parallelGrain / max(unit, 1))) { r in
+                let end = r.upperBound == units ? count : r.upperBound &* unit
+                forEachRun(elements: (r.lowerBound &* unit)..<end, body)
+            }
+        }
+
+        /// Elements below which an element-wise operation stays on one thread.
+        static let parallelGrain = 1 << 16
 
         /// Calls `body(aOffset, bOffset, outOffset, n, aStep, bStep)` for each inner run, where
         /// the steps are the operands' inner strides (1, or 0 when broadcast).

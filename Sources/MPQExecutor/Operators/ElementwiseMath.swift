@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -40,6 +41,25 @@ public struct ElementwiseMathOperator: Operator {
         label = OperatorLabel(context)
     }
 
+    /// Erf and Exp (the transformer's element-wise math) can overwrite their float input.
+    public var inPlaceInput: Int? { inputType.elementType == .float32 && (kind == .erf || kind == .exp) ? 0 : nil }
+
+    public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] {
+        guard inPlaceInput != nil, !inputs.isEmpty else { return try run(inputs) }
+        _ = try label.input(inputs, 0, expecting: inputType)
+        guard var v = Tensor.takeFloats(&inputs[0]) else { return try run(inputs) }
+        let n = v.count
+        let erf = kind == .erf
+        v.withUnsafeMutableBufferPointer { b in
+            guard let p = b.baseAddress else { return }
+            Self.parallel(count: n) { r in
+                if erf { VectorMath.erf(p + r.lowerBound, p + r.lowerBound, count: r.count) }
+                else { VectorMath.exp(p + r.lowerBound, p + r.lowerBound, count: r.count) }
+            }
+        }
+        return [Tensor(shape: inputType.shape, floats: v)]
+    }
+
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try label.input(inputs, 0, expecting: inputType)
         let shape = x.shape
@@ -56,9 +76,9 @@ public struct ElementwiseMathOperator: Operator {
             case .isInf:
                 let p = detectPositive, n = detectNegative
                 return [Tensor(shape: shape, bools: v.map { $0.isInfinite && ($0 > 0 ? p : n) })]
-            case .erf: return [Tensor(shape: shape, floats: map(v) { erff($0) })]
+            case .erf: return [Tensor(shape: shape, floats: vector(v) { VectorMath.erf($0, $1, count: $2) })]
             case .sqrt: return [Tensor(shape: shape, floats: map(v) { $0.squareRoot() })]
-            case .exp: return [Tensor(shape: shape, floats: map(v) { expf($0) })]
+            case .exp: return [Tensor(shape: shape, floats: vector(v) { VectorMath.exp($0, $1, count: $2) })]
             case .log: return [Tensor(shape: shape, floats: map(v) { logf($0) })]
             case .reciprocal: return [Tensor(shape: shape, floats: map(v) { 1 / $0 })]
             case .floor: return [Tensor(shape: shape, floats: map(v) { $0.rounded(.down) })]
@@ -70,6 +90,27 @@ public struct ElementwiseMathOperator: Operator {
             }
         case .bool:
             throw label.error("input must be float32 or int64, found bool")
+        }
+    }
+
+    /// A `VectorMath` array kernel over the whole tensor, in parallel blocks when it is large.
+    private func vector(_ x: [Float], _ f: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+        let n = x.count
+        if n == 0 { return [] }
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            x.withUnsafeBufferPointer { xb in
+                let s = xb.baseAddress!, d = out.baseAddress!
+                Self.parallel(count: n) { r in f(s + r.lowerBound, d + r.lowerBound, r.count) }
+            }
+            initialized = n
+        }
+    }
+
+    /// Splits `0..<count` into blocks of whole 16-float vectors over the kernel threads.
+    private static func parallel(count: Int, _ body: (Range<Int>) -> Void) {
+        let vectors = (count + 15) / 16
+        KernelThreads.forEachRange(count: vectors, grain: 4096) { r in
+            body((r.lowerBound &* 16)..<min(count, r.upperBound &* 16))
         }
     }
 

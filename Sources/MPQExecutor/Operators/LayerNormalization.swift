@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,29 +76,20 @@ public struct LayerNormalizationOperator: Operator {
         let y = [Float](unsafeUninitializedCapacity: total) { out, initialized in
             xv.withUnsafeBufferPointer { xb in
                 sv.withUnsafeBufferPointer { sb in
-                    let xp = xb.baseAddress!, op = out.baseAddress!, sp = sb.baseAddress!
-                    for r in 0..<rows {
-                        let row = xp + r * n, w = op + r * n
-                        // Two passes: the mean, then the centred sum of squares (no cancellation).
-                        var sum: Float = 0
-                        for i in 0..<n { sum += row[i] }
-                        let mean = Float(Double(sum) / Double(n))
-                        var sq: Float = 0
-                        for i in 0..<n {
-                            let c = row[i] - mean
-                            w[i] = c
-                            sq += c * c
-                        }
-                        let inv = Float(1 / (Double(sq) / Double(n) + eps).squareRoot())
-                        means[r] = mean
-                        invStd[r] = inv
-                        if let bv {
-                            bv.withUnsafeBufferPointer { bb in
-                                let bp = bb.baseAddress!
-                                for i in 0..<n { w[i] = w[i] * inv * sp[i] + bp[i] }
+                    means.withUnsafeMutableBufferPointer { mb in
+                        invStd.withUnsafeMutableBufferPointer { ib in
+                          (bv ?? []).withUnsafeBufferPointer { bb in
+                            let xp = xb.baseAddress!, op = out.baseAddress!, sp = sb.baseAddress!
+                            let mp = mb.baseAddress!, ip = ib.baseAddress!
+                            let bp = bv == nil ? nil : bb.baseAddress
+                            // Rows are independent: split them over the kernel threads when large.
+                            KernelThreads.forEachRange(count: rows, grain: max(1, (1 << 15) / max(n, 1))) { range in
+                                for r in range {
+                                    LayerNormRow.normalize(xp + r &* n, into: op + r &* n, count: n, scale: sp,
+                                                           bias: bp, epsilon: eps, mean: mp + r, invStd: ip + r)
+                                }
                             }
-                        } else {
-                            for i in 0..<n { w[i] = w[i] * inv * sp[i] }
+                          }
                         }
                     }
                 }
@@ -112,5 +104,43 @@ public struct LayerNormalizationOperator: Operator {
     /// Scale or bias as one dense row of the normalised length.
     private func row(_ t: Tensor) -> Tensor {
         t.count == n ? t.reshaped([n]) : Broadcasting.expand(t, to: normalizedShape).reshaped([n])
+    }
+}
+
+/// One row of LayerNormalization, with 16-lane partial sums (the scalar `sum +=` chain could not
+/// vectorise). Two passes: the mean, then the centred sum of squares (no cancellation).
+enum LayerNormRow {
+    typealias V = SIMD16<Float>
+
+    @inline(__always)
+    static func normalize(_ row: UnsafePointer<Float>, into w: UnsafeMutablePointer<Float>, count n: Int,
+                          scale sp: UnsafePointer<Float>, bias bp: UnsafePointer<Float>?, epsilon eps: Double,
+                          mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>) {
+        let vectorEnd = n & ~15
+        var acc = V(repeating: 0)
+        var i = 0
+        while i < vectorEnd { acc += UnsafeRawPointer(row + i).loadUnaligned(as: V.self); i &+= 16 }
+        var sum = acc.sum()
+        while i < n { sum += row[i]; i &+= 1 }
+        let m = Float(Double(sum) / Double(n))
+        let mv = V(repeating: m)
+        var sq = V(repeating: 0)
+        i = 0
+        while i < vectorEnd {
+            let c = UnsafeRawPointer(row + i).loadUnaligned(as: V.self) - mv
+            UnsafeMutableRawPointer(w + i).storeBytes(of: c, as: V.self)
+            sq += c * c
+            i &+= 16
+        }
+        var sqSum = sq.sum()
+        while i < n { let c = row[i] - m; w[i] = c; sqSum += c * c; i &+= 1 }
+        let inv = Float(1 / (Double(sqSum) / Double(n) + eps).squareRoot())
+        mean.pointee = m
+        invStd.pointee = inv
+        if let bp {
+            for j in 0..<n { w[j] = w[j] * inv * sp[j] + bp[j] }
+        } else {
+            for j in 0..<n { w[j] = w[j] * inv * sp[j] }
+        }
     }
 }

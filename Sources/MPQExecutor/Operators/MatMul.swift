@@ -73,8 +73,10 @@ public struct MatMulOperator: Operator {
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try convPoolFloats(inputs, 0), b = try convPoolFloats(inputs, 1)
         let total = outputTypes[0].count
-        var out = [Float](repeating: 0, count: total)
+        var out: [Float]
         if total > 0 && k > 0 {
+            // No zero fill: every product writes its whole output block (beta = 0).
+            out = [Float](unsafeUninitializedCapacity: total) { _, count in count = total }
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
                     out.withUnsafeMutableBufferPointer { op in
@@ -89,6 +91,8 @@ public struct MatMulOperator: Operator {
                     }
                 }
             }
+        } else {
+            out = [Float](repeating: 0, count: total)
         }
         if !activation.isIdentity, total > 0 {
             out.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }

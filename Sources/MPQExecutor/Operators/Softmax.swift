@@ -1,4 +1,5 @@
 import MPQGraph
+import MPQKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -64,7 +65,11 @@ public struct SoftmaxOperator: Operator {
             v.withUnsafeBufferPointer { src in
                 let s = src.baseAddress!, d = buf.baseAddress!
                 if inner == 1 {
-                    for o in 0..<outer { row(s + o &* n, d + o &* n) }
+                    // Rows are independent: split them over the kernel threads when there is work.
+                    let (n, log) = (self.n, self.log)
+                    KernelThreads.forEachRange(count: outer, grain: max(1, (1 << 16) / max(n, 1))) { rows in
+                        for o in rows { VectorMath.softmaxRow(s + o &* n, d + o &* n, count: n, log: log) }
+                    }
                 } else {
                     var scratch = [Float](repeating: 0, count: inner)
                     scratch.withUnsafeMutableBufferPointer { acc in
@@ -78,28 +83,6 @@ public struct SoftmaxOperator: Operator {
             c = total
         }
         return [Tensor(shape: x.shape, floats: out)]
-    }
-
-    /// One contiguous row of length n.
-    @inline(__always)
-    private func row(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>) {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, s[i]) }
-        if !m.isFinite { m = m.isNaN ? m : (m > 0 ? m : 0) }
-        var sum: Float = 0
-        for i in 0..<n {
-            let e = expf(s[i] - m)
-            d[i] = e
-            sum += e
-        }
-        if log {
-            // (x − max) − log Σ keeps precision when the inputs are large.
-            let ls = logf(sum)
-            for i in 0..<n { d[i] = (s[i] - m) - ls }
-        } else {
-            let r = 1 / sum
-            for i in 0..<n { d[i] *= r }
-        }
     }
 
     /// One [n, inner] block normalised along n, vectorised across inner.

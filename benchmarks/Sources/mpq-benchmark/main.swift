@@ -21,6 +21,8 @@ struct Arguments {
     var profile = false
     var shapes: [String: [Int]] = [:]
     var intMax = 100
+    var gemm: [Int] = []
+    var conv: [[Int]] = []
 
     init(_ args: [String]) {
         var i = 0
@@ -34,6 +36,8 @@ struct Arguments {
             case "--json": json = true
             case "--profile": profile = true
             case "--int-max": intMax = Int(next()) ?? intMax
+            case "--gemm": gemm = next().split(separator: ",").compactMap { Int($0) }
+            case "--conv": conv = next().split(separator: ";").map { $0.split(separator: ",").compactMap { Int($0) } }
             case "--input-shape":
                 let spec = next().split(separator: "=", maxSplits: 1)
                 if spec.count == 2 { shapes[String(spec[0])] = spec[1].split(separator: ",").compactMap { Int($0) } }
@@ -49,6 +53,14 @@ struct Arguments {
 let peakPerCore = 230.0
 
 let args = Arguments(Array(CommandLine.arguments.dropFirst()))
+if !args.conv.isEmpty {
+    timeConv(args.conv, threads: args.threads)
+    exit(0)
+}
+if !args.gemm.isEmpty {
+    timeGemm(args.gemm, threads: args.threads)
+    exit(0)
+}
 guard !args.model.isEmpty else {
     FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile]\n".utf8))
     exit(64)
@@ -59,7 +71,8 @@ do {
     let (graph, _) = try model.optimizedGraph()
     let shapes = args.shapes.isEmpty ? try ONNXModel.concreteShapes(of: graph, batch: args.batch).get() : args.shapes
     let plan = try ExecutionPlan(graph: graph, inputShapes: shapes)
-    var generator = SystemRandomNumberGenerator()
+    // A fixed-seed generator: SystemRandomNumberGenerator's getrandom calls dominated profiles.
+    var generator = SplitMix64(seed: 1)
     var inputs: [String: Tensor] = [:]
     for input in graph.inputs {
         let shape = shapes[input.name] ?? []
@@ -95,8 +108,12 @@ do {
             FileHandle.standardError.write(Data(String(format: "  %-20@ %8.2f ms  %5.1f%%\n", op as NSString, s * 1000, 100 * s / total).utf8))
         }
     }
+    // Peak resident set of the process (model load, warm-up and timed passes), in MiB.
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    let maxRSS = Double(usage.ru_maxrss) / 1024
     if args.json {
-        print("{\"samples_per_s\": \(Double(args.batch) / median), \"ms_per_batch\": \(median * 1000), \"batch\": \(args.batch), \"gflops\": \(gflops), \"peak_gflops\": \(peak)}")
+        print("{\"samples_per_s\": \(Double(args.batch) / median), \"ms_per_batch\": \(median * 1000), \"batch\": \(args.batch), \"gflops\": \(gflops), \"peak_gflops\": \(peak), \"max_rss_mb\": \(maxRSS)}")
     } else {
         print(String(format: "mpq: %.1f samples/s, %.2f ms/batch (batch %d, %d threads), %.1f GFLOP/s = %.0f%% of %.0f GFLOP/s peak",
                      Double(args.batch) / median, median * 1000, args.batch, args.threads, gflops, 100 * gflops / peak, peak))
@@ -104,4 +121,17 @@ do {
 } catch {
     FileHandle.standardError.write(Data("mpq-benchmark: error: \(error)\n".utf8))
     exit(1)
+}
+
+/// SplitMix64: fast, deterministic inputs.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import MPQKernels
+import Testing
+
+/// `VectorMath` against libm on ranges that matter (GELU arguments, softmax exponents), odd
+/// lengths (vector tails) and the special values.
+private func grid(_ lo: Float, _ hi: Float, _ n: Int) -> [Float] {
+    (0..<n).map { lo + (hi - lo) * Float($0) / Float(n - 1) }
+}
+
+@Test func expMatchesLibmWithinTwoUlps() {
+    let x = grid(-87, 88, 20_011)
+    var y = [Float](repeating: 0, count: x.count)
+    VectorMath.exp(x, &y, count: x.count)
+    for i in x.indices {
+        let ref = expf(x[i])
+        #expect(Swift.abs(y[i] - ref) <= 2 * ref.ulp, "exp(\(x[i]))")
+    }
+}
+
+@Test func expSpecialValues() {
+    let x: [Float] = [-.infinity, -200, -88, 0, 89, 200, .infinity, .nan, 1, -1, 0.5]
+    var y = [Float](repeating: 0, count: x.count)
+    VectorMath.exp(x, &y, count: x.count)
+    #expect(Array(y[0..<3]) == [0, 0, 0])
+    #expect(y[3] == 1)
+    #expect(Array(y[4..<7]) == [.infinity, .infinity, .infinity])
+    #expect(y[7].isNaN)
+    #expect(Swift.abs(Double(y[8]) - Double(expf(1))) <= Double(2 * expf(1).ulp))
+}
+
+@Test func erfAbsoluteErrorBelow3e7() {
+    let x = grid(-6, 6, 30_001) + [0, -0.0, 1e-6, -1e-6, 0.49999, 0.5, 0.50001, 4, 4.0001]
+    var y = [Float](repeating: 0, count: x.count)
+    VectorMath.erf(x, &y, count: x.count)
+    for i in x.indices {
+        #expect(Swift.abs(Double(y[i]) - Double(erff(x[i]))) <= 3e-7, "erf(\(x[i]))")
+    }
+    // Relative accuracy near 0 (GELU of tiny activations).
+    #expect(Swift.abs(Double(y[x.count - 7] / 1e-6) - Double(erff(1e-6) / 1e-6)) <= 1e-6)
+}
+
+@Test func erfSpecialValues() {
+    let x: [Float] = [.infinity, -.infinity, .nan]
+    var y = [Float](repeating: 0, count: 3)
+    VectorMath.erf(x, &y, count: 3)
+    #expect(y[0] == 1); #expect(y[1] == -1); #expect(y[2].isNaN)
+}
+
+@Test func softmaxRowMatchesScalarOnOddLengths() {
+    var random = SeededRandom(7)
+    for n in [1, 5, 16, 17, 33, 128, 131] {
+        let x = random.floats(n).map { $0 * 20 }
+        for log in [false, true] {
+            var y = [Float](repeating: 0, count: n)
+            VectorMath.softmaxRow(x, &y, count: n, log: log)
+            let m = x.max()!
+            let e = x.map { Double(expf($0 - m)) }
+            let s = e.reduce(0, +)
+            for i in 0..<n {
+                let ref = log ? Double(x[i] - m) - Foundation.log(s) : e[i] / s
+                #expect(Swift.abs(Double(y[i]) - ref) <= 1e-6 * max(1, Swift.abs(ref)), "n \(n) log \(log) i \(i)")
+            }
+        }
+    }
+}
+
+@Test func softmaxRowInfinitiesAndNaN() {
+    var y = [Float](repeating: 0, count: 3)
+    VectorMath.softmaxRow([-.infinity, 0, -.infinity], &y, count: 3, log: false)
+    #expect(y == [0, 1, 0])
+    VectorMath.softmaxRow([1, .nan, 2], &y, count: 3, log: false)
+    #expect(y.allSatisfy { $0.isNaN })
+}
+
+@Test func elementwiseBinaryAllStepCombinations() {
+    var random = SeededRandom(3)
+    let n = 37
+    let a = random.floats(n), b = random.floats(n).map { $0 + 2 }
+    let ops: [(ElementwiseBinary, (Float, Float) -> Float)] = [(.add, +), (.sub, -), (.mul, *), (.div, /)]
+    for (op, f) in ops {
+        for (aStep, bStep) in [(1, 1), (1, 0), (0, 1), (0, 0)] {
+            var out = [Float](repeating: .nan, count: n)
+            op.run(a, aStep: aStep, b, bStep: bStep, &out, count: n)
+            for i in 0..<n { #expect(out[i] == f(a[i * aStep], b[i * bStep]), "\(op) \(aStep),\(bStep)") }
+        }
+    }
+}

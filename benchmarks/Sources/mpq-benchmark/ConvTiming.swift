@@ -1,0 +1,27 @@
+import Foundation
+import MPQKernels
+
+/// `mpq-benchmark --conv N,C,H,W,OC,KH,KW,S,PAD,G[;...]`: time of one `Conv2D.forward` (bias and
+/// a fused ReLU, as in the executor) per shape, best of several repetitions, at `threads` threads.
+/// The same argument format as the oneDNN comparison program in docs/benchmarks.md.
+func timeConv(_ specs: [[Int]], threads: Int) {
+    var rng = SystemRandomNumberGenerator()
+    for v in specs where v.count == 10 {
+        let (n, c, h, w, oc, kh, kw, s, p, g) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9])
+        guard let window = Window2D(inputHeight: h, inputWidth: w, kernel: (kh, kw), stride: (s, s), pads: (p, p, p, p)) else { continue }
+        let shape = Conv2DShape(batch: n, inChannels: c, outChannels: oc, group: g, window: window)
+        let x = (0..<shape.inputCount).map { _ in Float.random(in: -1...1, using: &rng) }
+        let wt = (0..<shape.weightCount).map { _ in Float.random(in: -1...1, using: &rng) }
+        let b = (0..<oc).map { _ in Float.random(in: -1...1, using: &rng) }
+        var y = [Float](repeating: 0, count: shape.outputCount)
+        var best = Double.infinity
+        let reps = max(3, min(50, Int(2e9 / Double(max(shape.flops, 1)))))
+        for _ in 0..<reps {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            Conv2D.forward(shape, input: x, weights: wt, bias: b, output: &y, activation: .relu, threads: threads)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        print(String(format: "conv %@: %8.3f ms %6.1f GFLOP/s", v.map(String.init).joined(separator: ",") as NSString,
+                     best * 1e3, Double(shape.flops) / best / 1e9))
+    }
+}
