@@ -50,7 +50,8 @@ extension ExecutionPlan {
             store(tensor, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
         }
         for (i, step) in steps.enumerated() {
-            try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
+            try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw,
+                        handOver: keepRaw ? nil : handOverSlot(of: step, at: i))
             if retain == .outputs {
                 for case let s? in step.inputs where lastUse[s] == i { values[s] = nil }
             }
@@ -122,10 +123,27 @@ extension ExecutionPlan {
         return result
     }
 
+    /// The input slot an in-place operator may take over at step `i`: its `inPlaceInput`, when nothing reads
+    /// that value later (not a graph output), it is neither a constant nor a graph input, and the step reads it once.
+    private func handOverSlot(of step: Step, at i: Int) -> Int? {
+        guard let k = step.op.inPlaceInput, k < step.inputs.count, let s = step.inputs[k],
+              lastUse[s] == i, constants[s] == nil, !inputSlots.contains(s),
+              step.inputs.filter({ $0 == s }).count == 1 else { return nil }
+        return s
+    }
+
     private func execute(_ step: Step, values: inout [Tensor?], unhooked: inout [Int: Tensor],
-                         hooks: TensorHooks, keepRaw: Bool) throws {
-        var outputs = try step.inputs.withUnsafeBufferPointer { slots in
-            try step.op.run(slots.map { $0.flatMap { values[$0] } })
+                         hooks: TensorHooks, keepRaw: Bool, handOver: Int? = nil) throws {
+        var outputs: [Tensor]
+        if let s = handOver {
+            // The value dies here: give the operator the only reference, so it can write into its buffer.
+            let inputs = step.inputs.map { $0.flatMap { values[$0] } }
+            values[s] = nil
+            outputs = try step.op.run(consuming: consume inputs)
+        } else {
+            outputs = try step.inputs.withUnsafeBufferPointer { slots in
+                try step.op.run(slots.map { $0.flatMap { values[$0] } })
+            }
         }
         for (k, s) in step.outputs.enumerated() where s >= 0 {
             guard k < outputs.count else {
