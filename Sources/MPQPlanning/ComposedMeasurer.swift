@@ -33,13 +33,23 @@ public struct ComposedMeasurer: PlanMeasurer {
     }
 
     public mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan {
+        var plan = try loss(assignment)
+        plan.validation = try validation?.metrics(under: StepSearch.settings(try composed(assignment), biases: biases)) ?? nil
+        return plan
+    }
+
+    /// The calibration loss without the validation run (which costs as much again per validation sample).
+    public mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan {
+        MeasuredPlan(loss: try measurement.composedLoss(try composed(assignment), session: workspace.session))
+    }
+
+    public var validatesSeparately: Bool { validation != nil }
+
+    private func composed(_ assignment: [Int]) throws -> [TensorQuantizer] {
         guard let quantizers = quantizers(for: assignment) else {
             throw InputProblem("the sensitivity table \(table.key) has no quantizers for this plan; delete it to measure it again")
         }
-        let settings = StepSearch.settings(quantizers, biases: biases)
-        let loss = try measurement.composedLoss(quantizers, session: workspace.session)
-        let metrics = try validation?.metrics(under: settings) ?? nil
-        return MeasuredPlan(loss: loss, validation: metrics)
+        return quantizers
     }
 
     /// LAPQ's whole-model step search on the plan, or the composed quantizers when they measure lower.

@@ -9,6 +9,8 @@ struct MeasuredPlanStore: Codable {
     struct Entry: Codable {
         var loss: Double
         var validation: ValidationMetrics?
+        /// True when the plan's calibration loss was measured without its validation metrics (absent: with them).
+        var unvalidated: Bool? = nil
     }
 
     var key: String

@@ -8,6 +8,8 @@ public struct PlanMeasurements {
     /// What measures the plans not measured before.
     public var measurer: any PlanMeasurer
     private var known: [[Int]: MeasuredPlan] = [:]
+    /// Plans whose calibration loss is known but whose validation run was skipped.
+    private var unvalidated: Set<[Int]> = []
     private var store: MeasuredPlanStore
     private let storeURL: URL?
 
@@ -33,8 +35,15 @@ public struct PlanMeasurements {
         return (directory.appendingPathComponent("measured-\(hash.hex).json"), hash.hex)
     }
 
-    /// Whether `assignment` was measured (in this run or a stored one).
-    public func contains(_ assignment: [Int]) -> Bool { known[assignment] != nil || store[assignment] != nil }
+    /// Whether `assignment` was measured (in this run or a stored one), with its validation run when `validated`.
+    public func contains(_ assignment: [Int], validated: Bool = true) -> Bool {
+        if validated && isUnvalidated(assignment) { return false }
+        return known[assignment] != nil || store[assignment] != nil
+    }
+
+    private func isUnvalidated(_ assignment: [Int]) -> Bool {
+        unvalidated.contains(assignment) || (known[assignment] == nil && store[assignment]?.unvalidated == true)
+    }
 
     /// The loss and validation metrics of `assignment` if it was measured, without steps.
     public subscript(assignment: [Int]) -> MeasuredPlan? {
@@ -43,13 +52,21 @@ public struct PlanMeasurements {
 
     /// Measures every plan of `assignments` not measured before, on `threads` workers when the measurer allows
     /// it (single-threaded kernels inside), and stores them in the order given; `progress` gets the count done.
-    public mutating func measureAll(_ assignments: [[Int]], threads: Int = KernelThreads.count,
+    ///
+    /// Without `validating`, a measurer that validates separately measures calibration losses only; `measure`
+    /// (or `measureAll` validating) adds the validation run when a plan is reported.
+    public mutating func measureAll(_ assignments: [[Int]], validating: Bool = true, threads: Int = KernelThreads.count,
                                     progress: (Int) -> Void = { _ in }) throws {
         var seen = Set<[Int]>()
-        let pending = assignments.filter { !contains($0) && seen.insert($0).inserted }
+        let pending = assignments.filter { !contains($0, validated: validating) && seen.insert($0).inserted }
+        let lossOnly = !validating && measurer.validatesSeparately
         let workers = measurer.measuresConcurrently ? min(max(1, threads), pending.count) : 1
         guard workers > 1 else {
-            for (i, a) in pending.enumerated() { _ = try measure(a); progress(i + 1) }
+            for (i, a) in pending.enumerated() {
+                if lossOnly { record(a, try measurer.loss(a), validated: false) } else { _ = try measure(a) }
+                progress(i + 1)
+            }
+            if lossOnly, let storeURL { try store.save(to: storeURL) }
             return
         }
         let results = ConcurrentResults<MeasuredPlan>(count: pending.count)
@@ -60,29 +77,36 @@ public struct PlanMeasurements {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             var measurer = prototype
             while let i = results.claim() {
-                do { results.set(i, try measurer.measure(pending[i]), report: progress) } catch { results.fail(error) }
+                do {
+                    let m = lossOnly ? try measurer.loss(pending[i]) : try measurer.measure(pending[i])
+                    results.set(i, m, report: progress)
+                } catch {
+                    results.fail(error)
+                }
             }
         }
-        for (a, m) in zip(pending, try results.values()) {
-            known[a] = m
-            store[a] = .init(loss: m.loss, validation: m.validation)
-        }
+        for (a, m) in zip(pending, try results.values()) { record(a, m, validated: !lossOnly) }
         if let storeURL { try store.save(to: storeURL) }
+    }
+
+    /// Keeps a new measurement in memory and in the store (saved by the caller).
+    private mutating func record(_ assignment: [Int], _ m: MeasuredPlan, validated: Bool) {
+        var m = m
+        m.steps = nil
+        known[assignment] = m
+        if validated { unvalidated.remove(assignment) } else { unvalidated.insert(assignment) }
+        store[assignment] = .init(loss: m.loss, validation: m.validation, unvalidated: validated ? nil : true)
     }
 
     /// The measurement of `assignment`: known ones without steps, new ones (stored at once) with the measurer's.
     public mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan {
-        if let m = self[assignment] {
+        if contains(assignment), let m = self[assignment] {
             known[assignment] = m
             return m
         }
-        var m = try measurer.measure(assignment)
-        let steps = m.steps
-        m.steps = nil
-        known[assignment] = m
-        store[assignment] = .init(loss: m.loss, validation: m.validation)
+        let m = try measurer.measure(assignment)
+        record(assignment, m, validated: true)
         if let storeURL { try store.save(to: storeURL) }
-        m.steps = steps
         return m
     }
 }

@@ -28,8 +28,14 @@ public protocol PlanMeasurer {
     /// Whether copies of this measurer may measure different plans at the same time (`measure` changes nothing
     /// they share).
     var measuresConcurrently: Bool { get }
+    /// The calibration loss alone, when validating separately is cheaper (`validatesSeparately`); else `measure`.
+    mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan
+    /// Whether `loss` skips a validation run that `measure` does (so plans nobody reports need no validation).
+    var validatesSeparately: Bool { get }
 }
 
 extension PlanMeasurer {
     public var measuresConcurrently: Bool { false }
+    public var validatesSeparately: Bool { false }
+    public mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan { try measure(assignment) }
 }

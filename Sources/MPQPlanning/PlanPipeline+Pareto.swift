@@ -20,25 +20,30 @@ extension PlanPipeline {
         }
         budgets.append(own)
         let curve = try measure(budgets, kind: setup.costKind, measurements: &measurements)
+        // Validation runs only for the plans reported beside the front: the front itself and the best plan.
+        let best = setup.proposalCount > 1
+            ? curve.entries.filter { setup.meetsBudgets($0.plan) }.min { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) } : nil
+        try measurements.measureAll(curve.front.map(\.plan.assignment) + (best.map { [$0.plan.assignment] } ?? []))
         let points = curve.entries.enumerated().map { i, e in
             PlanPoint(e, label: "plan \(i + 1)", fp32Loss: setup.fp32Loss, validation: measurements[e.plan.assignment]?.validation)
         }
         onEvent(.paretoMeasured(proposals: curve.proposalCount, budgets: budgets.count, plans: curve.entries.count,
                                 onFront: curve.front.count))
         // With several proposals, any measured proposal that meets every budget may be the plan (ties keep the cheaper one).
-        let best = setup.proposalCount > 1
-            ? curve.entries.filter { setup.meetsBudgets($0.plan) }.min { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) } : nil
         return ParetoMeasurement(points: points, proposalCount: curve.proposalCount, budgetCount: budgets.count, greedy: greedy, best: best)
     }
 
     /// Measures every distinct proposal of `budgets` not measured before, reporting progress over those.
     private func measure(_ budgets: [BudgetProposals], kind: CostKind, measurements: inout PlanMeasurements) throws -> MeasuredFront {
         let assignments = budgets.flatMap { $0.proposals.map(\.plan.assignment) }
-        let pending = Set(assignments).filter { !measurements.contains($0) }.count
+        let pending = Set(assignments).filter { !measurements.contains($0, validated: false) }.count
         onEvent(.progress(.paretoProposals, done: 0, total: pending))
         let report = onEvent
-        try measurements.measureAll(assignments) { done in report(.progress(.paretoProposals, done: done, total: pending)) }
-        return try MeasuredFront(kind: kind, budgets: budgets) { try measurements.measure($0).loss }
+        try measurements.measureAll(assignments, validating: false) { done in report(.progress(.paretoProposals, done: done, total: pending)) }
+        return try MeasuredFront(kind: kind, budgets: budgets) { assignment in
+            guard let m = measurements[assignment] else { throw InputProblem("plan \(assignment) was not measured") }
+            return m.loss
+        }
     }
 
     /// At most one greedy point per target cost: the cheapest one at or below it.

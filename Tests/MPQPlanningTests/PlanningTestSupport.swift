@@ -61,6 +61,8 @@ func syntheticTable(for pipeline: PlanPipeline) throws -> SensitivityTable {
 /// Counts how often the fake measurer really measured (shared by the copies a measurement store keeps).
 final class Counter: @unchecked Sendable {
     var count = 0
+    /// Plans measured with their validation run.
+    var validated: [[Int]] = []
 }
 
 /// A measurer whose losses are a fixed function of the assignment (not of the predicted loss), so measurement
@@ -69,6 +71,8 @@ struct FakeMeasurer: PlanMeasurer {
     var counter = Counter()
     var real: (any PlanMeasurer)?
     var storeTag: String { "fake" }
+    /// Measure losses without validation when asked (as the composed measurer does with validation data).
+    var validatesSeparately = false
 
     static func loss(_ assignment: [Int]) -> Double {
         0.1 + Double(assignment.enumerated().map { ($0 + 2) * ($1 + 3) }.reduce(0, +) % 11) / 100
@@ -76,7 +80,14 @@ struct FakeMeasurer: PlanMeasurer {
 
     mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan {
         counter.count += 1
+        counter.validated.append(assignment)
         return MeasuredPlan(loss: Self.loss(assignment), validation: ValidationMetrics(loss: Self.loss(assignment), accuracy: 0.9))
+    }
+
+    mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan {
+        guard validatesSeparately else { return try measure(assignment) }
+        counter.count += 1
+        return MeasuredPlan(loss: Self.loss(assignment))
     }
 
     mutating func steps(for assignment: [Int]) throws -> StepSearchResult {

@@ -59,3 +59,26 @@ import Testing
     legacy.combine("measured-plans;v1")
     #expect(stepSearch.key == legacy.hex)
 }
+
+/// With a measurer that validates separately, the sweep measures every proposal's calibration loss but runs
+/// validation only for the plans it reports with metrics: the measured front and the best plan in the budget.
+@Test func paretoSweepValidatesOnlyTheFrontAndTheBest() throws {
+    var pipeline = try PlanPipeline(request: try digitsRequest("lazy-validation", validation: true))
+    var fake = FakeMeasurer()
+    fake.validatesSeparately = true
+    pipeline.measurer = fake
+    let setup = try PlannerSetup(problem: pipeline.prepared.problem, sensitivities: try syntheticTable(for: pipeline),
+                                 request: pipeline.request)
+    var measurements = PlanMeasurements(measurer: fake, storeURL: nil, key: "test")
+    let atBudget = try pipeline.proposeAndMeasure(setup, measurements: &measurements)
+    let before = Set(fake.counter.validated)
+    let pareto = try pipeline.paretoSweep(setup, own: atBudget.proposals, measurements: &measurements)
+    let validated = Set(fake.counter.validated)
+    let front = pareto.points.filter { $0.proposal?.onFront == true }
+    #expect(!front.isEmpty && front.allSatisfy { validated.contains($0.assignment) && $0.validation != nil })
+    if let best = pareto.best { #expect(validated.contains(best.plan.assignment)) }
+    let reported = Set(front.map(\.assignment) + (pareto.best.map { [$0.plan.assignment] } ?? [])).union(before)
+    #expect(validated == reported)
+    #expect(pareto.points.filter { !reported.contains($0.assignment) }.allSatisfy { $0.validation == nil && $0.measuredLoss != nil })
+    #expect(validated.count < pareto.points.count)
+}
