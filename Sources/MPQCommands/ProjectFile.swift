@@ -1,4 +1,5 @@
 import Foundation
+import MPQPlanner
 
 /// `mpq.json` in the working directory: the model, data and defaults, so `mpq plan` needs only a budget.
 ///
@@ -32,20 +33,10 @@ struct ProjectFile: Codable {
             return nil
         }
         do {
-            let file = try JSONDecoder().decode(ProjectFile.self, from: Data(contentsOf: url))
+            let file = try StrictJSON.decode(ProjectFile.self, from: url)
             return (file, url.deletingLastPathComponent())
-        } catch let error as DecodingError {
-            throw UsageProblem("project file \(url.path) is not valid: \(Self.describe(error))")
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
-            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-            return (path.isEmpty ? "" : "\(path): ") + c.debugDescription
-        @unknown default:
-            return "\(error)"
+        } catch let problem as StrictJSON.Problem {
+            throw UsageProblem("project file \(problem)")
         }
     }
 }
