@@ -338,7 +338,8 @@ def project_case(rng, work, idx, cache):
     key = rng.choice(list(proj) + ["val", "val_labels", "unknown"])
     v = random_value(rng)
     proj[key] = v
-    if key in ("batch_size", "calib_samples") and (not isinstance(v, int) or isinstance(v, bool) or v <= 0 or v > 2**20):
+    limit = 2**20 if key == "batch_size" else 2**63  # more calibration samples than the file holds means all of them
+    if key in ("batch_size", "calib_samples") and v is not None and (not isinstance(v, int) or isinstance(v, bool) or v <= 0 or v > limit):
         invalid = True
     if key == "budget" and (v == [] or not isinstance(v, list)):
         invalid = True
@@ -408,9 +409,12 @@ def classify(case, mpq, timeout):
         return "crash", err[-400:]
     if p.returncode == 0:
         return ("exit0-invalid" if case.invalid else "ok"), ""
-    lines = [l for l in err.strip().splitlines() if l.strip()]
-    if len(lines) == 1 or (lines and lines[0].startswith("Error:") and "Usage:" in err):
-        return "clean-error", lines[0] if lines else ""
+    # Progress lines may precede the error; the error itself must be the last line, and one line.
+    lines = [l for l in err.strip().split("\n") if l.strip()]
+    if lines and lines[-1].startswith("mpq: error:") and "\r" not in lines[-1]:
+        return "clean-error", lines[-1]
+    if lines and lines[0].startswith("Error:") and "Usage:" in err:
+        return "clean-error", lines[0]
     return "unclear-error", err[-400:]
 
 
@@ -445,7 +449,7 @@ def main():
     needs_cache = {"profile": profile_case, "budget": budget_case, "project": project_case}
     families = args.families.split(",")
     seed_plan = prepare_plan(mpq, scratch) if "plan" in families or (args.only or "").startswith("plan") else None
-    jobs = [(f, i) for f in families for i in range(args.start, args.start + args.cases)]
+    jobs = [(f, i) for i in range(args.start, args.start + args.cases) for f in families]
     if args.only:
         f, i = args.only.split(":")
         jobs = [(f, int(i))]
@@ -469,6 +473,10 @@ def main():
             print(outcome, case.what, " ".join(case.args), detail, sep="\n")
         elif args.verbose:
             print(f"{family}:{index} {outcome} ({case.what}) {detail.strip()[:160]}", flush=True)
+        if args.json and sum(sum(c.values()) for c in counts.values()) % 200 == 0:
+            # Partial figures, so a long campaign stopped early still reports what it ran.
+            with open(args.json, "w") as f:
+                json.dump({k: dict(v) for k, v in counts.items()}, f, indent=1)
         if outcome in ("crash", "hang", "exit0-invalid"):
             failures.append((family, index, outcome, case.what, detail.strip().splitlines()[-1:] if detail else ""))
             print(f"FAIL {family}:{index} {outcome} ({case.what}) {detail.strip()[-200:]}", flush=True)
