@@ -1,7 +1,10 @@
+import Foundation
+
 extension Tensor {
-    /// The largest element count mpq accepts for one tensor read from a file or inferred from one (2^34,
-    /// 64 GiB of float32): beyond it a shape is an attack or a corruption, not a model.
-    public static let maximumElementCount = 1 << 34
+    /// The largest element count mpq accepts for one tensor read from a file or inferred from one: a quarter of
+    /// the machine's memory in float32 (at most 2^34). Beyond it the allocation would fail with a trap, so the
+    /// shape is refused with a message first; such a shape is a corruption or a typo, not a model.
+    public static let maximumElementCount = min(1 << 34, Int(clamping: ProcessInfo.processInfo.physicalMemory / 16))
 
     /// The number of elements of `shape`, or nil when a dimension is negative, the product overflows `Int`
     /// or exceeds `maximumElementCount`. Sizes read from files go through this before anything is allocated.

@@ -12,8 +12,9 @@ extension PlanFile {
             guard !r.scales.isEmpty, r.scales.count == r.zeroPoints.count else {
                 throw InputProblem("\(at): has \(r.scales.count) scales and \(r.zeroPoints.count) zero points; both must be the same non-zero count")
             }
-            if let j = r.scales.firstIndex(where: { !($0.isFinite && $0 > 0 && $0.isNormal) }) {
-                throw InputProblem("\(at): scale \(r.scales[j]) at index \(j); scales must be finite and positive")
+            // Zero is allowed here only for a weight channel that is all zeros (checked against the model).
+            if let j = r.scales.firstIndex(where: { !($0.isFinite && ($0 == 0 || ($0 > 0 && $0.isNormal))) }) {
+                throw InputProblem("\(at): scale \(r.scales[j]) at index \(j); scales must be positive and finite")
             }
             guard (2...16).contains(r.bits), r.qmin < r.qmax else {
                 throw InputProblem("\(at): bits \(r.bits) with codes \(r.qmin)...\(r.qmax); bits must be 2...16 and qmin below qmax")
@@ -48,6 +49,7 @@ extension PlanFile {
             guard names.contains(r.name) else {
                 throw InputProblem("\(at): tensor '\(r.name)' does not exist in the model \(model); was the plan made for another model?")
             }
+            try checkZeroScales(r, at: at, graph: graph)
             guard let axis = r.axis else { continue }
             guard let shape = graph.initializers[r.name]?.shape else {
                 throw InputProblem("\(at): tensor '\(r.name)' has a per-channel axis \(axis) but is not a weight of the model")
@@ -62,6 +64,27 @@ extension PlanFile {
             }
             guard Tensor.count(of: bias.shape) == values.count else {
                 throw InputProblem("\(path): correctedBiases['\(name)'] has \(values.count) values but the model's bias has shape \(bias.shape)")
+            }
+        }
+    }
+
+    /// A zero scale is what mpq writes for a weight channel that is all zeros (a padding embedding row); anywhere
+    /// else it would divide by zero in QuantizeLinear, so it is refused.
+    private func checkZeroScales(_ r: QuantizerRecord, at: String, graph: Graph) throws {
+        guard let j = r.scales.firstIndex(of: 0) else { return }
+        let refuse = InputProblem("\(at): scale 0.0 at index \(j); scales must be positive (zero only for a weight channel that is all zeros)")
+        guard let weight = graph.initializers[r.name], let values = weight.floats else { throw refuse }
+        let axis = r.axis ?? 0
+        guard r.axis == nil || (axis < weight.shape.count && weight.shape[axis] == r.scales.count) else { return }  // reported below
+        let channels = r.axis == nil ? 1 : weight.shape[axis]
+        let inner = r.axis == nil ? values.count : weight.shape[(axis + 1)...].reduce(1, *)
+        let outer = r.axis == nil ? 1 : weight.shape[..<axis].reduce(1, *)
+        for (c, scale) in r.scales.enumerated() where scale == 0 {
+            for o in 0..<outer {
+                let start = (o * channels + c) * inner
+                if values[start..<(start + inner)].contains(where: { $0 != 0 }) {
+                    throw InputProblem("\(at): scale 0.0 at index \(c), but that channel of the weight is not all zeros; scales must be positive")
+                }
             }
         }
     }
