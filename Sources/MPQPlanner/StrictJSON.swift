@@ -31,6 +31,13 @@ public enum StrictJSON {
     public static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
         let data = try read(url)
         do { return try JSONDecoder().decode(type, from: data) } catch let error as DecodingError {
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty {
+                // A syntax error: JSONSerialization says where ("around line 1, column 40").
+                do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+                    let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+                    throw Problem(path: url.path, reason: "not valid JSON: \(detail)")
+                }
+            }
             throw Problem(path: url.path, reason: describe(error))
         }
     }
