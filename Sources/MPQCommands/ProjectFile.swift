@@ -17,7 +17,7 @@ struct ProjectFile: Codable {
     var calibSamples: Int?
     var stepSearch: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, calib, labels, val, loss, profile, budget
         case valLabels = "val_labels"
         case batchSize = "batch_size"
@@ -34,9 +34,19 @@ struct ProjectFile: Codable {
         }
         do {
             let file = try StrictJSON.decode(ProjectFile.self, from: url)
+            try checkKnownFields(url)
             return (file, url.deletingLastPathComponent())
         } catch let problem as StrictJSON.Problem {
             throw UsageProblem("project file \(problem)")
+        }
+    }
+
+    /// Refuses fields mpq does not read: a misspelt `calib_sample` would otherwise be ignored without a word.
+    private static func checkKnownFields(_ url: URL) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else { return }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw UsageProblem("project file \(url.path): unknown field '\(unknown)'; the fields are \(known.sorted().joined(separator: ", "))")
         }
     }
 }

@@ -161,6 +161,13 @@ func absurdPadsAreRefusedBeforeAllocating(pads values: [Int64]) throws {
     expectFailure(["plan", "--project", project.path], "mpq.json", "field 'batch_size'", "an integer")
 }
 
+/// A field mpq does not read (a byte-damaged or misspelt `calib_samples`) was ignored and the plan made without it.
+@Test func unknownProjectFieldIsRefused() throws {
+    let project = scratch("unknown-field").appendingPathComponent("mpq.json")
+    try Data("{\"budget\": [\"4bits\"], \"calib_sample\": 64}".utf8).write(to: project)
+    expectFailure(["plan", "--project", project.path], "mpq.json", "unknown field 'calib_sample'")
+}
+
 @Test func duplicateJSONKeysAreRefused() throws {
     let dir = scratch("duplicate")
     let project = dir.appendingPathComponent("mpq.json")
