@@ -109,7 +109,7 @@ def main():
         ok = same and not problems
         failures += not ok
         run += killed
-        print(f"run {run:2}: {'killed' if killed else 'finished (not counted)'} after {delay:5.2f}s ({'cold' if cold else 'warm'} cache; last output: {phase}); rerun "
+        print(f"{'run ' + format(run, '2') if killed else 'extra '}: {'killed' if killed else 'finished (not counted)'} after {delay:5.2f}s ({'cold' if cold else 'warm'} cache; last output: {phase}); rerun "
               f"{'same plan' if same else 'DIFFERENT PLAN or failure: ' + err.decode()[-300:]}"
               + (f"; files: {problems}" if problems else ""), flush=True)
     shutil.rmtree(work, ignore_errors=True)
