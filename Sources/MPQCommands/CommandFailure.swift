@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MPQData
 import MPQExecutor
 import MPQExport
@@ -38,12 +39,15 @@ public enum CommandFailure {
             return dataError
         case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is InputProblem, is QuantizationError, is StepSearchError:
             return dataError
-        case is SensitivityError, is PlanningError, is BudgetParseError, is HardwareProfileError:
+        case is SensitivityError, is PlanningError, is BudgetParseError, is HardwareProfileError, is StrictJSON.Problem:
             return dataError
         case is ExportError:
             return unsupported
         case is OutputProblem, is PlanOutputError:
             return cannotCreate
+        case let e as CocoaError:
+            // Foundation's own errors (a directory where a file was expected, permissions): a file problem.
+            return e.code == .fileReadNoSuchFile ? noInput : dataError
         default:
             return nil
         }
@@ -51,7 +55,31 @@ public enum CommandFailure {
 
     /// A single-line message for an error.
     public static func message(for error: Error) -> String {
-        String(describing: error).replacingOccurrences(of: "\n", with: " ")
+        if let e = error as? CocoaError {
+            // "The operation could not be completed (NSCocoaErrorDomain Code=256)" says nothing; name the file.
+            let path = e.filePath ?? e.url?.path ?? (e.userInfo[NSFilePathErrorKey] as? String) ?? "a file"
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                return "\(path): is a directory, not a file"
+            }
+            return "\(path): cannot be read or written (\(e.localizedDescription))"
+        }
+        return oneLine(String(describing: error))
+    }
+
+    /// `text` with line breaks and other control characters (which file names and budget strings may hold)
+    /// escaped, so that every message is exactly one line.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator, .format:
+                out += scalar == "\n" ? " " : "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 

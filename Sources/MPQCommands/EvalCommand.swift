@@ -48,13 +48,13 @@ struct EvalCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+        try SettingCheck.batchSize(batchSize, source: "--batch-size")
+        _ = try SettingCheck.threads(threads)
         guard !data.isEmpty else { throw ValidationError("give the input data with --data X.npy") }
     }
 
     func run() throws {
-        if let threads { KernelThreads.count = threads }
+        if let threads = try SettingCheck.threads(threads) { KernelThreads.count = threads }
         let loaded = try LoadedModel(path: model)
         let dataset = try Dataset(arguments: data, graph: loaded.graph)
         let runner = try BatchRunner(graph: loaded.graph, sampleShapes: dataset.sampleShapes,

@@ -49,8 +49,9 @@ extension PlanCommand {
             throw UsageProblem("step search '\(stepSearchName)' (mpq.json step_search) is not one of lapq-layerwise, lapq-quadratic, mmse, minmax")
         }
         request.stepSearch = search
+        try SettingCheck.positive(file?.calibSamples, source: "calib_samples in mpq.json")
+        try SettingCheck.batchSize(file?.batchSize, source: "batch_size in mpq.json")
         request.calibrationSamples = calibSamples ?? file?.calibSamples
-        if let n = request.calibrationSamples, n <= 0 { throw UsageProblem("calib_samples in mpq.json must be positive, got \(n)") }
         request.batchSize = batchSize ?? file?.batchSize ?? 256
         request.tieTolerance = tieTolerance
         request.proposals = proposals
@@ -58,7 +59,7 @@ extension PlanCommand {
         request.measures = !noMeasure
         request.measurement = measurement
         request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations)
-        request.threads = threads
+        request.threads = try SettingCheck.threads(threads)
     }
 
     private static func loss(named name: String) throws -> CalibrationLoss {

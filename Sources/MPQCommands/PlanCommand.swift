@@ -101,8 +101,10 @@ struct PlanCommand: ParsableCommand {
         }
         guard proposals >= 1, proposals <= 100 else { throw ValidationError("--proposals must be between 1 and 100, got \(proposals)") }
         guard paretoPoints >= 0 else { throw ValidationError("--pareto-points must be 0 or more") }
-        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
-        if let calibSamples, calibSamples <= 0 { throw ValidationError("--calib-samples must be positive, got \(calibSamples)") }
+        try SettingCheck.batchSize(batchSize, source: "--batch-size")
+        try SettingCheck.positive(calibSamples, source: "--calib-samples")
+        try SettingCheck.positive(refineEvaluations, source: "--refine-evaluations")
+        _ = try SettingCheck.threads(threads)
     }
 
     func run() throws {

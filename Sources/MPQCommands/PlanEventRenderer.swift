@@ -8,6 +8,8 @@ struct PlanEventRenderer {
 
     mutating func render(_ event: PlanEvent) {
         switch event {
+        case .waitingForSensitivities(let holder, let lock):
+            log("sensitivities: waiting for process \(holder.map(String.init) ?? "?"), which is measuring the same table (\(lock))")
         case .sensitivitiesReused(let cache):
             log("sensitivities: reusing \(cache.path)")
         case .sensitivitiesStarted(let missing, let groups, let candidates, let cache):

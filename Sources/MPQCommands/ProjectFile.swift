@@ -1,4 +1,5 @@
 import Foundation
+import MPQPlanner
 
 /// `mpq.json` in the working directory: the model, data and defaults, so `mpq plan` needs only a budget.
 ///
@@ -16,7 +17,7 @@ struct ProjectFile: Codable {
     var calibSamples: Int?
     var stepSearch: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, calib, labels, val, loss, profile, budget
         case valLabels = "val_labels"
         case batchSize = "batch_size"
@@ -32,20 +33,20 @@ struct ProjectFile: Codable {
             return nil
         }
         do {
-            let file = try JSONDecoder().decode(ProjectFile.self, from: Data(contentsOf: url))
+            let file = try StrictJSON.decode(ProjectFile.self, from: url)
+            try checkKnownFields(url)
             return (file, url.deletingLastPathComponent())
-        } catch let error as DecodingError {
-            throw UsageProblem("project file \(url.path) is not valid: \(Self.describe(error))")
+        } catch let problem as StrictJSON.Problem {
+            throw UsageProblem("project file \(problem)")
         }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
-            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-            return (path.isEmpty ? "" : "\(path): ") + c.debugDescription
-        @unknown default:
-            return "\(error)"
+    /// Refuses fields mpq does not read: a misspelt `calib_sample` would otherwise be ignored without a word.
+    private static func checkKnownFields(_ url: URL) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else { return }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw UsageProblem("project file \(url.path): unknown field '\(unknown)'; the fields are \(known.sorted().joined(separator: ", "))")
         }
     }
 }

@@ -88,12 +88,14 @@ struct QuantizeCommand: ParsableCommand {
     func validate() throws {
         guard BitWidths(bits) != nil else { throw ValidationError("--bits '\(bits)' should look like W4A8, with 2 to 16 bits each") }
         guard (0..<1).contains(holdout) else { throw ValidationError("--holdout must be in [0, 1), got \(holdout)") }
-        guard batchSize > 0, maxEvaluations > 0 else { throw ValidationError("--batch-size and --max-evaluations must be positive") }
+        try SettingCheck.batchSize(batchSize, source: "--batch-size")
+        try SettingCheck.positive(maxEvaluations, source: "--max-evaluations")
+        _ = try SettingCheck.threads(threads)
         if valLabels != nil && val.isEmpty { throw ValidationError("--val-labels needs --val") }
     }
 
     func run() throws {
-        if let threads { KernelThreads.count = threads }
+        if let threads = try SettingCheck.threads(threads) { KernelThreads.count = threads }
         let loaded = try LoadedModel(path: model)
         let graph = biasCorrection ? loaded.graph.withExplicitBiases() : loaded.graph
         let allCalibration = try LabelledData(data: calib, labels: labels, graph: graph)

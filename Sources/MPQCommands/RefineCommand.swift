@@ -31,16 +31,19 @@ struct RefineCommand: ParsableCommand {
     var threads: Int?
 
     func validate() throws {
-        guard maxEvaluations > 0 else { throw ValidationError("--max-evaluations must be positive") }
+        try SettingCheck.positive(maxEvaluations, source: "--max-evaluations")
+        _ = try SettingCheck.threads(threads)
     }
 
     func run() throws {
-        if let threads { KernelThreads.count = threads }
+        if let threads = try SettingCheck.threads(threads) { KernelThreads.count = threads }
         var file = try PlanFile.load(plan)
         guard !file.calib.isEmpty, let lossKind = CalibrationLoss(name: file.loss) else {
             throw UsageProblem("\(plan) has no measured steps or calibration data; run `mpq plan` again without --no-measure")
         }
         let graph = try LoadedModel(path: file.model).graph.withExplicitBiases()
+        try file.validate(against: graph, path: plan)
+        try SettingCheck.batchSize(file.batchSize, source: "batchSize in \(plan)")
         let calibration = try LabelledData(data: file.calib, labels: file.labels, graph: graph)
         var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: file.batchSize)
         let quantizers = try file.tensors.map { try ExportCommand.quantizer(from: $0) }

@@ -34,6 +34,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case labelOutOfRange(path: String, index: Int, value: Int64, numClasses: Int)
     /// Writing a file failed.
     case writeFailed(path: String, reason: String)
+    /// A float input holds NaN or an infinity (at `sample`, flat element `element` of that sample).
+    case nonFiniteValue(path: String, sample: Int, element: Int, value: Float)
 
     /// The NumPy element types mpq reads, as `descr` strings.
     public static let supportedDTypesText = NumpyDType.supportedDescriptions.joined(separator: ", ")
@@ -74,6 +76,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "Use labels.reshape(-1) and make sure there is one label per input sample."
         case .labelOutOfRange(let path, let index, let value, let numClasses):
             return "\(path): label \(value) at index \(index) is outside 0..<\(numClasses) (the model has \(numClasses) classes). Labels must be class indices from 0 to \(numClasses - 1)."
+        case .nonFiniteValue(let path, let sample, let element, let value):
+            return "\(path): sample \(sample) holds \(value) at element \(element); calibration and validation data must be finite. Clean the data, e.g. numpy.nan_to_num(array)."
         case .writeFailed(let path, let reason):
             return "\(path): cannot write the file (\(reason)). Check that the directory exists and is writable."
         }

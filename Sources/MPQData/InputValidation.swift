@@ -24,7 +24,17 @@ extension NumpyArray {
             throw DataError.inputShapeMismatch(path: source, input: input.name, expectedType: expectedType,
                                                expectedShape: input.shapeDescription, foundDType: dtype.descr, foundShape: shape)
         }
+        try checkFinite()
         return tensor
+    }
+
+    /// Refuses NaN and infinities: they propagate through every loss and the plan would be computed on garbage.
+    public func checkFinite() throws {
+        guard let values = tensor.floats else { return }
+        let perSample = shape.isEmpty ? 1 : max(1, shape.dropFirst().reduce(1, *))
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.nonFiniteValue(path: source, sample: i / perSample, element: i % perSample, value: values[i])
+        }
     }
 
     private enum ExpectedKind { case float, integer, bool }

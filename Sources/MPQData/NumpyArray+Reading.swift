@@ -4,6 +4,12 @@ import MPQGraph
 extension NumpyArray {
     /// Reads a `.npy` file (format versions 1.0, 2.0 and 3.0).
     public init(contentsOf url: URL) throws {
+        try self.init(contentsOf: url, maxSamples: nil)
+    }
+
+    /// Reads at most the first `maxSamples` samples (axis 0) of a `.npy` file. The file is memory-mapped, so the
+    /// samples beyond them are never loaded; `fileSampleCount` is then the file's full first dimension.
+    public init(contentsOf url: URL, maxSamples: Int?) throws {
         let path = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -12,15 +18,16 @@ extension NumpyArray {
         guard !isDirectory.boolValue else { throw DataError.unreadableFile(path: path, reason: "it is a directory") }
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             throw DataError.unreadableFile(path: path, reason: error.localizedDescription)
         }
-        try self.init(npyData: data, source: path)
+        try self.init(npyData: data, source: path, maxSamples: maxSamples)
     }
 
-    /// Decodes the bytes of a `.npy` file; `source` names it in messages.
-    public init(npyData data: Data, source: String) throws {
+    /// Decodes the bytes of a `.npy` file; `source` names it in messages. With `maxSamples`, only the first
+    /// samples of a C-order array are decoded (the file's size is still checked against its header).
+    public init(npyData data: Data, source: String, maxSamples: Int? = nil) throws {
         self = try data.withUnsafeBytes { bytes in
             let header = try NumpyHeader.parse(bytes, path: source)
             guard header.descrIsSimple, let dtype = NumpyDType(descr: header.descr) else {
@@ -38,6 +45,14 @@ extension NumpyArray {
             if found < expected { throw DataError.truncatedData(path: source, expected: expected, found: found) }
             if found > expected { throw DataError.trailingData(path: source, expected: expected, found: found) }
             let payload = UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset...])
+            if let maxSamples, let first = header.shape.first, maxSamples < first, !header.fortranOrder {
+                var shape = header.shape
+                shape[0] = maxSamples
+                let storage = NumpyArray.decodeElements(payload, dtype: dtype, count: first == 0 ? 0 : count / first * maxSamples)
+                var array = NumpyArray(tensor: Tensor(shape: shape, storage: storage), dtype: dtype, source: source)
+                array.fileSampleCount = first
+                return array
+            }
             var storage = NumpyArray.decodeElements(payload, dtype: dtype, count: count)
             if header.fortranOrder && header.shape.count > 1 && count > 0 {
                 storage = NumpyArray.fortranToC(storage, shape: header.shape)

@@ -13,6 +13,8 @@ public struct NumpyArray: Sendable, Equatable {
     public var source: String
     /// Whether the file stored the elements in Fortran (column-major) order.
     public var wasFortranOrder: Bool
+    /// The first dimension the file declared, when only a prefix of its samples was read (`maxSamples`).
+    public var fileSampleCount: Int? = nil
 
     public init(tensor: Tensor, dtype: NumpyDType, source: String, wasFortranOrder: Bool = false) {
         self.tensor = tensor

@@ -84,6 +84,11 @@ public struct ExecutionPlan: Sendable {
                 inputTypes: inputIDs.map { $0.map { types[$0] } },
                 constants: inputIDs.map { $0.flatMap { constants[$0] } })
             let op = try type.init(context)
+            // Absurd pads, strides or shape constants give negative or gigantic shapes: refuse them before allocating.
+            for t in op.outputTypes where Tensor.checkedCount(of: t.shape) == nil {
+                throw GraphError.invalidInput(node: node.displayName, opType: node.opType,
+                                              reason: "its inferred output shape \(t.shape) is negative or larger than \(Tensor.maximumElementCount) elements")
+            }
             guard op.outputTypes.count >= node.outputs.filter({ !$0.isEmpty }).count else {
                 throw GraphError.invalidInput(node: node.displayName, opType: node.opType,
                                               reason: "has \(node.outputs.count) outputs but the operator produces \(op.outputTypes.count)")

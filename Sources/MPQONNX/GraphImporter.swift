@@ -16,10 +16,23 @@ struct GraphImporter {
         let inputs = proto.input.filter { initializers[$0.name] == nil }.map(valueInfo)
         let outputs = proto.output.map(valueInfo)
         let nodes = try proto.node.enumerated().map { try node(from: $1, index: $0) }
+        try Self.checkFiniteWeights(nodes: nodes, initializers: initializers)
         var graph = Graph(name: proto.name.isEmpty ? "graph" : proto.name, nodes: nodes,
                           initializers: initializers, inputs: inputs, outputs: outputs, opsetVersion: opset)
         try graph.sortTopologically()
         return graph
+    }
+
+    /// Refuses NaN or infinite weights and biases of Conv/Gemm/MatMul: quantizing them gives NaN steps and a
+    /// plan computed on garbage. (Other constants, such as attention masks, may hold -inf on purpose.)
+    static func checkFiniteWeights(nodes: [Node], initializers: [String: Tensor]) throws {
+        for node in nodes where ["Conv", "Gemm", "MatMul", "ConvTranspose"].contains(node.opType) {
+            for name in node.inputs.dropFirst() {
+                guard let values = initializers[name]?.floats,
+                      let i = values.firstIndex(where: { !$0.isFinite }) else { continue }
+                throw ONNXError.malformedTensor(tensor: name, reason: "weight of node '\(node.name)' holds \(values[i]) at element \(i); weights must be finite")
+            }
+        }
     }
 
     func valueInfo(_ p: Onnx_ValueInfoProto) -> ValueInfo {

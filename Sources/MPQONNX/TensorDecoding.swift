@@ -13,7 +13,9 @@ struct TensorDecoder {
             guard d >= 0 else { throw ONNXError.malformedTensor(tensor: name, reason: "negative dimension \(d)") }
             return Int(d)
         }
-        let count = Tensor.count(of: shape)
+        guard let count = Tensor.checkedCount(of: shape) else {
+            throw ONNXError.malformedTensor(tensor: name, reason: "dims \(shape) describe more than \(Tensor.maximumElementCount) elements")
+        }
         let code = proto.dataType
         guard let elementType = ONNXDataType.elementType(code) else {
             throw ONNXError.unsupportedDataType(tensor: name, dataType: ONNXDataType.name(code))
@@ -96,6 +98,18 @@ struct TensorDecoder {
         }
     }
 
+    /// The external-data file `location` names, which must lie inside the model's folder (symbolic links resolved):
+    /// a model from elsewhere must not make mpq read arbitrary files such as `../../etc/passwd`.
+    private func confinedURL(_ location: String, tensor name: String) throws -> URL {
+        let base = baseDirectory.standardizedFileURL.resolvingSymlinksInPath().path
+        let url = baseDirectory.appendingPathComponent(location).standardizedFileURL.resolvingSymlinksInPath()
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        guard !location.hasPrefix("/"), url.path.hasPrefix(prefix) else {
+            throw ONNXError.externalData(tensor: name, file: location, reason: "the path leaves the model's folder; external data must lie beside the model")
+        }
+        return url
+    }
+
     /// Reads the bytes an external-data tensor points at (location, offset, length keys).
     private func externalBytes(_ p: Onnx_TensorProto, name: String) throws -> Data {
         var entries: [String: String] = [:]
@@ -103,7 +117,7 @@ struct TensorDecoder {
         guard let location = entries["location"], !location.isEmpty else {
             throw ONNXError.externalData(tensor: name, file: "?", reason: "the tensor has no 'location' entry")
         }
-        let url = baseDirectory.appendingPathComponent(location)
+        let url = try confinedURL(location, tensor: name)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ONNXError.externalData(tensor: name, file: url.path, reason: "no such file; keep the weights file next to the model")
         }
@@ -126,8 +140,9 @@ struct TensorDecoder {
         } else {
             length = size - offset
         }
-        guard offset + length <= size else {
-            throw ONNXError.externalData(tensor: name, file: location, reason: "bytes \(offset)..<\(offset + length) lie beyond the file's \(size) bytes")
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        guard !overflow, end <= size else {
+            throw ONNXError.externalData(tensor: name, file: location, reason: "offset \(offset) + length \(length) lies beyond the file's \(size) bytes")
         }
         try handle.seek(toOffset: UInt64(offset))
         return try handle.read(upToCount: length) ?? Data()

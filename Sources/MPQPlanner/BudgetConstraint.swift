@@ -116,7 +116,11 @@ public struct BudgetConstraint: Sendable, Equatable, Hashable, CustomStringConve
 
     /// Parses several budgets, separated by commas or given as separate strings.
     public static func parseList(_ texts: [String]) throws -> [BudgetConstraint] {
-        try texts.flatMap { $0.split(separator: ",") }.map { try parse(String($0)) }
+        // Empty items (`--budget ""`, `"4bits,"`) are errors, not silently dropped: a plan without the budget
+        // the user meant would look like a success.
+        let items = texts.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        guard !items.isEmpty else { throw BudgetParseError(text: "", problem: "no budget given") }
+        return try items.map { try parse(String($0)) }
     }
 }
 

@@ -100,6 +100,10 @@ private struct ProfileReader {
 
     func number(_ v: JSONValue, _ path: String, positive: Bool = false, nonNegative: Bool = false) throws -> Double {
         guard case .number(let d) = v, d.isFinite else { throw fail(path, "expected a number, got \(v.rendered)") }
+        // Denormal rates or astronomic costs turn into infinities in the cost model and the solver.
+        guard d == 0 || (abs(d) >= 1e-9 && abs(d) <= 1e12) else {
+            throw fail(path, "got \(v.rendered); must be 0 or between 1e-9 and 1e12 in magnitude")
+        }
         if positive, !(d > 0) { throw fail(path, "got \(v.rendered); must be a number above 0") }
         if nonNegative, d < 0 { throw fail(path, "got \(v.rendered); must be 0 or more") }
         return d
@@ -133,6 +137,10 @@ extension HardwareProfile {
     /// Parses and validates a profile. `origin` (a path or label) prefixes every error message.
     public init(json data: Data, origin: String = "<profile>") throws {
         let root: JSONValue
+        if let duplicate = StrictJSON.firstDuplicateKey(in: data) {
+            throw HardwareProfileError.invalid(origin: origin, path: duplicate.object.isEmpty ? duplicate.key : duplicate.object + "." + duplicate.key,
+                                               problem: "duplicate key; each key may appear once")
+        }
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {

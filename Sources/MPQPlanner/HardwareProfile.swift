@@ -121,9 +121,9 @@ extension HardwareProfile {
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw HardwareProfileError.unreadable(path: url.path, reason: error.localizedDescription)
+            data = try StrictJSON.read(url)
+        } catch let problem as StrictJSON.Problem {
+            throw HardwareProfileError.unreadable(path: url.path, reason: problem.reason)
         }
         try self.init(json: data, origin: url.path)
     }

@@ -7,10 +7,13 @@ public struct Dataset: Sendable {
     /// One tensor per graph input, batch along axis 0.
     public var inputs: [String: Tensor]
     public var sampleCount: Int
+    /// The samples the files hold (more than `sampleCount` when `maxSamples` cut them).
+    public var fileSampleCount: Int
 
     /// Reads `--data` arguments: `PATH.npy` (single-input models), `PATH.npz` (members named after
-    /// inputs), or `NAME=PATH.npy` per input.
-    public init(arguments: [String], graph: Graph) throws {
+    /// inputs), or `NAME=PATH.npy` per input. With `maxSamples`, only the first samples are read (`.npy` files
+    /// are memory-mapped and decoded only that far), so memory stays bounded by what a command uses.
+    public init(arguments: [String], graph: Graph, maxSamples: Int? = nil) throws {
         var arrays: [String: NumpyArray] = [:]
         let inputNames = graph.inputs.map(\.name)
         for argument in arguments {
@@ -44,30 +47,35 @@ public struct Dataset: Sendable {
                 guard let target else {
                     throw InputProblem("the model has inputs \(inputNames.joined(separator: ", ")); give each as --data NAME=PATH.npy, or one .npz with members of those names")
                 }
-                arrays[target] = try NumpyArray(contentsOf: url)
+                arrays[target] = try NumpyArray(contentsOf: url, maxSamples: maxSamples)
             }
         }
         var inputs: [String: Tensor] = [:]
         var count: Int? = nil
+        var fileCount: Int? = nil
         for input in graph.inputs {
             guard let array = arrays[input.name] else {
                 throw InputProblem("no data for model input '\(input.name)'; the model's inputs are: \(inputNames.joined(separator: ", "))")
             }
             var tensor = try array.validated(against: input)
+            let inFile = array.fileSampleCount ?? tensor.shape.first ?? 0
+            if let maxSamples, let n = tensor.shape.first, n > maxSamples { tensor = tensor.slice(axis0: 0..<maxSamples) }
             if tensor.elementType != (input.elementType ?? .float32), input.elementType == .float32 {
                 tensor = Tensor(shape: tensor.shape, floats: tensor.asFloats)
             }
             guard let n = tensor.shape.first, n > 0 else {
                 throw InputProblem("\(array.source) has no samples (shape \(tensor.shape)); the first axis is the sample axis")
             }
-            if let count, count != n {
-                throw InputProblem("\(array.source) has \(n) samples but other inputs have \(count)")
+            if let count, count != n || fileCount != inFile {
+                throw InputProblem("\(array.source) has \(inFile) samples but other inputs have \(fileCount ?? count)")
             }
             count = n
+            fileCount = inFile
             inputs[input.name] = tensor
         }
         self.inputs = inputs
         self.sampleCount = count ?? 0
+        self.fileSampleCount = fileCount ?? 0
     }
 
     /// Each input's shape without the batch axis.

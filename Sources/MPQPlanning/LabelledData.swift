@@ -11,8 +11,8 @@ public struct LabelledData: Sendable {
     public var sampleShapes: [String: [Int]] { inputs.mapValues { Array($0.shape.dropFirst()) } }
 
     /// Reads `data` (as `Dataset` does) and the labels at `path`, if any.
-    public init(data: [String], labels path: String?, graph: Graph) throws {
-        let dataset = try Dataset(arguments: data, graph: graph)
+    public init(data: [String], labels path: String?, graph: Graph, maxSamples: Int? = nil) throws {
+        let dataset = try Dataset(arguments: data, graph: graph, maxSamples: maxSamples)
         inputs = dataset.inputs
         sampleCount = dataset.sampleCount
         guard let path else { labels = nil; return }
@@ -20,7 +20,8 @@ public struct LabelledData: Sendable {
         let classes = graph.outputs.first?.shape?.last.flatMap { d -> Int? in
             if case .fixed(let n) = d { return n } else { return nil }
         } ?? Int.max
-        labels = try NumpyArray(contentsOf: URL(fileURLWithPath: path)).validatedLabels(sampleCount: sampleCount, numClasses: classes)
+        let all = try NumpyArray(contentsOf: URL(fileURLWithPath: path)).validatedLabels(sampleCount: dataset.fileSampleCount, numClasses: classes)
+        labels = Array(all.prefix(sampleCount))
     }
 
     /// The first `count` samples (all of them when there are fewer).

@@ -16,6 +16,8 @@ public enum PlanEvent: Sendable, Equatable {
         case greedyBaseline
     }
 
+    /// Another process (pid `holder`) is measuring the same sensitivity table; this one waits for it.
+    case waitingForSensitivities(holder: Int32?, lock: String)
     /// The stored sensitivity table at `cache` is complete and reused.
     case sensitivitiesReused(cache: URL)
     /// The sweep starts (or resumes): `missingGroups` of `groups` are measured at up to `candidates` candidates each.

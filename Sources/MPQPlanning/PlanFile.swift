@@ -1,5 +1,6 @@
 import Foundation
 import MPQLAPQ
+import MPQPlanner
 import MPQQuantization
 
 /// plan.json: what `mpq plan` writes and `mpq refine`, `mpq export` and the scripts read. The one place where a
@@ -109,9 +110,9 @@ public struct PlanFile: Codable, Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw InputProblem("\(path): no such plan file") }
         let file: PlanFile
         do {
-            file = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw InputProblem("\(path) is not a plan written by `mpq plan` (\(error))")
+            file = try StrictJSON.decode(PlanFile.self, from: URL(fileURLWithPath: path))
+        } catch let problem as StrictJSON.Problem {
+            throw InputProblem("\(problem.path) is not a valid plan file: \(problem.reason)")
         }
         if let version = file.formatVersion, version > currentFormatVersion {
             throw InputProblem("\(path) is plan format \(version), newer than this mpq reads (\(currentFormatVersion)); update mpq")
@@ -119,6 +120,7 @@ public struct PlanFile: Codable, Sendable {
         guard !file.tensors.isEmpty else {
             throw InputProblem("\(path) has no measured steps; run `mpq plan` without --no-measure")
         }
+        try file.validateRecords(path: path)
         return file
     }
 

@@ -23,6 +23,9 @@ extension PlanPipeline {
     /// matches; missing groups are measured and the table saved after each, so an interrupted sweep resumes.
     public func sensitivities() throws -> SensitivityTable {
         let store = try sensitivityStore()
+        // Another process sweeping the same table: wait for it, then reuse its groups instead of measuring them again.
+        let lock = try CacheLock(for: store.url) { onEvent(.waitingForSensitivities(holder: $0, lock: store.url.path + ".lock")) }
+        defer { withExtendedLifetime(lock) {} }
         let problem = prepared.problem
         var table: SensitivityTable
         if let stored = try SensitivityTable.load(from: store.url), stored.key == store.key {

@@ -12,7 +12,9 @@ extension PreparedModel {
     /// Stage 1 of a plan: loads the model and data, groups the quantizers, and costs every layer.
     public static func prepare(_ request: PlanRequest) throws -> PreparedModel {
         let graph = try LoadedModel(path: request.model).graph.withExplicitBiases()
-        let allCalibration = try LabelledData(data: request.calibration, labels: request.labels, graph: graph)
+        // --calib-samples applies before reading: samples beyond it are never loaded.
+        let allCalibration = try LabelledData(data: request.calibration, labels: request.labels, graph: graph,
+                                              maxSamples: request.calibrationSamples)
         let calibration = request.calibrationSamples.map { allCalibration.prefix($0) } ?? allCalibration
         if request.loss.needsLabels && calibration.labels == nil { throw InputProblem("the cross-entropy loss needs calibration labels") }
         let profile = request.profile

@@ -20,13 +20,11 @@ enum Paths {
 /// Runs `mpq` in process as the CLI would: the exit code and the one-line error message (if any).
 func runMPQ(_ arguments: [String]) -> (code: Int32, message: String) {
     do {
-        var command = try MPQCommand.parseAsRoot(arguments)
+        var command = try MPQCommand.parseAsRoot(MPQCommand.joiningNegativeValues(arguments))
         try command.run()
         return (0, "")
     } catch {
-        if let code = CommandFailure.exitCode(for: error) {
-            return (code, CommandFailure.message(for: error))
-        }
+        if let failure = MPQCommand.failure(for: error) { return failure }
         return (MPQCommand.exitCode(for: error).rawValue, MPQCommand.message(for: error))
     }
 }

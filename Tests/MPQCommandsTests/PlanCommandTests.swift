@@ -30,7 +30,9 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     for file in ["pareto.csv", "pareto.json", "pareto.svg", "report.html"] {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(file).path), "\(file)")
     }
+    // The table's lock file (CacheLock) sits beside it.
     let cached = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cache").path).sorted()
+        .filter { !$0.hasSuffix(".lock") }
     #expect(cached.count == 2 && cached[0].hasPrefix("measured-") && cached[1].hasPrefix("sensitivity-"), "\(cached)")
     // The same run again reuses the table (identical plan) and the measured plans (identical losses).
     #expect(runMPQ(args).code == 0)
@@ -239,7 +241,7 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanFile, inputs npz: 
     let worst = try #require(validation.minCosine)
     #expect(worst > 0.9 && worst <= 1 - validation.loss + 1e-12)   // the lowest cosine is at most the mean
     let table = try #require(try FileManager.default.contentsOfDirectory(at: cache, includingPropertiesForKeys: nil)
-        .first { $0.lastPathComponent.hasPrefix("sensitivity-") })
+        .first { $0.lastPathComponent.hasPrefix("sensitivity-") && $0.pathExtension == "json" })
     let stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: table)) as? [String: Any])
     let description = try #require(stored["description"] as? [String: String])
     #expect(description["calibration samples"] == "4")
