@@ -153,7 +153,7 @@ public struct LpClipping: Sendable {
             evaluations = m.evaluations
             best = m.x
         case let .gridRefined(coarse, rounds, points):
-            best = try gridRefinedSearch(problem, coarse: coarse, rounds: rounds, points: points, evaluations: &evaluations)
+            best = try gridRefinedSearch(problem.skippingZeros(), coarse: coarse, rounds: rounds, points: points, evaluations: &evaluations)
         }
         let params = try problem.parameters(best)
         let err = problem.error(params, p: p)
@@ -250,6 +250,8 @@ public struct LpClipping: Sendable {
         var upper: Double
         var minValue: Float
         var maxValue: Float
+        /// The values `error` scores: all of them, or (after `skippingZeros()`) the non-zero ones.
+        var scored: [Float]? = nil
 
         init(values: [Float], grid: QuantizationGrid) {
             var lo = Float.infinity, hi = -Float.infinity
@@ -279,7 +281,18 @@ public struct LpClipping: Sendable {
         }
 
         func error(_ params: QuantizerParameters, p: Double) -> Double {
-            values.withUnsafeBufferPointer { LpClipping.meanError($0, params, p: p) }
+            (scored ?? values).withUnsafeBufferPointer { LpClipping.meanError($0, params, p: p, count: values.count) }
+        }
+
+        /// The problem scoring only non-zero values. On a deployable grid zero is a code (its zero point is an
+        /// integer in range), so an exact zero's error is 0 at every step: leaving the zeros out changes nothing
+        /// but the summation order, and after ReLU they are often half of an activation.
+        func skippingZeros() -> Problem {
+            guard grid.style == .deployable else { return self }
+            var copy = self
+            let nonZero = values.filter { $0 != 0 }
+            if nonZero.count < values.count { copy.scored = nonZero }
+            return copy
         }
 
         /// Each value's magnitude in search-variable units (|x|, max(x, 0), or the fraction of the range).
@@ -343,10 +356,12 @@ public struct LpClipping: Sendable {
 
     /// mean |fq(x) − x|^p with 8-lane SIMD, integer-p fast paths, a vectorised power for other p
     /// (`VectorPower`) and blockwise Double accumulation.
-    static func meanError(_ x: UnsafeBufferPointer<Float>, _ q: QuantizerParameters, p: Double) -> Double {
+    /// `count` is the number of values the mean is over (default: `x.count`; more when exact zeros were left out).
+    static func meanError(_ x: UnsafeBufferPointer<Float>, _ q: QuantizerParameters, p: Double, count: Int? = nil) -> Double {
         typealias V = SIMD8<Float>
         let n = x.count
         guard n > 0, let base = x.baseAddress else { return 0 }
+        let divisor = Double(max(count ?? n, n))
         let inv = V(repeating: q.inverseScales[0]), s = V(repeating: q.scales[0])
         let z = V(repeating: q.zeroPoints[0])
         let lo = V(repeating: Float(q.qmin)), hi = V(repeating: Float(q.qmax))
@@ -383,7 +398,7 @@ public struct LpClipping: Sendable {
             // Fractional p summed |d / s|^p; scale back by s^p (in Double).
             total += (mode == 0 ? Double(acc.sum()) * stepPower : Double(acc.sum())) + tail
         }
-        return total / Double(n)
+        return total / divisor
     }
 }
 

@@ -44,3 +44,20 @@ import Testing
         }
     }
 }
+
+/// Leaving exact zeros out of the scored values (half of a ReLU output) changes the Lp error only by summation order.
+@Test func lpErrorWithoutZerosMatchesTheWholeTensor() throws {
+    let values = LpClippingTests.samples("gaussian", count: 20_000, seed: 11).map { max($0, 0) }
+    for grid in [try QuantizationGrid.unsignedSymmetric(bits: 4), try QuantizationGrid.asymmetric(bits: 8)] {
+        let problem = LpClipping.Problem(values: values, grid: grid)
+        let skipping = problem.skippingZeros()
+        #expect((skipping.scored?.count ?? values.count) < values.count / 2 + 500)
+        for t in [0.3, 0.6, 0.9] {
+            let params = try problem.parameters(t * problem.upper)
+            for p in [2.0, 2.4444, 3.7777] {
+                let full = problem.error(params, p: p), skipped = skipping.error(params, p: p)
+                #expect(abs(full - skipped) <= 1e-6 * full, "\(grid) t \(t) p \(p): \(full) vs \(skipped)")
+            }
+        }
+    }
+}
