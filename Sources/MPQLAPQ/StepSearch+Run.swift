@@ -155,27 +155,25 @@ extension StepSearch {
                 fixed: [TensorQuantizer], biases: BiasQuantization,
                 evaluate: (inout CalibrationSession, [TensorQuantizer]) throws -> (Double, CalibrationSession.State))
         throws -> (sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)], best: Int, state: CalibrationSession.State) {
+        typealias Sample = (p: Double, quantizers: [TensorQuantizer], loss: Double)
         let ps = options.pValues
-        let workers = min(max(1, options.pSweepThreads), ps.count)
-        let sweep = PSweep(count: ps.count)
-        let savedThreads = KernelThreads.count
-        if workers > 1 { KernelThreads.count = 1 }
-        defer { KernelThreads.count = savedThreads }
-        func work(_: Int) {
-            var (session, probe) = (session, probe)
-            while let k = sweep.claim() {
-                do {
-                    let q = try self.layerwise(targets, p: ps[k], probe: &probe, fixed: fixed, biases: biases)
-                    let (l, s) = try evaluate(&session, q)
-                    sweep.record(k, p: ps[k], quantizers: q, loss: l, state: s)
-                    self.progress?("p sweep", sweep.done, ps.count)
-                } catch {
-                    sweep.fail(error)
-                }
+        let shared = Locked((sampled: [Sample?](repeating: nil, count: ps.count), done: 0,
+                             best: (index: Int, loss: Double, state: CalibrationSession.State)?.none))
+        try ParallelWork.forEach(ps.count, workers: options.pSweepThreads, state: (session, probe)) { sessions, k in
+            let q = try self.layerwise(targets, p: ps[k], probe: &sessions.1, fixed: fixed, biases: biases)
+            let (l, s) = try evaluate(&sessions.0, q)
+            let done = shared.withValue { r -> Int in
+                r.sampled[k] = (ps[k], q, l)
+                r.done += 1
+                if r.best.map({ l < $0.loss || (l == $0.loss && k < $0.index) }) ?? true { r.best = (k, l, s) }
+                return r.done
             }
+            self.progress?("p sweep", done, ps.count)
         }
-        if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: work) } else { work(0) }
-        return try sweep.result()
+        return try shared.withValue { r in
+            guard let best = r.best else { throw StepSearchError.missingActivation("(no p value swept)") }
+            return (r.sampled.map { $0! }, best.index, best.state)
+        }
     }
 
     /// Refines the steps of existing quantizers jointly (LAPQ's last step), from multiplier 1.

@@ -69,23 +69,17 @@ public struct PlanMeasurements {
             if lossOnly, let storeURL { try store.save(to: storeURL) }
             return
         }
-        let results = ConcurrentResults<MeasuredPlan>(count: pending.count)
-        let savedThreads = KernelThreads.count
-        KernelThreads.count = 1
-        defer { KernelThreads.count = savedThreads }
-        let prototype = measurer
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            var measurer = prototype
-            while let i = results.claim() {
-                do {
-                    let m = lossOnly ? try measurer.loss(pending[i]) : try measurer.measure(pending[i])
-                    results.set(i, m, report: progress)
-                } catch {
-                    results.fail(error)
-                }
+        // Copies of the measurer share out the plans; results are stored in the order given.
+        let results = Locked((plans: [MeasuredPlan?](repeating: nil, count: pending.count), done: 0))
+        try ParallelWork.forEach(pending.count, workers: workers, state: measurer) { measurer, i in
+            let m = lossOnly ? try measurer.loss(pending[i]) : try measurer.measure(pending[i])
+            results.withValue { r in
+                r.plans[i] = m
+                r.done += 1
+                progress(r.done)
             }
         }
-        for (a, m) in zip(pending, try results.values()) { record(a, m, validated: !lossOnly) }
+        for (a, m) in zip(pending, results.withValue { $0.plans }) { record(a, m!, validated: !lossOnly) }
         if let storeURL { try store.save(to: storeURL) }
     }
 

@@ -60,34 +60,27 @@ public struct SensitivitySweep {
             baseLoss = search.loss(of: state, in: session)
         }
         let pending = grouping.groups.indices.filter { table.increases[grouping.groups[$0].name] == nil }
-        let start = table.groups.count - pending.count
-        let workers = min(max(1, threads ?? KernelThreads.count), pending.count)
-        let shared = SharedProgress(table: table, done: start)
+        let shared = Locked((table: table, done: table.groups.count - pending.count))
         let fixed = fixedByGroup
-        // Groups are independent: each worker measures whole groups on its own copy of the sessions, with
-        // single-threaded kernels (the workers are the parallelism). Each group's numbers do not depend on
-        // which worker measured it, so the table is the same for any thread count.
-        let savedThreads = KernelThreads.count
-        if workers > 1 { KernelThreads.count = 1 }
-        defer { KernelThreads.count = savedThreads }
-        let sessions = (session, probe)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            var (session, probe) = sessions
-            while let g = shared.next(from: pending) {
-                do {
-                    let started = Date()
-                    let (row, chosen) = try measure(group: g, session: &session, probe: &probe, base: baseState,
-                                                    baseLoss: baseLoss, fixed: fixed[g])
-                    try shared.record(grouping.groups[g].name, row: row, quantizers: chosen,
-                                      seconds: Date().timeIntervalSince(started), store: store) { done in
-                        progress?(done, grouping.groups.count)
-                    }
-                } catch {
-                    shared.fail(error)
-                }
+        // Groups are independent: each worker measures whole groups on its own copy of the sessions, and a
+        // group's numbers do not depend on which worker measured it, so the table is the same for any thread
+        // count. It is saved (atomically) after every group, so an interrupted sweep resumes.
+        try ParallelWork.forEach(pending.count, workers: threads ?? KernelThreads.count, state: (session, probe)) { sessions, i in
+            let g = pending[i]
+            let started = Date()
+            let (row, chosen) = try measure(group: g, session: &sessions.0, probe: &sessions.1, base: baseState,
+                                            baseLoss: baseLoss, fixed: fixed[g])
+            try shared.withValue { shared in
+                let name = grouping.groups[g].name
+                shared.table.increases[name] = row
+                shared.table.quantizers[name] = chosen
+                shared.table.seconds[name] = Date().timeIntervalSince(started)
+                if let store { try shared.table.save(to: store) }
+                shared.done += 1
+                progress?(shared.done, grouping.groups.count)
             }
         }
-        table = try shared.result()
+        table = shared.withValue { $0.table }
     }
 
     /// One group's loss increase and chosen quantizers at every allowed candidate.
