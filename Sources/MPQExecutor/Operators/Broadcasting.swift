@@ -73,14 +73,14 @@ enum Broadcasting {
 
         /// `forEachRun` for output elements `elements` only, where `elements` starts and ends on run
         /// boundaries, or, for a single run (`dims.count == 1`), anywhere.
-        func forEachRun(elements: Range<Int>, _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+        func forEachRun(elements: Range<Int>, _ body: (Int, Int, Int, Int, Int, Int) throws -> Void) rethrows {
             if elements.isEmpty { return }
             let inner = dims[dims.count - 1]
             let aStep = aStrides[aStrides.count - 1], bStep = bStrides[bStrides.count - 1]
             let outerRank = dims.count - 1
             if outerRank == 0 {
                 let o = elements.lowerBound
-                body(o &* aStep, o &* bStep, o, elements.count, aStep, bStep)
+                try body(o &* aStep, o &* bStep, o, elements.count, aStep, bStep)
                 return
             }
             var index = [Int](repeating: 0, count: outerRank)
@@ -94,7 +94,7 @@ enum Broadcasting {
             }
             var oo = elements.lowerBound
             for _ in 0..<(elements.count / inner) {
-                body(ao, bo, oo, inner, aStep, bStep)
+                try body(ao, bo, oo, inner, aStep, bStep)
                 oo = oo &+ inner
                 var k = outerRank - 1
                 while k >= 0 {
@@ -130,33 +130,7 @@ enum Broadcasting {
         /// Calls `body(aOffset, bOffset, outOffset, n, aStep, bStep)` for each inner run, where
         /// the steps are the operands' inner strides (1, or 0 when broadcast).
         func forEachRun(_ body: (Int, Int, Int, Int, Int, Int) throws -> Void) rethrows {
-            if count == 0 { return }
-            let inner = dims[dims.count - 1]
-            let aStep = aStrides[aStrides.count - 1]
-            let bStep = bStrides[bStrides.count - 1]
-            let outerRank = dims.count - 1
-            if outerRank == 0 {
-                try body(0, 0, 0, inner, aStep, bStep)
-                return
-            }
-            var index = [Int](repeating: 0, count: outerRank)
-            var ao = 0, bo = 0, oo = 0
-            let runs = count / inner
-            for _ in 0..<runs {
-                try body(ao, bo, oo, inner, aStep, bStep)
-                oo = oo &+ inner
-                var k = outerRank - 1
-                while k >= 0 {
-                    index[k] += 1
-                    ao = ao &+ aStrides[k]
-                    bo = bo &+ bStrides[k]
-                    if index[k] < dims[k] { break }
-                    ao = ao &- aStrides[k] &* dims[k]
-                    bo = bo &- bStrides[k] &* dims[k]
-                    index[k] = 0
-                    k -= 1
-                }
-            }
+            try forEachRun(elements: 0..<count, body)
         }
     }
 
