@@ -32,7 +32,7 @@ public struct MPQCommand: ParsableCommand {
         if let code = CommandFailure.exitCode(for: error) { return (code, CommandFailure.message(for: error)) }
         let text = message(for: error)
         let isUsage = ["Missing expected argument", "Unknown option", "Unexpected argument", "No value set"].contains { text.contains($0) }
-        if error is CleanExit || text.isEmpty || isUsage { return nil }
+        if exitCode(for: error) == .success || text.isEmpty || isUsage { return nil }
         return (64, CommandFailure.oneLine(text.split(separator: "\n").first.map(String.init) ?? text))
     }
 

@@ -54,8 +54,11 @@ extension ExecutionPlan {
                         handOver: keepRaw ? nil : handOverSlot(of: step, at: i))
             if retain == .outputs {
                 for case let s? in step.inputs where lastUse[s] == i { values[s] = nil }
+            } else if keptSlots != nil {
+                dropUnkept(step.inputs.compactMap { $0 }.filter { lastUse[$0] == i }, values: &values, unhooked: &unhooked)
             }
         }
+        if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked) }
         return result(values: values, unhooked: unhooked, retain: retain)
     }
 
@@ -68,40 +71,94 @@ extension ExecutionPlan {
     /// With `through`, nodes after the last producer of those values are not run: what they would
     /// have recomputed is marked stale in the returned cache (its graph outputs may be stale too), and
     /// a later re-run from that cache runs them when it reaches them. A step search that only needs
-    /// activations in graph order thus runs the network once, not once per activation.
+    /// activations in graph order thus runs the network once, not once per activation. The `through`
+    /// values are always in the returned cache, as are `materializing` ones.
+    ///
+    /// A value a checkpointed cache dropped is recomputed from its producer when a step that runs reads it.
     public func rerun(from cache: ActivationCache, changed: Set<String>, hooks: TensorHooks,
-                      retain: Retention = .outputs, through targets: Set<String>? = nil) throws -> ExecutionResult {
+                      retain: Retention = .outputs, through targets: Set<String>? = nil,
+                      materializing wanted: Set<String> = []) throws -> ExecutionResult {
         var values = cache.values
         var unhooked = cache.unhooked
         var stale = cache.stale
         var dirty = [Bool](repeating: false, count: valueNames.count)
+        // Steps that run although the change does not reach them: producers of dropped values someone reads.
+        var recompute = [Bool](repeating: false, count: steps.count)
         for name in changed {
             guard let s = slots[name] else { throw GraphError.unknownValue(name) }
             // A stale value's producer runs again below and applies the new hook itself.
             if stale.contains(s) { continue }
-            guard let raw = constants[s] ?? cache.unhooked[s] ?? cache.values[s] else {
+            if let raw = constants[s] ?? cache.unhooked[s] ?? cache.values[s] {
+                unhooked[s] = nil
+                store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
+            } else if let p = producer[s] {
+                // Dropped by checkpointing: its producer runs again and applies the new hook.
+                recompute[p] = true
+            } else {
                 throw ExecutionError.missingCachedValue(name)
             }
-            unhooked[s] = nil
-            store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
             dirty[s] = true
         }
-        let limit = try targets.map(lastProducer(of:)) ?? Int.max
+        let wantedSlots = try Set((targets ?? []).union(wanted).map { name -> Int in
+            guard let s = slots[name] else { throw GraphError.unknownValue(name) }
+            return s
+        })
+        let limit = max(try targets.map(lastProducer(of:)) ?? Int.max, try lastProducer(of: wanted))
+        let reached = reachedSteps(dirty: dirty, stale: stale, forced: recompute)
+        let runs = stepsToRun(reached: reached, limit: limit, values: values, stale: stale, wanted: wantedSlots,
+                              recompute: recompute)
+        var lastRead = [Int](repeating: -1, count: valueNames.count)
+        for (i, step) in steps.enumerated() where runs[i] { for case let s? in step.inputs { lastRead[s] = i } }
         for (i, step) in steps.enumerated() {
-            let inputsChanged = step.inputs.contains { $0.map { dirty[$0] } ?? false }
-            guard inputsChanged || step.outputs.contains(where: { $0 >= 0 && stale.contains($0) }) else { continue }
-            if i > limit {
+            if reached[i] && i > limit {
                 for s in step.outputs where s >= 0 { stale.insert(s); dirty[s] = true }
                 continue
             }
+            guard runs[i] else { continue }
             for case let s? in step.inputs where values[s] == nil {
                 throw ExecutionError.missingCachedValue(valueNames[s])
             }
             for s in step.outputs where s >= 0 { unhooked[s] = nil; stale.remove(s) }
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
+            if reached[i] { for s in step.outputs where s >= 0 { dirty[s] = true } }
+            dropUnkept(step.inputs.compactMap { $0 }.filter { lastRead[$0] == i }, values: &values,
+                       unhooked: &unhooked, except: wantedSlots)
+        }
+        if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked, except: wantedSlots) }
+        return result(values: values, unhooked: unhooked, retain: retain, stale: stale)
+    }
+
+    /// The steps a change reaches: those reading a dirty value (transitively), producing a stale one, or `forced`.
+    private func reachedSteps(dirty: [Bool], stale: Set<Int>, forced: [Bool]) -> [Bool] {
+        var dirty = dirty
+        var reached = [Bool](repeating: false, count: steps.count)
+        for (i, step) in steps.enumerated() {
+            let inputsChanged = step.inputs.contains { $0.map { dirty[$0] } ?? false }
+            guard forced[i] || inputsChanged || step.outputs.contains(where: { $0 >= 0 && stale.contains($0) }) else { continue }
+            reached[i] = true
             for s in step.outputs where s >= 0 { dirty[s] = true }
         }
-        return result(values: values, unhooked: unhooked, retain: retain, stale: stale)
+        return reached
+    }
+
+    /// The reached steps up to `limit`, plus the producers of every missing value they (or `wanted`) read.
+    ///
+    /// Without checkpoints nothing is missing and this is the reached steps; with them, dropped values are
+    /// recomputed from the nearest kept ones (walking back, so a chain of dropped values is recomputed whole).
+    private func stepsToRun(reached: [Bool], limit: Int, values: [Tensor?], stale: Set<Int>, wanted: Set<Int>,
+                            recompute: [Bool]) -> [Bool] {
+        var runs = reached.indices.map { reached[$0] && $0 <= limit }
+        var missing = [Bool](repeating: false, count: valueNames.count)
+        for s in wanted where values[s] == nil || stale.contains(s) { missing[s] = true }
+        for i in steps.indices.reversed() {
+            let step = steps[i]
+            if !runs[i] {
+                guard step.outputs.contains(where: { $0 >= 0 && missing[$0] }) || (recompute[i] && i <= limit) else { continue }
+                runs[i] = true
+            }
+            for case let s? in step.inputs where values[s] == nil { missing[s] = true }
+        }
+        return runs
     }
 
     /// The index of the last step producing one of `names` (-1 when all are inputs or constants).

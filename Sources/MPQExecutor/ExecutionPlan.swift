@@ -34,6 +34,8 @@ public struct ExecutionPlan: Sendable {
     let lastUse: [Int]
     /// For each slot, the step that produces it (nil for inputs, initializers and folded constants).
     let producer: [Int?]
+    /// Slots an `.all` run keeps (nil: every slot); the others are recomputed when a re-run needs them.
+    var keptSlots: [Bool]? = nil
 
     /// Compiles `graph` for the given input shapes (every graph input must have one).
     ///

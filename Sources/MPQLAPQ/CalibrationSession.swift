@@ -1,3 +1,4 @@
+import Foundation
 import MPQExecutor
 import MPQGraph
 
@@ -38,8 +39,18 @@ public struct CalibrationSession: Sendable {
         public var nodesTotal = 0
     }
 
-    /// Runs the FP32 model on every batch and keeps all activations.
-    public init(graph: Graph, inputs: [String: Tensor], batchSize: Int) throws {
+    /// The default bytes of cached activations per session: 1/24 of the machine's memory, as a sweep holds about
+    /// eight sessions' worth at once (the calibration and probe sessions, and each worker's current and best states).
+    public static var defaultActivationBudget: Int {
+        Int(clamping: ProcessInfo.processInfo.physicalMemory / 24)
+    }
+
+    /// Runs the FP32 model on every batch and keeps its activations.
+    ///
+    /// When all of them would take more than `activationBudget` bytes, only every few nodes' outputs are kept
+    /// (`ExecutionPlan.checkpointing(every:)`) and re-runs recompute the rest: the same results in bounded memory.
+    public init(graph: Graph, inputs: [String: Tensor], batchSize: Int,
+                activationBudget: Int = CalibrationSession.defaultActivationBudget) throws {
         self.graph = graph
         guard let total = inputs.values.first?.shape.first, total > 0 else {
             throw GraphError.missingGraphInput(graph.inputs.first?.name ?? "?", available: graph.inputs.map(\.name))
@@ -57,6 +68,11 @@ public struct CalibrationSession: Sendable {
             batches.append(batch)
             plans.append(planBySize[size]!)
             start += size
+        }
+        let stride = plans[0].checkpointStride(batches: batches.count, budget: activationBudget)
+        if stride > 1 {
+            for size in planBySize.keys { planBySize[size] = planBySize[size]!.checkpointing(every: stride) }
+            plans = batches.map { planBySize[$0.values.first!.shape[0]]! }
         }
         self.batches = batches
         self.plans = plans
@@ -128,7 +144,7 @@ public struct CalibrationSession: Sendable {
 
     /// A tensor's FP32 value across all batches (joined along axis 0).
     public func referenceValue(_ name: String) -> Tensor? {
-        let parts = reference.caches.compactMap { $0.value(named: name) }
+        let parts = reference.caches.indices.compactMap { cachedValue(name, in: reference, batch: $0, unhooked: false) }
         guard parts.count == reference.caches.count else { return nil }
         if graph.initializers[name] != nil { return parts.first }
         return Tensor.concatenate(axis0: parts)
@@ -136,7 +152,17 @@ public struct CalibrationSession: Sendable {
 
     /// A tensor's value in the first batch of `state` before its own hook (the input a quantizer sees).
     public func unhookedValue(_ name: String, in state: State, batch: Int = 0) -> Tensor? {
-        state.caches[batch].unhookedValue(named: name)
+        cachedValue(name, in: state, batch: batch, unhooked: true)
+    }
+
+    /// A value of one batch's cache, recomputed from the kept ones when checkpointing dropped it.
+    private func cachedValue(_ name: String, in state: State, batch: Int, unhooked: Bool) -> Tensor? {
+        let read = { (cache: ActivationCache) in unhooked ? cache.unhookedValue(named: name) : cache.value(named: name) }
+        if let value = read(state.caches[batch]) { return value }
+        guard plans[batch].isCheckpointed, plans[batch].type(of: name) != nil,
+              let cache = try? plans[batch].rerun(from: state.caches[batch], changed: [], hooks: state.hooks,
+                                                  retain: .all, materializing: [name]).cache else { return nil }
+        return read(cache)
     }
 }
 

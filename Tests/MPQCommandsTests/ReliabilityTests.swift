@@ -256,3 +256,18 @@ private func editedPlan(_ name: String, _ edit: (inout [String: Any]) -> Void) t
     let unknown = try editedPlan("name") { $0["name"] = "no.such.weight" }
     expectFailure(["export", unknown, "--format", "encodings", "-o", unknown + ".enc"], "plan.json", "'no.such.weight' does not exist in the model")
 }
+
+/// `--help` prints the whole help text and exits 0: it is not squeezed into a one-line error.
+@Test func helpIsNotAnError() throws {
+    for arguments in [["--help"], ["plan", "--help"], ["help", "plan"], ["quantize", "-h"]] {
+        do {
+            var command = try MPQCommand.parseAsRoot(arguments)
+            try command.run()
+            Issue.record("\(arguments) ran as a command")
+        } catch {
+            #expect(MPQCommand.failure(for: error) == nil, "\(arguments)")
+            #expect(MPQCommand.exitCode(for: error).rawValue == 0)
+            #expect(MPQCommand.fullMessage(for: error).contains("USAGE:"))
+        }
+    }
+}
