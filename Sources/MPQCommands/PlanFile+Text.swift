@@ -41,7 +41,9 @@ extension PlanFile {
               + (measuredLoss.map { String(format: "; measured %.4f (+%.4f over FP32)", $0, $0 - fp32Loss) } ?? ""))
         if let v = validation {
             print("validation: loss \(String(format: "%.4f", v.loss))" + (v.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? "")
-                  + (v.minCosine.map { String(format: ", lowest per-sample cosine to FP32 %.4f", $0) } ?? ""))
+                  + (v.minCosine.map { String(format: ", lowest per-sample cosine to FP32 %.4f", $0) } ?? "")
+                  + (v.agreement.map { a in String(format: ", top-1 agreement with FP32 %.2f%%", 100 * a.top1)
+                      + (a.top5.map { String(format: ", top-5 %.2f%%", 100 * $0) } ?? "") } ?? ""))
         }
         if let r = refinement {
             print(String(format: "refinement (bias correction + Powell, %d evaluations, %.1f s): loss %.5f -> %.5f (bias correction alone %.5f)",

@@ -45,6 +45,10 @@ public struct ValidationSet: Sendable {
         // For embedding models, the worst sample matters as much as the mean.
         let minCosine = objective.kind == .cosineDistance
             ? try CalibrationLoss.rowCosineSimilarities(reference: objective.reference, quantized: out).min() : nil
-        return ValidationMetrics(loss: loss, accuracy: accuracy, minCosine: minCosine)
+        let scoresClasses = [.klDivergence, .crossEntropy].contains(objective.kind) && out.rank == 2
+        let agreement = scoresClasses ? objective.reference.floats.flatMap { reference in
+            out.floats.flatMap { ClassAgreement(reference: reference, quantized: $0, classes: out.shape[1]) }
+        } : nil
+        return ValidationMetrics(loss: loss, accuracy: accuracy, minCosine: minCosine, agreement: agreement)
     }
 }
