@@ -143,7 +143,11 @@ public struct QDQExporter {
         // Bias grids from the quantizers at their multipliers, on the graph the quantizers were computed on.
         var parameters: [String: QuantizerParameters] = [:]
         for (i, q) in quantizers.enumerated() { parameters[q.name] = try Self.deployableParameters(q, multiplier: multipliers?[i] ?? 1).0 }
-        let biasGrids = int32Biases ? BiasQuantization(graph: graph).grids(parameters) : [:]
+        // Weight steps raised where a bias would overflow int32, exactly as the simulation raised them (see
+        // `fittingInt32Biases`; the magnitudes come from the graph the quantizers were computed on).
+        let biasQuantization = int32Biases ? BiasQuantization(graph: input) : .none
+        parameters = biasQuantization.fittingInt32Biases(parameters)
+        let biasGrids = biasQuantization.grids(parameters)
         graph = GraphOptimizer.unfuseActivations(graph)
 
         var used = Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys).union(graph.inputs.map(\.name))
@@ -182,7 +186,8 @@ public struct QDQExporter {
             guard seen.insert(q.name).inserted else {
                 throw ExportError.invalidQuantizer(tensor: q.name, reason: "the tensor has more than one quantizer")
             }
-            let (p, type) = try Self.deployableParameters(q, multiplier: multipliers?[i] ?? 1)
+            let (unfitted, type) = try Self.deployableParameters(q, multiplier: multipliers?[i] ?? 1)
+            let p = parameters[q.name] ?? unfitted
             switch q.role {
             case .weight:
                 guard let w = graph.initializers[q.name], let values = w.floats else {

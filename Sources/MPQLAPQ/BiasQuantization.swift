@@ -26,6 +26,8 @@ public struct BiasQuantization: Sendable {
         /// The weight's output-channel axis (Conv 0, Gemm transB ? 0 : 1) and the bias's value count.
         public var outputAxis: Int
         public var biasCount: Int
+        /// |bias| per output channel, in the graph the links were found in.
+        public var biasMagnitudes: [Float] = []
     }
 
     /// Links by weight name (a weight read by several layers has several links).
@@ -57,9 +59,40 @@ public struct BiasQuantization: Sendable {
                 chain.append(source)
             }
             links.append(Link(layer: node.displayName, bias: node.inputs[2], weight: node.inputs[1], inputChain: chain,
-                              outputAxis: outputAxis, biasCount: bias.count))
+                              outputAxis: outputAxis, biasCount: bias.count, biasMagnitudes: bias.floats!.map(abs)))
         }
         self.links = links
+    }
+
+    /// `parameters` with weight scales raised where a bias would not fit its int32 grid.
+    ///
+    /// A weight channel whose values are almost zero (common after batch-norm folding: a dead channel whose
+    /// output is its bias) gets a tiny step, and the bias grid's step (input step × weight step) with it: the
+    /// bias then overflows int32 and is clipped to about zero, losing the channel's constant output. As ONNX
+    /// Runtime's quantization tool does, such a channel's weight step is raised until twice its bias fits (its
+    /// weights, far below one new step, round to zero). Simulation and export both call this, so they agree.
+    public func fittingInt32Biases(_ parameters: [String: QuantizerParameters]) -> [String: QuantizerParameters] {
+        var result = parameters
+        let largestCode = Double(Int32.max) - 127  // the int32 grid's largest float32 code, 2³¹ − 128
+        for link in links {
+            guard var w = result[link.weight], w.grid.style == .deployable,
+                  let input = link.inputChain.lazy.compactMap({ parameters[$0] }).first,
+                  input.grid.style == .deployable, !input.isPerChannel, let inputScale = input.scales.first, inputScale > 0,
+                  link.biasMagnitudes.count == link.biasCount,
+                  w.axis == nil || (w.axis == link.outputAxis && w.channelCount == link.biasCount) else { continue }
+            var changed = false
+            for c in link.biasMagnitudes.indices {
+                let k = w.scales.count == 1 ? 0 : c
+                let needed = Float(2 * Double(link.biasMagnitudes[c]) / (Double(inputScale) * largestCode))
+                if w.scales[k] > 0, w.scales[k] < needed {
+                    w.scales[k] = needed
+                    w.inverseScales[k] = 1 / needed
+                    changed = true
+                }
+            }
+            if changed { result[link.weight] = w }
+        }
+        return result
     }
 
     /// The int32 grid of each bias (by name) whose weight and input have deployable quantizers in

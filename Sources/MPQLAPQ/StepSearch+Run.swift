@@ -37,14 +37,16 @@ extension StepSearch {
                                 biasCorrection: BiasCorrectionPlan? = nil, biases: BiasQuantization) -> [String: QuantizerSetting] {
         var settings: [String: QuantizerSetting] = [:]
         var parameters: [String: QuantizerParameters] = [:]
+        for (i, q) in quantizers.enumerated() { parameters[q.name] = q.parameters(multiplier: multipliers?[i] ?? 1) }
+        let fitted = biases.fittingInt32Biases(parameters)
         for (i, q) in quantizers.enumerated() {
             let m = multipliers?[i] ?? 1
-            settings[q.name] = q.setting(multiplier: m)
-            parameters[q.name] = q.parameters(multiplier: m)
+            settings[q.name] = fitted[q.name] == parameters[q.name] ? q.setting(multiplier: m) : TensorQuantizer.setting(fitted[q.name]!)
             if q.role == .weight, let (bias, setting) = biasCorrection?.setting(for: q, multiplier: m) {
                 settings[bias] = setting
             }
         }
+        parameters = fitted
         for (bias, grid) in biases.grids(parameters) {
             settings[bias] = .int32Bias(grid, after: settings[bias])
         }
@@ -56,11 +58,15 @@ extension StepSearch {
     /// same quantizers and corrected biases.
     public static func settings(_ quantizers: [TensorQuantizer], correctedBiases: [String: Tensor],
                                 biases: BiasQuantization) -> [String: QuantizerSetting] {
-        var settings = Self.settings(quantizers, biases: .none)
+        let base = Dictionary(quantizers.map { ($0.name, $0.base) }, uniquingKeysWith: { a, _ in a })
+        let parameters = biases.fittingInt32Biases(base)
+        var settings: [String: QuantizerSetting] = [:]
+        for q in quantizers {
+            settings[q.name] = parameters[q.name] == base[q.name] ? q.setting() : TensorQuantizer.setting(parameters[q.name]!)
+        }
         for (name, bias) in correctedBiases {
             settings[name] = QuantizerSetting(key: "corrected \(bias.asFloats)") { _ in bias }
         }
-        let parameters = Dictionary(quantizers.map { ($0.name, $0.base) }, uniquingKeysWith: { a, _ in a })
         for (bias, grid) in biases.grids(parameters) {
             settings[bias] = .int32Bias(grid, after: settings[bias])
         }

@@ -45,7 +45,12 @@ public struct TensorQuantizer: Sendable, Equatable, Codable {
 
     /// The hook that fake-quantizes this tensor at `multiplier`.
     public func setting(multiplier: Double = 1) -> QuantizerSetting {
-        let parameters = parameters(multiplier: multiplier)
+        Self.setting(parameters(multiplier: multiplier))
+    }
+
+    /// The hook that fake-quantizes a tensor with `parameters`.
+    public static func setting(_ parameters: QuantizerParameters) -> QuantizerSetting {
+        let grid = parameters.grid
         let quantizer = FakeQuantizer(parameters)
         let key = "\(grid)|\(parameters.scales)|\(parameters.zeroPoints)"
         return QuantizerSetting(key: key) { tensor in
