@@ -35,6 +35,7 @@ extension PlanCommand {
         request.validation = !val.isEmpty ? val : (resolve(file?.val).map { [$0] } ?? [])
         request.validationLabels = valLabels ?? resolve(file?.valLabels)
         try applySettings(to: &request, file: file)
+        request.pins = try (!pin.isEmpty ? pin : (file?.pins ?? [])).map(Pin.init(parsing:))
         return request
     }
 

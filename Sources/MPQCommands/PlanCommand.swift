@@ -35,6 +35,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Budget(s): 4.5bits (average weight bits), 2MB / 800KB (weight size), 3.5ms (latency), 60%bops. Repeatable.")
     var budget: [String] = []
 
+    @Option(help: "Fix groups by hand: PATTERN=CANDIDATE, e.g. '/_fc/*=W8A16' (a glob on group or layer names), 're:attention.*(q|k|v)_proj=W8A8' (a regular expression) or 'op:Gemm=W8A16' (an op type). Repeatable; the search decides the rest.")
+    var pin: [String] = []
+
     @Option(help: "Hardware profile: a bundled name (generic-npu, dsp-int16, mcu-int8, gpu-tensorcore) or a JSON path.")
     var profile: String?
 

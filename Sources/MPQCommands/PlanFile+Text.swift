@@ -13,6 +13,7 @@ extension PlanFile {
 
     private func printSetting() {
         print("model: \(model)   profile: \(profile)   loss: \(loss)   budgets: \(budgets.joined(separator: ", "))")
+        if let pins { print("pinned: \(pins.joined(separator: ", "))") }
         if !floatOnlyGroups.isEmpty { print("float-only (not quantized): \(floatOnlyGroups.joined(separator: ", "))") }
         if !floatTensors.isEmpty {
             let ops = Set(floatTensors.map(\.floatOp)).sorted()

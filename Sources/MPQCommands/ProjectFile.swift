@@ -16,9 +16,11 @@ struct ProjectFile: Codable {
     var batchSize: Int?
     var calibSamples: Int?
     var stepSearch: String?
+    /// `PATTERN=CANDIDATE` strings, as `--pin` takes them.
+    var pins: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, calib, labels, val, loss, profile, budget
+        case model, calib, labels, val, loss, profile, budget, pins
         case valLabels = "val_labels"
         case batchSize = "batch_size"
         case calibSamples = "calib_samples"

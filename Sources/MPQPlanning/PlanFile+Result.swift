@@ -10,6 +10,7 @@ extension PlanFile {
         profile = request.profile.name
         loss = request.loss.name
         budgets = request.budgets.map(\.text)
+        pins = request.pins.isEmpty ? nil : request.pins.map(\.description)
         calib = request.calibration.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         labels = request.labels.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         batchSize = request.batchSize

@@ -60,6 +60,8 @@ public struct PlanFile: Codable, Sendable {
     public var profile: String
     public var loss: String
     public var budgets: [String]
+    /// Manual overrides the plan was made with (`PATTERN=CANDIDATE`); nil when there were none.
+    public var pins: [String]? = nil
     /// Calibration data and labels the plan was made with (for `mpq refine`).
     public var calib: [String] = []
     public var labels: String? = nil

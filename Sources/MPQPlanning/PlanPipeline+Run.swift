@@ -11,7 +11,7 @@ extension PlanPipeline {
         let setup = try PlannerSetup(problem: prepared.problem, sensitivities: table, request: request)
         var result = PlanResult(request: request, prepared: prepared, problem: setup.problem, sensitivities: table,
                                 bopsReference: setup.model.referenceDescription,
-                                plan: try setup.planner.plan(budgets: request.budgets), fp32Loss: setup.fp32Loss)
+                                plan: try setup.plan(budgets: request.budgets, pins: request.pins), fp32Loss: setup.fp32Loss)
         guard request.measures else { return result }
         let measurer = measurer(for: table)
         let store = PlanMeasurements.store(in: request.cacheDirectory, tableKey: table.key, validation: prepared.validation?.data,

@@ -66,6 +66,8 @@ public struct PlanRequest: Sendable {
     public var outputDirectory: URL
     /// Kernel threads (nil: all cores).
     public var threads: Int?
+    /// Groups fixed by hand (`--pin PATTERN=CANDIDATE`); the search decides the rest.
+    public var pins: [Pin] = []
 
     /// A request with the required inputs; every setting starts at `mpq plan`'s default.
     public init(model: String, calibration: [String], labels: String? = nil, budgets: [BudgetConstraint],

@@ -4,8 +4,10 @@ import MPQSensitivity
 /// The integer program of a plan once sensitivities are known: the planner, how many plans it proposes per
 /// budget and with which tie-break, and the budget limits in planner units.
 public struct PlannerSetup: Sendable {
-    /// The planning problem with the (regularized) sensitivities.
+    /// The planning problem with the (regularized) sensitivities, without pins (the uniform points use it).
     public var problem: PlanningProblem
+    /// The candidate of each pinned group (group index → candidate index).
+    public var pinned: [Int: Int]
     public var planner: MixedPrecisionPlanner
     /// Plans proposed per budget value.
     public var proposalCount: Int
@@ -21,7 +23,8 @@ public struct PlannerSetup: Sendable {
     public init(problem: PlanningProblem, sensitivities: SensitivityTable, request: PlanRequest) throws {
         var problem = problem
         problem.sensitivities = sensitivities.regularizedMatrix(precision: problem.candidates.map { ($0.weightBits, $0.activationBits) })
-        planner = try MixedPrecisionPlanner(problem: problem, profile: request.profile)
+        pinned = try problem.resolve(request.pins)
+        planner = try MixedPrecisionPlanner(problem: try problem.pinning(request.pins), profile: request.profile)
         let k = request.proposals
         // One proposal: the tie-break (off by default) replaces the optimum, as it always did. Several: the tie-broken
         // plan (1% by default) is one more proposal and measurement decides.
@@ -37,6 +40,15 @@ public struct PlannerSetup: Sendable {
     }
 
     public var model: CostModel { planner.model }
+
+    /// The ILP plan under `budgets`; an infeasible budget's message names the pins when there are any.
+    public func plan(budgets: [BudgetConstraint], pins: [Pin]) throws -> Plan {
+        do { return try planner.plan(budgets: budgets) } catch let error as PlanningError {
+            guard !pins.isEmpty, case let .infeasible(shortfalls, _) = error else { throw error }
+            let reason = shortfalls.filter { !$0.isMet }.map(\.message).joined(separator: "; ")
+            throw PinError.infeasible(pins: pins, reason: reason.isEmpty ? "the budgets cannot be met together" : reason)
+        }
+    }
     /// The cost kind of the trade-off axis (the first budget's).
     public var costKind: CostKind { limits[0].kind }
 

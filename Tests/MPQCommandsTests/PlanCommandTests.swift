@@ -304,3 +304,26 @@ func expectQDQExportMatchesSimulation(plan: URL, summary: PlanFile, inputs npz: 
     #expect(one.chosenLabel == "proposal 1")
     #expect(runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--proposals", "0"], dir: dir)).code == 64)
 }
+
+/// `--pin` and mpq.json `pins` fix groups; a budget the pins make infeasible names them.
+@Test func pinsFixGroupsAndNameThemselvesInErrors() throws {
+    let dir = Paths.temporary("plan-pins")
+    try? FileManager.default.removeItem(at: dir)
+    let pinned = runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--no-measure",
+                                       "--step-search", "mmse", "--pin", "op:Gemm=W16A16"], dir: dir))
+    #expect(pinned.code == 0, "\(pinned.message)")
+    let file = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: dir.appendingPathComponent("plan.json")))
+    #expect(file.pins == ["op:Gemm=W16A16"])
+    let gemm = try #require(file.plan?.groups.first { $0.opTypes.contains("Gemm") })
+    #expect(gemm.candidate == "W16A16")
+    let infeasible = runMPQ(planArguments(["--budget", "5bits", "--profile", "generic-npu", "--no-measure", "--step-search", "mmse",
+                                           "--pin", "op:Conv=W16A16"], dir: dir))
+    #expect(infeasible.code == CommandFailure.dataError)
+    #expect(infeasible.message.contains("'op:Conv=W16A16'") && infeasible.message.contains("cheapest"), "\(infeasible.message)")
+    // The project file's pins, validated like --pin.
+    let project = dir.appendingPathComponent("mpq.json")
+    try JSONSerialization.data(withJSONObject: ["pins": ["nothing*=W8A8"]]).write(to: project)
+    let bad = runMPQ(planArguments(["--budget", "6bits", "--profile", "generic-npu", "--no-measure", "--step-search", "mmse",
+                                    "--project", project.path], dir: dir))
+    #expect(bad.code == CommandFailure.dataError && bad.message.contains("'nothing*=W8A8' matches no group"), "\(bad.message)")
+}
