@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reproduces docs/efficientnet-results.md: `mpq plan` on the pretrained EfficientNet-Lite1 at several budgets.
 
-Usage: python3 scripts/efficientnet_results.py [--budgets 5bits 6bits 75%bops 100%bops] [--report-only]
+Usage: python3 scripts/efficientnet_results.py [--budgets 5bits 6bits 4MB 5.473MB 75%bops 100%bops 200%bops] [--report-only]
 
 Builds the model and the photo-crop data into examples/efficientnet-lite/generated/ when missing (see that
 example's README), builds mpq (release), then runs `mpq plan` from examples/efficientnet-lite (256 calibration
@@ -70,18 +70,123 @@ def measure(args, out, cache, mpq):
         out / "export.log", cwd=EXAMPLE)
     val = np.load(EXAMPLE / "generated/val.npz")["image"]
     reference = np.load(EXAMPLE / "generated/reference_logits_val.npy")
-    timings["qdq"] = ort_metrics(first / "model.qdq.onnx", val, reference)
+    import onnxruntime
+    timings["qdq"] = ort_metrics(first / "model.qdq.onnx", val, reference) | {"ortVersion": onnxruntime.__version__}
     (out / "wall-times.json").write_text(json.dumps(timings, indent=1))
     return timings
 
 
+def kind(budget):
+    return "bops" if budget.endswith("%bops") else "bits" if budget.endswith("bits") else "size"
+
+
+def fmt_val(v):
+    if not v:
+        return "- | - | -"
+    a = v.get("agreement") or {}
+    top5 = a.get("top5")
+    return (f"{v['loss']:.4f} | {100 * a.get('top1', float('nan')):.1f} % | "
+            + (f"{100 * top5:.1f} %" if top5 is not None else "-"))
+
+
 def report(args, out, cache, timings):
-    pass
+    plans = {b: json.loads((out / b / "plan.json").read_text()) for b in args.budgets}
+    sens = json.loads(next(cache.glob("sensitivity-*.json")).read_text())
+    seconds = sens.get("seconds", {})
+    # Each run states the uniform points' cost in its own budget's unit: gather all three.
+    uniform = {}
+    for b, p in plans.items():
+        for u in p["uniform"]:
+            entry = uniform.setdefault(u["label"], {"measuredLoss": u["measuredLoss"], "validation": u.get("validation"),
+                                                    "exact": u.get("exact", True)})
+            entry[kind(b)] = u["cost"]
+    # BOPs relative to uniform W8A8 (the profile's reference for %bops budgets).
+    reference_bops = uniform["W8A8"]["bops"]
+    def cost_cells(bits, size, bops):
+        return (f"{bits:.2f}" if bits is not None else "-", f"{size / 1e6:.2f}" if size is not None else "-",
+                f"{100 * bops / reference_bops:.0f} %" if bops is not None else "-")
+    lines = ["# EfficientNet-Lite1 (ImageNet, pretrained): mixed precision, label-free", "",
+             "Reproduce: `python3 scripts/efficientnet_results.py` (builds the model and the photo crops if needed, "
+             f"then runs `mpq plan` from `examples/efficientnet-lite` at {', '.join(args.budgets)}; about "
+             f"{sum(v for k, v in timings.items() if k in plans) / 60:.0f} min on 2 cores).", "",
+             "Model: EfficientNet-Lite1 with its pretrained ImageNet weights (`examples/efficientnet-lite`, "
+             f"{len(sens['groups'])} groups, {sum(g['parameters'] for g in plans[args.budgets[0]]['plan']['groups']) / 1e6:.2f} M "
+             "quantizable weights), profile `generic-npu` (W4A8, W8A8, W8A16, W16A16), "
+             f"{sens['description']['calibration samples']} calibration crops of three photos at 224×224, loss: KL "
+             "divergence to the FP32 logits. Validation: 128 crops of three *other* photos; top-1/top-5 agreement = "
+             "how often the FP32 model's top class is the quantized model's first / among its first five. "
+             f"Settings: `{' '.join(SETTINGS)}` (see Time).", "",
+             "| configuration | avg weight bits | weight size (MB) | BOPs (of W8A8) | calib KL | val KL | top-1 agreement | top-5 agreement | plan |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for label, u in uniform.items():
+        note = "" if u["exact"] else "nearest allowed candidate where a group lacks it"
+        lines.append(f"| uniform {label} | {' | '.join(cost_cells(u.get('bits'), u.get('size'), u.get('bops')))} | "
+                     f"{u['measuredLoss']:.4f} | {fmt_val(u['validation'])} | {note} |")
+    for b, p in plans.items():
+        c = p["costs"]
+        lines.append(f"| mixed, budget {b} | {' | '.join(cost_cells(c['bits'], c['size'], c['bops']))} | "
+                     f"{p['measuredLoss']:.4f} | {fmt_val(p.get('validation'))} | {describe(p['plan']['groups'])} |")
+    lines += ["", "## At equal or lower cost, does the plan beat uniform precision?", ""]
+    for b, p in plans.items():
+        k = kind(b)
+        mine = p["costs"][k]
+        for label, u in uniform.items():
+            # The uniform points the plan's cost does not exceed, within 1 % (equal cost: same budget, other assignment).
+            if u.get(k) is None or not (mine * (1 - 1e-9) <= u[k] <= mine * 1.01):
+                continue
+            pv, uv = p.get("validation") or {}, u.get("validation") or {}
+            better = lambda a, b_: "equal" if abs(a - b_) <= 1e-12 else "better" if a < b_ else "worse"
+            lines.append(f"- budget {b}: plan at {mine:.4g} vs uniform {label} at {u[k]:.4g} ({k}): calibration KL "
+                         f"{p['measuredLoss']:.4f} vs {u['measuredLoss']:.4f} (**{better(p['measuredLoss'], u['measuredLoss'])}**), "
+                         f"validation KL {pv.get('loss', float('nan')):.4f} vs {uv.get('loss', float('nan')):.4f} "
+                         f"(**{better(pv.get('loss', 0), uv.get('loss', 0))}**)")
+    q = timings["qdq"]
+    first = plans[args.budgets[0]]
+    fv = first.get("validation") or {}
+    lines += ["", f"## The exported QDQ model in ONNX Runtime (plan at {args.budgets[0]})", "",
+              f"`mpq export --format qdq` of that plan, run by ONNX Runtime {q.get('ortVersion', '')} (graph optimisations off) "
+              "on the 128 validation crops, scored against the FP32 logits:", "",
+              "| | val KL | top-1 agreement | top-5 agreement |", "|---|---|---|---|",
+              f"| mpq's simulation | {fmt_val(fv)} |",
+              f"| ONNX Runtime, QDQ model | {q['kl']:.4f} | {100 * q['top1']:.1f} % | {100 * q['top5']:.1f} % |", "",
+              "## Time (2-core x86_64, release build; the machine was shared with other build jobs)", ""]
+    for b in args.budgets:
+        lines.append(f"- `mpq plan --budget {b}` {'(cold: measures the sensitivities)' if b == args.budgets[0] else '(sensitivities cached)'}: "
+                     f"{timings[b] / 60:.1f} min")
+    if seconds:
+        lines.append(f"- Sensitivity sweep: {sum(seconds.values()) / 60:.1f} min of worker time over {len(seconds)} groups "
+                     f"(slowest {max(seconds.values()):.0f} s, median {sorted(seconds.values())[len(seconds) // 2]:.0f} s).")
+    lines += NOTES
+    (ROOT / "docs/efficientnet-results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+NOTES = [
+    "- Default settings (`lapq-layerwise` step search: ten p values per group and candidate, 20 Pareto points × 3 "
+    "proposals, refinement) are not what this page ran: the LAPQ sweep alone measured 4 min 50 s for its first group "
+    "(the stem, everything downstream of it re-run 44 times on 256 crops) with a progress estimate of ~5 h for the "
+    "sweep, far from the 10-minute target. `mmse` (one evaluation per group and candidate) brings the cold plan to "
+    "the figure above.",
+    "- What dominates a forward pass here (perf, sweep of this run): the depthwise kernel (hand-written, ~32 %), "
+    "oneDNN's JIT pointwise convolutions (~34 %), and the kernel zeroing fresh pages (~10 %): activations of a "
+    "32-crop batch at 112×112 (up to 150 MB a tensor) exceed glibc's 32 MB heap limit, so each is a new mmap.",
+    "- Memory: the calibration session keeps activations within a budget (1/24 of RAM per session) and recomputes "
+    "the dropped ones from kept checkpoints (`CalibrationSession`, `ExecutionPlan.checkpointing`). Before, this "
+    "example was killed by the kernel at 24 GB in the first seconds of the sweep; now its sweep holds ~4.7 GB (resident set, sampled every 30 s over the first 5 min).",
+    "- Dead channels: batch-norm folding leaves weight channels of ~1e-13 with biases up to 20. Their weight step made "
+    "the int32 bias grid overflow, so the bias was clipped to about zero; mpq (as ONNX Runtime's quantizer does) now "
+    "raises such a channel's weight step until its bias fits. Before that fix uniform W16A16 had KL 4.14 (top-1 "
+    "agreement ~16 %), and the 5-bit plan KL 2.69, worse than uniform W4A8; the QDQ model in ONNX Runtime agreed "
+    "with mpq's simulation then too (val KL 1.8918 both), so the loss was real, not a simulation artefact.",
+    "- Agreement and KL need not move together: the 5.473MB plan is 4× closer to FP32 in KL than uniform W8A8 but "
+    "agrees on the top-1 class of 89.8 % of crops against 93.0 % (115 vs 119 of 128; several crops have near-tied "
+    "top classes).",
+]
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--budgets", nargs="+", default=["5bits", "6bits", "75%bops", "100%bops"])
+    ap.add_argument("--budgets", nargs="+", default=["5bits", "6bits", "4MB", "5.473MB", "75%bops", "100%bops", "200%bops"])
     ap.add_argument("--out", default=str(ROOT / "docs/efficientnet-results"))
     ap.add_argument("--report-only", action="store_true", help="rewrite the tables from the last run's files")
     args = ap.parse_args()
