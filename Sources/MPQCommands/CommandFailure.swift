@@ -39,7 +39,7 @@ public enum CommandFailure {
             return dataError
         case is ExecutionError, is ONNXModel.ShapeProblem, is UsageProblem, is InputProblem, is QuantizationError, is StepSearchError:
             return dataError
-        case is SensitivityError, is PlanningError, is PinError, is BudgetParseError, is HardwareProfileError, is StrictJSON.Problem:
+        case is SensitivityError, is ShardError, is PlanningError, is PinError, is BudgetParseError, is HardwareProfileError, is StrictJSON.Problem:
             return dataError
         case is ExportError:
             return unsupported

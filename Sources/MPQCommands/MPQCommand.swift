@@ -6,7 +6,7 @@ public struct MPQCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mpq",
         abstract: "Mixed-precision bit-width planning for post-training quantization.",
-        subcommands: [InspectCommand.self, EvalCommand.self, QuantizeCommand.self, PlanCommand.self, RefineCommand.self, ExportCommand.self]
+        subcommands: [InspectCommand.self, EvalCommand.self, QuantizeCommand.self, PlanCommand.self, SensitivityCommand.self, RefineCommand.self, ExportCommand.self]
     )
 
     public init() {}

@@ -6,7 +6,7 @@ import MPQQuantization
 
 extension PlanCommand {
     /// The plan request of these options, over the project file's values (paths relative to the file).
-    func request() throws -> PlanRequest {
+    func request(requiringBudget: Bool = true) throws -> PlanRequest {
         let project = try ProjectFile.load(self.project)
         let file = project?.0
         let base = project?.1
@@ -21,7 +21,7 @@ extension PlanCommand {
         let calib = !self.calib.isEmpty ? self.calib : (resolve(file?.calib).map { [$0] } ?? [])
         guard !calib.isEmpty else { throw UsageProblem("no calibration data: pass --calib X.npy, or name 'calib' in mpq.json") }
         let budgetTexts = !budget.isEmpty ? budget : (file?.budget ?? [])
-        guard !budgetTexts.isEmpty else { throw UsageProblem("no budget: pass --budget 4.5bits (or 800KB, 3.5ms, 60%bops)") }
+        guard !budgetTexts.isEmpty || !requiringBudget else { throw UsageProblem("no budget: pass --budget 4.5bits (or 800KB, 3.5ms, 60%bops)") }
         let budgets = try BudgetConstraint.parseList(budgetTexts)
         guard let profileName = profile ?? file?.profile else {
             throw UsageProblem("no hardware profile: pass --profile generic-npu (or a JSON path)")
@@ -35,6 +35,7 @@ extension PlanCommand {
         request.validation = !val.isEmpty ? val : (resolve(file?.val).map { [$0] } ?? [])
         request.validationLabels = valLabels ?? resolve(file?.valLabels)
         try applySettings(to: &request, file: file)
+        request.measuresMissingShards = measureMissingShards
         request.pins = try (!pin.isEmpty ? pin : (file?.pins ?? [])).map(Pin.init(parsing:))
         return request
     }
@@ -60,7 +61,9 @@ extension PlanCommand {
         request.measures = !noMeasure
         request.measurement = measurement
         request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations)
-        request.threads = try SettingCheck.threads(threads)
+        // Under Slurm, the task's allocation, not every core of the node.
+        let allocated = ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap { Int($0) }
+        request.threads = try SettingCheck.threads(threads ?? allocated, source: threads == nil && allocated != nil ? "SLURM_CPUS_PER_TASK" : "--threads")
     }
 
     private static func loss(named name: String) throws -> CalibrationLoss {

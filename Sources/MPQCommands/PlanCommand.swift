@@ -98,6 +98,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @Flag(name: .customLong("measure-missing"), help: "When shard files of `mpq sensitivity --shard` lack groups, measure them here instead of stopping.")
+    var measureMissingShards = false
+
     func validate() throws {
         if let tieTolerance, !(tieTolerance >= 0 && tieTolerance < 1) {
             throw ValidationError("--tie-tolerance must be in [0, 1), got \(tieTolerance)")

@@ -21,35 +21,105 @@ extension PlanPipeline {
 
     /// Stage 2: every group's loss increase at every allowed candidate, from the stored table when its key
     /// matches; missing groups are measured and the table saved after each, so an interrupted sweep resumes.
+    ///
+    /// Shard files of the same key beside the table (`mpq sensitivity --shard I/N`) are merged in first; when
+    /// some exist but groups are still missing, this stops with the shards to run (unless
+    /// `measuresMissingShards`). With `request.shard` only that shard's groups are measured, into its own file,
+    /// and the shard's table (the others' groups absent) is returned.
     public func sensitivities() throws -> SensitivityTable {
         let store = try sensitivityStore()
+        if let shard = request.shard { return try measure(shard, store: store) }
         // Another process sweeping the same table: wait for it, then reuse its groups instead of measuring them again.
         let lock = try CacheLock(for: store.url) { onEvent(.waitingForSensitivities(holder: $0, lock: store.url.path + ".lock")) }
         defer { withExtendedLifetime(lock) {} }
-        let problem = prepared.problem
-        var table: SensitivityTable
-        if let stored = try SensitivityTable.load(from: store.url), stored.key == store.key {
-            table = stored
-        } else {
-            table = SensitivityTable(key: store.key, description: store.description, groups: prepared.grouping.groups.map(\.name),
-                                     candidates: problem.candidates.map(\.name),
-                                     referenceLoss: search.loss(of: workspace.session.reference, in: workspace.session))
-        }
-        let missing = table.groups.filter { table.increases[$0] == nil }.count
-        guard missing > 0 else {
+        var table = try storedTable(at: store.url, store: store) ?? newTable(store)
+        let shards = try mergeShards(into: &table, table: store.url, key: store.key)
+        if shards.merged > 0 && table.isComplete { try table.save(to: store.url) }
+        let missing = table.groups.filter { table.increases[$0] == nil }
+        guard !missing.isEmpty else {
             onEvent(.sensitivitiesReused(cache: store.url))
             return table
         }
+        if let count = shards.count, !request.measuresMissingShards {
+            let assignment = shardAssignment(count: count)
+            let missingSet = Set(missing)
+            let indices = Set(table.groups.indices.filter { missingSet.contains(table.groups[$0]) }.map { assignment[$0] })
+            throw ShardError.missing(indices: indices.sorted(), count: count)
+        }
+        try sweep(&table, store: store.url, only: nil)
+        return table
+    }
+
+    /// Each group's shard among `count`, balancing the groups' multiply-accumulates.
+    public func shardAssignment(count: Int) -> [Int] {
+        SensitivityShard.assignment(costs: prepared.problem.groups.map { $0.layers.reduce(0) { $0 + $1.macs } }, count: count)
+    }
+
+    /// Measures one shard's groups into its own file (resuming it), under the shard file's own lock.
+    private func measure(_ shard: SensitivityShard, store: (url: URL, key: String, description: [String: String])) throws -> SensitivityTable {
+        let url = shard.file(besides: store.url)
+        let lock = try CacheLock(for: url) { onEvent(.waitingForSensitivities(holder: $0, lock: url.path + ".lock")) }
+        defer { withExtendedLifetime(lock) {} }
+        var table = try storedTable(at: url, store: store) ?? newTable(store)
+        table.description["shard"] = shard.description
+        let assignment = shardAssignment(count: shard.count)
+        let mine = Set(table.groups.indices.filter { assignment[$0] == shard.index }.map { table.groups[$0] })
+        if mine.allSatisfy({ table.increases[$0] != nil }) {
+            onEvent(.sensitivitiesReused(cache: url))
+            return table
+        }
+        try sweep(&table, store: url, only: mine)
+        return table
+    }
+
+    /// The table stored at `url` when it is of these inputs; a file of another key named like ours is refused.
+    private func storedTable(at url: URL, store: (url: URL, key: String, description: [String: String])) throws -> SensitivityTable? {
+        guard let stored = try SensitivityTable.load(from: url) else { return nil }
+        if url != store.url, stored.key != store.key {
+            throw ShardError.foreign(path: url.path, key: stored.key, expected: store.key)
+        }
+        return stored.key == store.key ? stored : nil
+    }
+
+    private func newTable(_ store: (url: URL, key: String, description: [String: String])) -> SensitivityTable {
+        SensitivityTable(key: store.key, description: store.description, groups: prepared.grouping.groups.map(\.name),
+                         candidates: prepared.problem.candidates.map(\.name),
+                         referenceLoss: search.loss(of: workspace.session.reference, in: workspace.session))
+    }
+
+    /// Copies the groups of every shard file of `key` into `table`; returns how many files were merged and their
+    /// shard count (nil when there are none).
+    private func mergeShards(into table: inout SensitivityTable, table url: URL, key: String) throws -> (merged: Int, count: Int?) {
+        let files = SensitivityShard.files(besides: url)
+        guard let count = files.first?.shard.count else { return (0, nil) }
+        guard files.allSatisfy({ $0.shard.count == count }) else { throw ShardError.mixedCounts(paths: files.map(\.url.path)) }
+        for file in files {
+            guard let shard = try SensitivityTable.load(from: file.url) else { continue }
+            guard shard.key == key, shard.groups == table.groups, shard.candidates == table.candidates else {
+                throw ShardError.foreign(path: file.url.path, key: shard.key, expected: key)
+            }
+            for (group, row) in shard.increases where table.increases[group] == nil {
+                table.increases[group] = row
+                table.quantizers[group] = shard.quantizers[group]
+                table.seconds[group] = shard.seconds[group]
+            }
+        }
+        return (files.count, count)
+    }
+
+    /// Measures the missing groups of `table` (all, or those in `only`), saving to `store` after each.
+    private func sweep(_ table: inout SensitivityTable, store: URL, only: Set<String>?) throws {
+        let problem = prepared.problem
+        let missing = table.groups.filter { table.increases[$0] == nil && (only?.contains($0) ?? true) }.count
         onEvent(.sensitivitiesStarted(missingGroups: missing, groups: table.groups.count, candidates: problem.candidates.count,
-                                      cache: store.url))
+                                      cache: store))
         let sweep = SensitivitySweep(grouping: prepared.grouping, candidates: problem.candidates,
                                      allowed: problem.groups.indices.map { problem.effectiveAllowed($0) },
                                      search: search, baseline: request.baseline)
         let total = table.groups.count
-        onEvent(.progress(.sensitivities, done: 0, total: total))
-        try sweep.run(&table, session: &workspace.session, probe: &workspace.probe, store: store.url) { done, _ in
+        onEvent(.progress(.sensitivities, done: total - missing, total: total))
+        try sweep.run(&table, session: &workspace.session, probe: &workspace.probe, store: store, only: only) { done, _ in
             onEvent(.progress(.sensitivities, done: done, total: total))
         }
-        return table
     }
 }

@@ -66,6 +66,10 @@ public struct PlanRequest: Sendable {
     public var outputDirectory: URL
     /// Kernel threads (nil: all cores).
     public var threads: Int?
+    /// Measure only this shard's groups into its own file (`mpq sensitivity --shard I/N`).
+    public var shard: SensitivityShard? = nil
+    /// Measure groups that shard files lack instead of stopping with the shards to run.
+    public var measuresMissingShards = false
     /// Groups fixed by hand (`--pin PATTERN=CANDIDATE`); the search decides the rest.
     public var pins: [Pin] = []
 

@@ -34,9 +34,11 @@ public struct SensitivitySweep {
     /// Fills the missing groups of `table`, saving it after each group when `store` is given.
     ///
     /// `progress` gets (groups done, groups total) after each group.
-    /// `threads` workers (default `KernelThreads.count`) measure groups in parallel.
+    /// `threads` workers (default `KernelThreads.count`) measure groups in parallel. With `only`, just those groups
+    /// are measured (a shard's).
     public func run(_ table: inout SensitivityTable, session: inout CalibrationSession, probe: inout CalibrationSession,
-                    store: URL?, threads: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws {
+                    store: URL?, threads: Int? = nil, only: Set<String>? = nil,
+                    progress: ((Int, Int) -> Void)? = nil) throws {
         // The fixed part of the model while a group is measured, and its loss.
         var fixedByGroup: [[TensorQuantizer]] = Array(repeating: [], count: grouping.groups.count)
         var baseState: CalibrationSession.State? = nil
@@ -59,7 +61,9 @@ public struct SensitivitySweep {
             baseState = state
             baseLoss = search.loss(of: state, in: session)
         }
-        let pending = grouping.groups.indices.filter { table.increases[grouping.groups[$0].name] == nil }
+        let pending = grouping.groups.indices.filter {
+            table.increases[grouping.groups[$0].name] == nil && (only?.contains(grouping.groups[$0].name) ?? true)
+        }
         let shared = Locked((table: table, done: table.groups.count - pending.count))
         let fixed = fixedByGroup
         // Groups are independent: each worker measures whole groups on its own copy of the sessions, and a
