@@ -33,6 +33,12 @@ struct SensitivityCommand: ParsableCommand {
         request.shard = try shard.map(SensitivityShard.init(parsing:))
         var renderer = PlanEventRenderer()
         let pipeline = try PlanPipeline(request: request) { renderer.render($0) }
+        if merge {
+            let url = try pipeline.sensitivityStore().url
+            guard !SensitivityShard.files(besides: url).isEmpty || FileManager.default.fileExists(atPath: url.path) else {
+                throw UsageProblem("no shard files to merge beside \(url.path): run `mpq sensitivity --shard I/N` first, with the same inputs and --cache-dir")
+            }
+        }
         let table = try pipeline.sensitivities()
         let measured = table.groups.filter { table.increases[$0] != nil }.count
         let tableURL = try pipeline.sensitivityStore().url
