@@ -151,7 +151,7 @@ grep -q "$(basename "$other")" "$WORK/err" && grep -q "another model" "$WORK/err
 echo "refused: $(cat "$WORK/err")"
 
 echo "== Kubernetes indexed Job"
-python3 -m pip install -q kubernetes-validate >/dev/null 2>&1 || true
+python3 -m pip install -q kubernetes-validate pyyaml >/dev/null 2>&1 || true
 if python3 -c "import kubernetes_validate" 2>/dev/null; then
   for f in "$ROOT"/deploy/kubernetes/*.yaml; do
     kubernetes-validate --strict "$f" >/dev/null || { kubernetes-validate --strict "$f"; exit 1; }
