@@ -59,7 +59,7 @@ start_slurm() {
   pgrep -x munged >/dev/null || runuser -u munge -- munged || return 1
   cat > /etc/slurm/slurm.conf <<CONF
 ClusterName=mpqci
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -78,7 +78,7 @@ ReturnToService=2
 MpiDefault=none
 SlurmctldLogFile=$WORK/slurmctld.log
 SlurmdLogFile=$WORK/slurmd.log
-NodeName=$host CPUs=$(nproc) State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE OverSubscribe=YES State=UP
 CONF
   pkill -x slurmctld 2>/dev/null || true; pkill -x slurmd 2>/dev/null || true; sleep 1
