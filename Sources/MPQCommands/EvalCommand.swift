@@ -22,8 +22,8 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Integer class labels (.npy), one per sample.")
     var labels: String?
 
-    @Option(name: .customLong("batch-size"), help: "Samples per forward pass.")
-    var batchSize = 64
+    @Option(name: .customLong("batch-size"), help: "Samples per forward pass (default 64; a model that fixes its batch size runs batches of that size).")
+    var batchSize: Int?
 
     @Option(name: .customLong("save-outputs"), help: "Write the model's first output (all samples) to this .npy file.")
     var saveOutputs: String?
@@ -57,12 +57,13 @@ struct EvalCommand: ParsableCommand {
         if let threads = try SettingCheck.threads(threads) { KernelThreads.count = threads }
         let loaded = try LoadedModel(path: model)
         let dataset = try Dataset(arguments: data, graph: loaded.graph)
+        FixedBatchNotice.say(graph: loaded.graph, requested: batchSize)
         let runner = try BatchRunner(graph: loaded.graph, sampleShapes: dataset.sampleShapes,
-                                     sampleCount: dataset.sampleCount, batchSize: batchSize)
+                                     sampleCount: dataset.sampleCount, batchSize: batchSize ?? 64)
         guard let outputName = loaded.graph.outputs.first?.name else {
             throw UsageProblem("\(model) declares no outputs")
         }
-        var progress = Progress(label: "eval", total: dataset.sampleCount, quiet: dataset.sampleCount <= batchSize)
+        var progress = Progress(label: "eval", total: dataset.sampleCount, quiet: dataset.sampleCount <= runner.batchSize)
         let start = Date()
         let outputs = try runner.run(dataset.inputs) { done, _ in progress.update(done) }
         let seconds = Date().timeIntervalSince(start)

@@ -35,11 +35,17 @@ struct InspectCommand: ParsableCommand {
     static func makeReport(model: String, inputShapes: [String] = []) throws -> Report {
         let loaded = try LoadedModel(path: model)
         let sample = try loaded.sampleShapes(overrides: inputShapes)
-        let plan = try ExecutionPlan(graph: loaded.graph, inputShapes: sample.mapValues { [1] + $0 })
-        let layers = plan.layerStatistics()
+        // A model that fixes its batch size may bake it into shapes (a Reshape's target): compile at that size.
+        let batch = loaded.graph.fixedBatchSize ?? 1
+        let plan = try ExecutionPlan(graph: loaded.graph, inputShapes: sample.mapValues { [batch] + $0 })
+        let layers = plan.layerStatistics().map { layer in
+            var perSample = layer
+            perSample.macs /= batch
+            return perSample
+        }
         return Report(
             model: model, opset: loaded.graph.opsetVersion, producer: loaded.onnx.producer,
-            inputs: sample.mapValues { [1] + $0 }, layers: layers,
+            inputs: sample.mapValues { [batch] + $0 }, layers: layers,
             totalParameters: layers.reduce(0) { $0 + $1.parameters },
             totalMACs: layers.reduce(0) { $0 + $1.macs },
             folded: ["identities": loaded.optimization.removedIdentities,

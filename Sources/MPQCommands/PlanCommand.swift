@@ -115,7 +115,10 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         var renderer = PlanEventRenderer()
-        let pipeline = try PlanPipeline(request: try request()) { renderer.render($0) }
+        let planRequest = try request()
+        let pipeline = try PlanPipeline(request: planRequest) { renderer.render($0) }
+        FixedBatchNotice.say(graph: pipeline.prepared.graph,
+                             requested: batchSize ?? (planRequest.batchSize == 256 ? nil : planRequest.batchSize))
         let result = try pipeline.run()
         try result.write()
         let file = PlanFile(result: result)

@@ -73,8 +73,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .customLong("powell-iterations"), help: "Powell sweeps.")
     var powellIterations = 1
 
-    @Option(name: .customLong("batch-size"), help: "Samples per forward pass.")
-    var batchSize = 256
+    @Option(name: .customLong("batch-size"), help: "Samples per forward pass (default 256; a model that fixes its batch size runs batches of that size).")
+    var batchSize: Int?
 
     @Option(name: .shortAndLong, help: "Write the steps (scales, zero points, grids) as JSON here.")
     var output = "steps.json"
@@ -97,6 +97,8 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         if let threads = try SettingCheck.threads(threads) { KernelThreads.count = threads }
         let loaded = try LoadedModel(path: model)
+        FixedBatchNotice.say(graph: loaded.graph, requested: batchSize)
+        let batchSize = self.batchSize ?? 256
         let graph = biasCorrection ? loaded.graph.withExplicitBiases() : loaded.graph
         let allCalibration = try LabelledData(data: calib, labels: labels, graph: graph)
         // With --holdout, the search fits the first samples and stops early on the rest.

@@ -6,8 +6,9 @@ extension NumpyArray {
     /// Element types: a float input (float32, or a float type mpq converts such as float16/float64) takes
     /// f2/f4/f8 data (converted to float32); an int64 input takes signed or unsigned integer data; a bool
     /// input takes b1 data. Shapes: the rank and every fixed dimension must match; symbolic or unknown
-    /// dimensions (such as a batch axis `N`) accept any size.
-    public func validated(against input: ValueInfo) throws -> Tensor {
+    /// dimensions (such as a batch axis `N`) accept any size. With `anyBatch` (a model that fixes its batch
+    /// size, run in batches of that size), axis 0 accepts any sample count too.
+    public func validated(against input: ValueInfo, anyBatch: Bool = false) throws -> Tensor {
         let expectedType = input.declaredTypeName.isEmpty ? (input.elementType?.description ?? "?") : input.declaredTypeName
         let compatible: Bool
         switch NumpyArray.expectedKind(of: input) {
@@ -20,9 +21,14 @@ extension NumpyArray {
             throw DataError.inputTypeMismatch(path: source, input: input.name, expectedType: expectedType,
                                               expectedShape: input.shapeDescription, foundDType: dtype.descr, foundShape: shape)
         }
-        guard input.accepts(shape: shape) else {
+        var declared = input
+        if anyBatch, var dims = declared.shape, !dims.isEmpty {
+            dims[0] = .symbolic("N")
+            declared.shape = dims
+        }
+        guard declared.accepts(shape: shape) else {
             throw DataError.inputShapeMismatch(path: source, input: input.name, expectedType: expectedType,
-                                               expectedShape: input.shapeDescription, foundDType: dtype.descr, foundShape: shape)
+                                               expectedShape: declared.shapeDescription, foundDType: dtype.descr, foundShape: shape)
         }
         try checkFinite()
         return tensor

@@ -1,20 +1,28 @@
 import MPQGraph
 
 /// Runs a graph over a whole dataset in batches along axis 0, compiling one plan per batch size.
+///
+/// A model that fixes its batch axis runs batches of that size, the last one padded; its outputs keep
+/// only the real samples (see `BatchLayout`).
 public struct BatchRunner: Sendable {
     public let graph: Graph
     public let batchSize: Int
+    /// How the samples are cut into forward passes.
+    public let layout: BatchLayout
     private let plans: [Int: ExecutionPlan]
 
-    /// Compiles plans for `batchSize` and for the last partial batch of `sampleCount` samples.
+    /// Compiles plans for `batchSize` (the model's own batch size when it fixes one) and for the last
+    /// partial batch of `sampleCount` samples.
     ///
     /// `sampleShapes` gives each graph input's shape without the batch axis.
     public init(graph: Graph, sampleShapes: [String: [Int]], sampleCount: Int, batchSize: Int) throws {
         precondition(batchSize > 0 && sampleCount > 0)
         self.graph = graph
-        self.batchSize = min(batchSize, sampleCount)
+        let requested = BatchLayout(graph: graph, requested: batchSize)
+        layout = requested.isFixed ? requested : BatchLayout(graph: graph, requested: min(batchSize, sampleCount))
+        self.batchSize = layout.batchSize
         var plans: [Int: ExecutionPlan] = [:]
-        for size in Set([self.batchSize, sampleCount % self.batchSize]) where size > 0 {
+        for size in Set(layout.batches(sampleCount: sampleCount).map(\.size)) {
             plans[size] = try ExecutionPlan(graph: graph, inputShapes: sampleShapes.mapValues { [size] + $0 })
         }
         self.plans = plans
@@ -23,25 +31,23 @@ public struct BatchRunner: Sendable {
     /// The plan used for full batches.
     public var plan: ExecutionPlan { plans[batchSize]! }
 
-    /// Runs every batch and concatenates each graph output along axis 0.
+    /// Runs every batch and concatenates each graph output along axis 0 (real samples only).
     ///
     /// `progress` is called after each batch with (samples done, samples total).
     public func run(_ inputs: [String: Tensor], hooks: TensorHooks = .none,
                     progress: ((Int, Int) -> Void)? = nil) throws -> [String: Tensor] {
         guard let total = inputs.values.first?.shape.first else { return [:] }
         var pieces: [String: [Tensor]] = [:]
-        var start = 0
-        while start < total {
-            let size = min(batchSize, total - start)
-            guard let plan = plans[size] else {
+        for batch in layout.batches(sampleCount: total) {
+            guard let plan = plans[batch.size] else {
                 throw ExecutionError.inputShape(input: inputs.keys.sorted().joined(separator: ", "),
                                                 expected: [batchSize], found: [total])
             }
-            let batch = inputs.mapValues { $0.slice(axis0: start..<start + size) }
-            let result = try plan.run(batch, hooks: hooks)
-            for (name, value) in result.outputs { pieces[name, default: []].append(value) }
-            start += size
-            progress?(start, total)
+            let result = try plan.run(BatchLayout.inputs(of: batch, from: inputs), hooks: hooks)
+            for (name, value) in result.outputs {
+                pieces[name, default: []].append(value.validRows(batch.validCount, of: batch.size))
+            }
+            progress?(batch.samples.upperBound, total)
         }
         return pieces.mapValues { Tensor.concatenate(axis0: $0) }
     }

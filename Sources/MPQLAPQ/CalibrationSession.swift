@@ -23,8 +23,12 @@ public struct CalibrationSession: Sendable {
     }
 
     public let graph: Graph
-    /// Calibration inputs split into batches along axis 0.
+    /// Calibration inputs split into batches along axis 0 (padded when the model fixes its batch size).
     public let batches: [[String: Tensor]]
+    /// The real samples at the start of each batch (the rest is padding, left out of every output and statistic).
+    public let validCounts: [Int]
+    /// How the samples were cut into batches.
+    public let layout: BatchLayout
     let plans: [ExecutionPlan]
     /// The FP32 state: no hooks.
     public let reference: State
@@ -47,7 +51,8 @@ public struct CalibrationSession: Sendable {
 
     /// Runs the FP32 model on every batch and keeps its activations.
     ///
-    /// When all of them would take more than `activationBudget` bytes, only every few nodes' outputs are kept
+    /// Batches hold `batchSize` samples, or the model's own batch size when it fixes one (see `BatchLayout`).
+    /// When all activations would take more than `activationBudget` bytes, only every few nodes' outputs are kept
     /// (`ExecutionPlan.checkpointing(every:)`) and re-runs recompute the rest: the same results in bounded memory.
     public init(graph: Graph, inputs: [String: Tensor], batchSize: Int,
                 activationBudget: Int = CalibrationSession.defaultActivationBudget) throws {
@@ -55,19 +60,19 @@ public struct CalibrationSession: Sendable {
         guard let total = inputs.values.first?.shape.first, total > 0 else {
             throw GraphError.missingGraphInput(graph.inputs.first?.name ?? "?", available: graph.inputs.map(\.name))
         }
+        layout = BatchLayout(graph: graph, requested: batchSize)
         var batches: [[String: Tensor]] = []
+        var validCounts: [Int] = []
         var plans: [ExecutionPlan] = []
         var planBySize: [Int: ExecutionPlan] = [:]
-        var start = 0
-        while start < total {
-            let size = min(batchSize, total - start)
-            let batch = inputs.mapValues { $0.slice(axis0: start..<start + size) }
-            if planBySize[size] == nil {
-                planBySize[size] = try ExecutionPlan(graph: graph, inputShapes: batch.mapValues(\.shape))
+        for spec in layout.batches(sampleCount: total) {
+            let batch = BatchLayout.inputs(of: spec, from: inputs)
+            if planBySize[spec.size] == nil {
+                planBySize[spec.size] = try ExecutionPlan(graph: graph, inputShapes: batch.mapValues(\.shape))
             }
             batches.append(batch)
-            plans.append(planBySize[size]!)
-            start += size
+            validCounts.append(spec.validCount)
+            plans.append(planBySize[spec.size]!)
         }
         let stride = plans[0].checkpointStride(batches: batches.count, budget: activationBudget)
         if stride > 1 {
@@ -75,19 +80,31 @@ public struct CalibrationSession: Sendable {
             plans = batches.map { planBySize[$0.values.first!.shape[0]]! }
         }
         self.batches = batches
+        self.validCounts = validCounts
         self.plans = plans
         var caches: [ActivationCache] = []
         var outputs: [[String: Tensor]] = []
-        for (plan, batch) in zip(plans, batches) {
+        for (i, (plan, batch)) in zip(plans, batches).enumerated() {
             let result = try plan.run(batch, retain: .all)
             caches.append(result.cache!)
-            outputs.append(result.outputs)
+            outputs.append(Self.valid(result.outputs, batch: i, validCounts: validCounts, batches: batches))
         }
         reference = State(hooks: .none, settings: [:], caches: caches, outputs: outputs)
     }
 
     /// The plan used for full batches (shapes, layer statistics).
     public var plan: ExecutionPlan { plans[0] }
+
+    /// The rows of batch `i`'s padded run.
+    private func size(of i: Int) -> Int { batches[i].values.first?.shape.first ?? validCounts[i] }
+
+    /// Batch `batch`'s graph outputs without its padding rows.
+    private static func valid(_ outputs: [String: Tensor], batch: Int, validCounts: [Int],
+                              batches: [[String: Tensor]]) -> [String: Tensor] {
+        let size = batches[batch].values.first?.shape.first ?? validCounts[batch]
+        guard validCounts[batch] < size else { return outputs }
+        return outputs.mapValues { $0.validRows(validCounts[batch], of: size) }
+    }
 
     /// Graph outputs of all batches joined along axis 0.
     public static func joinedOutputs(_ state: State, name: String) -> Tensor {
@@ -120,7 +137,7 @@ public struct CalibrationSession: Sendable {
                 ? try plan.rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all, through: targets)
                 : try plan.run(batches[i], hooks: hooks, retain: .all)
             caches.append(result.cache!)
-            outputs.append(result.outputs)
+            outputs.append(Self.valid(result.outputs, batch: i, validCounts: validCounts, batches: batches))
         }
         statistics.evaluations += 1
         statistics.nodesRun += (reusesActivations ? downstream : graph.nodes.count) * plans.count
@@ -133,13 +150,29 @@ public struct CalibrationSession: Sendable {
     public func outputs(_ settings: [String: QuantizerSetting]) throws -> [[String: Tensor]] {
         var hooks = TensorHooks()
         for (name, setting) in settings { hooks[name] = setting.transform }
-        return try zip(plans, batches).map { plan, batch in try plan.run(batch, hooks: hooks).outputs }
+        return try zip(plans, batches).enumerated().map { i, pair in
+            Self.valid(try pair.0.run(pair.1, hooks: hooks).outputs, batch: i, validCounts: validCounts, batches: batches)
+        }
     }
 
     /// The samples activation statistics are taken from: the first `count` calibration samples
-    /// (LAPQ takes its activation clipping values from one calibration batch).
+    /// (LAPQ takes its activation clipping values from one calibration batch; a model with a fixed
+    /// batch size takes them from as many of its batches as `count` samples need).
     public static func probeInputs(_ session: CalibrationSession, count: Int = 64) -> [String: Tensor] {
-        session.batches[0].mapValues { $0.slice(axis0: 0..<min(count, $0.shape.first ?? 0)) }
+        guard session.layout.isFixed else {
+            return session.batches[0].mapValues { $0.slice(axis0: 0..<min(count, $0.shape.first ?? 0)) }
+        }
+        let wanted = min(count, session.validCounts.reduce(0, +))
+        var parts: [[String: Tensor]] = []
+        var taken = 0
+        for (batch, valid) in zip(session.batches, session.validCounts) where taken < wanted {
+            let rows = min(valid, wanted - taken)
+            parts.append(batch.mapValues { $0.slice(axis0: 0..<rows) })
+            taken += rows
+        }
+        return parts[0].keys.reduce(into: [:]) { joined, name in
+            joined[name] = Tensor.concatenate(axis0: parts.compactMap { $0[name] })
+        }
     }
 
     /// A tensor's FP32 value across all batches (joined along axis 0).
@@ -147,12 +180,21 @@ public struct CalibrationSession: Sendable {
         let parts = reference.caches.indices.compactMap { cachedValue(name, in: reference, batch: $0, unhooked: false) }
         guard parts.count == reference.caches.count else { return nil }
         if graph.initializers[name] != nil { return parts.first }
-        return Tensor.concatenate(axis0: parts)
+        return Tensor.concatenate(axis0: parts.enumerated().map { $1.validRows(validCounts[$0], of: size(of: $0)) })
     }
 
-    /// A tensor's value in the first batch of `state` before its own hook (the input a quantizer sees).
-    public func unhookedValue(_ name: String, in state: State, batch: Int = 0) -> Tensor? {
-        cachedValue(name, in: state, batch: batch, unhooked: true)
+    /// A tensor's value before its own hook (the input a quantizer sees): in batch `batch` of `state`, or
+    /// with nil, in the first batch, or every batch joined when the model fixes its batch size (a probe's samples).
+    /// Padding rows are left out.
+    public func unhookedValue(_ name: String, in state: State, batch: Int? = nil) -> Tensor? {
+        let indices = (batch ?? (layout.isFixed ? nil : 0)).map { [$0] } ?? Array(state.caches.indices)
+        var parts: [Tensor] = []
+        for i in indices {
+            guard let value = cachedValue(name, in: state, batch: i, unhooked: true) else { return nil }
+            parts.append(graph.initializers[name] != nil ? value : value.validRows(validCounts[i], of: size(of: i)))
+        }
+        if graph.initializers[name] != nil { return parts.first }
+        return Tensor.concatenate(axis0: parts)
     }
 
     /// A value of one batch's cache, recomputed from the kept ones when checkpointing dropped it.

@@ -57,7 +57,7 @@ public struct Dataset: Sendable {
             guard let array = arrays[input.name] else {
                 throw InputProblem("no data for model input '\(input.name)'; the model's inputs are: \(inputNames.joined(separator: ", "))")
             }
-            var tensor = try array.validated(against: input)
+            var tensor = try array.validated(against: input, anyBatch: graph.fixedBatchSize != nil)
             let inFile = array.fileSampleCount ?? tensor.shape.first ?? 0
             if let maxSamples, let n = tensor.shape.first, n > maxSamples { tensor = tensor.slice(axis0: 0..<maxSamples) }
             if tensor.elementType != (input.elementType ?? .float32), input.elementType == .float32 {

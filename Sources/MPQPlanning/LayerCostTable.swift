@@ -11,11 +11,16 @@ struct LayerCostTable {
     let plan: ExecutionPlan
     let statistics: [String: LayerStatistics]
     let nodes: [String: Node]
+    /// Samples in the compiled batch (the model's fixed batch size, else 1).
+    let batch: Int
 
     init(graph: Graph, tensors: [QuantizedTensor], sampleShapes: [String: [Int]]) throws {
         self.graph = graph
         self.tensors = tensors
-        plan = try ExecutionPlan(graph: graph, inputShapes: sampleShapes.mapValues { [1] + $0 })
+        // A model that fixes its batch size may bake it into shapes: compile at that size, count per sample.
+        let batch = graph.fixedBatchSize ?? 1
+        self.batch = batch
+        plan = try ExecutionPlan(graph: graph, inputShapes: sampleShapes.mapValues { [batch] + $0 })
         statistics = Dictionary(plan.layerStatistics().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         nodes = Dictionary(graph.nodes.map { ($0.displayName, $0) }, uniquingKeysWith: { a, _ in a })
     }
@@ -26,7 +31,7 @@ struct LayerCostTable {
         let node = nodes[name]
         // Activations read: every non-constant input (both operands of an activation-activation MatMul).
         let inputElements = node.map { n in
-            n.inputs.filter { !$0.isEmpty && graph.initializers[$0] == nil }.compactMap { plan.type(of: $0)?.count }.reduce(0, +)
+            n.inputs.filter { !$0.isEmpty && graph.initializers[$0] == nil }.compactMap { plan.type(of: $0)?.count }.reduce(0, +) / batch
         } ?? 0
         let weightEntry = tensors.first { $0.role != .activation && $0.layers.contains(name) }
         let weight = weightEntry.flatMap { graph.initializers[$0.name] }
@@ -34,7 +39,7 @@ struct LayerCostTable {
         var channels = s?.outputShape.count ?? 0 > 1 ? s!.outputShape[1] : (s?.outputShape.last ?? 1)
         if case .weight(let axis?)? = weightEntry?.role, let w = weight, axis < w.rank { channels = w.shape[axis] }
         return LayerCost(name: name, opType: node.map { QuantizerGrouping.opType(of: $0, graph: graph) } ?? "?",
-                         parameters: weight?.count ?? 0, outputChannels: channels, macs: s?.macs ?? 0,
-                         inputElements: inputElements, outputElements: s.map { Tensor.count(of: $0.outputShape) } ?? 0)
+                         parameters: weight?.count ?? 0, outputChannels: channels, macs: (s?.macs ?? 0) / batch,
+                         inputElements: inputElements, outputElements: (s.map { Tensor.count(of: $0.outputShape) } ?? 0) / batch)
     }
 }
