@@ -46,7 +46,18 @@ public struct CalibrationSession: Sendable {
     /// The default bytes of cached activations per session: 1/24 of the machine's memory, as a sweep holds about
     /// eight sessions' worth at once (the calibration and probe sessions, and each worker's current and best states).
     public static var defaultActivationBudget: Int {
-        Int(clamping: ProcessInfo.processInfo.physicalMemory / 24)
+        Int(clamping: min(ProcessInfo.processInfo.physicalMemory, containerMemoryLimit ?? .max) / 24)
+    }
+
+    /// The cgroup (v2, else v1) memory limit of this process's container, when one is set: a Slurm task or a
+    /// Kubernetes pod may have far less than the machine.
+    static var containerMemoryLimit: UInt64? {
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                  let limit = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+            return limit
+        }
+        return nil
     }
 
     /// Runs the FP32 model on every batch and keeps its activations.
