@@ -40,18 +40,50 @@ public struct NumpyArchive {
     }
 
     /// Reads the array called `name` (with or without the `.npy` suffix).
-    public func array(named name: String) throws -> NumpyArray {
+    ///
+    /// With `maxSamples`, decompression stops once the header and the first `maxSamples` samples (axis 0) of a
+    /// C-order array are in, so a large archive costs only what is used. The member's declared size is still checked
+    /// against its header; its CRC is checked only when the whole member is read.
+    public func array(named name: String, maxSamples: Int? = nil) throws -> NumpyArray {
         let key = name.hasSuffix(".npy") && memberPaths[name] == nil ? String(name.dropLast(4)) : name
         guard let member = memberPaths[key], let entry = archive[member] else {
             throw DataError.npzMemberMissing(path: path, member: name, available: names)
         }
+        let source = "\(path)[\(key)]"
         var data = Data()
+        var needed: Int? = nil
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in data.append(chunk) }
+            _ = try archive.extract(entry, skipCRC32: maxSamples != nil) { chunk in
+                data.append(chunk)
+                if let maxSamples, needed == nil { needed = try Self.prefixLength(of: data, maxSamples: maxSamples, source: source) }
+                if let needed, data.count >= needed { throw EnoughRead() }
+            }
+        } catch is EnoughRead {
+            let declared = Int(clamping: entry.uncompressedSize)
+            return try NumpyArray(npyData: data, source: source, maxSamples: maxSamples, fileSize: declared)
+        } catch let error as DataError {
+            throw error
         } catch {
             throw DataError.notNpzFile(path: path, reason: "member '\(member)' cannot be extracted: \(error)")
         }
-        return try NumpyArray(npyData: data, source: "\(path)[\(key)]")
+        return try NumpyArray(npyData: data, source: source, maxSamples: maxSamples)
+    }
+
+    /// Stops an extraction once enough bytes are in.
+    private struct EnoughRead: Error {}
+
+    /// The bytes of a `.npy` member up to the end of its first `maxSamples` samples, once its header is in
+    /// (nil while the header is incomplete, or `Int.max` when the array cannot be cut: Fortran order or no samples axis).
+    static func prefixLength(of data: Data, maxSamples: Int, source: String) throws -> Int? {
+        let length = data.withUnsafeBytes { NumpyHeader.length(in: $0) }
+        guard let length else { return data.count >= 12 ? Int.max : nil }
+        guard data.count >= length else { return nil }
+        let header = try data.withUnsafeBytes { try NumpyHeader.parse($0, path: source) }
+        guard let first = header.shape.first, maxSamples < first, !header.fortranOrder,
+              let dtype = NumpyDType(descr: header.descr) else { return Int.max }
+        let sample = header.shape.dropFirst().reduce(dtype.size) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        let (bytes, overflow) = sample.multipliedReportingOverflow(by: maxSamples)
+        return overflow ? Int.max : header.dataOffset + bytes
     }
 
     /// Reads every array, by name.

@@ -26,8 +26,9 @@ extension NumpyArray {
     }
 
     /// Decodes the bytes of a `.npy` file; `source` names it in messages. With `maxSamples`, only the first
-    /// samples of a C-order array are decoded (the file's size is still checked against its header).
-    public init(npyData data: Data, source: String, maxSamples: Int? = nil) throws {
+    /// samples of a C-order array are decoded (the file's size is still checked against its header). `fileSize` is the
+    /// whole file's size when `data` holds only its start (a prefix of at least the samples wanted).
+    public init(npyData data: Data, source: String, maxSamples: Int? = nil, fileSize: Int? = nil) throws {
         self = try data.withUnsafeBytes { bytes in
             let header = try NumpyHeader.parse(bytes, path: source)
             guard header.descrIsSimple, let dtype = NumpyDType(descr: header.descr) else {
@@ -41,18 +42,23 @@ extension NumpyArray {
             }
             let (expected, overflow) = count.multipliedReportingOverflow(by: dtype.size)
             guard !overflow else { throw DataError.badHeader(path: source, reason: "shape \(DataError.shapeText(header.shape)) is too large") }
-            let found = bytes.count - header.dataOffset
+            let found = (fileSize ?? bytes.count) - header.dataOffset
             if found < expected { throw DataError.truncatedData(path: source, expected: expected, found: found) }
             if found > expected { throw DataError.trailingData(path: source, expected: expected, found: found) }
             let payload = UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset...])
             if let maxSamples, let first = header.shape.first, maxSamples < first, !header.fortranOrder {
                 var shape = header.shape
                 shape[0] = maxSamples
-                let storage = NumpyArray.decodeElements(payload, dtype: dtype, count: first == 0 ? 0 : count / first * maxSamples)
+                let kept = first == 0 ? 0 : count / first * maxSamples
+                guard payload.count >= kept * dtype.size else {
+                    throw DataError.truncatedData(path: source, expected: kept * dtype.size, found: payload.count)
+                }
+                let storage = NumpyArray.decodeElements(payload, dtype: dtype, count: kept)
                 var array = NumpyArray(tensor: Tensor(shape: shape, storage: storage), dtype: dtype, source: source)
                 array.fileSampleCount = first
                 return array
             }
+            guard payload.count >= expected else { throw DataError.truncatedData(path: source, expected: expected, found: payload.count) }
             var storage = NumpyArray.decodeElements(payload, dtype: dtype, count: count)
             if header.fortranOrder && header.shape.count > 1 && count > 0 {
                 storage = NumpyArray.fortranToC(storage, shape: header.shape)

@@ -15,6 +15,17 @@ struct NumpyHeader: Equatable {
 
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
+    /// The bytes up to the end of the header (where the data starts), once the version and length field are in;
+    /// nil while fewer bytes are available or when they are not a supported `.npy` preamble (`parse` says why).
+    static func length(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 8, Array(bytes[0..<6]) == magic else { return nil }
+        let lengthSize = bytes[6] == 1 ? 2 : 4
+        guard bytes.count >= 8 + lengthSize else { return nil }
+        var headerLength = 0
+        for i in 0..<lengthSize { headerLength |= Int(bytes[8 + i]) << (8 * i) }
+        return 8 + lengthSize + headerLength
+    }
+
     /// Reads the preamble and header dictionary from the start of `bytes`.
     static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> NumpyHeader {
         guard bytes.count >= 6, Array(bytes[0..<6]) == magic else { throw DataError.notNpyFile(path: path) }

@@ -4,16 +4,20 @@ import Foundation
 
 /// How many threads the kernels may use.
 ///
-/// Defaults to the number of active processors. Set it to 1 to run every kernel (and OpenBLAS)
-/// single-threaded, e.g. to compare against a single-threaded reference runtime.
+/// Defaults to the number of active processors, and is clamped to 1...that: more threads than cores only
+/// oversubscribe them (OpenBLAS with 48 threads under a memory limit hung). Set it to 1 to run every kernel
+/// (and OpenBLAS) single-threaded, e.g. to compare against a single-threaded reference runtime.
 public enum KernelThreads {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var value = ProcessInfo.processInfo.activeProcessorCount
 
-    /// The thread budget (at least 1).
+    /// The machine's active processors, the most threads the budget allows.
+    public static let processors = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// The thread budget (1 to `processors`).
     public static var count: Int {
         get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = max(1, newValue); lock.unlock() }
+        set { lock.lock(); value = min(max(1, newValue), processors); lock.unlock() }
     }
 }
 

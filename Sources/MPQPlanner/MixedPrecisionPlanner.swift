@@ -147,13 +147,16 @@ public struct MixedPrecisionPlanner: Sendable {
     /// The objective is the sensitivities divided by the largest of them (`objectiveScale`), so its coefficients are
     /// at most 1: GLPK's tolerances are absolute (1e-7 on reduced costs), and a nearly lossless model's sensitivities
     /// (1e-8 nats, say) would otherwise be ranked only to within that tolerance. Plans report unscaled losses.
+    /// For the same reason each budget row is divided by its limit, and a candidate that alone exceeds a budget in
+    /// its tie component gets no column: profile rates may span 1e-9 to 1e12, and a row with coefficients of 1e20
+    /// turns GLPK's integrality tolerance into a violated budget or a non-optimal plan.
     public func buildProgram(limits: [(CostKind, Double)]) -> (IntegerProgram, VariableMap) {
         var program = IntegerProgram(direction: .minimize)
         var map: VariableMap = problem.groups.map { _ in [Int?](repeating: nil, count: problem.candidates.count) }
         let components = problem.components()
         let scale = objectiveScale
         for component in components {
-            let allowed = problem.componentAllowed(component)
+            let allowed = columnCandidates(component, limits: limits)
             for g in component {
                 for c in allowed {
                     map[g][c] = program.addVariable(.binary("x[\(problem.groups[g].name),\(problem.candidates[c].name)]",
@@ -168,7 +171,7 @@ public struct MixedPrecisionPlanner: Sendable {
         for component in components where component.count > 1 {
             let first = component[0]
             for g in component.dropFirst() {
-                for c in problem.componentAllowed(component) {
+                for c in problem.componentAllowed(component) where map[first][c] != nil {
                     program.addConstraint(.equal([.init(map[first][c]!, 1), .init(map[g][c]!, -1)], 0,
                                                  name: "\(problem.groups[g].name) tied to \(problem.groups[first].name) at \(problem.candidates[c].name)"))
                 }
@@ -181,9 +184,27 @@ public struct MixedPrecisionPlanner: Sendable {
                     if let column = map[g][c] { terms.append(.init(column, model.cost(kind, group: g, candidate: c))) }
                 }
             }
-            program.addConstraint(.lessOrEqual(terms, CostKind.withTolerance(limit * model.normalizer(kind)), name: "budget \(kind.rawValue)"))
+            let bound = CostKind.withTolerance(limit * model.normalizer(kind))
+            let rowScale = bound > 0 ? bound : 1
+            // Coefficients below 1e-10 of the bound in all are dropped: they cannot move a plan across the budget's
+            // tolerance (1e-9), and GLPK's row and column scaling breaks on a row that spans 1e-20 to 1.
+            let negligible = 1e-10 / Double(max(terms.count, 1))
+            let scaled = terms.map { IntegerProgram.Term($0.variable, $0.coefficient / rowScale) }.filter { abs($0.coefficient) >= negligible }
+            program.addConstraint(.lessOrEqual(scaled, bound / rowScale, name: "budget \(kind.rawValue)"))
         }
         return (program, map)
+    }
+
+    /// The candidates of a tie component that get columns: its allowed ones, less those whose cost alone (summed over
+    /// the component) exceeds a budget, unless that would leave none (then the program is infeasible as it stands).
+    func columnCandidates(_ component: [Int], limits: [(CostKind, Double)]) -> [Int] {
+        let allowed = problem.componentAllowed(component)
+        let fitting = allowed.filter { c in
+            limits.allSatisfy { kind, limit in
+                component.reduce(0) { $0 + model.cost(kind, group: $1, candidate: c) } <= CostKind.withTolerance(limit * model.normalizer(kind))
+            }
+        }
+        return fitting.isEmpty ? allowed : fitting
     }
 
     /// What the objective is divided by: the largest absolute usable sensitivity (1 when all are 0).

@@ -12,7 +12,8 @@ public struct Dataset: Sendable {
 
     /// Reads `--data` arguments: `PATH.npy` (single-input models), `PATH.npz` (members named after
     /// inputs), or `NAME=PATH.npy` per input. With `maxSamples`, only the first samples are read (`.npy` files
-    /// are memory-mapped and decoded only that far), so memory stays bounded by what a command uses.
+    /// are memory-mapped and decoded only that far; `.npz` members are decompressed only that far), so memory stays
+    /// bounded by what a command uses.
     public init(arguments: [String], graph: Graph, maxSamples: Int? = nil) throws {
         var arrays: [String: NumpyArray] = [:]
         let inputNames = graph.inputs.map(\.name)
@@ -34,12 +35,12 @@ public struct Dataset: Sendable {
                     guard archive.names.count == 1 else {
                         throw InputProblem("\(path) holds \(archive.names.count) arrays; give a single-array file for input '\(name)'")
                     }
-                    arrays[name] = try archive.array(named: archive.names[0])
+                    arrays[name] = try archive.array(named: archive.names[0], maxSamples: maxSamples)
                 } else if inputNames.count == 1 && archive.names.count == 1 {
-                    arrays[inputNames[0]] = try archive.array(named: archive.names[0])
+                    arrays[inputNames[0]] = try archive.array(named: archive.names[0], maxSamples: maxSamples)
                 } else {
                     for input in inputNames where arrays[input] == nil {
-                        arrays[input] = try archive.array(named: input)
+                        arrays[input] = try archive.array(named: input, maxSamples: maxSamples)
                     }
                 }
             } else {

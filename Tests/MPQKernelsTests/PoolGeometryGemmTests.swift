@@ -156,6 +156,8 @@ func gemmMatchesReference(_ t: (Bool, Bool)) {
     defer { KernelThreads.count = saved }
     KernelThreads.count = 0
     #expect(KernelThreads.count == 1)
-    KernelThreads.count = 3
-    #expect(KernelThreads.count == 3)
+    KernelThreads.count = 2
+    #expect(KernelThreads.count == min(2, KernelThreads.processors))
+    KernelThreads.count = 48
+    #expect(KernelThreads.count == KernelThreads.processors)
 }

@@ -30,6 +30,32 @@ import Testing
         }
     }
 
+    /// Profile numbers at the edges of what validation admits (rates 1e-9 and 1e12, a 1e-9 MHz clock) still give
+    /// the brute-force optimum, or a planning error in the user's terms: never a solver failure.
+    @Test(arguments: CostKind.allCases)
+    func extremeProfileNumbersPlanExactly(kind: CostKind) throws {
+        var profile = testProfile(sizeScaleBits: 64, zeroPointBits: 0)
+        profile.latency = .roofline(clockMHz: 1e-9, perCandidate: [
+            .init(macsPerCycle: 1e-9, bytesPerCycle: 1e12), .init(macsPerCycle: 1e12, bytesPerCycle: 1e-9), .init(macsPerCycle: 1e12, bytesPerCycle: 1e12),
+        ])
+        for seed in UInt64(50)...UInt64(57) {
+            let planner = try MixedPrecisionPlanner(problem: randomProblem(seed: seed, profile: profile), profile: profile)
+            let range = bruteRange(planner.model, kind)
+            for t in [0.0, 0.3, 0.7, 1.0] {
+                let limit = limit(range, t)
+                do {
+                    try check(planner, [(kind, limit)], seed: seed)
+                } catch {
+                    Issue.record("seed \(seed), \(kind) ≤ \(limit): \(error)")
+                }
+                do { _ = try planner.plan(budgets: [BudgetConstraint(kind: kind, limit: limit * 0.5 - 1)]) } catch {
+                    #expect(error is PlanningError, "seed \(seed): \(error)")
+                    #expect(!"\(error)".contains("GLPK"), "seed \(seed): \(error)")
+                }
+            }
+        }
+    }
+
     @Test func twoAndThreeBudgetsMatchBruteForce() throws {
         var rng = SeededGenerator(seed: 99)
         for seed in UInt64(20)...UInt64(40) {
