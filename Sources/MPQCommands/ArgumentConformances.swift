@@ -16,6 +16,8 @@ extension SensitivitySweep.Baseline: ExpressibleByArgument {}
 
 extension StepSearch.Initialization: ExpressibleByArgument {}
 
+extension PSweepSamples: ExpressibleByArgument {}
+
 extension StepSearch.JointOptimizer: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["powell", "bobyqa"] }
 }

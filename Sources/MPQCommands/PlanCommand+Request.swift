@@ -51,6 +51,11 @@ extension PlanCommand {
             throw UsageProblem("step search '\(stepSearchName)' (mpq.json step_search) is not one of lapq-layerwise, lapq-quadratic, mmse, minmax")
         }
         request.stepSearch = search
+        let sweepName = file?.pSweepSamples ?? PSweepSamples.probe.rawValue
+        guard let sweep = pSweepSamples ?? PSweepSamples(rawValue: sweepName) else {
+            throw UsageProblem("p sweep samples '\(sweepName)' (mpq.json p_sweep_samples) is not one of probe, all")
+        }
+        request.pSweepSamples = sweep
         try SettingCheck.positive(file?.calibSamples, source: "calib_samples in mpq.json")
         try SettingCheck.batchSize(file?.batchSize, source: "batch_size in mpq.json")
         request.calibrationSamples = calibSamples ?? file?.calibSamples

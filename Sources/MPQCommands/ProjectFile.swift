@@ -16,6 +16,7 @@ struct ProjectFile: Codable {
     var batchSize: Int?
     var calibSamples: Int?
     var stepSearch: String?
+    var pSweepSamples: String?
     /// `PATTERN=CANDIDATE` strings, as `--pin` takes them.
     var pins: [String]?
 
@@ -25,6 +26,7 @@ struct ProjectFile: Codable {
         case batchSize = "batch_size"
         case calibSamples = "calib_samples"
         case stepSearch = "step_search"
+        case pSweepSamples = "p_sweep_samples"
     }
 
     /// Reads `path` (or `./mpq.json` when it exists and no path is given); nil when there is none.

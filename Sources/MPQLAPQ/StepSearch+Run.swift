@@ -116,9 +116,15 @@ extension StepSearch {
             (currentLoss, state) = try evaluate(quantizers)
         case .bestP, .quadratic:
             // Only the best state is kept: on a transformer nearly every node is downstream of any
-            // quantizer, so each state is a near-full copy of the activations.
+            // quantizer, so each state is a near-full copy of the activations. With a probe loss the p values are
+            // ranked on the probe (from its own FP32 state: `base` belongs to `session`).
+            let probeLoss = self.probeLoss
             let (sampled, bestIndex, bestState) = try sweepP(targets, session: session, probe: probe, fixed: fixed,
-                                                            biases: biases) { try evaluate(in: &$0, $1) }
+                                                            biases: biases, onProbe: probeLoss != nil) { sessions, q in
+                guard let probeLoss else { return try evaluate(in: &sessions.0, q) }
+                let state = try sessions.1.evaluate(Self.settings(q + fixed, biasCorrection: biasCorrection, biases: biases))
+                return (self.loss(ofBatches: state.outputs, in: sessions.1, using: probeLoss), state)
+            }
             report.sweep = sampled.map { [$0.p, $0.loss] }
             // The sampled p to keep: the best one, or the quadratic fit's p* (nil when p* was not sampled).
             var chosen: Int? = bestIndex
@@ -131,8 +137,19 @@ extension StepSearch {
             } else {
                 report.pStar = sampled[bestIndex].p
             }
-            if chosen == bestIndex {
+            if chosen == bestIndex && probeLoss == nil {
                 (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
+            } else if probeLoss != nil && options.initialization == .bestP {
+                // The probe's best few p values, scored on all data: the probe ranks them, all data decides.
+                let finalists = sampled.indices.sorted { (sampled[$0].loss, $0) < (sampled[$1].loss, $1) }.prefix(options.probeFinalists)
+                var best: (index: Int, loss: Double, state: CalibrationSession.State)? = nil
+                for k in finalists {
+                    let (l, s) = try evaluate(sampled[k].quantizers)
+                    report.rescored = (report.rescored ?? []) + [[sampled[k].p, l]]
+                    if best.map({ l < $0.loss }) ?? true { best = (k, l, s) }
+                }
+                report.pStar = sampled[best!.index].p
+                (quantizers, currentLoss, state) = (sampled[best!.index].quantizers, best!.loss, best!.state)
             } else {
                 quantizers = try chosen.map { sampled[$0].quantizers }
                     ?? layerwise(targets, p: report.pStar!, probe: &probe, fixed: fixed, biases: biases)
@@ -156,10 +173,10 @@ extension StepSearch {
     /// LAPQ's p sweep: layer-wise steps at each p and the calibration loss of each, keeping only the best state
     /// (on a transformer each state is a near-full copy of the activations). With `options.pSweepThreads` > 1 the
     /// p values are shared among workers with their own session copies and single-threaded kernels; the best is
-    /// the lowest loss, the first p on ties, whatever the thread count.
+    /// the lowest loss, the first p on ties, whatever the thread count. `evaluate` gets a worker's (session, probe).
     func sweepP(_ targets: [QuantizerTarget], session: CalibrationSession, probe: CalibrationSession,
-                fixed: [TensorQuantizer], biases: BiasQuantization,
-                evaluate: (inout CalibrationSession, [TensorQuantizer]) throws -> (Double, CalibrationSession.State))
+                fixed: [TensorQuantizer], biases: BiasQuantization, onProbe: Bool = false,
+                evaluate: (inout (CalibrationSession, CalibrationSession), [TensorQuantizer]) throws -> (Double, CalibrationSession.State))
         throws -> (sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)], best: Int, state: CalibrationSession.State) {
         typealias Sample = (p: Double, quantizers: [TensorQuantizer], loss: Double)
         let ps = options.pValues
@@ -167,14 +184,14 @@ extension StepSearch {
                              best: (index: Int, loss: Double, state: CalibrationSession.State)?.none))
         try ParallelWork.forEach(ps.count, workers: options.pSweepThreads, state: (session, probe)) { sessions, k in
             let q = try self.layerwise(targets, p: ps[k], probe: &sessions.1, fixed: fixed, biases: biases)
-            let (l, s) = try evaluate(&sessions.0, q)
+            let (l, s) = try evaluate(&sessions, q)
             let done = shared.withValue { r -> Int in
                 r.sampled[k] = (ps[k], q, l)
                 r.done += 1
                 if r.best.map({ l < $0.loss || (l == $0.loss && k < $0.index) }) ?? true { r.best = (k, l, s) }
                 return r.done
             }
-            self.progress?("p sweep", done, ps.count)
+            self.progress?(onProbe ? "p sweep (probe)" : "p sweep", done, ps.count)
         }
         return try shared.withValue { r in
             guard let best = r.best else { throw StepSearchError.missingActivation("(no p value swept)") }

@@ -34,6 +34,9 @@ public struct StepSearch {
         /// Workers for the p sweep (1: in turn). The sweep's own parallelism is over groups, so only a single
         /// whole-model search (the chosen plan's) sets more.
         public var pSweepThreads = 1
+        /// With a probe loss (`StepSearch.probeLoss`) and `lapq-layerwise`: how many of the probe's best p values are
+        /// scored on all calibration data, the best of them kept (`lapq-quadratic` scores its p* alone).
+        public var probeFinalists = 3
         /// Put Conv/Gemm biases on their deployed int32 grid (`BiasQuantization`) wherever the model is
         /// evaluated; false keeps them float (the LAPQ paper's simulation, which no integer kernel runs).
         public var int32Biases = true
@@ -48,8 +51,10 @@ public struct StepSearch {
     /// What the search did, for reports.
     public struct Report: Sendable, Codable {
         public var initialization: Initialization
-        /// (p, calibration loss) for each swept p.
+        /// (p, calibration loss) for each swept p (on the probe's samples when the sweep ranked p there).
         public var sweep: [[Double]]
+        /// (p, loss on all calibration data) of the probe's finalists, when the sweep ran on the probe.
+        public var rescored: [[Double]]? = nil
         public var pStar: Double?
         public var fitFallback: String?
         public var lossAfterInitialization: Double
@@ -65,6 +70,9 @@ public struct StepSearch {
     public var options: Options
     /// Calibration loss of the joined model outputs (lower is better).
     public var loss: @Sendable ([String: Tensor]) -> Double
+    /// The same loss on the probe's samples. When set, LAPQ's p sweep ranks the p values on the probe and only the
+    /// chosen p is evaluated on all calibration data: one full evaluation per search instead of one per p.
+    public var probeLoss: (@Sendable ([String: Tensor]) -> Double)?
     /// Progress messages (stage, done, total).
     public var progress: ((String, Int, Int) -> Void)?
     /// Weight steps already computed (shared by copies of this search).
@@ -83,12 +91,13 @@ public struct StepSearch {
         return loss(ofBatches: state.outputs, in: session)
     }
 
-    /// The calibration loss of per-batch graph outputs (joined along the sample axis).
-    public func loss(ofBatches outputs: [[String: Tensor]], in session: CalibrationSession) -> Double {
+    /// The calibration loss of per-batch graph outputs (joined along the sample axis), by `loss` or another.
+    public func loss(ofBatches outputs: [[String: Tensor]], in session: CalibrationSession,
+                     using loss: (@Sendable ([String: Tensor]) -> Double)? = nil) -> Double {
         var joined: [String: Tensor] = [:]
         for output in session.graph.outputs {
             joined[output.name] = Tensor.concatenate(axis0: outputs.compactMap { $0[output.name] })
         }
-        return loss(joined)
+        return (loss ?? self.loss)(joined)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MPQGraph
 import MPQKernels
 import MPQLAPQ
 import MPQSensitivity
@@ -33,9 +34,22 @@ public struct PlanPipeline {
         var options = StepSearch.Options()
         options.initialization = request.stepSearch
         options.joint = nil
-        search = StepSearch(options: options, loss: objective.function)
+        var search = StepSearch(options: options, loss: objective.function)
+        search.probeLoss = Self.probeLoss(request, workspace: workspace, labels: prepared.calibration.labels)
+        self.search = search
         measurer = nil
     }
+
+    /// The loss on the probe's samples when the request ranks p values there and the probe is a proper subset.
+    static func probeLoss(_ request: PlanRequest, workspace: CalibrationWorkspace,
+                          labels: [Int]?) -> (@Sendable ([String: Tensor]) -> Double)? {
+        let probeCount = workspace.probe.validCounts.reduce(0, +)
+        guard request.pSweepSamples == .probe, probeCount < workspace.session.validCounts.reduce(0, +) else { return nil }
+        return CalibrationObjective(kind: request.loss, session: workspace.probe, labels: labels.map { Array($0.prefix(probeCount)) }).function
+    }
+
+    /// The p sweep's samples in effect: `probe` only when the probe is smaller than the calibration data.
+    public var effectivePSweepSamples: PSweepSamples { search.probeLoss == nil ? .all : .probe }
 
     /// The request's measurer: the sweep's quantizers composed (`ComposedMeasurer`), or LAPQ's whole-model step
     /// search per plan (`StepSearchMeasurer`).

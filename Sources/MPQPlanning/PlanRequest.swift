@@ -40,6 +40,8 @@ public struct PlanRequest: Sendable {
     public var baseline: SensitivitySweep.Baseline = .fp32
     /// Step search of the sensitivity sweep and of plan measurements.
     public var stepSearch: StepSearch.Initialization = .bestP
+    /// The samples LAPQ's p sweep ranks p values on (the chosen p is always evaluated on all of them).
+    public var pSweepSamples: PSweepSamples = .probe
     /// Keep the first and last quantized layers in FP32.
     public var keepFirstLast = false
     /// Re-run only what changed between evaluations (false only for benchmarks).

@@ -31,3 +31,28 @@ import Testing
     #expect(try second.sensitivities() == table)
     #expect(again.events == [.sensitivitiesReused(cache: cache)])
 }
+
+/// The p sweep ranks p on the probe only when the probe is a proper subset of the calibration data, and the
+/// choice is part of the sensitivity table's key.
+@Test func pSweepUsesTheProbeOnlyWhenItIsSmaller() throws {
+    var request = try digitsRequest("p-sweep-samples")
+    request.stepSearch = .bestP
+    request.calibrationSamples = 64
+    request.batchSize = 32
+    let onProbe = try PlanPipeline(request: request)
+    #expect(onProbe.effectivePSweepSamples == .probe)
+    #expect(onProbe.search.probeLoss != nil)
+    request.pSweepSamples = .all
+    let onAll = try PlanPipeline(request: request)
+    #expect(onAll.effectivePSweepSamples == .all && onAll.search.probeLoss == nil)
+    #expect(try onProbe.sensitivityStore().key != onAll.sensitivityStore().key)
+    #expect(try onProbe.sensitivityStore().description["settings"]?.contains("pSweep=probe") == true)
+
+    // 32 samples in one batch: the probe is all of them, so asking for it changes nothing, key included.
+    request.calibrationSamples = 32
+    let small = try PlanPipeline(request: request)
+    request.pSweepSamples = .probe
+    let smallProbe = try PlanPipeline(request: request)
+    #expect(smallProbe.effectivePSweepSamples == .all)
+    #expect(try smallProbe.sensitivityStore().key == small.sensitivityStore().key)
+}
