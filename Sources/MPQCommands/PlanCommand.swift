@@ -50,7 +50,7 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("step-search"), help: "Step search for sensitivities and measurements: lapq-layerwise (Lp clipping at the best p of the sweep; default, the most stable), lapq-quadratic (p* of a quadratic fit), mmse, minmax.")
     var stepSearch: StepSearch.Initialization?
 
-    @Option(name: .customLong("p-sweep-samples"), help: "Samples LAPQ's p sweep ranks p values on: probe (default: the first batch, at most 64 samples; only the chosen p is evaluated on all calibration data) or all (every p on all of them, as in the LAPQ paper).")
+    @Option(name: .customLong("p-sweep-samples"), help: "Samples LAPQ's p sweep ranks p values on: probe (default: the first 64 samples; the best three p values are then scored on all calibration data) or all (every p on all of them, as in the LAPQ paper).")
     var pSweepSamples: PSweepSamples?
 
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")

@@ -167,12 +167,9 @@ public struct CalibrationSession: Sendable {
     }
 
     /// The samples activation statistics are taken from: the first `count` calibration samples
-    /// (LAPQ takes its activation clipping values from one calibration batch; a model with a fixed
-    /// batch size takes them from as many of its batches as `count` samples need).
+    /// (LAPQ takes its activation clipping values from one calibration batch), from as many batches as
+    /// they need: small batches (which keep a large CNN's tensors in cache) do not shrink the probe.
     public static func probeInputs(_ session: CalibrationSession, count: Int = 64) -> [String: Tensor] {
-        guard session.layout.isFixed else {
-            return session.batches[0].mapValues { $0.slice(axis0: 0..<min(count, $0.shape.first ?? 0)) }
-        }
         let wanted = min(count, session.validCounts.reduce(0, +))
         var parts: [[String: Tensor]] = []
         var taken = 0
@@ -195,10 +192,9 @@ public struct CalibrationSession: Sendable {
     }
 
     /// A tensor's value before its own hook (the input a quantizer sees): in batch `batch` of `state`, or
-    /// with nil, in the first batch, or every batch joined when the model fixes its batch size (a probe's samples).
-    /// Padding rows are left out.
+    /// with nil, every batch joined (a probe's samples). Padding rows are left out.
     public func unhookedValue(_ name: String, in state: State, batch: Int? = nil) -> Tensor? {
-        let indices = (batch ?? (layout.isFixed ? nil : 0)).map { [$0] } ?? Array(state.caches.indices)
+        let indices = batch.map { [$0] } ?? Array(state.caches.indices)
         var parts: [Tensor] = []
         for i in indices {
             guard let value = cachedValue(name, in: state, batch: i, unhooked: true) else { return nil }

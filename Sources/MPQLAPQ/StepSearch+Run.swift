@@ -81,7 +81,7 @@ extension StepSearch {
     /// Runs the search over `targets`: initialization, then (optionally) the joint optimizer.
     ///
     /// `session` evaluates the calibration loss on all calibration data; `probe` (a session on the
-    /// first batch) supplies activation statistics with upstream tensors already quantized. `fixed`
+    /// first 64 samples) supplies activation statistics with upstream tensors already quantized. `fixed`
     /// quantizers (the rest of the model, at their own steps) are applied throughout but not searched;
     /// they also set the int32 grids of biases whose layer has one searched and one fixed quantizer.
     public func run(_ targets: [QuantizerTarget], session: inout CalibrationSession, probe: inout CalibrationSession,

@@ -70,3 +70,16 @@ func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initia
     let best = found.report.rescored!.min { $0[1] < $1[1] }!
     #expect(found.report.pStar == best[0] && found.loss == best[1])
 }
+
+/// The probe is the first samples whatever the batch size: small batches do not shrink it.
+@Test func probeTakesTheFirstSamplesAcrossBatches() throws {
+    let data = try ExampleData("mobilenet-digits", samples: 48)
+    let name = data.graph.inputs[0].name
+    for batch in [8, 16, 48] {
+        let session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: batch)
+        for count in [5, 40, 64] {
+            let probe = CalibrationSession.probeInputs(session, count: count)
+            #expect(probe[name] == data.inputs[name]!.slice(axis0: 0..<min(count, 48)), "batch \(batch), count \(count)")
+        }
+    }
+}

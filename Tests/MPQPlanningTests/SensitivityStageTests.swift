@@ -37,7 +37,7 @@ import Testing
 @Test func pSweepUsesTheProbeOnlyWhenItIsSmaller() throws {
     var request = try digitsRequest("p-sweep-samples")
     request.stepSearch = .bestP
-    request.calibrationSamples = 64
+    request.calibrationSamples = 96
     request.batchSize = 32
     let onProbe = try PlanPipeline(request: request)
     #expect(onProbe.effectivePSweepSamples == .probe)
@@ -48,8 +48,8 @@ import Testing
     #expect(try onProbe.sensitivityStore().key != onAll.sensitivityStore().key)
     #expect(try onProbe.sensitivityStore().description["settings"]?.contains("pSweep=probe") == true)
 
-    // 32 samples in one batch: the probe is all of them, so asking for it changes nothing, key included.
-    request.calibrationSamples = 32
+    // 48 samples: the probe (the first 64) is all of them, so asking for it changes nothing, key included.
+    request.calibrationSamples = 48
     let small = try PlanPipeline(request: request)
     request.pSweepSamples = .probe
     let smallProbe = try PlanPipeline(request: request)
