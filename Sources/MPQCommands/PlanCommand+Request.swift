@@ -66,9 +66,18 @@ extension PlanCommand {
         request.measures = !noMeasure
         request.measurement = measurement
         request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations)
-        // Under Slurm, the task's allocation, not every core of the node.
-        let allocated = ProcessInfo.processInfo.environment["SLURM_CPUS_PER_TASK"].flatMap { Int($0) }
-        request.threads = try SettingCheck.threads(threads ?? allocated, source: threads == nil && allocated != nil ? "SLURM_CPUS_PER_TASK" : "--threads")
+        request.threads = try Self.threads(option: threads, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Kernel threads: `--threads`, else under Slurm the task's allocation (`SLURM_CPUS_PER_TASK`), not every core of
+    /// the node; nil (all cores) when neither is given. Either is clamped to the machine's cores; 0 or less is an error.
+    static func threads(option: Int?, environment: [String: String]) throws -> Int? {
+        if let option { return try SettingCheck.threads(option) }
+        guard let text = environment["SLURM_CPUS_PER_TASK"] else { return nil }
+        guard let allocated = Int(text.trimmingCharacters(in: .whitespaces)) else {
+            throw UsageProblem("SLURM_CPUS_PER_TASK must be a whole number of CPUs, got '\(text)'; set --threads instead")
+        }
+        return try SettingCheck.threads(allocated, source: "SLURM_CPUS_PER_TASK")
     }
 
     private static func loss(named name: String) throws -> CalibrationLoss {

@@ -186,11 +186,14 @@ public struct MixedPrecisionPlanner: Sendable {
             }
             let bound = CostKind.withTolerance(limit * model.normalizer(kind))
             let rowScale = bound > 0 ? bound : 1
-            // Coefficients below 1e-10 of the bound in all are dropped: they cannot move a plan across the budget's
-            // tolerance (1e-9), and GLPK's row and column scaling breaks on a row that spans 1e-20 to 1.
+            // Coefficients below 1e-10 of the bound in all are dropped and taken off the bound instead (as if every
+            // one were chosen): GLPK's row and column scaling breaks on a row that spans 1e-20 to 1, and the bound moves
+            // by less than the budget's tolerance (1e-9), so a plan at the limit stays feasible and none exceeds it.
             let negligible = 1e-10 / Double(max(terms.count, 1))
-            let scaled = terms.map { IntegerProgram.Term($0.variable, $0.coefficient / rowScale) }.filter { abs($0.coefficient) >= negligible }
-            program.addConstraint(.lessOrEqual(scaled, bound / rowScale, name: "budget \(kind.rawValue)"))
+            let scaled = terms.map { IntegerProgram.Term($0.variable, $0.coefficient / rowScale) }
+            let kept = scaled.filter { abs($0.coefficient) >= negligible }
+            let dropped = scaled.reduce(0.0) { abs($1.coefficient) < negligible ? $0 + max($1.coefficient, 0) : $0 }
+            program.addConstraint(.lessOrEqual(kept, bound / rowScale - dropped, name: "budget \(kind.rawValue)"))
         }
         return (program, map)
     }

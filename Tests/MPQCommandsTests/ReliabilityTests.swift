@@ -154,6 +154,19 @@ func absurdPadsAreRefusedBeforeAllocating(pads values: [Int64]) throws {
     expectFailure(["eval", Paths.example("digits/model.onnx"), "--data", "x.npy", "--threads", "0"], code: 64, "--threads", "positive")
 }
 
+/// Under Slurm the task's CPU allocation sets the threads unless `--threads` does; a bad value is named.
+@Test func slurmAllocationSetsTheThreads() throws {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    #expect(try PlanCommand.threads(option: nil, environment: [:]) == nil)
+    #expect(try PlanCommand.threads(option: nil, environment: ["SLURM_CPUS_PER_TASK": "1"]) == 1)
+    #expect(try PlanCommand.threads(option: nil, environment: ["SLURM_CPUS_PER_TASK": "64"]) == cores)
+    #expect(try PlanCommand.threads(option: 1, environment: ["SLURM_CPUS_PER_TASK": "2"]) == 1)
+    for (value, fragment) in [("0", "SLURM_CPUS_PER_TASK must be positive, got 0"), ("two", "SLURM_CPUS_PER_TASK must be a whole number of CPUs, got 'two'")] {
+        let error = #expect(throws: UsageProblem.self) { try PlanCommand.threads(option: nil, environment: ["SLURM_CPUS_PER_TASK": value]) }
+        #expect(error.map { "\($0)" }?.contains(fragment) == true, "\(String(describing: error))")
+    }
+}
+
 @Test func fieldOfTheWrongTypeIsNamed() throws {
     let dir = scratch("wrong-type")
     let project = dir.appendingPathComponent("mpq.json")
