@@ -33,6 +33,21 @@ public struct BatchLayout: Sendable, Equatable {
         }
     }
 
+    /// Padding rows allowed beyond the samples themselves: a fixed batch of 8 for 5 samples pads 3, but a model that
+    /// fixes its batch at a million would compute a million rows (and gigabytes of activations) for 256 samples.
+    public static let paddingAllowance = 1024
+
+    /// Throws when padding `sampleCount` samples to whole fixed batches would compute more padding rows than both
+    /// the samples themselves and `paddingAllowance`.
+    public func checkPadding(sampleCount: Int) throws {
+        guard isFixed else { return }
+        let rows = (sampleCount + batchSize - 1) / batchSize * batchSize
+        let padding = rows - sampleCount
+        if padding > sampleCount && padding > Self.paddingAllowance {
+            throw ExecutionError.excessivePadding(fixedBatch: batchSize, samples: sampleCount)
+        }
+    }
+
     /// The forward passes over `sampleCount` samples.
     public func batches(sampleCount: Int) -> [Batch] {
         precondition(batchSize > 0)

@@ -20,6 +20,7 @@ public struct BatchRunner: Sendable {
         self.graph = graph
         let requested = BatchLayout(graph: graph, requested: batchSize)
         layout = requested.isFixed ? requested : BatchLayout(graph: graph, requested: min(batchSize, sampleCount))
+        try layout.checkPadding(sampleCount: sampleCount)
         self.batchSize = layout.batchSize
         var plans: [Int: ExecutionPlan] = [:]
         for size in Set(layout.batches(sampleCount: sampleCount).map(\.size)) {

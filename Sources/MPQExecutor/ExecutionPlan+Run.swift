@@ -6,6 +6,8 @@ public enum ExecutionError: Error, CustomStringConvertible, Equatable {
     case inputType(input: String, expected: ElementType, found: ElementType)
     case missingCachedValue(String)
     case operatorOutput(node: String, reason: String)
+    /// The model fixes a batch size so far above the samples given that the padding would dwarf them.
+    case excessivePadding(fixedBatch: Int, samples: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +19,9 @@ public enum ExecutionError: Error, CustomStringConvertible, Equatable {
             return "the activation cache has no value for '\(name)'; fill it with a run that retains all values"
         case let .operatorOutput(node, reason):
             return "node '\(node)': \(reason)"
+        case let .excessivePadding(fixed, samples):
+            return "the model fixes its batch size at \(fixed), but \(samples) samples would be padded to \(fixed) rows per pass; "
+                + "export it with a dynamic batch axis or a batch of at most \(samples + BatchLayout.paddingAllowance), or give more samples"
         }
     }
 }

@@ -72,6 +72,7 @@ public struct CalibrationSession: Sendable {
             throw GraphError.missingGraphInput(graph.inputs.first?.name ?? "?", available: graph.inputs.map(\.name))
         }
         layout = BatchLayout(graph: graph, requested: batchSize)
+        try layout.checkPadding(sampleCount: total)
         var batches: [[String: Tensor]] = []
         var validCounts: [Int] = []
         var plans: [ExecutionPlan] = []
@@ -170,6 +171,8 @@ public struct CalibrationSession: Sendable {
     /// (LAPQ takes its activation clipping values from one calibration batch), from as many batches as
     /// they need: small batches (which keep a large CNN's tensors in cache) do not shrink the probe.
     public static func probeInputs(_ session: CalibrationSession, count: Int = 64) -> [String: Tensor] {
+        // A model fixing a batch above `count` gets one whole batch: padding the probe would only compute copies.
+        let count = session.layout.isFixed ? max(count, session.layout.batchSize) : count
         let wanted = min(count, session.validCounts.reduce(0, +))
         var parts: [[String: Tensor]] = []
         var taken = 0

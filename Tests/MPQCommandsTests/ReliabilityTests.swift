@@ -1,7 +1,9 @@
 import Foundation
 @testable import MPQCommands
 import MPQData
+import MPQExecutor
 import MPQGraph
+import MPQPlanning
 import ONNXProto
 import SwiftProtobuf
 import Testing
@@ -97,6 +99,25 @@ func absurdPadsAreRefusedBeforeAllocating(pads values: [Int64]) throws {
         m.graph.node[n].attribute.append(pads)
     }
     expectFailure(evalArguments(model) + ["--batch-size", "256"], "/conv3/Conv", "inferred output shape")
+}
+
+/// A model whose fixed batch dwarfs the samples (fuzz case onnx-struct:3117, seed 3401: batch 1,000,000 for 256
+/// samples took 37 s and 10 GB) is refused before anything runs; a fixed batch above the samples but within the
+/// padding allowance still runs.
+@Test func fixedBatchFarAboveTheSamplesIsRefused() throws {
+    func model(batch: Int64) throws -> String {
+        try digitsModel(in: scratch("fixed-batch-\(batch)")) { m in
+            m.graph.input[0].type.tensorType.shape.dim[0] = Onnx_TensorShapeProto.Dimension.with { $0.dimValue = batch }
+        }
+    }
+    expectFailure(evalArguments(try model(batch: 1_000_000)), "fixes its batch size at 1000000", "256 samples",
+                  "dynamic batch axis or a batch of at most 1280")
+    let (status, message) = runMPQ(evalArguments(try model(batch: 1280)))
+    #expect(status == 0, "\(message)")
+    var layout = BatchLayout(graph: try LoadedModel(path: try model(batch: 1_000_000)).graph, requested: 64)
+    #expect(throws: ExecutionError.excessivePadding(fixedBatch: 1_000_000, samples: 256)) { try layout.checkPadding(sampleCount: 256) }
+    layout = BatchLayout(graph: try LoadedModel(path: try model(batch: 8)).graph, requested: 64)
+    try layout.checkPadding(sampleCount: 5)
 }
 
 // MARK: Finiteness of data and weights
