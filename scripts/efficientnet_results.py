@@ -179,6 +179,21 @@ NOTES = [
     "64 crops) and the best three scored on all 256 (`--p-sweep-samples probe`, the default): about 5.5 full-data "
     "evaluations' worth per group and candidate instead of 10 (the first group, the stem, took 2 min 48 s instead of "
     "4 min 50 s). Before this, the default sweep alone had a progress estimate of ~5 h.",
+    "- Where the default run's time goes, and what would cut it: the sweep (65 groups × 4 candidates, each ~5.5 "
+    "full-data evaluations of everything downstream of the group) is two thirds; the refinement's 400 Powell "
+    "evaluations on 192 crops a fifth; measuring 122 Pareto plans (one evaluation each, ~5 s) a tenth. The 10-minute "
+    "target needs about 8× less: a smaller calibration subset for the sweep's finalists and for refinement, or an "
+    "executor at ONNX Runtime's speed (issue 12) and fewer candidates per group. In the measured run the first ~25 min "
+    "of the sweep shared the cores with a fuzz campaign and test builds, so the sweep figure is somewhat high.",
+    "- The budgets' own runs (4.8–7.1 min) overlapped a CI run on the same cores; most of each is the chosen plan's "
+    "whole-model LAPQ search (4.6 min in the default run), which `lapq-layerwise` makes ~100 evaluations long.",
+    "- Open: the QDQ model in ONNX Runtime is further from FP32 in KL than mpq's simulation (0.1211 vs 0.0916 at "
+    "5bits; top-1 agreement 79.7 % vs 78.1 %). With the `mmse` step search of the previous version of this page the two "
+    "agreed to 0.0005 (0.0959 vs 0.0954); the ONNX Runtime agreement tests on the digits models still pass. Not yet "
+    "investigated.",
+    "- Memory: the default run had 12.9 GB resident when sampled during refinement, well above the sweep's ~4.7 GB "
+    "(not yet investigated; the activation budget of 1/24 of RAM applies per calibration session, and refinement "
+    "holds several).",
     "- Batches of 8 crops (`batch_size` in the example's mpq.json): a 32-crop batch's activations at 112×112 (up to "
     "150 MB a tensor) exceed glibc's 32 MB heap limit, so each was a new mmap whose pages the kernel zeroes (~10 % "
     "of the sweep in perf); with 8 crops FP32 evaluation of the 128 validation crops took 2.96 s instead of 4.04 s. "
