@@ -140,16 +140,8 @@ extension StepSearch {
             if chosen == bestIndex && probeLoss == nil {
                 (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
             } else if probeLoss != nil && options.initialization == .bestP {
-                // The probe's best few p values, scored on all data: the probe ranks them, all data decides.
-                let finalists = sampled.indices.sorted { (sampled[$0].loss, $0) < (sampled[$1].loss, $1) }.prefix(options.probeFinalists)
-                var best: (index: Int, loss: Double, state: CalibrationSession.State)? = nil
-                for k in finalists {
-                    let (l, s) = try evaluate(sampled[k].quantizers)
-                    report.rescored = (report.rescored ?? []) + [[sampled[k].p, l]]
-                    if best.map({ l < $0.loss }) ?? true { best = (k, l, s) }
-                }
-                report.pStar = sampled[best!.index].p
-                (quantizers, currentLoss, state) = (sampled[best!.index].quantizers, best!.loss, best!.state)
+                let best = try bestOnAllData(sampled, report: &report) { try evaluate($0) }
+                (quantizers, currentLoss, state) = (sampled[best.index].quantizers, best.loss, best.state)
             } else {
                 quantizers = try chosen.map { sampled[$0].quantizers }
                     ?? layerwise(targets, p: report.pStar!, probe: &probe, fixed: fixed, biases: biases)
@@ -168,6 +160,24 @@ extension StepSearch {
             report.multipliers = multipliers
         }
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
+    }
+
+    /// The probe's best `options.probeFinalists` p values scored on all data (`evaluate`): the probe ranks them, all
+    /// data decides (the first on ties). Records the finalists' losses and the winner's p in `report`.
+    private func bestOnAllData(_ sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)], report: inout Report,
+                               evaluate: ([TensorQuantizer]) throws -> (Double, CalibrationSession.State))
+        throws -> (index: Int, loss: Double, state: CalibrationSession.State) {
+        let finalists = sampled.indices.sorted { (sampled[$0].loss, $0) < (sampled[$1].loss, $1) }.prefix(options.probeFinalists)
+        var best: (index: Int, loss: Double, state: CalibrationSession.State)? = nil
+        var rescored: [[Double]] = []
+        for k in finalists {
+            let (l, s) = try evaluate(sampled[k].quantizers)
+            rescored.append([sampled[k].p, l])
+            if best.map({ l < $0.loss }) ?? true { best = (k, l, s) }
+        }
+        report.rescored = rescored
+        report.pStar = sampled[best!.index].p
+        return best!
     }
 
     /// LAPQ's p sweep: layer-wise steps at each p and the calibration loss of each, keeping only the best state

@@ -70,8 +70,8 @@ public struct StepSearch {
     public var options: Options
     /// Calibration loss of the joined model outputs (lower is better).
     public var loss: @Sendable ([String: Tensor]) -> Double
-    /// The same loss on the probe's samples. When set, LAPQ's p sweep ranks the p values on the probe and only the
-    /// chosen p is evaluated on all calibration data: one full evaluation per search instead of one per p.
+    /// The same loss on the probe's samples. When set, LAPQ's p sweep ranks the p values on the probe and only its
+    /// best few (`options.probeFinalists`) are evaluated on all calibration data, instead of every p.
     public var probeLoss: (@Sendable ([String: Tensor]) -> Double)?
     /// Progress messages (stage, done, total).
     public var progress: ((String, Int, Int) -> Void)?

@@ -4,31 +4,57 @@ import MPQGraph
 import MPQQuantization
 import Testing
 
+/// 48 mobilenet-digits samples in batches of 16, W4A8 targets, cross-entropy on all samples and on the probe (the
+/// first batch), and options without a joint search.
+private struct ProbeFixture {
+    let data: ExampleData
+    let targets: [QuantizerTarget]
+    let output: String
+    var options = StepSearch.Options()
+
+    init(_ initialization: StepSearch.Initialization) throws {
+        data = try ExampleData("mobilenet-digits", samples: 48)
+        targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8)).targets(in: data.graph)
+        output = data.graph.outputs[0].name
+        options.initialization = initialization
+        options.joint = nil
+    }
+
+    func loss(samples: Int = 48) -> @Sendable ([String: Tensor]) -> Double {
+        let (output, labels) = (output, Array(data.labels.prefix(samples)))
+        return { outputs in (try? CalibrationLoss.crossEntropy(logits: outputs[output]!, labels: labels)) ?? .infinity }
+    }
+
+    /// Sessions on all 48 samples and on the probe.
+    func sessions() throws -> (CalibrationSession, CalibrationSession) {
+        let session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16)
+        return (session, try CalibrationSession(graph: data.graph, inputs: session.batches[0], batchSize: 16))
+    }
+
+    /// A search on all samples that ranks p on the probe.
+    func probeRanked() -> StepSearch {
+        var search = StepSearch(options: options, loss: loss())
+        search.probeLoss = loss(samples: 16)
+        return search
+    }
+}
+
 /// LAPQ's p sweep ranked on the probe: the same sweep as a search over the probe's samples alone, and the chosen
 /// p's quantizers then scored on all calibration data.
 @Test(arguments: [StepSearch.Initialization.bestP, .quadratic])
 func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initialization) throws {
-    let data = try ExampleData("mobilenet-digits", samples: 48)
-    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8)).targets(in: data.graph)
-    let output = data.graph.outputs[0].name
-    func loss(_ labels: [Int]) -> @Sendable ([String: Tensor]) -> Double {
-        { outputs in (try? CalibrationLoss.crossEntropy(logits: outputs[output]!, labels: labels)) ?? .infinity }
-    }
-    var options = StepSearch.Options()
-    options.initialization = initialization
-    options.joint = nil
-    var session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16)
-    var probe = try CalibrationSession(graph: data.graph, inputs: session.batches[0], batchSize: 16)
+    var fixture = try ProbeFixture(initialization)
+    let (data, targets, output) = (fixture.data, fixture.targets, fixture.output)
+    var (session, probe) = try fixture.sessions()
 
     // The reference: an ordinary search whose calibration data is the probe's 16 samples.
     var probeAsData = probe
     var probeForStatistics = probe
-    let onProbe = try StepSearch(options: options, loss: loss(Array(data.labels.prefix(16))))
+    let onProbe = try StepSearch(options: fixture.options, loss: fixture.loss(samples: 16))
         .run(targets, session: &probeAsData, probe: &probeForStatistics)
 
-    options.probeFinalists = 1
-    var search = StepSearch(options: options, loss: loss(data.labels))
-    search.probeLoss = loss(Array(data.labels.prefix(16)))
+    fixture.options.probeFinalists = 1
+    let search = fixture.probeRanked()
     let found = try search.run(targets, session: &session, probe: &probe)
 
     #expect(found.report.sweep == onProbe.report.sweep)
@@ -45,24 +71,14 @@ func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initia
 
 /// With finalists, the probe's best three p values are scored on all data and the lowest full loss wins.
 @Test func probeFinalistsAreDecidedOnAllData() throws {
-    let data = try ExampleData("mobilenet-digits", samples: 48)
-    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8)).targets(in: data.graph)
-    let output = data.graph.outputs[0].name
-    func loss(_ labels: [Int]) -> @Sendable ([String: Tensor]) -> Double {
-        { outputs in (try? CalibrationLoss.crossEntropy(logits: outputs[output]!, labels: labels)) ?? .infinity }
-    }
-    var options = StepSearch.Options()
-    options.initialization = .bestP
-    options.joint = nil
-    var session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16)
-    var probe = try CalibrationSession(graph: data.graph, inputs: session.batches[0], batchSize: 16)
-    var search = StepSearch(options: options, loss: loss(data.labels))
-    search.probeLoss = loss(Array(data.labels.prefix(16)))
+    let fixture = try ProbeFixture(.bestP)
+    let targets = fixture.targets
+    var (session, probe) = try fixture.sessions()
+    let search = fixture.probeRanked()
     let found = try search.run(targets, session: &session, probe: &probe)
     // The whole sweep on all data gives each p's full loss: the finalists' rescored losses are those.
-    var allData = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16)
-    var allProbe = try CalibrationSession(graph: data.graph, inputs: allData.batches[0], batchSize: 16)
-    let full = try StepSearch(options: options, loss: loss(data.labels)).run(targets, session: &allData, probe: &allProbe)
+    var (allData, allProbe) = try fixture.sessions()
+    let full = try StepSearch(options: fixture.options, loss: fixture.loss()).run(targets, session: &allData, probe: &allProbe)
     let fullLoss = Dictionary(uniqueKeysWithValues: full.report.sweep.map { ($0[0], $0[1]) })
     let ranked = found.report.sweep.sorted { $0[1] < $1[1] }.prefix(3).map { $0[0] }
     #expect(found.report.rescored?.map { $0[0] } == Array(ranked))
