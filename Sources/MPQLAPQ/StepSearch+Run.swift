@@ -104,6 +104,12 @@ extension StepSearch {
             try evaluate(in: &session, quantizers, multipliers, from: from)
         }
 
+        if let bits = options.oneFinalistFromBits, options.probeFinalists > 1, targets.allSatisfy({ $0.grid.bits >= bits }) {
+            var narrow = self
+            narrow.options.probeFinalists = 1
+            return try narrow.run(targets, session: &session, probe: &probe, biasCorrection: biasCorrection, base: base,
+                                  fixed: fixed, holdout: holdout)
+        }
         var quantizers: [TensorQuantizer]
         var state: CalibrationSession.State
         var currentLoss: Double

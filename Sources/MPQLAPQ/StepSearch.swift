@@ -40,6 +40,10 @@ public struct StepSearch {
         /// Put Conv/Gemm biases on their deployed int32 grid (`BiasQuantization`) wherever the model is
         /// evaluated; false keeps them float (the LAPQ paper's simulation, which no integer kernel runs).
         public var int32Biases = true
+        /// When every searched grid has at least this many bits, only the probe's best p is scored on all data
+        /// (nil: `probeFinalists` always). On a 16-bit grid the p values' losses differ by rounding noise (a
+        /// sliver of an 8-bit sensitivity), so more finalists buy little; the W16A16 searches cost a third less.
+        public var oneFinalistFromBits: Int? = 16
         public init() {}
     }
 

@@ -17,11 +17,12 @@ import MPQOptimize
 /// - `.gridRefined`: scan candidate α's (a linear grid over (0, T] plus the magnitudes at tail
 ///   quantiles 0.5…0.9999) with a cheap approximate objective: the largest ~`coarseSampleSize`/8
 ///   magnitudes in full (they decide the clipping error) plus a stride sample of the rest, weighted
-///   back to the whole, O(n) with only small sorts; then refine around the best candidate on all
-///   (sampled) values with `refinements` rounds of `pointsPerRound` evenly spaced evaluations, each
-///   round shrinking the bracket to the best point's neighbours. Robust to local minima.
+///   back to the whole, O(n) with only small sorts; then refine around the best candidate with
+///   `refinements` rounds of `pointsPerRound` evenly spaced evaluations, each round shrinking the
+///   bracket to the best point's neighbours. Robust to local minima. The rounds score every value, or
+///   above `refineSampleSize` values the same kind of stratified sample at that size.
 ///
-/// `.gridRefined` always searches the whole tensor: its coarse objective keeps the tail in full, and
+/// `.gridRefined` never drops the tail: both its objectives keep the largest magnitudes in full, and
 /// a plain subsample would drop the rare outliers that decide the clipping error (a transformer's
 /// FFN outputs hold a few values 100× the bulk; a stride sample missed them and clipped at 1 % of
 /// the range even at 16 bits). `.brent` evaluates the full objective at every step, so for it large
@@ -55,9 +56,17 @@ public struct LpClipping: Sendable {
     public var seed: UInt64
     /// Approximate size of the bulk subsample used by the coarse scan of `.gridRefined`.
     public var coarseSampleSize: Int
+    /// Above this many scored values, `.gridRefined`'s refinement rounds score a stratified sample of
+    /// about this size instead of every value (default 2^20).
+    public var refineSampleSize: Int
+
+    /// The default `refineSampleSize` (2^20): an early activation of an ImageNet CNN holds ~10^8 values
+    /// on 64 images, and scoring them all at ~33 refinement points per p was most of a sensitivity sweep.
+    public static let defaultRefineSampleSize = 1 << 20
 
     public init(p: Double, grid: QuantizationGrid, method: Method = .gridRefined,
-                sampleCap: Int = LpClipping.defaultSampleCap, seed: UInt64 = 0, coarseSampleSize: Int = 4096) throws {
+                sampleCap: Int = LpClipping.defaultSampleCap, seed: UInt64 = 0, coarseSampleSize: Int = 4096,
+                refineSampleSize: Int = LpClipping.defaultRefineSampleSize) throws {
         guard p.isFinite, p >= 1 else { throw QuantizationError.invalidArgument("norm p = \(p) must be ≥ 1") }
         guard sampleCap >= 16 else { throw QuantizationError.invalidArgument("sampleCap \(sampleCap) must be ≥ 16") }
         self.p = p
@@ -66,6 +75,7 @@ public struct LpClipping: Sendable {
         self.sampleCap = sampleCap
         self.seed = seed
         self.coarseSampleSize = max(coarseSampleSize, 64)
+        self.refineSampleSize = max(refineSampleSize, 64)
     }
 
     /// The MMSE clipping (p = 2).
@@ -79,7 +89,8 @@ public struct LpClipping: Sendable {
         public var alpha: Float
         /// The quantizer built from it.
         public var parameters: QuantizerParameters
-        /// mean(|Q(x) − x|^p) over the values searched (the subsample when the tensor was capped).
+        /// mean(|Q(x) − x|^p) over the values searched (the subsample when the tensor was capped), or for
+        /// `.gridRefined` above `refineSampleSize` values its stratified estimate.
         public var error: Double
         /// Objective evaluations spent.
         public var evaluations: Int
@@ -144,54 +155,37 @@ public struct LpClipping: Sendable {
             return Result(alpha: 0, parameters: params, error: problem.error(params, p: p), evaluations: 1)
         }
         var evaluations = 0
-        let best: Double
         switch method {
         case .brent(let rtol):
             let m = try BrentMinimizer.minimizeBounded({ t in
                 try problem.error(problem.parameters(t), p: self.p)
             }, lower: 0, upper: problem.upper, xatol: rtol * problem.upper, maxEvaluations: 500)
-            evaluations = m.evaluations
-            best = m.x
+            let params = try problem.parameters(m.x)
+            return Result(alpha: Float(m.x), parameters: params, error: problem.error(params, p: p), evaluations: m.evaluations + 1)
         case let .gridRefined(coarse, rounds, points):
-            best = try gridRefinedSearch(problem.skippingZeros(), coarse: coarse, rounds: rounds, points: points, evaluations: &evaluations)
+            let best = try gridRefinedSearch(problem.skippingZeros(), coarse: coarse, rounds: rounds, points: points, evaluations: &evaluations)
+            return Result(alpha: Float(best.t), parameters: try problem.parameters(best.t), error: best.error, evaluations: evaluations)
         }
-        let params = try problem.parameters(best)
-        let err = problem.error(params, p: p)
-        return Result(alpha: Float(best), parameters: params, error: err, evaluations: evaluations + 1)
     }
 
-    func gridRefinedSearch(_ problem: Problem, coarse: Int, rounds: Int, points: Int, evaluations: inout Int) throws -> Double {
+    /// The best search variable and its refinement objective (the exact error, or its stratified estimate).
+    func gridRefinedSearch(_ problem: Problem, coarse: Int, rounds: Int, points: Int, evaluations: inout Int) throws -> (t: Double, error: Double) {
         let T = problem.upper
         let n = problem.values.count
-        let keys = problem.magnitudes()
-        // Coarse objective: the tail (largest magnitudes, which decide the clipping error) in full
-        // plus a stride sample of the bulk, weighted back to the whole. O(n) plus two small sorts.
-        let stride = max(1, n / coarseSampleSize)
-        var probe: [Float] = []
-        var i = stride / 2
-        while i < n { probe.append(keys[i]); i += stride }
-        probe.sort()
-        let tailTarget = max(coarseSampleSize / 8, 32)
-        let threshold: Float = stride == 1 || probe.count <= tailTarget / stride
-            ? .infinity : probe[max(0, probe.count - max(1, tailTarget / stride))]
-        var tail: [Float] = [], tailKeys: [Float] = [], bulk: [Float] = []
-        var bulkCount = 0
-        for k in 0..<n {
-            if keys[k] >= threshold {
-                tail.append(problem.values[k]); tailKeys.append(keys[k])
-            } else {
-                if bulkCount % stride == stride / 2 { bulk.append(problem.values[k]) }
-                bulkCount += 1
-            }
-        }
-        tailKeys.sort()
-        let tailWeight = Double(tail.count) / Double(n), bulkWeight = Double(bulkCount) / Double(n)
-        func coarseError(_ t: Double) throws -> Double {
+        let keys = problem.magnitudes(of: problem.values)
+        // Coarse objective: a small stratified sample (O(n) plus two small sorts).
+        let coarseSample = StratifiedSample(values: problem.values, keys: keys, size: coarseSampleSize, total: n)
+        let probe = coarseSample.bulkKeys, tailKeys = coarseSample.tailKeys
+        func coarseError(_ t: Double) throws -> Double { coarseSample.meanError(try problem.parameters(t), p: p) }
+        // Refinement objective: the scored values in full, or for tensors above `refineSampleSize` a large
+        // stratified sample of them. Every candidate is scored on the same sample, so their differences
+        // carry far less noise than the sample's estimate of the error itself.
+        let scored = problem.scored ?? problem.values
+        let refineSample = scored.count > refineSampleSize
+            ? StratifiedSample(values: scored, keys: problem.magnitudes(of: scored), size: refineSampleSize, total: n, sortingKeys: false) : nil
+        func refineError(_ t: Double) throws -> Double {
             let params = try problem.parameters(t)
-            var e = 0.0
-            if !tail.isEmpty { e += tailWeight * tail.withUnsafeBufferPointer { LpClipping.meanError($0, params, p: p) } }
-            if !bulk.isEmpty { e += bulkWeight * bulk.withUnsafeBufferPointer { LpClipping.meanError($0, params, p: p) } }
-            return e
+            return refineSample?.meanError(params, p: p) ?? problem.error(params, p: p)
         }
 
         // Candidates: a linear grid over (0, T] and magnitudes at tail quantiles.
@@ -221,21 +215,21 @@ public struct LpClipping: Sendable {
         var lo = bestIndex > 0 ? grid[bestIndex - 1] : 0
         var hi = bestIndex + 1 < grid.count ? grid[bestIndex + 1] : T
         var best = grid[bestIndex]
-        bestValue = problem.error(try problem.parameters(best), p: p)
+        bestValue = try refineError(best)
         evaluations += 1
         let count = max(points, 2)
         for _ in 0..<max(rounds, 1) {
             let h = (hi - lo) / Double(count + 1)
             for k in 1...count {
                 let t = lo + h * Double(k)
-                let e = problem.error(try problem.parameters(t), p: p)
+                let e = try refineError(t)
                 evaluations += 1
                 if e < bestValue { bestValue = e; best = t }
             }
             lo = max(0, best - h)
             hi = min(T, best + h)
         }
-        return best
+        return (best, bestValue)
     }
 
     // MARK: - Problem
@@ -296,7 +290,7 @@ public struct LpClipping: Sendable {
         }
 
         /// Each value's magnitude in search-variable units (|x|, max(x, 0), or the fraction of the range).
-        func magnitudes() -> [Float] {
+        func magnitudes(of values: [Float]) -> [Float] {
             if !grid.symmetric {
                 let a = -minValue, b = maxValue
                 return values.map { v in v < 0 ? (a > 0 ? -v / a : 0) : (b > 0 ? v / b : 0) }

@@ -99,3 +99,43 @@ func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initia
         }
     }
 }
+
+/// At 16 bits only the probe's best p is scored on all data: the same choice as a search with one finalist, and the
+/// p values' losses differ by a sliver of the 8-bit loss change (rounding noise, so more finalists buy little).
+/// Below 16 bits every finalist is scored.
+@Test func sixteenBitTargetsScoreOneFinalist() throws {
+    let data = try ExampleData("mobilenet-digits", samples: 48)
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 16, activation: 16)).targets(in: data.graph)
+    let eightBit = try QuantizationRecipe(bits: BitWidths(weight: 8, activation: 8)).targets(in: data.graph)
+    let (output, labels) = (data.graph.outputs[0].name, data.labels)
+    func loss(_ samples: Int) -> @Sendable ([String: Tensor]) -> Double {
+        let labels = Array(labels.prefix(samples))
+        return { outputs in (try? CalibrationLoss.crossEntropy(logits: outputs[output]!, labels: labels)) ?? .infinity }
+    }
+    var options = StepSearch.Options()
+    options.initialization = .bestP
+    options.joint = nil
+    var session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16)
+    var probe = try CalibrationSession(graph: data.graph, inputs: session.batches[0], batchSize: 16)
+    var search = StepSearch(options: options, loss: loss(48))
+    search.probeLoss = loss(16)
+    let found = try search.run(targets, session: &session, probe: &probe)
+    #expect(found.report.sweep.count == options.pValues.count)
+    #expect(found.report.rescored?.count == 1)
+
+    var oneFinalist = search
+    oneFinalist.options.oneFinalistFromBits = nil
+    oneFinalist.options.probeFinalists = 1
+    let reference = try oneFinalist.run(targets, session: &session, probe: &probe)
+    #expect(found.loss == reference.loss && found.report.pStar == reference.report.pStar)
+
+    let w8 = try search.run(eightBit, session: &session, probe: &probe)
+    #expect(w8.report.rescored?.count == options.probeFinalists)
+    var everyP = search
+    everyP.probeLoss = nil
+    everyP.options.oneFinalistFromBits = nil
+    let swept = try everyP.run(targets, session: &session, probe: &probe).report.sweep.map { $0[1] }
+    let fp32 = try StepSearch(options: options, loss: loss(48)).run([], session: &session, probe: &probe).loss
+    let spread = swept.max()! - swept.min()!
+    #expect(spread < 0.02 * abs(w8.loss - fp32), "16-bit spread \(spread), 8-bit change \(w8.loss - fp32)")
+}

@@ -113,6 +113,21 @@ import Testing
         if bits == 16 { #expect(r.alpha > 149) }
     }
 
+    /// Above `refineSampleSize` values the refinement rounds score a stratified sample: the α found
+    /// must be as good, on the whole tensor, as the α of rounds that score every value (ReLU-like data
+    /// with exact zeros left out, heavy tails, rare outliers; fractional and integer p; 4 and 8 bits).
+    @Test(arguments: [2.0, 2.7, 4.0], [4, 8])
+    func sampledRefinementMatchesTheExhaustiveOne(p: Double, bits: Int) throws {
+        var x = Self.samples("laplace", count: 120_000, seed: 31).map { max($0, 0) }
+        for k in 0..<6 { x[5 + k * 19_997] = 40 }
+        let grid = try QuantizationGrid.unsignedSymmetric(bits: bits)
+        let exhaustive = try LpClipping(p: p, grid: grid, refineSampleSize: .max)(x)
+        let sampled = try LpClipping(p: p, grid: grid, refineSampleSize: 8192)(x)
+        let exact = LpClipping.lpError(x, parameters: sampled.parameters, p: p)
+        #expect(abs(exact - sampled.error) <= 0.02 * exact, "the reported error estimates the whole tensor's")
+        #expect(exact <= exhaustive.error * 1.01, "p=\(p) \(bits) bits: α \(sampled.alpha) error \(exact) vs α \(exhaustive.alpha) error \(exhaustive.error)")
+    }
+
     @Test func allZeroTensor() throws {
         let r = try LpClipping(p: 2, grid: try .signedSymmetric(bits: 4))([0, 0, 0])
         #expect(r.alpha == 0 && r.error == 0)
