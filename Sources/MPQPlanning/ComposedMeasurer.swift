@@ -13,6 +13,8 @@ public struct ComposedMeasurer: PlanMeasurer {
     public let workspace: CalibrationWorkspace
     public var validation: ValidationSet?
     let biases: BiasQuantization
+    /// The last plan's activations: the next plan re-runs only from its first tensor whose quantizer differs.
+    private var last: CalibrationSession.State? = nil
 
     public init(measurement: PlanMeasurement, table: SensitivityTable, workspace: CalibrationWorkspace, validation: ValidationSet?) {
         self.measurement = measurement
@@ -39,11 +41,20 @@ public struct ComposedMeasurer: PlanMeasurer {
     }
 
     /// The calibration loss without the validation run (which costs as much again per validation sample).
+    ///
+    /// Evaluated from the previous plan's activations, so plans measured in lexicographic order (as
+    /// `PlanMeasurements.measureAll` does) recompute only what follows their first differing group. The loss is the
+    /// same as a full run's: the reused activations were computed under the same quantizers.
     public mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan {
-        MeasuredPlan(loss: try measurement.composedLoss(try composed(assignment), session: workspace.session))
+        var session = workspace.session
+        let state = try session.evaluate(StepSearch.settings(try composed(assignment), biases: biases), from: last)
+        last = state
+        return MeasuredPlan(loss: measurement.search.loss(of: state, in: session))
     }
 
     public var validatesSeparately: Bool { validation != nil }
+
+    public mutating func forgetActivations() { last = nil }
 
     private func composed(_ assignment: [Int]) throws -> [TensorQuantizer] {
         guard let quantizers = quantizers(for: assignment) else {

@@ -61,22 +61,30 @@ public struct PlanMeasurements {
         let pending = assignments.filter { !contains($0, validated: validating) && seen.insert($0).inserted }
         let lossOnly = !validating && measurer.validatesSeparately
         let workers = measurer.measuresConcurrently ? min(max(1, threads), pending.count) : 1
+        // In lexicographic order a plan shares its first groups with the one before, and a measurer that re-runs
+        // from its last evaluation (`ComposedMeasurer`) recomputes only what follows the first group that differs.
+        // Workers take runs of consecutive plans; results are stored in the order given.
+        let order = pending.indices.sorted { pending[$0].lexicographicallyPrecedes(pending[$1]) }
+        let runLength = max(1, order.count / (workers * 4))
+        let runs = stride(from: 0, to: order.count, by: runLength).map { $0..<min($0 + runLength, order.count) }
+        defer { measurer.forgetActivations() }
         guard workers > 1 else {
-            for (i, a) in pending.enumerated() {
-                if lossOnly { record(a, try measurer.loss(a), validated: false) } else { _ = try measure(a) }
-                progress(i + 1)
+            for (k, i) in order.enumerated() {
+                if lossOnly { record(pending[i], try measurer.loss(pending[i]), validated: false) } else { _ = try measure(pending[i]) }
+                progress(k + 1)
             }
             if lossOnly, let storeURL { try store.save(to: storeURL) }
             return
         }
-        // Copies of the measurer share out the plans; results are stored in the order given.
         let results = Locked((plans: [MeasuredPlan?](repeating: nil, count: pending.count), done: 0))
-        try ParallelWork.forEach(pending.count, workers: workers, state: measurer) { measurer, i in
-            let m = lossOnly ? try measurer.loss(pending[i]) : try measurer.measure(pending[i])
-            results.withValue { r in
-                r.plans[i] = m
-                r.done += 1
-                progress(r.done)
+        try ParallelWork.forEach(runs.count, workers: workers, state: measurer) { measurer, r in
+            for i in runs[r].map({ order[$0] }) {
+                let m = lossOnly ? try measurer.loss(pending[i]) : try measurer.measure(pending[i])
+                results.withValue { r in
+                    r.plans[i] = m
+                    r.done += 1
+                    progress(r.done)
+                }
             }
         }
         for (a, m) in zip(pending, results.withValue { $0.plans }) { record(a, m!, validated: !lossOnly) }

@@ -32,10 +32,13 @@ public protocol PlanMeasurer {
     mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan
     /// Whether `loss` skips a validation run that `measure` does (so plans nobody reports need no validation).
     var validatesSeparately: Bool { get }
+    /// Drops activations kept to speed up the next measurement (after a batch of plans).
+    mutating func forgetActivations()
 }
 
 extension PlanMeasurer {
     public var measuresConcurrently: Bool { false }
     public var validatesSeparately: Bool { false }
     public mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan { try measure(assignment) }
+    public mutating func forgetActivations() {}
 }

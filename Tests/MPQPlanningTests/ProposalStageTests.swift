@@ -82,3 +82,31 @@ import Testing
     #expect(pareto.points.filter { !reported.contains($0.assignment) }.allSatisfy { $0.validation == nil && $0.measuredLoss != nil })
     #expect(validated.count < pareto.points.count)
 }
+
+/// The composed measurer re-runs each plan from the previous plan's activations (`measureAll` orders them so that
+/// neighbours share their first groups): every loss equals a full evaluation of the same quantizers, in any order,
+/// on one worker or two.
+@Test func composedPlansMeasuredFromTheLastPlanEqualFullRuns() throws {
+    let pipeline = try PlanPipeline(request: try digitsRequest("composed-reruns"))
+    let table = try pipeline.sensitivities()
+    let problem = pipeline.prepared.problem
+    // Plans that share prefixes of different lengths, given out of order.
+    let groups = problem.groups.count, candidates = problem.candidates.count
+    var plans: [[Int]] = []
+    for k in 0..<10 {
+        plans.append((0..<groups).map { g in g < k % groups ? 0 : (g * 7 + k * 3) % candidates })
+    }
+    plans = plans.filter { plan in plan.indices.allSatisfy { problem.effectiveAllowed($0).contains(plan[$0]) } }
+    #expect(plans.count >= 4)
+    guard let composed = pipeline.measurer(for: table) as? ComposedMeasurer else {
+        Issue.record("the default measurer is not the composed one"); return
+    }
+    let full = try plans.map { plan -> Double in
+        try composed.measurement.composedLoss(composed.quantizers(for: plan)!, session: pipeline.workspace.session)
+    }
+    for threads in [1, 2] {
+        var measurements = PlanMeasurements(measurer: composed, storeURL: nil, key: "reruns-\(threads)")
+        try measurements.measureAll(plans, validating: false, threads: threads)
+        #expect(plans.map { measurements[$0]!.loss } == full, "\(threads) thread(s)")
+    }
+}
