@@ -55,11 +55,9 @@ struct ExportCommand: ParsableCommand {
 
     /// A plan file's tensor record as a quantizer (its steps already include the refinement multiplier).
     static func quantizer(from r: QuantizerRecord) throws -> TensorQuantizer {
-        guard let role = TensorQuantizer.Role(rawValue: r.role), !r.scales.isEmpty, r.scales.count == r.zeroPoints.count else {
+        guard let quantizer = TensorQuantizer(record: r) else {
             throw UsageProblem("plan tensor '\(r.name)' has an invalid role or step list")
         }
-        let parameters = QuantizerParameters(grid: r.grid, scales: r.scales, zeroPoints: r.zeroPoints.map(Float.init),
-                                             qmin: r.qmin, qmax: r.qmax, axis: r.axis)
-        return TensorQuantizer(name: r.name, role: role, axis: r.axis, grid: r.grid, base: parameters, layer: r.layer)
+        return quantizer
     }
 }

@@ -39,3 +39,14 @@ public struct QuantizerRecord: Sendable, Codable, Equatable {
         self.multiplier = multiplier
     }
 }
+
+extension TensorQuantizer {
+    /// The quantizer a plan file's record describes (its steps already include the refinement multiplier), or nil
+    /// when the record's role or step list is invalid.
+    public init?(record r: QuantizerRecord) {
+        guard let role = Role(rawValue: r.role), !r.scales.isEmpty, r.scales.count == r.zeroPoints.count else { return nil }
+        let parameters = QuantizerParameters(grid: r.grid, scales: r.scales, zeroPoints: r.zeroPoints.map(Float.init),
+                                             qmin: r.qmin, qmax: r.qmax, axis: r.axis)
+        self.init(name: r.name, role: role, axis: r.axis, grid: r.grid, base: parameters, layer: r.layer)
+    }
+}

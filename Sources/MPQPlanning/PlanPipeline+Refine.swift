@@ -9,6 +9,16 @@ extension PlanPipeline {
         return try measurements.measurer.steps(for: assignment)
     }
 
+    /// Validation metrics of the steps the plan keeps (nil without validation data). They are not always the
+    /// steps its measurement validated: the composed measurer validates the sweep's quantizers, and the chosen plan
+    /// keeps the whole-model search's steps when those measure lower on the calibration data.
+    public func validation(of steps: StepSearchResult) throws -> ValidationMetrics? {
+        guard let validation = prepared.validation else { return nil }
+        return try validation.metrics(under: StepSearch.settings(steps.quantizers, multipliers: steps.multipliers,
+                                                                 biasCorrection: steps.biasCorrection,
+                                                                 biases: search.biases(in: prepared.graph)))
+    }
+
     /// Stage 6: LAPQ's last step on the chosen plan: bias correction and the joint search over all its steps,
     /// stopped early on held-out calibration samples; losses reported on all calibration data.
     public func refine(_ steps: StepSearchResult, validationBefore: ValidationMetrics?,

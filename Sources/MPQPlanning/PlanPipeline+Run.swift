@@ -37,7 +37,7 @@ extension PlanPipeline {
         }
         let steps = try chosenSteps(plan.assignment, kept: atBudget.steps, measurements: &measurements)
         clock.lap(.chosen)
-        let validation = measurements[plan.assignment]?.validation
+        let validation = try validation(of: steps)
         var refined: RefinedSteps? = nil
         if let settings = request.refinement {
             refined = try refine(steps, validationBefore: validation, settings: settings)

@@ -74,3 +74,29 @@ import Testing
     #expect(file.measuredLoss == nil && file.tensors.isEmpty && file.chosenProposals == nil && file.seconds == nil)
     #expect(!FileManager.default.fileExists(atPath: request.outputDirectory.appendingPathComponent("pareto.json").path))
 }
+
+/// The plan's validation metrics are those of the steps it writes, evaluated as the QDQ export's model is (the
+/// plan file's records as quantizers, int32 biases fitted from them), not those of the composed quantizers its
+/// measurement ranked it by: the chosen plan keeps the whole-model search's steps when they measure lower.
+@Test func planValidationIsOfTheStepsItWrites() throws {
+    var keptOtherSteps = 0
+    for budget in ["4bits", "5bits", "7bits"] {
+        var request = try digitsRequest("kept-validation-\(budget)", budget: budget, validation: true)
+        request.paretoPoints = 0
+        request.stepSearch = .bestP
+        let pipeline = try PlanPipeline(request: request)
+        let result = try pipeline.run()
+        let measurement = try #require(result.measurement)
+        let quantizers = measurement.tensors.compactMap { TensorQuantizer(record: $0) }
+        #expect(quantizers.count == measurement.tensors.count)
+        let biases = BiasQuantization(graph: pipeline.prepared.graph)
+        let exported = try #require(try pipeline.prepared.validation?.metrics(
+            under: StepSearch.settings(quantizers, correctedBiases: [:], biases: biases)))
+        let reported = try #require(measurement.validation)
+        #expect(abs(reported.loss - exported.loss) <= 1e-9 * exported.loss, "\(budget): reported \(reported.loss), exported \(exported.loss)")
+        let composed = try #require(measurement.proposalsAtBudget.first { $0.assignment == result.plan.assignment }?.validation)
+        if composed.loss != reported.loss { keptOtherSteps += 1 }
+    }
+    // The composed quantizers' validation was another number at some budget, so the check can tell them apart.
+    #expect(keptOtherSteps > 0)
+}
