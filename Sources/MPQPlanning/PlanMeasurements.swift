@@ -60,6 +60,7 @@ public struct PlanMeasurements {
         var seen = Set<[Int]>()
         let pending = assignments.filter { !contains($0, validated: validating) && seen.insert($0).inserted }
         let lossOnly = !validating && measurer.validatesSeparately
+        guard !pending.isEmpty else { return }
         let workers = measurer.measuresConcurrently ? min(max(1, threads), pending.count) : 1
         // In lexicographic order a plan shares its first groups with the one before, and a measurer that re-runs
         // from its last evaluation (`ComposedMeasurer`) recomputes only what follows the first group that differs.

@@ -128,6 +128,15 @@ import Testing
         #expect(exact <= exhaustive.error * 1.01, "p=\(p) \(bits) bits: α \(sampled.alpha) error \(exact) vs α \(exhaustive.alpha) error \(exhaustive.error)")
     }
 
+    /// The refinement sample's threshold: the rank-th largest key, by a heap, equals the sorted array's.
+    @Test func largestByHeapEqualsSorting() {
+        let keys = Self.samples("laplace", count: 5000, seed: 41).map { abs($0) } + [0, 0, 7, 7]
+        let sorted = keys.sorted()
+        for rank in [1, 2, 17, 500, 5004] {
+            #expect(LpClipping.StratifiedSample.largest(rank, of: keys) == sorted[sorted.count - rank], "rank \(rank)")
+        }
+    }
+
     @Test func allZeroTensor() throws {
         let r = try LpClipping(p: 2, grid: try .signedSymmetric(bits: 4))([0, 0, 0])
         #expect(r.alpha == 0 && r.error == 0)

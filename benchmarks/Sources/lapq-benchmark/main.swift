@@ -9,6 +9,7 @@
 // Build in release:
 //   swift run -c release lapq-benchmark MODEL [--calib X.npy] [--samples 16] [--batch-size 256]
 //       [--evaluations 100] [--bits W4A4] [--threads N] [--json]
+//   swift run -c release lapq-benchmark --lp-search [VALUES]   (see LpSearchTiming.swift)
 // Without --calib, --samples random inputs (uniform in [-1, 1]) of the model's input shape are used.
 import Foundation
 import MPQData
@@ -52,6 +53,11 @@ func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 func log(_ text: String) { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
 
+if CommandLine.arguments.dropFirst().first == "--lp-search" {
+    let count = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 64 * 96 * 112 * 112
+    do { try lpSearchTiming(count: count) } catch { log("lapq-benchmark: \(error)"); exit(1) }
+    exit(0)
+}
 let args = Arguments(Array(CommandLine.arguments.dropFirst()))
 guard !args.model.isEmpty, let bits = BitWidths(args.bits), args.evaluations > 0 else {
     log("usage: lapq-benchmark MODEL [--calib X.npy] [--samples N] [--batch-size N] [--evaluations N] [--bits W4A4] [--threads N] [--json]")
