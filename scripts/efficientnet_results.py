@@ -176,24 +176,26 @@ def report(args, out, cache, timings):
 
 NOTES = [
     "- The sweep runs LAPQ's ten-point p sweep per group and candidate with the p values ranked on the probe (the first "
-    "64 crops) and the best three scored on all 256 (`--p-sweep-samples probe`, the default): about 5.5 full-data "
-    "evaluations' worth per group and candidate instead of 10 (the first group, the stem, took 2 min 48 s instead of "
-    "4 min 50 s). Before this, the default sweep alone had a progress estimate of ~5 h.",
-    "- Where the default run's time goes, and what would cut it: the sweep (65 groups × 4 candidates, each ~5.5 "
-    "full-data evaluations of everything downstream of the group) is two thirds; the refinement's 400 Powell "
-    "evaluations on 192 crops a fifth; measuring 122 Pareto plans (one evaluation each, ~5 s) a tenth. The 10-minute "
-    "target needs about 8× less: a smaller calibration subset for the sweep's finalists and for refinement, or an "
-    "executor at ONNX Runtime's speed (issue 12) and fewer candidates per group. In the measured run the first ~25 min "
-    "of the sweep shared the cores with a fuzz campaign and test builds, so the sweep figure is somewhat high.",
-    "- The budgets' own runs (4.8–7.1 min) overlapped a CI run on the same cores; most of each is the chosen plan's "
-    "whole-model LAPQ search (4.6 min in the default run), which `lapq-layerwise` makes ~100 evaluations long.",
-    "- Open: the QDQ model in ONNX Runtime is further from FP32 in KL than mpq's simulation (0.1211 vs 0.0916 at "
-    "5bits; top-1 agreement 79.7 % vs 78.1 %). With the `mmse` step search of the previous version of this page the two "
-    "agreed to 0.0005 (0.0959 vs 0.0954); the ONNX Runtime agreement tests on the digits models still pass. Not yet "
-    "investigated.",
-    "- Memory: the default run had 12.9 GB resident when sampled during refinement, well above the sweep's ~4.7 GB "
-    "(not yet investigated; the activation budget of 1/24 of RAM applies per calibration session, and refinement "
-    "holds several).",
+    "64 crops) and the best three scored on all 256 (`--p-sweep-samples probe`, the default; one finalist when every "
+    "grid has 16 bits, where the p values' losses differ by rounding noise). Each p's activation clipping search "
+    "scores its refinement rounds on a stratified sample of 2^20 values (the largest magnitudes whole) instead of "
+    "every value: an expanded activation here holds ~77 M values on the probe, and the exact searches had been about "
+    "a third of the sweep's time in `perf`. Sweep: 54.2 min in the previous run of this page, 41.2 min in this one.",
+    "- Pareto plans are measured in lexicographic order, each re-run from the previous plan's activations from its "
+    "first differing group (identical losses): 116 plans in 4.2 min, about half the previous time per plan.",
+    "- Where the default run's time goes: the sweep (65 groups × 4 candidates, each ~5 full-data evaluations of "
+    "everything downstream of the group) is three fifths; the refinement's 400 Powell evaluations on 192 crops a "
+    "quarter. The 10-minute target needs about 7× less: an executor at ONNX Runtime's speed (issue 12; 0.45× today, "
+    "the hand-written depthwise kernel is ~30 % of the sweep and memory-bound) and fewer evaluations per group.",
+    "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
+    "of the composed per-group quantizers its measurement ranked it by, while the steps it wrote (and the QDQ model "
+    "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "
+    "generalised worse (ONNX Runtime 0.1211 vs the reported 0.0916). The plan's validation is now that of the steps "
+    "it writes.",
+    "- Memory (resident set, sampled every 20 s in this run): 4.5 GB during the sweep, 10.5 GB while Pareto plans are "
+    "measured (two workers, each keeping its last plan's activations), 14.4 GB during refinement (four calibration "
+    "sessions — all crops, the probe, the fit and the held-out quarter — each with up to 1/24 of RAM of cached "
+    "activations, plus the Powell states). Not yet reduced.",
     "- Batches of 8 crops (`batch_size` in the example's mpq.json): a 32-crop batch's activations at 112×112 (up to "
     "150 MB a tensor) exceed glibc's 32 MB heap limit, so each was a new mmap whose pages the kernel zeroes (~10 % "
     "of the sweep in perf); with 8 crops FP32 evaluation of the 128 validation crops took 2.96 s instead of 4.04 s. "
@@ -207,9 +209,12 @@ NOTES = [
     "raises such a channel's weight step until its bias fits. Before that fix uniform W16A16 had KL 4.14 (top-1 "
     "agreement ~16 %), and the 5-bit plan KL 2.69, worse than uniform W4A8; the QDQ model in ONNX Runtime agreed "
     "with mpq's simulation then too (val KL 1.8918 both), so the loss was real, not a simulation artefact.",
-    "- Agreement and KL need not move together: the 5.473MB plan is 4× closer to FP32 in KL than uniform W8A8 but "
-    "agrees on the top-1 class of 89.8 % of crops against 93.0 % (115 vs 119 of 128; several crops have near-tied "
+    "- Agreement and KL need not move together: the 5.473MB plan is 6× closer to FP32 in KL than uniform W8A8 but "
+    "agrees on the top-1 class of 90.6 % of crops against 93.0 % (116 vs 119 of 128; several crops have near-tied "
     "top classes).",
+    "- The calib KL column is each plan's measured loss (composed per-group quantizers, by which it was chosen); the "
+    "val columns are of the steps the plan writes. At 5bits those are the whole-model search's, which fitted the "
+    "calibration crops better than the composed quantizers (0.0904 vs 0.0930) but generalise worse.",
 ]
 
 
