@@ -152,13 +152,13 @@ def main():
               f"calibration cosine distance {default['measuredLoss']:.5f} as measured, "
               f"{refinement.get('lossAfter', float('nan')):.5f} after refinement "
               f"(validation mean cosine {1 - after.get('loss', float('nan')):.5f}); "
-              f"{len(default.get('pareto', []))} points on its trade-off curve.",
+              f"{len(default.get('pareto', []))} plans measured by its Pareto sweep.",
               "", "## Time (2-core x86_64, release build)", "",
               f"- `mpq plan --budget {DEFAULT_BUDGET}` at default settings, cold: **{timings['default'] / 60:.1f} min** "
               f"({phases}); the issue's target is 3 min.",
               f"- Sensitivity sweep: {groups} groups × {candidates} candidates, {sweep_seconds / 60:.1f} min of worker time "
-              f"on 2 workers (slowest group {max(sens['seconds'].values()):.0f} s — the embedding table, 11.7 M weights, "
-              f"with everything downstream of it; median {sorted(sens['seconds'].values())[groups // 2]:.0f} s).",
+              f"on 2 workers (slowest group `{max(sens['seconds'], key=sens['seconds'].get)}`, "
+              f"{max(sens['seconds'].values()):.0f} s; median {sorted(sens['seconds'].values())[groups // 2]:.0f} s).",
               *[f"- `mpq plan --budget {b} {' '.join(SETTINGS)}` (sweep cached): {timings[b]:.0f} s" for b in args.budgets],
               f"- `mpq quantize --bits W8A8` (all 128 calibration sentences, then validation): "
               f"{timings.get('quantize-all W8A8', float('nan')):.0f} s.",
