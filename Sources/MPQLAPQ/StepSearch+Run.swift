@@ -104,12 +104,6 @@ extension StepSearch {
             try evaluate(in: &session, quantizers, multipliers, from: from)
         }
 
-        if let bits = options.oneFinalistFromBits, options.probeFinalists > 1, targets.allSatisfy({ $0.grid.bits >= bits }) {
-            var narrow = self
-            narrow.options.probeFinalists = 1
-            return try narrow.run(targets, session: &session, probe: &probe, biasCorrection: biasCorrection, base: base,
-                                  fixed: fixed, holdout: holdout)
-        }
         var quantizers: [TensorQuantizer]
         var state: CalibrationSession.State
         var currentLoss: Double
@@ -146,7 +140,7 @@ extension StepSearch {
             if chosen == bestIndex && probeLoss == nil {
                 (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
             } else if probeLoss != nil && options.initialization == .bestP {
-                let best = try bestOnAllData(sampled, report: &report) { try evaluate($0) }
+                let best = try bestOnAllData(sampled, finalists: probeFinalists(for: targets), report: &report) { try evaluate($0) }
                 (quantizers, currentLoss, state) = (sampled[best.index].quantizers, best.loss, best.state)
             } else {
                 quantizers = try chosen.map { sampled[$0].quantizers }
@@ -168,12 +162,19 @@ extension StepSearch {
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
     }
 
-    /// The probe's best `options.probeFinalists` p values scored on all data (`evaluate`): the probe ranks them, all
-    /// data decides (the first on ties). Records the finalists' losses and the winner's p in `report`.
-    private func bestOnAllData(_ sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)], report: inout Report,
-                               evaluate: ([TensorQuantizer]) throws -> (Double, CalibrationSession.State))
+    /// How many of the probe's best p values are scored on all data: `options.probeFinalists`, or one when every grid
+    /// has at least `options.oneFinalistFromBits` bits.
+    private func probeFinalists(for targets: [QuantizerTarget]) -> Int {
+        guard let bits = options.oneFinalistFromBits, targets.allSatisfy({ $0.grid.bits >= bits }) else { return options.probeFinalists }
+        return min(options.probeFinalists, 1)
+    }
+
+    /// The probe's best `finalists` p values scored on all data (`evaluate`): the probe ranks them, all data decides
+    /// (the first on ties). Records the finalists' losses and the winner's p in `report`.
+    private func bestOnAllData(_ sampled: [(p: Double, quantizers: [TensorQuantizer], loss: Double)], finalists count: Int,
+                               report: inout Report, evaluate: ([TensorQuantizer]) throws -> (Double, CalibrationSession.State))
         throws -> (index: Int, loss: Double, state: CalibrationSession.State) {
-        let finalists = sampled.indices.sorted { (sampled[$0].loss, $0) < (sampled[$1].loss, $1) }.prefix(options.probeFinalists)
+        let finalists = sampled.indices.sorted { (sampled[$0].loss, $0) < (sampled[$1].loss, $1) }.prefix(count)
         var best: (index: Int, loss: Double, state: CalibrationSession.State)? = nil
         var rescored: [[Double]] = []
         for k in finalists {

@@ -56,6 +56,11 @@ public struct ComposedMeasurer: PlanMeasurer {
 
     public mutating func forgetActivations() { last = nil }
 
+    /// The composed quantizers are what `measure` validated; the whole-model search's steps are not.
+    public func validated(_ steps: StepSearchResult, for assignment: [Int]) -> Bool {
+        steps.biasCorrection == nil && steps.multipliers.allSatisfy { $0 == 1 } && steps.quantizers == quantizers(for: assignment)
+    }
+
     private func composed(_ assignment: [Int]) throws -> [TensorQuantizer] {
         guard let quantizers = quantizers(for: assignment) else {
             throw InputProblem("the sensitivity table \(table.key) has no quantizers for this plan; delete it to measure it again")

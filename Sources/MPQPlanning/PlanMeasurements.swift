@@ -66,8 +66,6 @@ public struct PlanMeasurements {
         // from its last evaluation (`ComposedMeasurer`) recomputes only what follows the first group that differs.
         // Workers take runs of consecutive plans; results are stored in the order given.
         let order = pending.indices.sorted { pending[$0].lexicographicallyPrecedes(pending[$1]) }
-        let runLength = max(1, order.count / (workers * 4))
-        let runs = stride(from: 0, to: order.count, by: runLength).map { $0..<min($0 + runLength, order.count) }
         defer { measurer.forgetActivations() }
         guard workers > 1 else {
             for (k, i) in order.enumerated() {
@@ -77,6 +75,8 @@ public struct PlanMeasurements {
             if lossOnly, let storeURL { try store.save(to: storeURL) }
             return
         }
+        let runLength = max(1, order.count / (workers * 4))
+        let runs = stride(from: 0, to: order.count, by: runLength).map { $0..<min($0 + runLength, order.count) }
         let results = Locked((plans: [MeasuredPlan?](repeating: nil, count: pending.count), done: 0))
         try ParallelWork.forEach(runs.count, workers: workers, state: measurer) { measurer, r in
             for i in runs[r].map({ order[$0] }) {

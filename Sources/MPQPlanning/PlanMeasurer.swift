@@ -34,6 +34,8 @@ public protocol PlanMeasurer {
     var validatesSeparately: Bool { get }
     /// Drops activations kept to speed up the next measurement (after a batch of plans).
     mutating func forgetActivations()
+    /// Whether `measure(assignment)` validated exactly `steps` (so its validation metrics are theirs).
+    func validated(_ steps: StepSearchResult, for assignment: [Int]) -> Bool
 }
 
 extension PlanMeasurer {
@@ -41,4 +43,5 @@ extension PlanMeasurer {
     public var validatesSeparately: Bool { false }
     public mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan { try measure(assignment) }
     public mutating func forgetActivations() {}
+    public func validated(_ steps: StepSearchResult, for assignment: [Int]) -> Bool { false }
 }

@@ -37,7 +37,9 @@ extension PlanPipeline {
         }
         let steps = try chosenSteps(plan.assignment, kept: atBudget.steps, measurements: &measurements)
         clock.lap(.chosen)
-        let validation = try validation(of: steps)
+        let measured = measurements[plan.assignment]?.validation
+        let validation = try measured.flatMap { measurements.measurer.validated(steps, for: plan.assignment) ? $0 : nil }
+            ?? validation(of: steps)
         var refined: RefinedSteps? = nil
         if let settings = request.refinement {
             refined = try refine(steps, validationBefore: validation, settings: settings)

@@ -27,6 +27,11 @@ public struct StepSearchMeasurer: PlanMeasurer {
         return MeasuredPlan(loss: result.loss, validation: metrics, steps: result)
     }
 
+    /// `measure` validated the step search's own steps, which `steps(for:)` finds again (deterministically).
+    public func validated(_ steps: StepSearchResult, for assignment: [Int]) -> Bool {
+        steps.biasCorrection == nil && steps.multipliers.allSatisfy { $0 == 1 }
+    }
+
     /// The step search on the whole plan (deterministic: the steps `measure` found for the same assignment).
     public mutating func steps(for assignment: [Int]) throws -> StepSearchResult {
         try measurement.measure(assignment, session: &workspace.session, probe: &workspace.probe)
