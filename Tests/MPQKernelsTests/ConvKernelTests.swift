@@ -64,6 +64,17 @@ let convCases: [ConvCase] = [
     ConvCase(n: 5, cin: 19, cout: 19, group: 19, h: 5, w: 7, pads: (1, 1, 1, 1)),                  // small-plane depthwise
     ConvCase(n: 2, cin: 21, cout: 21, group: 21, h: 9, w: 9, kh: 5, kw: 5, stride: (2, 2), pads: (1, 2, 2, 1)),
     ConvCase(n: 2, cin: 18, cout: 18, group: 18, h: 7, w: 7, dilation: (2, 2), pads: (2, 2, 2, 2), bias: false),
+    // Depthwise block shapes: rows of 1, 7 and 8 columns (8-row blocks, overhanging stores), 9–16
+    // (one 16-column block), 17–31 (last block shifted left), 32 and wider (one row × 32 columns).
+    ConvCase(n: 2, cin: 5, cout: 5, group: 5, h: 11, w: 1, kh: 3, kw: 1, pads: (1, 0, 1, 0)),
+    ConvCase(n: 3, cin: 6, cout: 6, group: 6, h: 11, w: 11, kh: 5, kw: 5),                      // 7×7
+    ConvCase(cin: 4, cout: 4, group: 4, h: 17, w: 8, pads: (1, 1, 1, 1)),                         // 17×8
+    ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 14, w: 14, kh: 5, kw: 5, pads: (2, 2, 2, 2)),    // 14×14
+    ConvCase(cin: 3, cout: 3, group: 3, h: 6, w: 13, pads: (1, 1, 1, 1)),                         // 6×13
+    ConvCase(cin: 2, cout: 2, group: 2, h: 9, w: 28, pads: (1, 1, 1, 1)),                         // 28 wide
+    ConvCase(cin: 2, cout: 2, group: 2, h: 5, w: 32, pads: (1, 1, 1, 1)),                         // 32 wide
+    ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 7, w: 45, kh: 5, kw: 5, pads: (2, 2, 2, 2)),     // 45 wide
+    ConvCase(cin: 3, cout: 3, group: 3, h: 9, w: 99, stride: (2, 2), pads: (0, 0, 1, 1)),         // stride 2, wide rows
 ]
 
 @Test("conv matches a naive reference", arguments: convCases)
@@ -135,4 +146,21 @@ func nativeConvMatchesReference(_ c: ConvCase) {
     #expect(ConvCase(cin: 4, cout: 8, group: 4).shape.isDepthwise)
     #expect(!ConvCase(cin: 4, cout: 4, group: 2).shape.isDepthwise)
     #expect(ConvCase(cin: 3, cout: 4, kh: 3, kw: 3).shape.flops == 2 * 4 * 9 * 3 * 9)
+}
+
+@Test("depthwise kernels apply fused activations as the stand-alone ones",
+      arguments: [Activation.relu, .clip(min: 0, max: 6), .hardSwish, .sigmoid])
+func depthwiseFusedActivation(_ activation: Activation) {
+    for c in [ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 11, w: 11, kh: 5, kw: 5),
+              ConvCase(cin: 2, cout: 2, group: 2, h: 9, w: 28, pads: (1, 1, 1, 1)),
+              ConvCase(cin: 2, cout: 2, group: 2, h: 5, w: 45, pads: (1, 1, 1, 1))] {
+        let s = c.shape
+        var rng = SeededRandom(UInt64(s.outputCount))
+        let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), b = rng.floats(s.outChannels)
+        var expected = referenceConv(s, input: x, weights: w, bias: b)
+        expected.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
+        var got = [Float](repeating: .nan, count: s.outputCount)
+        Conv2D.forward(s, input: x, weights: w, bias: b, output: &got, activation: activation, threads: 1, allowOneDNN: false)
+        #expect(maxAbsDiff(got, expected) < 1e-4, "\(c) \(activation)")
+    }
 }

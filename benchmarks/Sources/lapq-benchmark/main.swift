@@ -63,6 +63,8 @@ guard !args.model.isEmpty, let bits = BitWidths(args.bits), args.evaluations > 0
     log("usage: lapq-benchmark MODEL [--calib X.npy] [--samples N] [--batch-size N] [--evaluations N] [--bits W4A4] [--threads N] [--json]")
     exit(64)
 }
+// The allocation policy of the `mpq` executable, so the figures are the product's.
+AllocationPolicy.reuseLargeBuffers()
 do {
     if let threads = args.threads { KernelThreads.count = threads }
     let model = try ONNXModel.load(contentsOf: URL(fileURLWithPath: args.model))

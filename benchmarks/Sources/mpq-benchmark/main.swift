@@ -65,6 +65,8 @@ guard !args.model.isEmpty else {
     FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile]\n".utf8))
     exit(64)
 }
+// The allocation policy of the `mpq` executable, so the figures are the product's.
+AllocationPolicy.reuseLargeBuffers()
 do {
     KernelThreads.count = args.threads
     let model = try ONNXModel.load(contentsOf: URL(fileURLWithPath: args.model))

@@ -1,0 +1,279 @@
+extension Conv2D {
+    /// Depthwise convolution: one input channel per group, `multiplier = outChannels / inChannels`
+    /// output channels per input channel. Each input plane is copied once into a zero-padded buffer
+    /// whose rows are de-interleaved by the horizontal stride, so every kernel tap reads a contiguous
+    /// run and the width loop is plain SIMD.
+    static func depthwise(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                          activation: Activation, threads: Int) {
+        let wh = s.window.height, ww = s.window.width
+        let mult = s.outChannels / s.inChannels
+        let inH = wh.input, inW = ww.input
+        let sH = wh.stride, sW = ww.stride
+        let inPlane = inH * inW
+        let geometry = DepthwisePlane(s)
+        let tapOffsets = geometry.tapOffsets(s)
+        let tasks = s.batch * s.inChannels
+        // Enough work per task to be worth a thread: parallelise when there are ≥ 2 tasks and the
+        // layer is not tiny.
+        let outer = (s.outputCount * tapOffsets.count >= 1 << 15) ? threads : 1
+        let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
+        let pbias = bias.map { SendablePointer($0) }
+        tapOffsets.withUnsafeBufferPointer { tapBuf in
+            let ptaps = SendablePointer(tapBuf.baseAddress!)
+            Parallel.forEachChunk(count: tasks, threads: outer) { _, range in
+                // Zeroed once: every plane writes the same interior positions, so the padding and
+                // the slack that the last row and column blocks read past the plane stay zero.
+                let capacity = geometry.bufferCount
+                let padded = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+                padded.initialize(repeating: 0, count: capacity)
+                defer { padded.deallocate() }
+                let x0 = ww.padBegin, x1 = min(ww.padBegin &+ inW, geometry.cols)
+                for task in range {
+                    let n = task / s.inChannels, ic = task % s.inChannels
+                    // Build the padded, stride-de-interleaved plane.
+                    let plane = UnsafePointer(pin.p) + task &* inPlane
+                    for r in 0..<geometry.rows {
+                        let ih = r &- wh.padBegin
+                        guard ih >= 0 && ih < inH && x0 < x1 else { continue }
+                        let row = padded + r &* geometry.rowStride
+                        let line = plane + ih &* inW
+                        if sW == 1 {
+                            let dst = row + x0
+                            for i in 0..<(x1 &- x0) { dst[i] = line[i] }
+                        } else {
+                            // Phase ph holds padded columns x = j·sW + ph.
+                            for ph in 0..<sW {
+                                let dstPhase = row + ph &* geometry.phaseLength
+                                var j = x0 > ph ? (x0 &- ph &+ sW &- 1) / sW : 0
+                                var x = j &* sW &+ ph
+                                if sW == 2 {
+                                    // Eight columns of a phase from sixteen of the line.
+                                    while x &+ 16 <= x1 {
+                                        let v = UnsafeRawPointer(line + (x &- x0)).loadUnaligned(as: SIMD16<Float>.self)
+                                        store8(v.evenHalf, dstPhase + j)
+                                        j &+= 8; x &+= 16
+                                    }
+                                }
+                                while x < x1 { dstPhase[j] = line[x &- x0]; j &+= 1; x &+= sW }
+                            }
+                        }
+                    }
+                    for m in 0..<mult {
+                        let oc = ic &* mult &+ m
+                        let plane = DepthwisePlane.Operands(
+                            padded: UnsafePointer(padded), taps: UnsafePointer(ptaps.p), tapCount: tapOffsets.count,
+                            weights: UnsafePointer(pw.p) + oc &* tapOffsets.count, bias: pbias.map { $0.p[oc] } ?? 0,
+                            output: pout.p + (n &* s.outChannels &+ oc) &* geometry.outPlane)
+                        geometry.compute(plane, strideH: sH, activation: activation)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The padded-plane geometry of one depthwise convolution and its output-plane kernels.
+struct DepthwisePlane {
+    /// Padded rows and columns actually read by the windows.
+    let rows: Int, cols: Int
+    /// Columns of one stride phase, and the padded row's length (`phaseLength × strideW`).
+    let phaseLength: Int, rowStride: Int
+    let outH: Int, outW: Int
+    /// Zero-padded buffer size: the plane plus slack for the blocks that overhang its edges.
+    let bufferCount: Int
+    var outPlane: Int { outH * outW }
+
+    /// Narrow planes (≤ 8 columns, e.g. EfficientNet's 7×7) use 8 rows × 8 columns per block,
+    /// wider ones 4 rows × 16: independent accumulators hide the FMA latency, and a block never
+    /// falls back to scalar code for a width that is not a multiple of the vector.
+    static let narrowWidth = 8
+    /// Rows at least this wide take one row × 32 columns per block.
+    static let longWidth = 32
+
+    init(_ s: Conv2DShape) {
+        let wh = s.window.height, ww = s.window.width
+        rows = max((wh.output - 1) * wh.stride + wh.effectiveKernel, 1)
+        cols = max((ww.output - 1) * ww.stride + ww.effectiveKernel, 1)
+        phaseLength = (cols + ww.stride - 1) / ww.stride
+        rowStride = phaseLength * ww.stride
+        outH = wh.output; outW = ww.output
+        bufferCount = (rows + 8 * wh.stride + 1) * rowStride + 32
+    }
+
+    /// Offset of each kernel tap in the padded, de-interleaved plane.
+    func tapOffsets(_ s: Conv2DShape) -> [Int] {
+        let wh = s.window.height, ww = s.window.width, sW = ww.stride
+        var offsets: [Int] = []
+        for kh in 0..<wh.kernel {
+            for kw in 0..<ww.kernel {
+                let x = kw * ww.dilation
+                offsets.append(kh * wh.dilation * rowStride + (x % sW) * phaseLength + x / sW)
+            }
+        }
+        return offsets
+    }
+
+    /// Pointers for one output plane.
+    struct Operands {
+        var padded: UnsafePointer<Float>
+        var taps: UnsafePointer<Int>
+        var tapCount: Int
+        var weights: UnsafePointer<Float>
+        var bias: Float
+        var output: UnsafeMutablePointer<Float>
+    }
+
+    /// Computes one output plane, with the activation applied in registers when it can be.
+    ///
+    /// Rows at least as wide as a block never overhang: the last block of a row is shifted left to
+    /// end at the row's end. A narrower row's block overhangs only into later rows of the plane,
+    /// which are stored afterwards (rows go top to bottom); a store that would leave the plane is
+    /// written element by element.
+    func compute(_ o: Operands, strideH: Int, activation: Activation) {
+        let fused = activation.isVectorized
+        if outW >= Self.longWidth {
+            longRows(o, rowStep: strideH &* rowStride, activation: fused ? activation : .none)
+        } else if outW <= Self.narrowWidth {
+            narrowBlocks(o, rowStep: strideH &* rowStride, activation: fused ? activation : .none)
+        } else {
+            wideBlocks(o, rowStep: strideH &* rowStride, activation: fused ? activation : .none)
+        }
+        if !fused { activation.apply(o.output, count: outPlane) }
+    }
+
+    private func wideBlocks(_ o: Operands, rowStep: Int, activation: Activation) {
+        let bv = SIMD8<Float>(repeating: o.bias)
+        var oh = 0
+        while oh < outH {
+            let rows = min(4, outH &- oh)
+            var next = 0
+            while next < outW {
+                // As in `longRows`; a row narrower than 16 overhangs into the rows below instead.
+                let ow = outW >= 16 ? min(next, outW &- 16) : 0
+                let base = o.padded + (oh &* rowStep &+ ow)
+                var a00 = bv, a01 = bv, a10 = bv, a11 = bv, a20 = bv, a21 = bv, a30 = bv, a31 = bv
+                for t in 0..<o.tapCount {
+                    let p = base + o.taps[t]
+                    let wv = SIMD8<Float>(repeating: o.weights[t])
+                    a00 = a00.addingProduct(load8(p), wv)
+                    a01 = a01.addingProduct(load8(p + 8), wv)
+                    a10 = a10.addingProduct(load8(p + rowStep), wv)
+                    a11 = a11.addingProduct(load8(p + (rowStep &+ 8)), wv)
+                    a20 = a20.addingProduct(load8(p + 2 &* rowStep), wv)
+                    a21 = a21.addingProduct(load8(p + (2 &* rowStep &+ 8)), wv)
+                    a30 = a30.addingProduct(load8(p + 3 &* rowStep), wv)
+                    a31 = a31.addingProduct(load8(p + (3 &* rowStep &+ 8)), wv)
+                }
+                let dst = o.output + (oh &* outW &+ ow)
+                let cols = min(16, outW &- ow)
+                store(a00, a01, to: dst, row: oh, cols: cols, activation: activation)
+                if rows > 1 { store(a10, a11, to: dst + outW, row: oh &+ 1, cols: cols, activation: activation) }
+                if rows > 2 { store(a20, a21, to: dst + 2 &* outW, row: oh &+ 2, cols: cols, activation: activation) }
+                if rows > 3 { store(a30, a31, to: dst + 3 &* outW, row: oh &+ 3, cols: cols, activation: activation) }
+                next = ow &+ 16
+            }
+            oh &+= 4
+        }
+    }
+
+    private func longRows(_ o: Operands, rowStep: Int, activation: Activation) {
+        let bv = SIMD8<Float>(repeating: o.bias)
+        for oh in 0..<outH {
+            var next = 0
+            while next < outW {
+                // The last block is shifted left to end at the row's end (it recomputes a few
+                // columns) instead of overhanging into the next row.
+                let ow = min(next, outW &- 32)
+                let base = o.padded + (oh &* rowStep &+ ow)
+                var a0 = bv, a1 = bv, a2 = bv, a3 = bv
+                for t in 0..<o.tapCount {
+                    let p = base + o.taps[t]
+                    let wv = SIMD8<Float>(repeating: o.weights[t])
+                    a0 = a0.addingProduct(load8(p), wv)
+                    a1 = a1.addingProduct(load8(p + 8), wv)
+                    a2 = a2.addingProduct(load8(p + 16), wv)
+                    a3 = a3.addingProduct(load8(p + 24), wv)
+                }
+                let dst = o.output + (oh &* outW &+ ow)
+                store8(activation.apply(a0), dst)
+                store8(activation.apply(a1), dst + 8)
+                store8(activation.apply(a2), dst + 16)
+                store8(activation.apply(a3), dst + 24)
+                next = ow &+ 32
+            }
+        }
+    }
+
+    private func narrowBlocks(_ o: Operands, rowStep: Int, activation: Activation) {
+        let bv = SIMD8<Float>(repeating: o.bias)
+        var oh = 0
+        while oh < outH {
+            let base = o.padded + oh &* rowStep
+            var a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv
+            for t in 0..<o.tapCount {
+                let p = base + o.taps[t]
+                let wv = SIMD8<Float>(repeating: o.weights[t])
+                a0 = a0.addingProduct(load8(p), wv)
+                a1 = a1.addingProduct(load8(p + rowStep), wv)
+                a2 = a2.addingProduct(load8(p + 2 &* rowStep), wv)
+                a3 = a3.addingProduct(load8(p + 3 &* rowStep), wv)
+                a4 = a4.addingProduct(load8(p + 4 &* rowStep), wv)
+                a5 = a5.addingProduct(load8(p + 5 &* rowStep), wv)
+                a6 = a6.addingProduct(load8(p + 6 &* rowStep), wv)
+                a7 = a7.addingProduct(load8(p + 7 &* rowStep), wv)
+            }
+            let rows = min(8, outH &- oh)
+            let dst = o.output + oh &* outW
+            let block = (a0, a1, a2, a3, a4, a5, a6, a7)
+            withUnsafeBytes(of: block) { raw in
+                let vectors = raw.bindMemory(to: SIMD8<Float>.self)
+                for r in 0..<rows {
+                    store(vectors[r], to: dst + r &* outW, row: oh &+ r, cols: outW, activation: activation)
+                }
+            }
+            oh &+= 8
+        }
+    }
+
+    /// Whether a full-vector store that runs `overhang` floats past the end of `row` stays inside
+    /// the plane (those positions belong to later rows, which are stored afterwards).
+    @inline(__always)
+    private func fits(overhang: Int, after row: Int) -> Bool {
+        overhang <= (outH &- 1 &- row) &* outW
+    }
+
+    /// Stores 16 columns of row `row`; only `cols` of them where a full store would leave the plane.
+    @inline(__always)
+    private func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to dst: UnsafeMutablePointer<Float>, row: Int, cols: Int,
+                       activation: Activation) {
+        let lo = activation.apply(lo), hi = activation.apply(hi)
+        if fits(overhang: 16 &- cols, after: row) {
+            store8(lo, dst)
+            store8(hi, dst + 8)
+        } else {
+            for i in 0..<cols { dst[i] = i < 8 ? lo[i] : hi[i &- 8] }
+        }
+    }
+
+    /// Stores 8 columns of row `row`; only `cols` of them where a full store would leave the plane.
+    @inline(__always)
+    private func store(_ v: SIMD8<Float>, to dst: UnsafeMutablePointer<Float>, row: Int, cols: Int, activation: Activation) {
+        let v = activation.apply(v)
+        if fits(overhang: 8 &- cols, after: row) {
+            store8(v, dst)
+        } else {
+            for i in 0..<cols { dst[i] = v[i] }
+        }
+    }
+}
+
+@inline(__always)
+private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
