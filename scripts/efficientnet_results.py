@@ -185,8 +185,9 @@ NOTES = [
     "first differing group (identical losses): 116 plans in 4.2 min, about half the previous time per plan.",
     "- Where the default run's time goes: the sweep (65 groups × 4 candidates, each ~5 full-data evaluations of "
     "everything downstream of the group) is three fifths; the refinement's 400 Powell evaluations on 192 crops a "
-    "quarter. The 10-minute target needs about 7× less: an executor at ONNX Runtime's speed (issue 12; 0.45× today, "
-    "the hand-written depthwise kernel is ~30 % of the sweep and memory-bound) and fewer evaluations per group.",
+    "quarter. The 10-minute target needs about 7× less: an executor at ONNX Runtime's speed (issue 12; 0.81× on one "
+    "thread since the depthwise kernel works in register blocks and the heap keeps activations mapped) and fewer "
+    "evaluations per group.",
     "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
     "of the composed per-group quantizers its measurement ranked it by, while the steps it wrote (and the QDQ model "
     "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "
