@@ -89,9 +89,9 @@ def main():
         for r in rows:
             lines.append(f"| {r['example']} | {r['plans']} | {r['rho']:.3f} | {r['tau']:.3f} | {'yes' if r['best_same'] else 'no'} | "
                          f"{r['ratio']:.3f} | {r['composed_s']:.1f} | {r['searched_s']:.1f} |")
-        lines += ["", "The chosen plan still gets the whole-model step search (and refinement starts from whichever of the "
-                  "two measures lower), so a plan's final steps do not depend on the cheap measurement; only the choice "
-                  "among proposals does."]
+        lines += ["", "With composed measurement the chosen plan's steps are its composed quantizers, which refinement "
+                  "then tunes jointly; `--search-chosen` also runs the whole-model step search on it and refines from "
+                  "whichever of the two measures lower."]
         (ROOT / "docs" / "measurement-ranking.md").write_text("\n".join(lines) + "\n")
 
 

@@ -148,7 +148,7 @@ def main():
               "and below the uniform sizes the mixed plans are what uniform precision cannot offer (checks above).",
               "", f"## The default run (`mpq plan --budget {DEFAULT_BUDGET}`, cold cache)", "",
               f"Sweep, proposals at the budget (3 measured), uniform points, a 20-point measured Pareto sweep, the chosen "
-              f"plan's whole-model step search, refinement and greedy points: plan {describe(default['plan']['groups'])}, "
+              f"plan's refinement and greedy points: plan {describe(default['plan']['groups'])}, "
               f"calibration cosine distance {default['measuredLoss']:.5f} as measured, "
               f"{refinement.get('lossAfter', float('nan')):.5f} after refinement "
               f"(validation mean cosine {1 - after.get('loss', float('nan')):.5f}); "

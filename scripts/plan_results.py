@@ -127,8 +127,8 @@ def main():
              f"loss `{plan['loss']}` (KL divergence of the quantized model's softmax from the FP32 one, on the calibration set), "
              f"profile `{args.profile}`, sensitivities with the LAPQ layer-wise step search (Lp clipping at the best p of the sweep), every plan measured "
              f"by composing the quantizers the sweep found for each group at its candidate (one evaluation per plan; "
-             f"`docs/measurement-ranking.md` compares this with a whole-model step search per plan); the chosen plan then gets the "
-             f"whole-model step search (loss {plan.get('stepSearchLoss', float('nan')):.3g}) and refinement. Cost axis: {unit}.", "",
+             f"`docs/measurement-ranking.md` compares this with a whole-model step search per plan); the chosen plan's composed "
+             f"quantizers are then refined jointly. Cost axis: {unit}.", "",
              f"**Proposals.** At every budget value (the {args.points} swept values, the cost of every measured greedy point, and the "
              f"plan's own budget) the ILP proposes the {k} best distinct plans by predicted loss (k-best by no-good cuts) and the "
              f"plan with the fewest BOPs among those within 1% of the optimal predicted loss; every distinct proposal is measured "

@@ -65,7 +65,10 @@ extension PlanCommand {
         request.paretoPoints = paretoPoints
         request.measures = !noMeasure
         request.measurement = measurement
-        request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations)
+        request.searchesChosenPlan = searchChosen
+        try SettingCheck.nonNegative(refinePatience, source: "--refine-patience")
+        request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations,
+                                                                     patience: refinePatience == 0 ? nil : refinePatience)
         request.threads = try Self.threads(option: threads, environment: ProcessInfo.processInfo.environment)
     }
 

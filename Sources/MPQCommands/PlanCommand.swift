@@ -68,11 +68,17 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "How proposals are measured: composed (the sweep's per-group quantizers, one evaluation each) or step-search (LAPQ's whole-model search per plan).")
     var measurement: PlanMeasurementMode = .composed
 
+    @Flag(name: .customLong("search-chosen"), help: "Also run LAPQ's whole-model step search on the chosen plan (composed measurement) and refine from it when it fits the calibration data better than the composed quantizers (slower).")
+    var searchChosen = false
+
     @Flag(name: .customLong("no-refine"), help: "Skip the joint refinement (bias correction + Powell over all steps) of the chosen plan.")
     var noRefine = false
 
     @Option(name: .customLong("refine-evaluations"), help: "Loss evaluations allowed to the joint refinement.")
     var refineEvaluations = 400
+
+    @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (0: use every --refine-evaluations).")
+    var refinePatience = 150
 
     @Flag(name: .customLong("no-activation-cache"), help: "Run every evaluation in full instead of re-running only what changed (for benchmarks).")
     var noActivationCache = false

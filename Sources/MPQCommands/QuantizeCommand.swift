@@ -156,8 +156,7 @@ struct QuantizeCommand: ParsableCommand {
 
         let settings = StepSearch.settings(result.quantizers, multipliers: result.multipliers, biasCorrection: corrections,
                                            biases: search.biases(in: graph))
-        var hooks = TensorHooks()
-        for (name, s) in settings { hooks[name] = s.transform }
+        let hooks = TensorHooks(settings)
         let fp32Calib = try Evaluation(outputs: objective.reference, objective: objective)
         let quantCalib = try Evaluation(outputs: CalibrationSession.joinedOutputs(result.state, name: outputName), objective: objective)
         var fp32Val: Evaluation? = nil

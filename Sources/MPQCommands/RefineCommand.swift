@@ -21,6 +21,9 @@ struct RefineCommand: ParsableCommand {
     @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed.")
     var maxEvaluations = 400
 
+    @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (0: use every --max-evaluations).")
+    var patience = 150
+
     @Flag(name: .customLong("no-bias-correction"), help: "Refine the steps only.")
     var noBiasCorrection = false
 
@@ -32,6 +35,7 @@ struct RefineCommand: ParsableCommand {
 
     func validate() throws {
         try SettingCheck.positive(maxEvaluations, source: "--max-evaluations")
+        try SettingCheck.nonNegative(patience, source: "--patience")
         _ = try SettingCheck.threads(threads)
     }
 
@@ -44,10 +48,14 @@ struct RefineCommand: ParsableCommand {
         let graph = try LoadedModel(path: file.model).graph.withExplicitBiases()
         try file.validate(against: graph, path: plan)
         try SettingCheck.batchSize(file.batchSize, source: "batchSize in \(plan)")
-        let calibration = try LabelledData(data: file.calib, labels: file.labels, graph: graph)
+        try SettingCheck.positive(file.calibSamples, source: "calibSamples in \(plan)")
+        // The samples the plan was made with: a limit on them (`--calib-samples`) applies here too.
+        let all = try LabelledData(data: file.calib, labels: file.labels, graph: graph, maxSamples: file.calibSamples)
+        let calibration = file.calibSamples.map { all.prefix($0) } ?? all
         var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: file.batchSize)
         let quantizers = try file.tensors.map { try ExportCommand.quantizer(from: $0) }
-        let settings = PlanRequest.Refinement(optimizer: optimizer, maxEvaluations: maxEvaluations, biasCorrection: !noBiasCorrection)
+        let settings = PlanRequest.Refinement(optimizer: optimizer, maxEvaluations: maxEvaluations, biasCorrection: !noBiasCorrection,
+                                              patience: patience == 0 ? nil : patience)
         var progress: Progress? = nil
         let refined = try JointRefinement(settings, lossKind: lossKind)
             .refine(quantizers, calibration: calibration, session: &session, batchSize: file.batchSize) { done, total in

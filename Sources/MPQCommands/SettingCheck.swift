@@ -20,6 +20,11 @@ enum SettingCheck {
         guard n >= 1 else { throw UsageProblem("\(source) must be positive, got \(n)") }
     }
 
+    /// A count where 0 means "off".
+    static func nonNegative(_ n: Int, source: String) throws {
+        guard n >= 0 else { throw UsageProblem("\(source) must be 0 (off) or positive, got \(n)") }
+    }
+
     /// A thread count: positive, and clamped to the machine's processors (OpenBLAS with many more threads
     /// than cores can stall under a memory limit).
     static func threads(_ n: Int?, source: String = "--threads") throws -> Int? {

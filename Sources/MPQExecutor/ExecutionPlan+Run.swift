@@ -34,8 +34,9 @@ extension ExecutionPlan {
         var unhooked: [Int: Tensor] = [:]
         let keepRaw = retain == .all
         for (s, tensor) in constants {
-            if let hook = hooks[valueNames[s]] {
-                values[s] = hook(tensor)
+            // The plan keeps the constant, so the hook reads a shared buffer.
+            if let hooked = hooks.applied(valueNames[s], toShared: tensor) {
+                values[s] = hooked
                 if keepRaw { unhooked[s] = tensor }
             } else {
                 values[s] = tensor
@@ -223,8 +224,10 @@ extension ExecutionPlan {
 
     private func store(_ tensor: consuming Tensor, slot s: Int, values: inout [Tensor?], unhooked: inout [Int: Tensor],
                        hooks: TensorHooks, keepRaw: Bool) {
-        if let hook = hooks[valueNames[s]] {
-            if keepRaw { unhooked[s] = copy tensor }
+        if keepRaw, let hooked = hooks.applied(valueNames[s], toShared: tensor) {
+            values[s] = hooked
+            unhooked[s] = tensor
+        } else if let hook = hooks[valueNames[s]] {
             values[s] = hook(tensor)
         } else {
             values[s] = tensor

@@ -10,7 +10,13 @@ public struct TensorHooks: Sendable {
     /// (the executor hands over freshly produced activations that nothing else holds).
     public typealias Transform = @Sendable (consuming Tensor) -> Tensor
 
+    /// Reads a tensor whose buffer stays shared and returns the transformed copy.
+    public typealias OutOfPlace = @Sendable (Tensor) -> Tensor
+
     public var transforms: [String: Transform]
+    /// Optional out-of-place forms of `transforms`, used when the executor keeps the unhooked value as well:
+    /// one pass from the shared buffer into a new one, where the in-place transform would copy first.
+    public var outOfPlace: [String: OutOfPlace] = [:]
 
     public init(_ transforms: [String: Transform] = [:]) { self.transforms = transforms }
 
@@ -22,4 +28,10 @@ public struct TensorHooks: Sendable {
     }
 
     public var isEmpty: Bool { transforms.isEmpty }
+
+    /// The hook on `name` applied to a tensor that stays shared (nil when `name` has none).
+    func applied(_ name: String, toShared tensor: Tensor) -> Tensor? {
+        if let copying = outOfPlace[name] { return copying(tensor) }
+        return transforms[name].map { $0(copy tensor) }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import MPQExecutor
 import MPQGraph
 import MPQQuantization
@@ -45,16 +46,39 @@ public struct BiasCorrectionPlan: Sendable {
     }
 
     /// The bias tensor name and corrected-bias setting for a weight quantizer at `multiplier`, if its layer has a bias.
+    ///
+    /// The corrected bias is computed when the hook first runs: a joint search builds every quantizer's setting for
+    /// each evaluation but re-runs only the changed ones. Should the correction fail, the bias stays as it is.
     public func setting(for quantizer: TensorQuantizer, multiplier: Double) -> (String, QuantizerSetting)? {
         guard let layer = layers[quantizer.name] else { return nil }
         let parameters = quantizer.parameters(multiplier: multiplier)
-        let key = "bias-corrected|\(parameters.scales)|\(parameters.zeroPoints)"
-        guard let quantized = try? FakeQuantizer(parameters)(layer.weightValue),
-              let shift = try? BiasCorrection.outputShift(weight: layer.weightValue, quantized: quantized,
-                                                          layout: layer.layout, inputMeans: layer.inputMeans),
-              let corrected = try? BiasCorrection.correctedBias(layer.biasValue, shift: shift) else { return nil }
-        let tensor = Tensor(shape: [corrected.count], floats: corrected)
-        return (layer.bias, QuantizerSetting(key: key) { _ in tensor })
+        let key = "bias-corrected|" + QuantizerSetting.keyPart(parameters.scales) + "|" + QuantizerSetting.keyPart(parameters.zeroPoints)
+        let corrected = Memo { () -> Tensor? in
+            guard let quantized = try? FakeQuantizer(parameters)(layer.weightValue),
+                  let shift = try? BiasCorrection.outputShift(weight: layer.weightValue, quantized: quantized,
+                                                              layout: layer.layout, inputMeans: layer.inputMeans),
+                  let corrected = try? BiasCorrection.correctedBias(layer.biasValue, shift: shift) else { return nil }
+            return Tensor(shape: [corrected.count], floats: corrected)
+        }
+        return (layer.bias, QuantizerSetting(key: key) { bias in corrected.value ?? bias })
+    }
+}
+
+/// A value computed on first use and shared afterwards (a hook runs once per batch, with the same result).
+final class Memo<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value?
+    private let compute: () -> Value
+
+    init(_ compute: @escaping () -> Value) { self.compute = compute }
+
+    var value: Value {
+        lock.withLock {
+            if let stored { return stored }
+            let computed = compute()
+            stored = computed
+            return computed
+        }
     }
 }
 

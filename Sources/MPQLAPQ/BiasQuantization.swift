@@ -116,7 +116,7 @@ extension QuantizerSetting {
     /// The hook that puts a bias on its int32 grid, after `correction` (bias correction's setting, which
     /// returns the corrected bias) when there is one.
     public static func int32Bias(_ grid: Int32BiasGrid, after correction: QuantizerSetting? = nil) -> QuantizerSetting {
-        QuantizerSetting(key: "int32 \(grid.scales)|\(correction?.key ?? "float")") { tensor in
+        QuantizerSetting(key: "int32 " + QuantizerSetting.keyPart(grid.scales) + "|" + (correction?.key ?? "float")) { tensor in
             let bias = correction?.transform(tensor) ?? tensor
             guard let values = bias.floats, let rounded = try? grid.fakeQuantize(values) else { return bias }
             return Tensor(shape: bias.shape, floats: rounded)

@@ -1,6 +1,7 @@
 import Foundation
 import MPQExecutor
 import MPQGraph
+import MPQKernels
 
 /// Evaluates a model on calibration batches under quantization hooks, reusing cached activations.
 ///
@@ -134,23 +135,25 @@ public struct CalibrationSession: Sendable {
         var changed = Set<String>()
         for (name, setting) in settings where base.settings[name] != setting { changed.insert(name) }
         for name in base.settings.keys where settings[name] == nil { changed.insert(name) }
-        var hooks = TensorHooks()
-        for (name, setting) in settings { hooks[name] = setting.transform }
-        var caches: [ActivationCache] = []
-        var outputs: [[String: Tensor]] = []
+        let hooks = TensorHooks(settings)
         let downstream = plans[0].downstreamNodes(of: changed).count
-        for (i, plan) in plans.enumerated() {
+        let (plans, batches, validCounts, reuses) = (self.plans, self.batches, self.validCounts, reusesActivations)
+        let results = Locked([(cache: ActivationCache, outputs: [String: Tensor])?](repeating: nil, count: plans.count))
+        // Batches are independent: with spare kernel threads they run side by side, one thread each (the same
+        // values as in turn, since a batch's values do not depend on the thread count).
+        try ParallelWork.forEach(plans.count, workers: KernelThreads.count, state: ()) { _, i in
             if changed.isEmpty && base.caches[i].isComplete {
-                caches.append(base.caches[i])
-                outputs.append(base.outputs[i])
-                continue
+                results.withValue { $0[i] = (base.caches[i], base.outputs[i]) }
+                return
             }
-            let result = reusesActivations
-                ? try plan.rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all, through: targets)
-                : try plan.run(batches[i], hooks: hooks, retain: .all)
-            caches.append(result.cache!)
-            outputs.append(Self.valid(result.outputs, batch: i, validCounts: validCounts, batches: batches))
+            let result = reuses
+                ? try plans[i].rerun(from: base.caches[i], changed: changed, hooks: hooks, retain: .all, through: targets)
+                : try plans[i].run(batches[i], hooks: hooks, retain: .all)
+            let outputs = Self.valid(result.outputs, batch: i, validCounts: validCounts, batches: batches)
+            results.withValue { $0[i] = (result.cache!, outputs) }
         }
+        let done = results.withValue { $0.map { $0! } }
+        let (caches, outputs) = (done.map(\.cache), done.map(\.outputs))
         statistics.evaluations += 1
         statistics.nodesRun += (reusesActivations ? downstream : graph.nodes.count) * plans.count
         statistics.nodesTotal += graph.nodes.count * plans.count
@@ -160,8 +163,7 @@ public struct CalibrationSession: Sendable {
     /// Graph outputs of every batch under `settings`, without keeping activations: the cheap
     /// evaluation of a whole plan that nothing re-runs from (intermediates are freed as they die).
     public func outputs(_ settings: [String: QuantizerSetting]) throws -> [[String: Tensor]] {
-        var hooks = TensorHooks()
-        for (name, setting) in settings { hooks[name] = setting.transform }
+        let hooks = TensorHooks(settings)
         return try zip(plans, batches).enumerated().map { i, pair in
             Self.valid(try pair.0.run(pair.1, hooks: hooks).outputs, batch: i, validCounts: validCounts, batches: batches)
         }
@@ -216,18 +218,4 @@ public struct CalibrationSession: Sendable {
                                                   retain: .all, materializing: [name]).cache else { return nil }
         return read(cache)
     }
-}
-
-/// One tensor's quantization setting: an identifying key (to detect changes) and the transform.
-public struct QuantizerSetting: Sendable, Equatable {
-    /// Equal keys mean equal transforms (e.g. the grid and step values, serialised).
-    public let key: String
-    public let transform: TensorHooks.Transform
-
-    public init(key: String, transform: @escaping TensorHooks.Transform) {
-        self.key = key
-        self.transform = transform
-    }
-
-    public static func == (a: QuantizerSetting, b: QuantizerSetting) -> Bool { a.key == b.key }
 }

@@ -27,6 +27,15 @@ public struct StepSearchResult: Sendable {
     public var state: CalibrationSession.State
     /// The bias correction in effect for these steps (refinement drops it when it does not help).
     public var biasCorrection: BiasCorrectionPlan? = nil
+
+    /// Quantizers taken as they are (found elsewhere, e.g. composed from a sensitivity sweep), with the loss and
+    /// state of their evaluation: no sweep, every multiplier 1.
+    public static func unsearched(_ quantizers: [TensorQuantizer], loss: Double, state: CalibrationSession.State,
+                                  initialization: StepSearch.Initialization) -> StepSearchResult {
+        let report = StepSearch.Report(initialization: initialization, sweep: [], pStar: nil, fitFallback: nil,
+                                       lossAfterInitialization: loss)
+        return StepSearchResult(quantizers: quantizers, multipliers: quantizers.map { _ in 1 }, loss: loss, report: report, state: state)
+    }
 }
 
 extension StepSearch {
@@ -65,7 +74,7 @@ extension StepSearch {
             settings[q.name] = parameters[q.name] == base[q.name] ? q.setting() : TensorQuantizer.setting(parameters[q.name]!)
         }
         for (name, bias) in correctedBiases {
-            settings[name] = QuantizerSetting(key: "corrected \(bias.asFloats)") { _ in bias }
+            settings[name] = QuantizerSetting(key: "corrected " + QuantizerSetting.keyPart(bias.asFloats)) { _ in bias }
         }
         for (bias, grid) in biases.grids(parameters) {
             settings[bias] = .int32Bias(grid, after: settings[bias])
@@ -267,8 +276,12 @@ extension StepSearch {
     static func watch(_ holdout: Holdout, quantizers: [TensorQuantizer], biasCorrection: BiasCorrectionPlan?,
                       biases: BiasQuantization) -> ([Double]) throws -> Double {
         var session = holdout.session
+        // Consecutive watched points differ in a few steps: re-run from the last one's activations.
+        let last = LastState()
         return { m in
-            let state = try session.evaluate(settings(quantizers, multipliers: m, biasCorrection: biasCorrection, biases: biases))
+            let state = try session.evaluate(settings(quantizers, multipliers: m, biasCorrection: biasCorrection, biases: biases),
+                                             from: last.state)
+            last.state = state
             var joined: [String: Tensor] = [:]
             for output in session.graph.outputs {
                 joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)
@@ -293,6 +306,10 @@ extension StepSearch {
         var failure: Error?
         // With a held-out watch, the answer is the improving point that is best on held-out data.
         var watched = (loss: try watch?(multipliers) ?? 0, state: start, fitLoss: startLoss, multipliers: multipliers)
+        var lastHeldOutGain = 0
+        let patienceRanOut = { [patience = options.patience] in
+            watch != nil && patience.map { evaluations - lastHeldOutGain >= $0 } == true
+        }
         let objective: ([Double]) -> Double = { m in
             evaluations += 1
             do {
@@ -301,7 +318,7 @@ extension StepSearch {
                     bestLoss = l; bestState = s; multipliers = m
                     if let watch {
                         let h = try watch(m)
-                        if h < watched.loss { watched = (h, s, l, m) }
+                        if h < watched.loss { watched = (h, s, l, m); lastHeldOutGain = evaluations }
                     }
                 }
                 progress?("joint \(joint.rawValue)", min(evaluations, options.maxEvaluations), options.maxEvaluations)
@@ -317,7 +334,11 @@ extension StepSearch {
             var powell = PowellOptions(maxIterations: options.maxIterations, maxEvaluations: options.maxEvaluations)
             powell.lowerBounds = [Double](repeating: 0.05, count: x0.count)
             powell.upperBounds = [Double](repeating: 4, count: x0.count)
-            _ = PowellMinimizer(options: powell).minimize(objective, from: x0)
+            let result = PowellMinimizer(options: powell).minimize(objective, from: x0, shouldStop: patienceRanOut)
+            // Stopped early: the evaluations left are not needed, so progress reaches its end.
+            if result.stopReason == .stopRequested {
+                progress?("joint \(joint.rawValue)", options.maxEvaluations, options.maxEvaluations)
+            }
         case .bobyqa:
             var bobyqa = BOBYQAOptions()
             bobyqa.maxEvaluations = options.maxEvaluations
@@ -327,4 +348,9 @@ extension StepSearch {
         if watch != nil { return (watched.fitLoss, watched.state, watched.multipliers, evaluations) }
         return (bestLoss, bestState, multipliers, evaluations)
     }
+}
+
+/// The last state a closure evaluated, kept between its calls.
+private final class LastState {
+    var state: CalibrationSession.State?
 }

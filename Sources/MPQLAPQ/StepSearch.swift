@@ -29,6 +29,9 @@ public struct StepSearch {
         public var maxIterations = 1
         /// Loss evaluations allowed to the joint optimizer.
         public var maxEvaluations = 2000
+        /// With held-out samples and Powell: stop once this many evaluations have passed without a held-out
+        /// improvement (the answer, the best point on held-out data, would not change unless one came later).
+        public var patience: Int? = nil
         /// The Lp search method for each tensor.
         public var lpMethod: LpClipping.Method = .gridRefined
         /// Workers for the p sweep (1: in turn). The sweep's own parallelism is over groups, so only a single

@@ -52,11 +52,11 @@ public struct TensorQuantizer: Sendable, Equatable, Codable {
     public static func setting(_ parameters: QuantizerParameters) -> QuantizerSetting {
         let grid = parameters.grid
         let quantizer = FakeQuantizer(parameters)
-        let key = "\(grid)|\(parameters.scales)|\(parameters.zeroPoints)"
-        return QuantizerSetting(key: key) { tensor in
+        let key = grid.description + "|" + QuantizerSetting.keyPart(parameters.scales) + "|" + QuantizerSetting.keyPart(parameters.zeroPoints)
+        return QuantizerSetting(key: key, transform: { tensor in
             var tensor = tensor
             try? quantizer.quantizeInPlace(&tensor)
             return tensor
-        }
+        }, outOfPlace: { tensor in (try? quantizer.quantized(tensor)) ?? tensor })
     }
 }

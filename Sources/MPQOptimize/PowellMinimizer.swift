@@ -23,10 +23,16 @@ public struct PowellMinimizer: Sendable {
     /// Thrown internally when the next evaluation would exceed the budget.
     struct BudgetExhausted: Error {}
 
+    /// Thrown internally when the caller's stop test is met before an evaluation.
+    struct StopRequested: Error {}
+
     /// Minimises `f` from `x0`.
-    /// - Parameter callback: called once per sweep with the current point, before the stopping tests.
+    /// - Parameters:
+    ///   - callback: called once per sweep with the current point, before the stopping tests.
+    ///   - shouldStop: asked before every evaluation after the first; true ends the run at the last accepted point
+    ///     (`StopReason.stopRequested`).
     public func minimize(_ f: ([Double]) -> Double, from x0: [Double],
-                         callback: ((PowellProgress) -> Void)? = nil) -> PowellResult {
+                         callback: ((PowellProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> PowellResult {
         let n = x0.count
         precondition(n > 0, "PowellMinimizer: empty start point")
         let scales = options.scaling.scales(for: x0)
@@ -51,6 +57,7 @@ public struct PowellMinimizer: Sendable {
         /// Objective in optimisation units, on projected points, under the budget.
         func g(_ y: [Double]) throws -> Double {
             guard evaluations < maxEvaluations else { throw BudgetExhausted() }
+            if evaluations > 0, shouldStop?() == true { throw StopRequested() }
             evaluations += 1
             return f(toCaller(project(y)))
         }
@@ -149,7 +156,7 @@ public struct PowellMinimizer: Sendable {
                 commit()
             }
         } catch {
-            stop = .maxEvaluations
+            stop = error is StopRequested ? .stopRequested : .maxEvaluations
         }
         return finish()
     }

@@ -18,6 +18,8 @@ public enum StopReason: String, Sendable, Equatable, CustomStringConvertible {
     case roundoffLimited
     /// Both the start-of-sweep and current values were NaN (Powell gives up, like the reference).
     case notANumber
+    /// The caller's stop test was met (e.g. early stopping on held-out data).
+    case stopRequested
 
     public var description: String { rawValue }
 }

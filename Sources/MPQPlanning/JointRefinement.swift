@@ -7,22 +7,13 @@ import MPQQuantization
 /// Joint refinement of a plan's steps with early stopping: the search fits three quarters of the
 /// calibration samples and keeps the point that is best on the remaining quarter.
 public struct JointRefinement: Sendable {
-    public var optimizer: StepSearch.JointOptimizer
-    public var maxEvaluations: Int
-    public var biasCorrection: Bool
+    public var settings: PlanRequest.Refinement
     public var lossKind: CalibrationLoss
-
-    public init(optimizer: StepSearch.JointOptimizer, maxEvaluations: Int, biasCorrection: Bool, lossKind: CalibrationLoss) {
-        self.optimizer = optimizer
-        self.maxEvaluations = maxEvaluations
-        self.biasCorrection = biasCorrection
-        self.lossKind = lossKind
-    }
 
     /// The refinement `settings` of a plan request.
     public init(_ settings: PlanRequest.Refinement, lossKind: CalibrationLoss) {
-        self.init(optimizer: settings.optimizer, maxEvaluations: settings.maxEvaluations, biasCorrection: settings.biasCorrection,
-                  lossKind: lossKind)
+        self.settings = settings
+        self.lossKind = lossKind
     }
 
     /// What the search returned.
@@ -41,14 +32,15 @@ public struct JointRefinement: Sendable {
         let count = calibration.sampleCount
         let fitCount = count >= 8 ? count - count / 4 : count
         var fit = try CalibrationSession(graph: graph, inputs: calibration.inputs.mapValues { $0.slice(axis0: 0..<fitCount) },
-                                         batchSize: batchSize)
+                                         batchSize: Self.halved(batchSize, samples: fitCount))
         var options = StepSearch.Options()
-        options.joint = optimizer
-        options.maxEvaluations = maxEvaluations
+        options.joint = settings.optimizer
+        options.maxEvaluations = settings.maxEvaluations
+        options.patience = settings.patience
         let fitObjective = CalibrationObjective(kind: lossKind, session: fit, labels: calibration.labels.map { Array($0.prefix(fitCount)) })
         let search = StepSearch(options: options, loss: fitObjective.function, progress: { _, done, total in progress?(done, total) })
         let holdout = try fitCount < count ? self.holdout(calibration, from: fitCount, graph: graph, batchSize: batchSize) : nil
-        let correction = biasCorrection
+        let correction = settings.biasCorrection
             ? try BiasCorrectionPlan(graph: graph, session: fit, weights: quantizers.filter { $0.role == .weight }.map(\.name))
             : nil
         let refined = try search.refine(quantizers, session: &fit, biasCorrection: correction, holdout: holdout)
@@ -56,11 +48,18 @@ public struct JointRefinement: Sendable {
                        evaluations: refined.report.jointEvaluations ?? 0, biasCorrected: refined.report.biasCorrected)
     }
 
+    /// A batch size that cuts `samples` into at least two batches, so that an evaluation runs them side by side on
+    /// two cores (`CalibrationSession.evaluate`), which scales better than splitting one batch's kernels. Always
+    /// halved, whatever the thread count, so the results do not depend on it.
+    static func halved(_ batchSize: Int, samples: Int) -> Int {
+        max(1, min(batchSize, (samples + 1) / 2))
+    }
+
     /// The samples from `start` on, which stop the search early.
     private func holdout(_ calibration: LabelledData, from start: Int, graph: Graph, batchSize: Int) throws -> Holdout {
         let count = calibration.sampleCount
         let session = try CalibrationSession(graph: graph, inputs: calibration.inputs.mapValues { $0.slice(axis0: start..<count) },
-                                             batchSize: batchSize)
+                                             batchSize: Self.halved(batchSize, samples: count - start))
         let objective = CalibrationObjective(kind: lossKind, session: session, labels: calibration.labels.map { Array($0.suffix(count - start)) })
         return Holdout(session: session, loss: objective.function)
     }

@@ -13,6 +13,7 @@ extension PlanFile {
         pins = request.pins.isEmpty ? nil : request.pins.map(\.description)
         calib = request.calibration.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         labels = request.labels.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        calibSamples = request.calibrationSamples
         batchSize = request.batchSize
         candidates = r.problem.candidates.map(\.name)
         sensitivities = r.sensitivities.increases

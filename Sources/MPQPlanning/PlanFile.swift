@@ -65,6 +65,8 @@ public struct PlanFile: Codable, Sendable {
     /// Calibration data and labels the plan was made with (for `mpq refine`).
     public var calib: [String] = []
     public var labels: String? = nil
+    /// The first this many calibration samples (nil: all of them; `--calib-samples`).
+    public var calibSamples: Int? = nil
     public var batchSize: Int = 256
     /// Candidate names, and the measured loss increase of every group at each (nil: not allowed).
     public var candidates: [String] = []
@@ -80,7 +82,7 @@ public struct PlanFile: Codable, Sendable {
     public var costs: [String: Double] = [:]
     public var predictedLoss: Double? = nil
     public var measuredLoss: Double? = nil
-    /// The calibration loss after LAPQ's whole-model step search on the chosen plan.
+    /// The calibration loss after LAPQ's whole-model step search on the chosen plan (absent when none ran).
     public var stepSearchLoss: Double? = nil
     public var validation: ValidationMetrics? = nil
     public var refinement: RefinementReport? = nil

@@ -10,8 +10,8 @@ extension PlanPipeline {
     }
 
     /// Validation metrics of the steps the plan keeps (nil without validation data). They are not always the
-    /// steps its measurement validated: the composed measurer validates the sweep's quantizers, and the chosen plan
-    /// keeps the whole-model search's steps when those measure lower on the calibration data.
+    /// steps its measurement validated: the composed measurer validates the sweep's quantizers, and with
+    /// `searchesChosenPlan` the chosen plan keeps the whole-model search's steps when those measure lower.
     public func validation(of steps: StepSearchResult) throws -> ValidationMetrics? {
         guard let validation = prepared.validation else { return nil }
         return try validation.metrics(under: StepSearch.settings(steps.quantizers, multipliers: steps.multipliers,

@@ -49,9 +49,11 @@ extension PlanPipeline {
         if !greedy.isEmpty { clock.lap(.greedy) }
         // The refinement keeps the quantizers and scales their steps; without it every multiplier is the search's.
         let multipliers = refined?.multipliers ?? steps.multipliers
+        // The whole-model search's own loss, when one ran on the chosen plan.
+        let searched = (measurements.measurer as? ComposedMeasurer)?.searches(plan.assignment) ?? true
         let tensors = zip(steps.quantizers, multipliers).map { QuantizerRecord($0, multiplier: $1, group: prepared.groupName(of: $0.name)) }
         let measurement = PlanResult.Measurement(
-            loss: measurements[plan.assignment]?.loss ?? steps.loss, stepSearchLoss: steps.report.lossAfterInitialization,
+            loss: measurements[plan.assignment]?.loss ?? steps.loss, stepSearchLoss: searched ? steps.report.lossAfterInitialization : nil,
             validation: validation, costKind: setup.costKind, cost: setup.cost(plan.assignment),
             proposalsAtBudget: atBudget.points, uniform: uniform, pareto: pareto, greedy: greedy, refinement: refined?.report,
             tensors: tensors, correctedBiases: refined?.correctedBiases ?? [:], seconds: clock.seconds)

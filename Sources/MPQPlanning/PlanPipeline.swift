@@ -61,7 +61,8 @@ public struct PlanPipeline {
         let measurement = PlanMeasurement(grouping: prepared.grouping, candidates: prepared.problem.candidates, search: wholeModel)
         switch request.measurement {
         case .composed:
-            return ComposedMeasurer(measurement: measurement, table: table, workspace: workspace, validation: prepared.validation)
+            return ComposedMeasurer(measurement: measurement, table: table, workspace: workspace, validation: prepared.validation,
+                                    searchesChosenPlan: request.searchesChosenPlan)
         case .stepSearch:
             return StepSearchMeasurer(measurement: measurement, workspace: workspace, validation: prepared.validation)
         }

@@ -10,7 +10,8 @@ public struct PlanResult: Sendable {
         /// The chosen plan's measured calibration loss (before refinement): the loss it was chosen by.
         public var loss: Double
         /// The calibration loss after LAPQ's whole-model step search on the chosen plan (its activation ranges
-        /// found with everything upstream quantized); refinement starts from the lower of the two.
+        /// found with everything upstream quantized); refinement starts from the lower of the two. Nil when no
+        /// such search ran (composed measurement without `searchesChosenPlan`).
         public var stepSearchLoss: Double?
         public var validation: ValidationMetrics?
         /// The trade-off axis and the plan's cost on it.

@@ -34,8 +34,7 @@ public struct ValidationSet: Sendable {
     /// Loss, accuracy (with labels and class scores) and, with the cosine loss, the worst sample's cosine of
     /// the model quantized by `settings`.
     public func metrics(under settings: [String: QuantizerSetting]) throws -> ValidationMetrics? {
-        var hooks = TensorHooks()
-        for (name, s) in settings { hooks[name] = s.transform }
+        let hooks = TensorHooks(settings)
         guard let out = try runner.run(data.inputs, hooks: hooks)[objective.outputName] else { return nil }
         let loss = try objective.evaluate(out)
         var accuracy: Double? = nil

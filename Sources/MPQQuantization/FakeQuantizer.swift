@@ -1,5 +1,6 @@
 import MPQExecutor
 import MPQGraph
+import MPQKernels
 
 /// Quantise-dequantise (fake quantization) of float buffers with fixed `QuantizerParameters`.
 ///
@@ -22,6 +23,13 @@ public struct FakeQuantizer: Sendable {
         return Tensor(shape: tensor.shape, floats: try fakeQuantize(values, shape: tensor.shape))
     }
 
+    /// A fake-quantized copy of a float tensor whose buffer stays shared (other element types are returned as
+    /// they are): one pass from the shared buffer into a new one, where `quantizeInPlace` would copy first.
+    public func quantized(_ tensor: Tensor) throws -> Tensor {
+        guard let values = tensor.floats else { return tensor }
+        return Tensor(shape: tensor.shape, floats: try fakeQuantize(values, shape: tensor.shape))
+    }
+
     /// Fake-quantizes a float tensor in place (other element types are left as they are); the buffer
     /// is copied only when something else shares it.
     public func quantizeInPlace(_ tensor: inout Tensor) throws {
@@ -31,25 +39,45 @@ public struct FakeQuantizer: Sendable {
         try fakeQuantizeInPlace(&values, shape: tensor.shape)
     }
 
-    /// Fake-quantizes a buffer of the given shape (the shape may be omitted for per-tensor parameters).
+    /// Fake-quantizes a buffer of the given shape (the shape may be omitted for per-tensor parameters) into a new one.
     public func fakeQuantize(_ values: [Float], shape: [Int]? = nil) throws -> [Float] {
-        var out = values
-        try fakeQuantizeInPlace(&out, shape: shape)
-        return out
+        let layout = try channelLayout(count: values.count, shape: shape)
+        return [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { source in
+                if let s = source.baseAddress, let d = out.baseAddress { quantize(s, into: d, layout: layout) }
+            }
+            initialized = values.count
+        }
     }
 
     /// Fake-quantizes a buffer in place.
     public func fakeQuantizeInPlace(_ values: inout [Float], shape: [Int]? = nil) throws {
         let layout = try channelLayout(count: values.count, shape: shape)
-        let p = parameters
         values.withUnsafeMutableBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            forEachRun(layout) { offset, length, c in
-                Self.fakeQuantize(base + offset, count: length, scale: p.scales[c],
-                                  zeroPoint: p.zeroPoints[c], qmin: Float(p.qmin), qmax: Float(p.qmax))
-            }
+            if let base = buf.baseAddress { quantize(base, into: base, layout: layout) }
         }
     }
+
+    /// Runs the kernel over every channel run from `source` into `destination` (which may be `source`); a large
+    /// per-tensor buffer is split over the kernel threads (values are independent, so the cut changes nothing).
+    private func quantize(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, layout: ChannelLayout) {
+        let p = parameters
+        let (qmin, qmax) = (Float(p.qmin), Float(p.qmax))
+        guard layout.channels > 1 else {
+            KernelThreads.forEachRange(count: layout.outer * layout.inner, grain: Self.parallelGrain) { r in
+                Self.fakeQuantize(source + r.lowerBound, into: destination + r.lowerBound, count: r.count, scale: p.scales[0],
+                                  zeroPoint: p.zeroPoints[0], qmin: qmin, qmax: qmax)
+            }
+            return
+        }
+        forEachRun(layout) { offset, length, c in
+            Self.fakeQuantize(source + offset, into: destination + offset, count: length, scale: p.scales[c],
+                              zeroPoint: p.zeroPoints[c], qmin: qmin, qmax: qmax)
+        }
+    }
+
+    /// Values below which one thread quantizes a whole buffer (a split costs more than it saves).
+    static let parallelGrain = 1 << 16
 
     /// The integer codes of a buffer (for tests and export).
     public func codes(_ values: [Float], shape: [Int]? = nil) throws -> [Int32] {
@@ -150,8 +178,9 @@ public struct FakeQuantizer: Sendable {
     /// The fake-quantization kernel on raw memory, 16 lanes at a time, in QuantizeLinear's order:
     /// divide, round half to even, add the zero point, saturate; then DequantizeLinear's (q − zp) · s.
     /// A half-integer (mid-rise) zero point is added before rounding instead (`zeroPointSplit`).
+    /// `source` may equal `destination` (in place).
     @inline(__always)
-    static func fakeQuantize(_ p: UnsafeMutablePointer<Float>, count: Int, scale: Float,
+    static func fakeQuantize(_ source: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, count: Int, scale: Float,
                              zeroPoint: Float, qmin: Float, qmax: Float) {
         // A zero step (α = 0) maps everything to zero.
         guard scale != 0 else {
@@ -165,9 +194,9 @@ public struct FakeQuantizer: Sendable {
             let z = SIMD16<Float>(repeating: zeroPoint)
             let zb = SIMD16<Float>(repeating: before), za = SIMD16<Float>(repeating: after)
             let lo = SIMD16<Float>(repeating: qmin), hi = SIMD16<Float>(repeating: qmax)
-            let raw = UnsafeMutableRawPointer(p)
+            let raw = UnsafeMutableRawPointer(p), input = UnsafeRawPointer(source)
             while i + 16 <= count {
-                var v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+                var v = input.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
                 v = VectorPower.clamp((v / s + zb).rounded(.toNearestOrEven) + za, lo, hi)
                 v = (v - z) * s
                 raw.storeBytes(of: v, toByteOffset: i &* 4, as: SIMD16<Float>.self)
@@ -175,7 +204,7 @@ public struct FakeQuantizer: Sendable {
             }
         }
         while i < count {
-            let t = min(max((p[i] / scale + before).rounded(.toNearestOrEven) + after, qmin), qmax)
+            let t = min(max((source[i] / scale + before).rounded(.toNearestOrEven) + after, qmin), qmax)
             p[i] = (t - zeroPoint) * scale
             i &+= 1
         }

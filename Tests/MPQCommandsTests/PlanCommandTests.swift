@@ -98,18 +98,23 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(accuracy > 0.95)
 }
 
-/// `mpq refine` lowers (never raises) a plan's calibration loss and records what it did.
+/// `mpq refine` lowers (never raises) a plan's calibration loss and records what it did. It refines on the samples
+/// the plan was made with (`--calib-samples` limits them), so it starts from the plan's measured loss.
 @Test func refineLowersCalibrationLoss() throws {
     let dir = Paths.temporary("plan-refine")
     try? FileManager.default.removeItem(at: dir)
-    #expect(runMPQ(planArguments(["--budget", "5bits", "--profile", "generic-npu", "--pareto-points", "0", "--no-refine"], dir: dir)).code == 0)
+    #expect(runMPQ(planArguments(["--budget", "5bits", "--profile", "generic-npu", "--pareto-points", "0", "--no-refine",
+                                  "--calib-samples", "96"], dir: dir)).code == 0)
     let planFile = dir.appendingPathComponent("plan.json")
+    let plan = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: planFile))
+    #expect(plan.calibSamples == 96)
     let refinedFile = dir.appendingPathComponent("refined.json")
     let r = runMPQ(["refine", planFile.path, "--max-evaluations", "40", "-o", refinedFile.path])
     #expect(r.code == 0, "\(r.message)")
     let refined = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: refinedFile))
     let refinement = try #require(refined.refinement)
     #expect(refinement.lossAfter <= refinement.lossBefore)
+    #expect(abs(refinement.lossBefore - plan.measuredLoss!) <= 1e-9 * plan.measuredLoss!)
     #expect(refinement.evaluations <= 40)
     // Corrected biases are written exactly when bias correction lowered the loss and was kept.
     #expect(refined.correctedBiases.isEmpty == (refinement.biasCorrected == false))

@@ -77,13 +77,15 @@ import Testing
 
 /// The plan's validation metrics are those of the steps it writes, evaluated as the QDQ export's model is (the
 /// plan file's records as quantizers, int32 biases fitted from them), not those of the composed quantizers its
-/// measurement ranked it by: the chosen plan keeps the whole-model search's steps when they measure lower.
+/// measurement ranked it by: with `searchesChosenPlan` the chosen plan keeps the whole-model search's steps when
+/// they measure lower. Without it (the default) they are the composed quantizers, and no search loss is recorded.
 @Test func planValidationIsOfTheStepsItWrites() throws {
     var keptOtherSteps = 0
-    for budget in ["4bits", "5bits", "7bits"] {
-        var request = try digitsRequest("kept-validation-\(budget)", budget: budget, validation: true)
+    for (budget, searches) in [("4bits", true), ("5bits", true), ("7bits", true), ("5bits", false)] {
+        var request = try digitsRequest("kept-validation-\(budget)-\(searches)", budget: budget, validation: true)
         request.paretoPoints = 0
         request.stepSearch = .bestP
+        request.searchesChosenPlan = searches
         let pipeline = try PlanPipeline(request: request)
         let result = try pipeline.run()
         let measurement = try #require(result.measurement)
@@ -95,6 +97,8 @@ import Testing
         let reported = try #require(measurement.validation)
         #expect(abs(reported.loss - exported.loss) <= 1e-9 * exported.loss, "\(budget): reported \(reported.loss), exported \(exported.loss)")
         let composed = try #require(measurement.proposalsAtBudget.first { $0.assignment == result.plan.assignment }?.validation)
+        #expect((measurement.stepSearchLoss != nil) == searches)
+        if !searches { #expect(composed.loss == reported.loss && measurement.tensors.allSatisfy { $0.multiplier == 1 }) }
         if composed.loss != reported.loss { keptOtherSteps += 1 }
     }
     // The composed quantizers' validation was another number at some budget, so the check can tell them apart.

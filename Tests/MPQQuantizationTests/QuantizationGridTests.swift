@@ -144,6 +144,31 @@ import MPQExecutor
                 == (try pc.dequantize(try pc.codes(Array(x[0..<120]), shape: [4, 3, 10]), shape: [4, 3, 10])))
     }
 
+    @Test func outOfPlaceMatchesInPlaceAndLeavesTheSourceAlone() throws {
+        var rng = SeededGenerator(seed: 11)
+        // Above two parallel grains, so a large per-tensor buffer is split over the kernel threads.
+        let count = 2 * FakeQuantizer.parallelGrain + 37
+        let x = (0..<count).map { _ in rng.gaussian() * 3 }
+        let parameters = [try QuantizationGrid.signedSymmetric(bits: 4).parameters(alpha: 2.5),
+                          try QuantizationGrid.asymmetric(bits: 8).parameters(lo: -1.3, hi: 4.1),
+                          try QuantizationGrid.midRise(bits: 3).parameters(alpha: 2.5)]
+        for p in parameters {
+            let q = FakeQuantizer(p)
+            let source = Tensor(shape: [count], floats: x)
+            let copy = try q.quantized(source)
+            #expect(source.asFloats == x)
+            var inPlace = x
+            try q.fakeQuantizeInPlace(&inPlace)
+            #expect(copy.asFloats == inPlace)
+            #expect(inPlace == (try q.dequantize(try q.codes(x))))
+        }
+        let pc = FakeQuantizer(try QuantizationGrid.signedSymmetric(bits: 4).parameters(alphas: [1, 2, 3], axis: 1))
+        let small = Tensor(shape: [4, 3, 10], floats: Array(x[0..<120]))
+        #expect(try pc.quantized(small).asFloats == (try pc.fakeQuantize(small.asFloats, shape: [4, 3, 10])))
+        let ints = Tensor(shape: [1], int64s: [3])
+        #expect(try pc.quantized(ints) == ints)
+    }
+
     @Test func hookTransform() throws {
         let q = FakeQuantizer(try QuantizationGrid.signedSymmetric(bits: 4).parameters(alpha: 7))
         let hooks = TensorHooks(["w": q.transform])

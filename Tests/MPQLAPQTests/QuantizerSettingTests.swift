@@ -1,0 +1,44 @@
+import Foundation
+import MPQExecutor
+import MPQGraph
+@testable import MPQLAPQ
+import MPQQuantization
+import Testing
+
+/// Keys are the exact bit patterns: equal floats give equal keys, any other bit pattern (even −0) another.
+@Test func settingKeysAreExactBitPatterns() {
+    #expect(QuantizerSetting.keyPart([1, -0.0, 0.1]) == "3f800000,80000000,3dcccccd,")
+    #expect(QuantizerSetting.keyPart([]) == "")
+    #expect(QuantizerSetting.keyPart([0.1]) != QuantizerSetting.keyPart([Float(0.1).nextUp]))
+}
+
+/// The corrected bias, computed when the hook first runs, is the closed form's: the bias minus the output shift of
+/// the weight quantized at that multiplier; it is computed once and shared by every batch.
+@Test func lazyBiasCorrectionMatchesTheClosedForm() throws {
+    let data = try ExampleData("digits", samples: 32)
+    let graph = data.graph.withExplicitBiases()
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8)).targets(in: graph)
+    let session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
+    let weights = targets.filter { $0.role == .weight }
+    let plan = try BiasCorrectionPlan(graph: graph, session: session, weights: weights.map(\.name))
+    var probe = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
+    var s = session
+    var options = StepSearch.Options()
+    options.initialization = .minMax
+    options.joint = nil
+    let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(weights, session: &s, probe: &probe).quantizers
+    let q = quantizers[0]
+    let layer = try #require(plan.layers[q.name])
+    let (bias, setting) = try #require(plan.setting(for: q, multiplier: 0.8))
+    #expect(bias == layer.bias)
+    let quantized = try FakeQuantizer(q.parameters(multiplier: 0.8))(layer.weightValue)
+    let shift = try BiasCorrection.outputShift(weight: layer.weightValue, quantized: quantized, layout: layer.layout,
+                                               inputMeans: layer.inputMeans)
+    let expected = try BiasCorrection.correctedBias(layer.biasValue, shift: shift)
+    let original = try #require(graph.initializers[bias])
+    #expect(setting.transform(original).asFloats == expected)
+    #expect(setting.transform(original).asFloats == expected)
+    #expect(expected != original.asFloats)
+    let other = try #require(plan.setting(for: q, multiplier: 1.2)).1
+    #expect(other.key != setting.key && other.transform(original).asFloats != expected)
+}
