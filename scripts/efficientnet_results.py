@@ -213,9 +213,6 @@ NOTES = [
     "raises such a channel's weight step until its bias fits. Before that fix uniform W16A16 had KL 4.14 (top-1 "
     "agreement ~16 %), and the 5-bit plan KL 2.69, worse than uniform W4A8; the QDQ model in ONNX Runtime agreed "
     "with mpq's simulation then too (val KL 1.8918 both), so the loss was real, not a simulation artefact.",
-    "- Agreement and KL need not move together: the 5.473MB plan is 6× closer to FP32 in KL than uniform W8A8 but "
-    "agrees on the top-1 class of 90.6 % of crops against 93.0 % (116 vs 119 of 128; several crops have near-tied "
-    "top classes).",
     "- The calib KL column is each plan's measured loss (composed per-group quantizers, by which it was chosen); the "
     "val columns are of the steps the plan writes, the same composed quantizers unless refined. Earlier versions "
     "ran LAPQ's whole-model step search on each chosen plan and kept it where it fitted the calibration crops "
