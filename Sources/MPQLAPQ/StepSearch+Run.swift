@@ -277,11 +277,12 @@ extension StepSearch {
                       biases: BiasQuantization) -> ([Double]) throws -> Double {
         var session = holdout.session
         // Consecutive watched points differ in a few steps: re-run from the last one's activations.
-        let last = LastState()
+        // A class box: a captured `var` of this optional struct read garbage in release builds (Swift 6.3).
+        let last = Locked(CalibrationSession.State?.none)
         return { m in
             let state = try session.evaluate(settings(quantizers, multipliers: m, biasCorrection: biasCorrection, biases: biases),
-                                             from: last.state)
-            last.state = state
+                                             from: last.withValue { $0 })
+            last.withValue { $0 = state }
             var joined: [String: Tensor] = [:]
             for output in session.graph.outputs {
                 joined[output.name] = CalibrationSession.joinedOutputs(state, name: output.name)
@@ -348,9 +349,4 @@ extension StepSearch {
         if watch != nil { return (watched.fitLoss, watched.state, watched.multipliers, evaluations) }
         return (bestLoss, bestState, multipliers, evaluations)
     }
-}
-
-/// The last state a closure evaluated, kept between its calls.
-private final class LastState {
-    var state: CalibrationSession.State?
 }

@@ -26,8 +26,7 @@ public struct FakeQuantizer: Sendable {
     /// A fake-quantized copy of a float tensor whose buffer stays shared (other element types are returned as
     /// they are): one pass from the shared buffer into a new one, where `quantizeInPlace` would copy first.
     public func quantized(_ tensor: Tensor) throws -> Tensor {
-        guard let values = tensor.floats else { return tensor }
-        return Tensor(shape: tensor.shape, floats: try fakeQuantize(values, shape: tensor.shape))
+        tensor.floats == nil ? tensor : try self(tensor)
     }
 
     /// Fake-quantizes a float tensor in place (other element types are left as they are); the buffer

@@ -15,18 +15,7 @@ import Testing
 /// The corrected bias, computed when the hook first runs, is the closed form's: the bias minus the output shift of
 /// the weight quantized at that multiplier; it is computed once and shared by every batch.
 @Test func lazyBiasCorrectionMatchesTheClosedForm() throws {
-    let data = try ExampleData("digits", samples: 32)
-    let graph = data.graph.withExplicitBiases()
-    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8)).targets(in: graph)
-    let session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
-    let weights = targets.filter { $0.role == .weight }
-    let plan = try BiasCorrectionPlan(graph: graph, session: session, weights: weights.map(\.name))
-    var probe = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
-    var s = session
-    var options = StepSearch.Options()
-    options.initialization = .minMax
-    options.joint = nil
-    let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(weights, session: &s, probe: &probe).quantizers
+    let (graph, plan, quantizers) = try BiasCorrectionFixture.digitsW4A8()
     let q = quantizers[0]
     let layer = try #require(plan.layers[q.name])
     let (bias, setting) = try #require(plan.setting(for: q, multiplier: 0.8))

@@ -76,23 +76,12 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
 
 /// Bias correction adds a bias to every Conv/Gemm that lacks one and corrects each quantized layer.
 @Test func biasCorrectionCoversEveryLayer() throws {
-    let data = try ExampleData("digits", samples: 32)
-    let graph = data.graph.withExplicitBiases()
+    let (graph, plan, quantizers) = try BiasCorrectionFixture.digitsW4A8()
     for node in graph.nodes where node.opType == "Conv" || node.opType == "Gemm" {
         #expect(node.inputs.count == 3 && graph.initializers[node.inputs[2]] != nil)
     }
-    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 8)).targets(in: graph)
-    let session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
-    let weights = targets.filter { $0.role == .weight }
-    let plan = try BiasCorrectionPlan(graph: graph, session: session, weights: weights.map(\.name))
-    var probe = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
-    var s = session
-    var options = StepSearch.Options()
-    options.initialization = .minMax
-    options.joint = nil
-    let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(weights, session: &s, probe: &probe).quantizers
     let settings = StepSearch.settings(quantizers, biasCorrection: plan, biases: BiasQuantization(graph: graph))
-    #expect(settings.count == 2 * weights.count)
+    #expect(settings.count == 2 * quantizers.count)
 }
 
 /// Conv/Gemm biases go on their int32 grid exactly when the layer's weight and input are both quantized,
