@@ -9,7 +9,7 @@ extension Conv2D {
         let wh = s.window.height, ww = s.window.width
         let mult = s.outChannels / s.inChannels
         let inH = wh.input, inW = ww.input
-        let sH = wh.stride, sW = ww.stride
+        let sH = wh.stride
         let inPlane = inH * inW
         let geometry = DepthwisePlane(s)
         let tapOffsets = geometry.tapOffsets(s)
@@ -28,37 +28,9 @@ extension Conv2D {
                 let padded = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
                 padded.initialize(repeating: 0, count: capacity)
                 defer { padded.deallocate() }
-                let x0 = ww.padBegin, x1 = min(ww.padBegin &+ inW, geometry.cols)
                 for task in range {
                     let n = task / s.inChannels, ic = task % s.inChannels
-                    // Build the padded, stride-de-interleaved plane.
-                    let plane = UnsafePointer(pin.p) + task &* inPlane
-                    for r in 0..<geometry.rows {
-                        let ih = r &- wh.padBegin
-                        guard ih >= 0 && ih < inH && x0 < x1 else { continue }
-                        let row = padded + r &* geometry.rowStride
-                        let line = plane + ih &* inW
-                        if sW == 1 {
-                            let dst = row + x0
-                            for i in 0..<(x1 &- x0) { dst[i] = line[i] }
-                        } else {
-                            // Phase ph holds padded columns x = j·sW + ph.
-                            for ph in 0..<sW {
-                                let dstPhase = row + ph &* geometry.phaseLength
-                                var j = x0 > ph ? (x0 &- ph &+ sW &- 1) / sW : 0
-                                var x = j &* sW &+ ph
-                                if sW == 2 {
-                                    // Eight columns of a phase from sixteen of the line.
-                                    while x &+ 16 <= x1 {
-                                        let v = UnsafeRawPointer(line + (x &- x0)).loadUnaligned(as: SIMD16<Float>.self)
-                                        store8(v.evenHalf, dstPhase + j)
-                                        j &+= 8; x &+= 16
-                                    }
-                                }
-                                while x < x1 { dstPhase[j] = line[x &- x0]; j &+= 1; x &+= sW }
-                            }
-                        }
-                    }
+                    geometry.fill(padded, from: UnsafePointer(pin.p) + task &* inPlane, s)
                     for m in 0..<mult {
                         let oc = ic &* mult &+ m
                         let plane = DepthwisePlane.Operands(
@@ -112,6 +84,41 @@ struct DepthwisePlane {
             }
         }
         return offsets
+    }
+
+    /// Copies one input plane into the zero-padded, stride-de-interleaved buffer (padding stays as it is).
+    ///
+    /// Stride 2 takes eight columns of a phase from one 16-column load of the input row. The load's last lane is
+    /// never used, so it may read the first column of the next row (never past the plane's last row).
+    func fill(_ padded: UnsafeMutablePointer<Float>, from plane: UnsafePointer<Float>, _ s: Conv2DShape) {
+        let wh = s.window.height, ww = s.window.width
+        let inH = wh.input, inW = ww.input, sW = ww.stride
+        let x0 = ww.padBegin, x1 = min(ww.padBegin &+ inW, cols)
+        guard x0 < x1 else { return }
+        for r in 0..<rows {
+            let ih = r &- wh.padBegin
+            guard ih >= 0 && ih < inH else { continue }
+            let row = padded + r &* rowStride
+            let line = plane + ih &* inW
+            if sW == 1 {
+                (row + x0).update(from: line, count: x1 &- x0)
+                continue
+            }
+            // Phase ph holds padded columns x = j·sW + ph.
+            for ph in 0..<sW {
+                let dstPhase = row + ph &* phaseLength
+                var j = x0 > ph ? (x0 &- ph &+ sW &- 1) / sW : 0
+                var x = j &* sW &+ ph
+                if sW == 2 {
+                    while x &+ 15 <= x1 && (x &- x0 &+ 16 <= inW || ih &+ 1 < inH) {
+                        let v = UnsafeRawPointer(line + (x &- x0)).loadUnaligned(as: SIMD16<Float>.self)
+                        store8(v.evenHalf, dstPhase + j)
+                        j &+= 8; x &+= 16
+                    }
+                }
+                while x < x1 { dstPhase[j] = line[x &- x0]; j &+= 1; x &+= sW }
+            }
+        }
     }
 
     /// Pointers for one output plane.

@@ -75,6 +75,10 @@ let convCases: [ConvCase] = [
     ConvCase(cin: 2, cout: 2, group: 2, h: 5, w: 32, pads: (1, 1, 1, 1)),                         // 32 wide
     ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 7, w: 45, kh: 5, kw: 5, pads: (2, 2, 2, 2)),     // 45 wide
     ConvCase(cin: 3, cout: 3, group: 3, h: 9, w: 99, stride: (2, 2), pads: (0, 0, 1, 1)),         // stride 2, wide rows
+    // Stride 2 across rows of 16 and 17 (SIMD de-interleaving of a row shorter than two blocks), with a
+    // channel multiplier, dilation, and a left pad of 2.
+    ConvCase(n: 2, cin: 5, cout: 10, group: 5, h: 10, w: 16, stride: (1, 2), dilation: (1, 2), pads: (1, 2, 2, 1)),
+    ConvCase(n: 3, cin: 4, cout: 4, group: 4, h: 17, w: 17, stride: (2, 2), pads: (1, 1, 1, 1)),
 ]
 
 @Test("conv matches a naive reference", arguments: convCases)
