@@ -17,8 +17,11 @@ public enum KernelThreads {
     /// The thread budget (1 to `processors`).
     public static var count: Int {
         get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = min(max(1, newValue), processors); lock.unlock() }
+        set { lock.lock(); value = clamped(newValue); lock.unlock() }
     }
+
+    /// The budget a requested thread count sets: at least 1, at most `processors`.
+    static func clamped(_ requested: Int) -> Int { min(max(1, requested), processors) }
 }
 
 extension KernelThreads {
