@@ -3,8 +3,9 @@ import MPQGraph
 /// Every value of one run, kept so later runs can recompute only what a change affects.
 ///
 /// Values are the tensors consumers read (after hooks); for values that had a hook, the
-/// tensor before the hook is kept too, so a different hook can be applied without
-/// recomputing its producer.
+/// tensor before the hook is kept too, so a different hook can be applied without recomputing its
+/// producer (a checkpointed plan keeps only that one for activations, and the hook makes the other
+/// again when it is read).
 public struct ActivationCache: Sendable {
     var values: [Tensor?]
     var unhooked: [Int: Tensor]
@@ -12,13 +13,17 @@ public struct ActivationCache: Sendable {
     let slots: [String: Int]
     /// Slots whose values are out of date: a re-run `through` some values stopped before recomputing them.
     var stale: Set<Int> = []
+    /// The run's hooks, which re-create a hooked value the cache keeps only raw (`ExecutionPlan.dropHooked`).
+    var hooks: TensorHooks = .none
 
     /// Whether every value is up to date (no re-run stopped early).
     public var isComplete: Bool { stale.isEmpty }
 
-    /// The value a name had in the cached run, as consumers read it.
+    /// The value a name had in the cached run, as consumers read it (re-made from the raw value when only that is kept).
     public func value(named name: String) -> Tensor? {
-        slots[name].flatMap { values[$0] }
+        guard let s = slots[name] else { return nil }
+        if let value = values[s] { return value }
+        return unhooked[s].map { hooks.applied(name, toShared: $0) ?? $0 }
     }
 
     /// The value of a name before its hook was applied (the same as `value(named:)` without a hook).

@@ -20,9 +20,14 @@ extension ExecutionPlan {
     /// A re-run recomputes a dropped value from the nearest kept ones when a step it runs reads it, so caches
     /// take about 1/`stride` of the memory for a few extra steps per re-run; results are unchanged. A stride
     /// of 1 keeps everything.
+    ///
+    /// Of a kept activation with a hook, only the raw value stays (see `dropHooked`): fake-quantizing it again
+    /// when a re-run reads it is cheaper than the producer re-runs that more checkpointing would cost. (Without
+    /// checkpoints both stay: on small models re-applying the hooks costs more time than the copies cost memory.)
     public func checkpointing(every stride: Int) -> ExecutionPlan {
         var plan = self
-        guard stride > 1 else { plan.keptSlots = nil; return plan }
+        guard stride > 1 else { plan.keptSlots = nil; plan.keepsHookedCopies = true; return plan }
+        plan.keepsHookedCopies = false
         var kept = [Bool](repeating: false, count: valueNames.count)
         for s in inputSlots { kept[s] = true }
         for s in outputSlots { kept[s] = true }
@@ -44,6 +49,20 @@ extension ExecutionPlan {
 
     /// Whether `.all` runs drop some values (see `checkpointing(every:)`).
     public var isCheckpointed: Bool { keptSlots != nil }
+
+    /// Drops the hooked form of activations whose raw value is kept, once the run has no more readers for it
+    /// (nothing when the plan keeps hooked copies).
+    ///
+    /// A re-run needs the raw value (to apply a changed hook) and re-applies an unchanged hook when a step it runs
+    /// reads the value, so a cache holds one copy of each hooked activation instead of two. Graph outputs and
+    /// weights keep both.
+    func dropHooked<S: Sequence>(_ slots: S, values: inout [Tensor?], unhooked: [Int: Tensor],
+                                 except wanted: Set<Int> = []) where S.Element == Int {
+        guard !keepsHookedCopies else { return }
+        for s in slots where unhooked[s] != nil && constants[s] == nil && !wanted.contains(s) && !outputSlots.contains(s) {
+            values[s] = nil
+        }
+    }
 
     /// Drops the values of `slots` that a checkpointed run does not keep (nothing without checkpoints).
     func dropUnkept<S: Sequence>(_ slots: S, values: inout [Tensor?], unhooked: inout [Int: Tensor],

@@ -60,12 +60,14 @@ extension ExecutionPlan {
                         handOver: keepRaw ? nil : handOverSlot(of: step, at: i))
             if retain == .outputs {
                 for case let s? in step.inputs where lastUse[s] == i { values[s] = nil }
-            } else if keptSlots != nil {
-                dropUnkept(step.inputs.compactMap { $0 }.filter { lastUse[$0] == i }, values: &values, unhooked: &unhooked)
+            } else {
+                let dead = step.inputs.compactMap { $0 }.filter { lastUse[$0] == i }
+                dropUnkept(dead, values: &values, unhooked: &unhooked)
+                dropHooked(dead, values: &values, unhooked: unhooked)
             }
         }
         if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked) }
-        return result(values: values, unhooked: unhooked, retain: retain)
+        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks)
     }
 
     /// Re-runs only the nodes downstream of `changed` values, reading everything else from `cache`.
@@ -111,7 +113,8 @@ extension ExecutionPlan {
         })
         let limit = max(try targets.map(lastProducer(of:)) ?? Int.max, try lastProducer(of: wanted))
         let reached = reachedSteps(dirty: dirty, stale: stale, forced: recompute)
-        let runs = stepsToRun(reached: reached, limit: limit, values: values, stale: stale, wanted: wantedSlots,
+        let present = values.indices.map { values[$0] != nil || unhooked[$0] != nil }
+        let runs = stepsToRun(reached: reached, limit: limit, present: present, stale: stale, wanted: wantedSlots,
                               recompute: recompute)
         var lastRead = [Int](repeating: -1, count: valueNames.count)
         for (i, step) in steps.enumerated() where runs[i] { for case let s? in step.inputs { lastRead[s] = i } }
@@ -122,16 +125,19 @@ extension ExecutionPlan {
             }
             guard runs[i] else { continue }
             for case let s? in step.inputs where values[s] == nil {
-                throw ExecutionError.missingCachedValue(valueNames[s])
+                // A hooked value the cache keeps only raw: the (unchanged) hook makes it again.
+                guard let raw = unhooked[s] else { throw ExecutionError.missingCachedValue(valueNames[s]) }
+                values[s] = hooks.applied(valueNames[s], toShared: raw) ?? raw
             }
             for s in step.outputs where s >= 0 { unhooked[s] = nil; stale.remove(s) }
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
             if reached[i] { for s in step.outputs where s >= 0 { dirty[s] = true } }
-            dropUnkept(step.inputs.compactMap { $0 }.filter { lastRead[$0] == i }, values: &values,
-                       unhooked: &unhooked, except: wantedSlots)
+            let dead = step.inputs.compactMap { $0 }.filter { lastRead[$0] == i }
+            dropUnkept(dead, values: &values, unhooked: &unhooked, except: wantedSlots)
+            dropHooked(dead, values: &values, unhooked: unhooked, except: wantedSlots)
         }
         if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked, except: wantedSlots) }
-        return result(values: values, unhooked: unhooked, retain: retain, stale: stale)
+        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, stale: stale)
     }
 
     /// The steps a change reaches: those reading a dirty value (transitively), producing a stale one, or `forced`.
@@ -151,18 +157,18 @@ extension ExecutionPlan {
     ///
     /// Without checkpoints nothing is missing and this is the reached steps; with them, dropped values are
     /// recomputed from the nearest kept ones (walking back, so a chain of dropped values is recomputed whole).
-    private func stepsToRun(reached: [Bool], limit: Int, values: [Tensor?], stale: Set<Int>, wanted: Set<Int>,
+    private func stepsToRun(reached: [Bool], limit: Int, present: [Bool], stale: Set<Int>, wanted: Set<Int>,
                             recompute: [Bool]) -> [Bool] {
         var runs = reached.indices.map { reached[$0] && $0 <= limit }
         var missing = [Bool](repeating: false, count: valueNames.count)
-        for s in wanted where values[s] == nil || stale.contains(s) { missing[s] = true }
+        for s in wanted where !present[s] || stale.contains(s) { missing[s] = true }
         for i in steps.indices.reversed() {
             let step = steps[i]
             if !runs[i] {
                 guard step.outputs.contains(where: { $0 >= 0 && missing[$0] }) || (recompute[i] && i <= limit) else { continue }
                 runs[i] = true
             }
-            for case let s? in step.inputs where values[s] == nil { missing[s] = true }
+            for case let s? in step.inputs where !present[s] { missing[s] = true }
         }
         return runs
     }
@@ -234,10 +240,12 @@ extension ExecutionPlan {
         }
     }
 
-    private func result(values: [Tensor?], unhooked: [Int: Tensor], retain: Retention, stale: Set<Int> = []) -> ExecutionResult {
+    private func result(values: [Tensor?], unhooked: [Int: Tensor], retain: Retention, hooks: TensorHooks,
+                        stale: Set<Int> = []) -> ExecutionResult {
         var outputs: [String: Tensor] = [:]
         for (i, s) in outputSlots.enumerated() { outputs[graph.outputs[i].name] = values[s] }
-        let cache = retain == .all ? ActivationCache(values: values, unhooked: unhooked, slots: slots, stale: stale) : nil
+        let cache = retain == .all
+            ? ActivationCache(values: values, unhooked: unhooked, slots: slots, stale: stale, hooks: hooks) : nil
         return ExecutionResult(outputs: outputs, cache: cache)
     }
 }
