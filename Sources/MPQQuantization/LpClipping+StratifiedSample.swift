@@ -16,14 +16,26 @@ extension LpClipping {
         /// Share of `total` each part's mean stands for.
         var tailWeight = 0.0, bulkWeight = 0.0
 
-        /// Samples `values` (with `keys`, their magnitudes in search-variable units) down to about
-        /// `size` values; the mean error is over `total` values (more than `values` when exact zeros,
-        /// whose error is 0, were left out). `sortingKeys: false` leaves the key arrays unsorted.
-        init(values: [Float], keys: [Float], size: Int, total: Int, sortingKeys: Bool = true) {
-            let n = values.count
-            let stride = max(1, n / size)
-            var i = stride / 2
-            while i < n { bulkKeys.append(keys[i]); i += stride }
+        /// Samples the scored values of `values` (all of them, or with `skippingZeros` the non-zero ones, `count` in
+        /// either case) down to about `size` values; `key` gives a value's magnitude in search-variable units. The
+        /// mean error is over `total` values (more than `count` when exact zeros, whose error is 0, were left out).
+        /// `sortingKeys: false` leaves the key arrays unsorted.
+        ///
+        /// Two passes and no copy of the tensor: one takes every stride-th key (the threshold's sample), the other
+        /// splits the values at the threshold, keeping every stride-th one below it.
+        init(_ values: UnsafeBufferPointer<Float>, skippingZeros: Bool, count n: Int, size: Int, total: Int,
+             sortingKeys: Bool = true, key: Magnitude) {
+            let stride = max(1, n / size), half = stride / 2
+            if skippingZeros {
+                var j = 0, next = half
+                for v in values where v != 0 {
+                    if j == next { bulkKeys.append(key(v)); next &+= stride }
+                    j &+= 1
+                }
+            } else {
+                var i = half
+                while i < n { bulkKeys.append(key(values[i])); i &+= stride }
+            }
             let tailTarget = max(size / 8, 32)
             let rank = max(1, tailTarget / stride)  // the threshold's rank from the top of the stride sample
             if sortingKeys { bulkKeys.sort() }
@@ -31,13 +43,14 @@ extension LpClipping {
             if stride > 1 && bulkKeys.count > tailTarget / stride {
                 threshold = sortingKeys ? bulkKeys[max(0, bulkKeys.count - rank)] : Self.largest(rank, of: bulkKeys)
             }
-            var bulkCount = 0
-            for k in 0..<n {
-                if keys[k] >= threshold {
-                    tail.append(values[k]); tailKeys.append(keys[k])
+            var bulkCount = 0, nextBulk = half
+            for v in values where !(skippingZeros && v == 0) {
+                let k = key(v)
+                if k >= threshold {
+                    tail.append(v); tailKeys.append(k)
                 } else {
-                    if bulkCount % stride == stride / 2 { bulk.append(values[k]) }
-                    bulkCount += 1
+                    if bulkCount == nextBulk { bulk.append(v); nextBulk &+= stride }
+                    bulkCount &+= 1
                 }
             }
             if sortingKeys { tailKeys.sort() }

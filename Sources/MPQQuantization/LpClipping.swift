@@ -163,7 +163,8 @@ public struct LpClipping: Sendable {
             let params = try problem.parameters(m.x)
             return Result(alpha: Float(m.x), parameters: params, error: problem.error(params, p: p), evaluations: m.evaluations + 1)
         case let .gridRefined(coarse, rounds, points):
-            let best = try gridRefinedSearch(problem.skippingZeros(), coarse: coarse, rounds: rounds, points: points, evaluations: &evaluations)
+            let best = try gridRefinedSearch(problem.skippingZeros(materializingUpTo: refineSampleSize), coarse: coarse,
+                                             rounds: rounds, points: points, evaluations: &evaluations)
             return Result(alpha: Float(best.t), parameters: try problem.parameters(best.t), error: best.error, evaluations: evaluations)
         }
     }
@@ -172,17 +173,22 @@ public struct LpClipping: Sendable {
     func gridRefinedSearch(_ problem: Problem, coarse: Int, rounds: Int, points: Int, evaluations: inout Int) throws -> (t: Double, error: Double) {
         let T = problem.upper
         let n = problem.values.count
-        let keys = problem.magnitudes(of: problem.values)
+        let key = problem.magnitude
         // Coarse objective: a small stratified sample (O(n) plus two small sorts).
-        let coarseSample = StratifiedSample(values: problem.values, keys: keys, size: coarseSampleSize, total: n)
+        let coarseSample = problem.values.withUnsafeBufferPointer {
+            StratifiedSample($0, skippingZeros: false, count: n, size: coarseSampleSize, total: n, key: key)
+        }
         let probe = coarseSample.bulkKeys, tailKeys = coarseSample.tailKeys
         func coarseError(_ t: Double) throws -> Double { coarseSample.meanError(try problem.parameters(t), p: p) }
         // Refinement objective: the scored values in full, or for tensors above `refineSampleSize` a large
         // stratified sample of them. Every candidate is scored on the same sample, so their differences
         // carry far less noise than the sample's estimate of the error itself.
-        let scored = problem.scored ?? problem.values
-        let refineSample = scored.count > refineSampleSize
-            ? StratifiedSample(values: scored, keys: problem.magnitudes(of: scored), size: refineSampleSize, total: n, sortingKeys: false) : nil
+        let scoredCount = problem.scoredCount ?? n
+        let refineSample = scoredCount > refineSampleSize
+            ? problem.values.withUnsafeBufferPointer {
+                StratifiedSample($0, skippingZeros: problem.scoredCount != nil, count: scoredCount, size: refineSampleSize,
+                                 total: n, sortingKeys: false, key: key)
+            } : nil
         func refineError(_ t: Double) throws -> Double {
             let params = try problem.parameters(t)
             return refineSample?.meanError(params, p: p) ?? problem.error(params, p: p)
@@ -246,6 +252,8 @@ public struct LpClipping: Sendable {
         var maxValue: Float
         /// The values `error` scores: all of them, or (after `skippingZeros()`) the non-zero ones.
         var scored: [Float]? = nil
+        /// How many values are scored, when `skippingZeros()` left zeros out (`scored` may then be left unbuilt).
+        var scoredCount: Int? = nil
 
         init(values: [Float], grid: QuantizationGrid) {
             var lo = Float.infinity, hi = -Float.infinity
@@ -281,22 +289,46 @@ public struct LpClipping: Sendable {
         /// The problem scoring only non-zero values. On a deployable grid zero is a code (its zero point is an
         /// integer in range), so an exact zero's error is 0 at every step: leaving the zeros out changes nothing
         /// but the summation order, and after ReLU they are often half of an activation.
-        func skippingZeros() -> Problem {
+        ///
+        /// The non-zero values are copied into `scored` only up to `limit` of them: above it the search scores a
+        /// stratified sample, which skips the zeros as it reads the tensor.
+        func skippingZeros(materializingUpTo limit: Int = .max) -> Problem {
             guard grid.style == .deployable else { return self }
             var copy = self
-            let nonZero = values.filter { $0 != 0 }
-            if nonZero.count < values.count { copy.scored = nonZero }
+            let nonZero = values.withUnsafeBufferPointer { buffer in
+                var count = 0
+                for v in buffer where v != 0 { count &+= 1 }
+                return count
+            }
+            guard nonZero < values.count else { return copy }
+            copy.scoredCount = nonZero
+            if nonZero <= limit { copy.scored = values.filter { $0 != 0 } }
             return copy
         }
 
-        /// Each value's magnitude in search-variable units (|x|, max(x, 0), or the fraction of the range).
-        func magnitudes(of values: [Float]) -> [Float] {
-            if !grid.symmetric {
-                let a = -minValue, b = maxValue
-                return values.map { v in v < 0 ? (a > 0 ? -v / a : 0) : (b > 0 ? v / b : 0) }
+        /// A value's magnitude in search-variable units.
+        var magnitude: Magnitude {
+            if !grid.symmetric { return Magnitude(kind: .rangeFraction, below: -minValue, above: maxValue) }
+            if grid.signedness == .unsigned && grid.style == .deployable { return Magnitude(kind: .positivePart) }
+            return Magnitude(kind: .absolute)
+        }
+    }
+
+    /// A value's magnitude in search-variable units: |x| (symmetric grids), max(x, 0) (unsigned deployable
+    /// grids), or the fraction of the range on x's side of zero (asymmetric grids).
+    struct Magnitude {
+        enum Kind { case absolute, positivePart, rangeFraction }
+        var kind: Kind
+        /// −min(x) and max(x), for `.rangeFraction`.
+        var below: Float = 0, above: Float = 0
+
+        @inline(__always)
+        func callAsFunction(_ v: Float) -> Float {
+            switch kind {
+            case .absolute: return abs(v)
+            case .positivePart: return max(v, 0)
+            case .rangeFraction: return v < 0 ? (below > 0 ? -v / below : 0) : (above > 0 ? v / above : 0)
             }
-            if grid.signedness == .unsigned && grid.style == .deployable { return values.map { max($0, 0) } }
-            return values.map { abs($0) }
         }
     }
 

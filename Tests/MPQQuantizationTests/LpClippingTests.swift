@@ -128,6 +128,49 @@ import Testing
         #expect(exact <= exhaustive.error * 1.01, "p=\(p) \(bits) bits: α \(sampled.alpha) error \(exact) vs α \(exhaustive.alpha) error \(exhaustive.error)")
     }
 
+    /// The stratified sample read straight from the tensor (keys computed as it goes, zeros skipped on the fly,
+    /// stride counters instead of remainders) holds exactly the values of the textbook construction over a copy
+    /// of the non-zero values and an array of their magnitudes, with the same weights.
+    @Test(arguments: [false, true], [false, true])
+    func stratifiedSampleEqualsTheCopyingConstruction(skippingZeros: Bool, sortingKeys: Bool) throws {
+        var x = Self.samples("laplace", count: 50_003, seed: 51).map { $0 > 0.3 ? 0 : $0 }
+        for k in 0..<5 { x[11 + k * 9_973] = k % 2 == 0 ? 60 : -60 }
+        for grid in [try QuantizationGrid.signedSymmetric(bits: 4), try QuantizationGrid.unsignedSymmetric(bits: 8),
+                     try QuantizationGrid.asymmetric(bits: 8)] {
+            let problem = LpClipping.Problem(values: x, grid: grid)
+            let key = problem.magnitude
+            let scored = skippingZeros ? x.filter { $0 != 0 } : x
+            for size in [64, 4096, 60_000] {
+                let sample = x.withUnsafeBufferPointer {
+                    LpClipping.StratifiedSample($0, skippingZeros: skippingZeros, count: scored.count, size: size,
+                                                total: x.count, sortingKeys: sortingKeys, key: key)
+                }
+                // The construction it replaces.
+                let keys = scored.map { key($0) }
+                let stride = max(1, scored.count / size)
+                var bulkKeys = Swift.stride(from: stride / 2, to: scored.count, by: stride).map { keys[$0] }
+                let tailTarget = max(size / 8, 32), rank = max(1, tailTarget / stride)
+                if sortingKeys { bulkKeys.sort() }
+                var threshold = Float.infinity
+                if stride > 1 && bulkKeys.count > tailTarget / stride { threshold = bulkKeys.sorted()[max(0, bulkKeys.count - rank)] }
+                var tail: [Float] = [], bulk: [Float] = [], bulkCount = 0
+                for (v, k) in zip(scored, keys) {
+                    if k >= threshold { tail.append(v) } else {
+                        if bulkCount % stride == stride / 2 { bulk.append(v) }
+                        bulkCount += 1
+                    }
+                }
+                let label = "\(grid) size \(size)"
+                #expect(sample.bulkKeys == bulkKeys, "\(label)")
+                #expect(sample.tail == tail, "\(label)")
+                #expect(sample.bulk == bulk, "\(label)")
+                #expect(sample.tailWeight == Double(tail.count) / Double(x.count), "\(label)")
+                #expect(sample.bulkWeight == Double(bulkCount) / Double(x.count), "\(label)")
+                #expect(stride == 1 || !tail.isEmpty, "\(label)")
+            }
+        }
+    }
+
     /// The refinement sample's threshold: the rank-th largest key, by a heap, equals the sorted array's.
     @Test func largestByHeapEqualsSorting() {
         let keys = Self.samples("laplace", count: 5000, seed: 41).map { abs($0) } + [0, 0, 7, 7]
