@@ -180,15 +180,16 @@ NOTES = [
     "grid has 16 bits, where the p values' losses differ by rounding noise). Each p's activation clipping search "
     "scores its refinement rounds on a stratified sample of 2^20 values (the largest magnitudes whole) instead of "
     "every value: an expanded activation here holds ~77 M values on the probe, and the exact searches had been about "
-    "a third of the sweep's time in `perf`. Sweep: 54.2 and 41.2 min in earlier runs of this page, 29.3 min in this one "
-    "(the depthwise kernel in register blocks).",
+    "a third of the sweep's time in `perf`. Sweep: 54.2, 41.2 and 29.3 min in earlier runs of this page "
+    "(29.3: the depthwise kernel in register blocks), 28.9 min in this one.",
     "- Pareto plans are measured in lexicographic order, each re-run from the previous plan's activations from its "
-    "first differing group (identical losses): 116 plans in 4.9 min in this run (2.8 min in the previous one, before "
-    "the allocator kept one arena for all threads; not yet separated from other changes).",
-    "- Where the default run's time goes (42.9 min, was 69.5 two runs ago and 49.6 in the previous one): the sweep "
-    "(65 groups × 4 candidates, each ~5 full-data evaluations of everything downstream of the group) is 29.3 min, "
-    "two thirds; the refinement 7.5 min (stopped after 292 of 400 Powell evaluations, 150 without a held-out gain; "
-    "the two halves of its crops run side by side); the Pareto measurements 4.9 min. The chosen plan's whole-model "
+    "first differing group (identical losses): 122 plans in 5.1 min in this run (116 in 4.9 min in the previous one, "
+    "2.8 min in the one before, before the allocator kept one arena for all threads; not yet separated from other "
+    "changes).",
+    "- Where the default run's time goes (42.9 min, as in the previous run; 69.5 and 49.6 in the two before): the "
+    "sweep (65 groups × 4 candidates, each ~5 full-data evaluations of everything downstream of the group) is 28.9 "
+    "min, two thirds; the refinement 7.5 min (stopped after 292 of 400 Powell evaluations, 150 without a held-out "
+    "gain; the two halves of its crops run side by side); the Pareto measurements 5.1 min. The chosen plan's whole-model "
     "step search no longer runs (`--search-chosen` restores it). The 10-minute target needs about 4× less: an "
     "executor at ONNX Runtime's speed (issue 12; 0.81× on one thread) and fewer evaluations per group.",
     "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
@@ -196,10 +197,12 @@ NOTES = [
     "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "
     "generalised worse (ONNX Runtime 0.1211 vs the reported 0.0916). The plan's validation is now that of the steps "
     "it writes.",
-    "- Memory (resident set, sampled every 20 s in this run): 5.7 GB during the sweep, 10.7 GB while Pareto plans are "
-    "measured (two workers, each keeping its last plan's activations), 13.8 GB during refinement (four calibration "
+    "- Memory (resident set, sampled every 20 s in this run): 4.9 GB during the sweep, up to 8.7 GB while Pareto plans "
+    "are measured (two workers, each keeping its last plan's activations), 9.2 GB during refinement (four calibration "
     "sessions — all crops, the probe, the fit and the held-out quarter — each with up to 1/24 of RAM of cached "
-    "activations, plus the Powell states; 14.4 and 16.1 GB in the two previous runs). Not yet reduced further.",
+    "activations, plus the Powell states). The previous three runs peaked at 13.8, 14.4 and 16.1 GB: a session over "
+    "its budget now keeps only the raw form of each quantized activation it keeps, and fake-quantizes it again when a "
+    "re-run reads it (`ExecutionPlan.dropHooked`), where before it held the quantized copy as well.",
     "- Batches of 8 crops (`batch_size` in the example's mpq.json): a 32-crop batch's activations at 112×112 (up to "
     "150 MB a tensor) exceed glibc's 32 MB heap limit, so each was a new mmap whose pages the kernel zeroes (~10 % "
     "of the sweep in perf); with 8 crops FP32 evaluation of the 128 validation crops took 2.96 s instead of 4.04 s. "
