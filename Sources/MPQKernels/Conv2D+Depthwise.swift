@@ -62,6 +62,9 @@ struct DepthwisePlane {
     static let narrowWidth = 8
     /// Rows at least this wide take one row × 32 columns per block.
     static let longWidth = 32
+    /// Output rows of the tallest block (the narrow planes' 8 × 8): the last block of a plane may overhang its last
+    /// output row, so the buffer's slack holds this many strided rows more.
+    static let tallestBlockRows = 8
 
     init(_ s: Conv2DShape) {
         let wh = s.window.height, ww = s.window.width
@@ -70,7 +73,7 @@ struct DepthwisePlane {
         phaseLength = (cols + ww.stride - 1) / ww.stride
         rowStride = phaseLength * ww.stride
         outH = wh.output; outW = ww.output
-        bufferCount = (rows + 8 * wh.stride + 1) * rowStride + 32
+        bufferCount = (rows + Self.tallestBlockRows * wh.stride + 1) * rowStride + 32
     }
 
     /// Offset of each kernel tap in the padded, de-interleaved plane.
