@@ -75,10 +75,10 @@ struct PlanCommand: ParsableCommand {
     var noRefine = false
 
     @Option(name: .customLong("refine-evaluations"), help: "Loss evaluations allowed to the joint refinement.")
-    var refineEvaluations = 400
+    var refineEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
     @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (0: use every --refine-evaluations).")
-    var refinePatience = 150
+    var refinePatience = PlanRequest.Refinement.defaultPatience
 
     @Flag(name: .customLong("no-activation-cache"), help: "Run every evaluation in full instead of re-running only what changed (for benchmarks).")
     var noActivationCache = false

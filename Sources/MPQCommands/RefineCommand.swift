@@ -19,10 +19,10 @@ struct RefineCommand: ParsableCommand {
     var optimizer = StepSearch.JointOptimizer.powell
 
     @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed.")
-    var maxEvaluations = 400
+    var maxEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
     @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (0: use every --max-evaluations).")
-    var patience = 150
+    var patience = PlanRequest.Refinement.defaultPatience
 
     @Flag(name: .customLong("no-bias-correction"), help: "Refine the steps only.")
     var noBiasCorrection = false
