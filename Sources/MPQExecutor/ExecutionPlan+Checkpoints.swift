@@ -26,8 +26,7 @@ extension ExecutionPlan {
     /// checkpoints both stay: on small models re-applying the hooks costs more time than the copies cost memory.)
     public func checkpointing(every stride: Int) -> ExecutionPlan {
         var plan = self
-        guard stride > 1 else { plan.keptSlots = nil; plan.keepsHookedCopies = true; return plan }
-        plan.keepsHookedCopies = false
+        guard stride > 1 else { plan.keptSlots = nil; return plan }
         var kept = [Bool](repeating: false, count: valueNames.count)
         for s in inputSlots { kept[s] = true }
         for s in outputSlots { kept[s] = true }
@@ -51,14 +50,14 @@ extension ExecutionPlan {
     public var isCheckpointed: Bool { keptSlots != nil }
 
     /// Drops the hooked form of activations whose raw value is kept, once the run has no more readers for it
-    /// (nothing when the plan keeps hooked copies).
+    /// (nothing without checkpoints).
     ///
     /// A re-run needs the raw value (to apply a changed hook) and re-applies an unchanged hook when a step it runs
     /// reads the value, so a cache holds one copy of each hooked activation instead of two. Graph outputs and
     /// weights keep both.
     func dropHooked<S: Sequence>(_ slots: S, values: inout [Tensor?], unhooked: [Int: Tensor],
                                  except wanted: Set<Int> = []) where S.Element == Int {
-        guard !keepsHookedCopies else { return }
+        guard isCheckpointed else { return }
         for s in slots where unhooked[s] != nil && constants[s] == nil && !wanted.contains(s) && !outputSlots.contains(s) {
             values[s] = nil
         }

@@ -60,7 +60,7 @@ extension ExecutionPlan {
                         handOver: keepRaw ? nil : handOverSlot(of: step, at: i))
             if retain == .outputs {
                 for case let s? in step.inputs where lastUse[s] == i { values[s] = nil }
-            } else {
+            } else if isCheckpointed {
                 let dead = step.inputs.compactMap { $0 }.filter { lastUse[$0] == i }
                 dropUnkept(dead, values: &values, unhooked: &unhooked)
                 dropHooked(dead, values: &values, unhooked: unhooked)

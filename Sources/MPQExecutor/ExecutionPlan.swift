@@ -36,8 +36,6 @@ public struct ExecutionPlan: Sendable {
     let producer: [Int?]
     /// Slots an `.all` run keeps (nil: every slot); the others are recomputed when a re-run needs them.
     var keptSlots: [Bool]? = nil
-    /// Whether `.all` runs keep a hooked activation's hooked form beside its raw one (see `dropHooked`).
-    var keepsHookedCopies = true
 
     /// Compiles `graph` for the given input shapes (every graph input must have one).
     ///

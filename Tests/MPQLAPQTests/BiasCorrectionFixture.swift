@@ -10,12 +10,15 @@ enum BiasCorrectionFixture {
         let session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
         let weights = targets.filter { $0.role == .weight }
         let plan = try BiasCorrectionPlan(graph: graph, session: session, weights: weights.map(\.name))
-        var probe = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
-        var s = session
+        return (graph, plan, try minMaxQuantizers(weights, session: session))
+    }
+
+    /// Min-max quantizers of `targets` (no p sweep, no joint search), from `session`'s values.
+    static func minMaxQuantizers(_ targets: [QuantizerTarget], session: CalibrationSession) throws -> [TensorQuantizer] {
+        var (fit, probe) = (session, session)
         var options = StepSearch.Options()
         options.initialization = .minMax
         options.joint = nil
-        let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(weights, session: &s, probe: &probe).quantizers
-        return (graph, plan, quantizers)
+        return try StepSearch(options: options, loss: { _ in 0 }).run(targets, session: &fit, probe: &probe).quantizers
     }
 }

@@ -96,12 +96,8 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     #expect(gemm.inputChain.count == 2 && graph.nodes.contains { $0.opType == "Flatten" && $0.outputs == [gemm.inputChain[0]] })
 
     let targets = try QuantizationRecipe(bits: BitWidths(weight: 8, activation: 8)).targets(in: graph)
-    var session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
-    var probe = session
-    var options = StepSearch.Options()
-    options.initialization = .minMax
-    options.joint = nil
-    let quantizers = try StepSearch(options: options, loss: { _ in 0 }).run(targets, session: &session, probe: &probe).quantizers
+    let session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: 32)
+    let quantizers = try BiasCorrectionFixture.minMaxQuantizers(targets, session: session)
     let byName = Dictionary(quantizers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     let grids = biases.grids(byName.mapValues(\.base))
     #expect(Set(grids.keys) == Set(biases.links.map(\.bias)))
