@@ -175,32 +175,36 @@ def report(args, out, cache, timings):
 
 
 NOTES = [
-    "- The sweep runs LAPQ's ten-point p sweep per group and candidate with the p values ranked on the probe (the first "
-    "64 crops) and the best three scored on all 256 (`--p-sweep-samples probe`, the default; one finalist when every "
-    "grid has 16 bits, where the p values' losses differ by rounding noise). Each p's activation clipping search "
-    "scores its refinement rounds on a stratified sample of 2^20 values (the largest magnitudes whole) instead of "
-    "every value: an expanded activation here holds ~77 M values on the probe, and the exact searches had been about "
-    "a third of the sweep's time in `perf`. Sweep: 54.2, 41.2 and 29.3 min in earlier runs of this page "
-    "(29.3: the depthwise kernel in register blocks), 28.9 min in this one.",
+    "- The sweep runs LAPQ's ten-point p sweep per group and candidate below 16 bits, with the p values ranked on the "
+    "probe (the first 64 crops) and the probe's best p scored on all 256 (`--p-sweep-samples probe`, the default; "
+    "one finalist because a pass over these crops costs ~140 GMAC, above the 10 GMAC from which three finalists are "
+    "not worth two more full evaluations: the probe's best was the best of three in 22 of 26 searches here and at "
+    "most 1.4 % worse otherwise). W16A16 is not swept (Lp clipping at p = 4, one evaluation): on a 16-bit grid the "
+    "p values' losses differ by rounding noise. Each p's activation clipping search scores its refinement rounds on "
+    "a stratified sample of 2^18 values (the largest magnitudes whole) instead of every value: an expanded "
+    "activation here holds ~77 M values on the probe. Sweep: 54.2, 41.2, 29.3 and 28.9 min in earlier runs of this "
+    "page with three finalists, every W16A16 swept and a 2^20 sample; 15.4 min in this one.",
     "- Pareto plans are measured in lexicographic order, each re-run from the previous plan's activations from its "
-    "first differing group (identical losses): 122 plans in 5.1 min in this run (116 in 4.9 min in the previous one, "
-    "2.8 min in the one before, before the allocator kept one arena for all threads; not yet separated from other "
-    "changes).",
-    "- Where the default run's time goes (42.9 min, as in the previous run; 69.5 and 49.6 in the two before): the "
-    "sweep (65 groups × 4 candidates, each ~5 full-data evaluations of everything downstream of the group) is 28.9 "
-    "min, two thirds; the refinement 7.5 min (stopped after 292 of 400 Powell evaluations, 150 without a held-out "
-    "gain; the two halves of its crops run side by side); the Pareto measurements 5.1 min. The chosen plan's whole-model "
-    "step search no longer runs (`--search-chosen` restores it). The 10-minute target needs about 4× less: an "
-    "executor at ONNX Runtime's speed (issue 12; 0.81× on one thread) and fewer evaluations per group.",
+    "first differing group (identical losses): 122 plans in 5.4 min in this run (5.1 and 4.9 min in the two before).",
+    "- Where the default run's time goes (28.9 min; 42.9 in the two runs before, 69.5 and 49.6 before those): the "
+    "sweep (65 groups × 4 candidates; a swept candidate costs ten probe evaluations and one full-data evaluation of "
+    "everything downstream of its group) is 15.4 min, about half; the refinement 6.6 min (207 Powell evaluations, "
+    "stopped 150 after its last held-out gain; the two halves of its crops run side by side); the Pareto "
+    "measurements 5.4 min. The plans and their quality match the previous run's within the noise of the "
+    "probe's ranking (validation KL of the seven budgets' plans: four better, three worse, by at most 11 %; the "
+    "default run's refined plan 0.0487 against 0.0507). The 10-minute target needs about 3× less: an executor at "
+    "ONNX Runtime's speed (issue 12; ~0.8× on one thread) and fewer evaluations in the Pareto measurements and the "
+    "refinement, which now take as long as the sweep.",
     "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
     "of the composed per-group quantizers its measurement ranked it by, while the steps it wrote (and the QDQ model "
     "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "
     "generalised worse (ONNX Runtime 0.1211 vs the reported 0.0916). The plan's validation is now that of the steps "
     "it writes.",
-    "- Memory (resident set, sampled every 20 s in this run): 4.9 GB during the sweep, up to 8.7 GB while Pareto plans "
-    "are measured (two workers, each keeping its last plan's activations), 9.2 GB during refinement (four calibration "
+    "- Memory (resident set, sampled every 20 s in this run): 4.9 GB during the sweep, up to 7.5 GB while Pareto plans "
+    "are measured (two workers, each keeping its last plan's activations), 9.25 GB during refinement (four calibration "
     "sessions — all crops, the probe, the fit and the held-out quarter — each with up to 1/24 of RAM of cached "
-    "activations, plus the Powell states). The previous three runs peaked at 13.8, 14.4 and 16.1 GB: a session over "
+    "activations, plus the Powell states; 9.2 GB in the previous run). The three runs before that peaked at 13.8, "
+    "14.4 and 16.1 GB: a session over "
     "its budget now keeps only the raw form of each quantized activation it keeps, and fake-quantizes it again when a "
     "re-run reads it (`ExecutionPlan.dropHooked`), where before it held the quantized copy as well.",
     "- Batches of 8 crops (`batch_size` in the example's mpq.json): a 32-crop batch's activations at 112×112 (up to "

@@ -56,6 +56,9 @@ extension PlanCommand {
             throw UsageProblem("p sweep samples '\(sweepName)' (mpq.json p_sweep_samples) is not one of probe, all")
         }
         request.pSweepSamples = sweep
+        try SettingCheck.positive(pSweepFinalists, source: "--p-sweep-finalists")
+        try SettingCheck.positive(file?.pSweepFinalists, source: "p_sweep_finalists in mpq.json")
+        request.pSweepFinalists = pSweepFinalists ?? file?.pSweepFinalists
         try SettingCheck.positive(file?.calibSamples, source: "calib_samples in mpq.json")
         try SettingCheck.batchSize(file?.batchSize, source: "batch_size in mpq.json")
         request.calibrationSamples = calibSamples ?? file?.calibSamples

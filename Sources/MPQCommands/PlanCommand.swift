@@ -50,8 +50,11 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("step-search"), help: "Step search for sensitivities and measurements: lapq-layerwise (Lp clipping at the best p of the sweep; default, the most stable), lapq-quadratic (p* of a quadratic fit), mmse, minmax.")
     var stepSearch: StepSearch.Initialization?
 
-    @Option(name: .customLong("p-sweep-samples"), help: "Samples LAPQ's p sweep ranks p values on: probe (default: the first 64 samples; the best three p values are then scored on all calibration data) or all (every p on all of them, as in the LAPQ paper).")
+    @Option(name: .customLong("p-sweep-samples"), help: "Samples LAPQ's p sweep ranks p values on: probe (default: the first 64 samples; its best p values are then scored on all calibration data, see --p-sweep-finalists) or all (every p on all of them, as in the LAPQ paper).")
     var pSweepSamples: PSweepSamples?
+
+    @Option(name: .customLong("p-sweep-finalists"), help: "How many of the probe's best p values are scored on all calibration data (default: 3, or 1 when one pass over the calibration data costs more than 10 GMAC).")
+    var pSweepFinalists: Int?
 
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20

@@ -17,6 +17,7 @@ struct ProjectFile: Codable {
     var calibSamples: Int?
     var stepSearch: String?
     var pSweepSamples: String?
+    var pSweepFinalists: Int?
     /// `PATTERN=CANDIDATE` strings, as `--pin` takes them.
     var pins: [String]?
 
@@ -27,6 +28,7 @@ struct ProjectFile: Codable {
         case calibSamples = "calib_samples"
         case stepSearch = "step_search"
         case pSweepSamples = "p_sweep_samples"
+        case pSweepFinalists = "p_sweep_finalists"
     }
 
     /// Reads `path` (or `./mpq.json` when it exists and no path is given); nil when there is none.

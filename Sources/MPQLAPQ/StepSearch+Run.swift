@@ -123,6 +123,11 @@ extension StepSearch {
         case .mmse:
             quantizers = try layerwise(targets, p: 2, probe: &probe, fixed: fixed, biases: biases)
             (currentLoss, state) = try evaluate(quantizers)
+        case .bestP where !sweepsP(targets), .quadratic where !sweepsP(targets):
+            let p = options.pValues.max()!
+            quantizers = try layerwise(targets, p: p, probe: &probe, fixed: fixed, biases: biases)
+            (currentLoss, state) = try evaluate(quantizers)
+            report.pStar = p
         case .bestP, .quadratic:
             // Only the best state is kept: on a transformer nearly every node is downstream of any
             // quantizer, so each state is a near-full copy of the activations. With a probe loss the p values are
@@ -149,7 +154,7 @@ extension StepSearch {
             if chosen == bestIndex && probeLoss == nil {
                 (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
             } else if probeLoss != nil && options.initialization == .bestP {
-                let best = try bestOnAllData(sampled, finalists: probeFinalists(for: targets), report: &report) { try evaluate($0) }
+                let best = try bestOnAllData(sampled, finalists: options.probeFinalists, report: &report) { try evaluate($0) }
                 (quantizers, currentLoss, state) = (sampled[best.index].quantizers, best.loss, best.state)
             } else {
                 quantizers = try chosen.map { sampled[$0].quantizers }
@@ -171,11 +176,10 @@ extension StepSearch {
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
     }
 
-    /// How many of the probe's best p values are scored on all data: `options.probeFinalists`, or one when every grid
-    /// has at least `options.oneFinalistFromBits` bits.
-    private func probeFinalists(for targets: [QuantizerTarget]) -> Int {
-        guard let bits = options.oneFinalistFromBits, targets.allSatisfy({ $0.grid.bits >= bits }) else { return options.probeFinalists }
-        return min(options.probeFinalists, 1)
+    /// Whether LAPQ's p sweep runs for `targets`: not when every grid has at least `options.unsweptFromBits` bits.
+    private func sweepsP(_ targets: [QuantizerTarget]) -> Bool {
+        guard let bits = options.unsweptFromBits else { return true }
+        return !targets.allSatisfy { $0.grid.bits >= bits }
     }
 
     /// The probe's best `finalists` p values scored on all data (`evaluate`): the probe ranks them, all data decides

@@ -12,7 +12,7 @@ extension PlanPipeline {
         if let labels = calibration.labels { hash.combine(labels) }
         hash.combine(request.profileText)
         let options = search.options
-        let settings = "loss=\(request.loss.name);baseline=\(request.baseline.rawValue);keepFirstLast=\(request.keepFirstLast);batch=\(request.batchSize);search=\(options.initialization.rawValue);p=\(options.pValues);pSweep=\(effectivePSweepSamples.rawValue);int32Biases=\(options.int32Biases);oneFinalistFrom=\(options.oneFinalistFromBits.map(String.init) ?? "off");v7"
+        let settings = "loss=\(request.loss.name);baseline=\(request.baseline.rawValue);keepFirstLast=\(request.keepFirstLast);batch=\(request.batchSize);search=\(options.initialization.rawValue);p=\(options.pValues);pSweep=\(effectivePSweepSamples.rawValue);int32Biases=\(options.int32Biases);finalists=\(options.probeFinalists);unsweptFrom=\(options.unsweptFromBits.map(String.init) ?? "off");v8"
         hash.combine(settings)
         let description = ["model": request.model, "profile": request.profile.name, "settings": settings,
                            "calibration samples": "\(calibration.sampleCount)"]

@@ -34,6 +34,7 @@ public struct PlanPipeline {
         var options = StepSearch.Options()
         options.initialization = request.stepSearch
         options.joint = nil
+        options.probeFinalists = Self.pSweepFinalists(request, prepared: prepared)
         var search = StepSearch(options: options, loss: objective.function)
         search.probeLoss = Self.probeLoss(request, workspace: workspace, labels: prepared.calibration.labels)
         self.search = search
@@ -46,6 +47,13 @@ public struct PlanPipeline {
         let probeCount = workspace.probe.validCounts.reduce(0, +)
         guard request.pSweepSamples == .probe, probeCount < workspace.session.validCounts.reduce(0, +) else { return nil }
         return CalibrationObjective(kind: request.loss, session: workspace.probe, labels: labels.map { Array($0.prefix(probeCount)) }).function
+    }
+
+    /// The p sweep's finalists: the request's, else the default for the model's cost per calibration pass.
+    static func pSweepFinalists(_ request: PlanRequest, prepared: PreparedModel) -> Int {
+        if let finalists = request.pSweepFinalists { return finalists }
+        let macs = prepared.problem.groups.reduce(0.0) { total, group in total + group.layers.reduce(0.0) { $0 + Double($1.macs) } }
+        return PlanRequest.defaultPSweepFinalists(macsPerSample: macs, samples: prepared.calibration.sampleCount)
     }
 
     /// The p sweep's samples in effect: `probe` only when the probe is smaller than the calibration data.

@@ -56,6 +56,8 @@ public struct PlanRequest: Sendable {
     public var stepSearch: StepSearch.Initialization = .bestP
     /// The samples LAPQ's p sweep ranks p values on (the chosen p is always evaluated on all of them).
     public var pSweepSamples: PSweepSamples = .probe
+    /// How many of the probe's best p values are scored on all calibration data (nil: `defaultPSweepFinalists`).
+    public var pSweepFinalists: Int?
     /// Keep the first and last quantized layers in FP32.
     public var keepFirstLast = false
     /// Re-run only what changed between evaluations (false only for benchmarks).
@@ -103,6 +105,19 @@ public struct PlanRequest: Sendable {
         self.profileText = profileText
         self.cacheDirectory = cacheDirectory
         self.outputDirectory = outputDirectory
+    }
+
+    /// Above this many multiply-accumulates per pass over the calibration data, the probe's best p alone is scored
+    /// on all of it. Three finalists cost two more full evaluations per search: on mobilenet-digits (~1 GMAC a
+    /// pass) that is a second and its probe's ranking is noisy (the best of three differed from its best in 27 of
+    /// 57 searches); on EfficientNet-Lite (~140 GMAC) it is a third of a half-hour sweep and the probe's best was
+    /// also the best on all data in 22 of 26 searches, at most 1.4 % worse in the others.
+    public static let oneFinalistFromMACs = 10_000_000_000.0
+
+    /// The p sweep's finalists for a model of `macsPerSample` on `samples` calibration samples: 3, or 1 above
+    /// `oneFinalistFromMACs` per pass.
+    public static func defaultPSweepFinalists(macsPerSample: Double, samples: Int) -> Int {
+        macsPerSample * Double(samples) > oneFinalistFromMACs ? 1 : 3
     }
 
     /// The budget whose cost kind is the trade-off axis (the first one).

@@ -69,9 +69,10 @@ func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initia
     #expect(CalibrationSession.joinedOutputs(found.state, name: output).shape.first == 48)
 }
 
-/// With finalists, the probe's best three p values are scored on all data and the lowest full loss wins.
+/// With three finalists, the probe's best three p values are scored on all data and the lowest full loss wins.
 @Test func probeFinalistsAreDecidedOnAllData() throws {
-    let fixture = try ProbeFixture(.bestP)
+    var fixture = try ProbeFixture(.bestP)
+    fixture.options.probeFinalists = 3
     let targets = fixture.targets
     var (session, probe) = try fixture.sessions()
     let search = fixture.probeRanked()
@@ -100,10 +101,10 @@ func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initia
     }
 }
 
-/// At 16 bits only the probe's best p is scored on all data: the same choice as a search with one finalist, and the
-/// p values' losses differ by a sliver of the 8-bit loss change (rounding noise, so more finalists buy little).
-/// Below 16 bits every finalist is scored.
-@Test func sixteenBitTargetsScoreOneFinalist() throws {
+/// At 16 bits there is no p sweep: Lp clipping at the largest p, scored once on all data, the same as a sweep of that
+/// p alone; the p values' losses differ by a sliver of the 8-bit loss change (rounding noise, so a sweep buys
+/// nothing). Below 16 bits the probe ranks every p and its best is scored on all data.
+@Test func sixteenBitTargetsAreNotSwept() throws {
     let data = try ExampleData("mobilenet-digits", samples: 48)
     let targets = try QuantizationRecipe(bits: BitWidths(weight: 16, activation: 16)).targets(in: data.graph)
     let eightBit = try QuantizationRecipe(bits: BitWidths(weight: 8, activation: 8)).targets(in: data.graph)
@@ -120,21 +121,21 @@ func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initia
     var search = StepSearch(options: options, loss: loss(48))
     search.probeLoss = loss(16)
     let found = try search.run(targets, session: &session, probe: &probe)
-    #expect(found.report.sweep.count == options.pValues.count)
-    #expect(found.report.rescored?.count == 1)
+    #expect(found.report.sweep.isEmpty && found.report.rescored == nil)
+    #expect(found.report.pStar == options.pValues.max())
 
-    var oneFinalist = search
-    oneFinalist.options.oneFinalistFromBits = nil
-    oneFinalist.options.probeFinalists = 1
-    let reference = try oneFinalist.run(targets, session: &session, probe: &probe)
-    #expect(found.loss == reference.loss && found.report.pStar == reference.report.pStar)
+    var largestP = StepSearch(options: options, loss: loss(48))
+    largestP.options.unsweptFromBits = nil
+    largestP.options.pValues = [options.pValues.max()!]
+    let reference = try largestP.run(targets, session: &session, probe: &probe)
+    #expect(found.loss == reference.loss && found.quantizers.map(\.base) == reference.quantizers.map(\.base))
 
     let w8 = try search.run(eightBit, session: &session, probe: &probe)
-    #expect(w8.report.rescored?.count == options.probeFinalists)
-    var everyP = search
-    everyP.probeLoss = nil
-    everyP.options.oneFinalistFromBits = nil
+    #expect(w8.report.sweep.count == options.pValues.count && w8.report.rescored?.count == 1)
+    var everyP = StepSearch(options: options, loss: loss(48))
+    everyP.options.unsweptFromBits = nil
     let swept = try everyP.run(targets, session: &session, probe: &probe).report.sweep.map { $0[1] }
+    #expect(swept.count == options.pValues.count)
     let fp32 = try StepSearch(options: options, loss: loss(48)).run([], session: &session, probe: &probe).loss
     let spread = swept.max()! - swept.min()!
     #expect(spread < 0.02 * abs(w8.loss - fp32), "16-bit spread \(spread), 8-bit change \(w8.loss - fp32)")

@@ -56,3 +56,25 @@ import Testing
     #expect(smallProbe.effectivePSweepSamples == .all)
     #expect(try smallProbe.sensitivityStore().key == small.sensitivityStore().key)
 }
+
+/// The probe's finalists: three on a model whose calibration pass is cheap, one above 10 GMAC a pass (closed
+/// form), the request's number when it sets one; the number is part of the sensitivity table's key.
+@Test func pSweepFinalistsFollowTheCalibrationCost() throws {
+    #expect(PlanRequest.defaultPSweepFinalists(macsPerSample: 1e6, samples: 256) == 3)
+    #expect(PlanRequest.defaultPSweepFinalists(macsPerSample: 5.5e8, samples: 256) == 1)
+    #expect(PlanRequest.defaultPSweepFinalists(macsPerSample: 1e8, samples: 100) == 3)
+    #expect(PlanRequest.defaultPSweepFinalists(macsPerSample: 1e8, samples: 101) == 1)
+
+    var request = try digitsRequest("p-sweep-finalists")
+    request.calibrationSamples = 96
+    request.batchSize = 32
+    let automatic = try PlanPipeline(request: request)
+    let macs = automatic.prepared.problem.groups.flatMap(\.layers).reduce(0.0) { $0 + Double($1.macs) }
+    #expect(macs * 96 < PlanRequest.oneFinalistFromMACs)
+    #expect(automatic.search.options.probeFinalists == 3)
+    request.pSweepFinalists = 1
+    let one = try PlanPipeline(request: request)
+    #expect(one.search.options.probeFinalists == 1)
+    #expect(try one.sensitivityStore().key != automatic.sensitivityStore().key)
+    #expect(try one.sensitivityStore().description["settings"]?.contains("finalists=1") == true)
+}

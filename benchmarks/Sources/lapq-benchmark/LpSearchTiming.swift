@@ -1,5 +1,5 @@
 // `lapq-benchmark --lp-search [VALUES]`: one activation's Lp clipping search, its refinement rounds scoring every
-// value against a stratified sample of 2^20 (LpClipping.refineSampleSize), side by side on the same tensor.
+// value against its default stratified sample (LpClipping.defaultRefineSampleSize), side by side on the same tensor.
 //
 // The tensor stands for an early EfficientNet-Lite activation on the 64 probe crops (64 × 96 × 112 × 112 ≈ 77 M
 // values after the expansion convolution): ReLU6-clipped Laplace values, half of them exact zeros, plus a few
@@ -28,7 +28,7 @@ func lpSearchTiming(count: Int) throws {
     print("p      refinement scores    seconds   alpha      exact error    vs every value")
     for p in [2.0, 2.6666666666666665, 4.0] {
         var reference = 0.0
-        for (label, size) in [("every value", Int.max), ("2^20 sample", LpClipping.defaultRefineSampleSize)] {
+        for (label, size) in [("every value", Int.max), ("2^\(LpClipping.defaultRefineSampleSize.trailingZeroBitCount) sample", LpClipping.defaultRefineSampleSize)] {
             let start = now()
             let result = try LpClipping(p: p, grid: grid, refineSampleSize: size)(values)
             let seconds = now() - start
