@@ -34,6 +34,7 @@ struct PlanEventRenderer {
         case .sensitivities: return "sensitivity"
         case .proposalsAtBudget(let count): return "measuring \(count) proposals at the budget"
         case .paretoProposals: return "measuring Pareto proposals"
+        case .frontValidation: return "validating the measured front"
         case .refinement: return "refining"
         case .greedyBaseline: return "measuring greedy baseline"
         }

@@ -41,8 +41,12 @@ public struct ComposedMeasurer: PlanMeasurer {
 
     public mutating func measure(_ assignment: [Int]) throws -> MeasuredPlan {
         var plan = try loss(assignment)
-        plan.validation = try validation?.metrics(under: StepSearch.settings(try composed(assignment), biases: biases)) ?? nil
+        plan.validation = try validation(assignment)
         return plan
+    }
+
+    public func validation(_ assignment: [Int]) throws -> ValidationMetrics? {
+        try validation?.metrics(under: StepSearch.settings(try composed(assignment), biases: biases)) ?? nil
     }
 
     /// The calibration loss without the validation run (which costs as much again per validation sample).

@@ -10,6 +10,8 @@ public enum PlanEvent: Sendable, Equatable {
         case proposalsAtBudget(count: Int)
         /// Measuring the Pareto sweep's proposals not measured before.
         case paretoProposals
+        /// The validation runs of the plans reported beside the measured front (the front and the best plan).
+        case frontValidation
         /// Joint refinement of the chosen plan, in loss evaluations.
         case refinement
         /// Measuring the greedy baseline's points.

@@ -61,6 +61,13 @@ public struct PlanMeasurements {
         let pending = assignments.filter { !contains($0, validated: validating) && seen.insert($0).inserted }
         let lossOnly = !validating && measurer.validatesSeparately
         guard !pending.isEmpty else { return }
+        // A plan whose loss is known needs only its validation run (measuring it again gives the same loss).
+        let knownLosses = pending.map { lossOnly || !measurer.validatesSeparately ? nil : self[$0]?.loss }
+        func measured(_ i: Int, by measurer: inout any PlanMeasurer) throws -> MeasuredPlan {
+            if lossOnly { return try measurer.loss(pending[i]) }
+            guard let loss = knownLosses[i] else { return try measurer.measure(pending[i]) }
+            return MeasuredPlan(loss: loss, validation: try measurer.validation(pending[i]))
+        }
         let workers = measurer.measuresConcurrently ? min(max(1, threads), pending.count) : 1
         // In lexicographic order a plan shares its first groups with the one before, and a measurer that re-runs
         // from its last evaluation (`ComposedMeasurer`) recomputes only what follows the first group that differs.
@@ -69,10 +76,10 @@ public struct PlanMeasurements {
         defer { measurer.forgetActivations() }
         guard workers > 1 else {
             for (k, i) in order.enumerated() {
-                if lossOnly { record(pending[i], try measurer.loss(pending[i]), validated: false) } else { _ = try measure(pending[i]) }
+                record(pending[i], try measured(i, by: &measurer), validated: !lossOnly)
                 progress(k + 1)
             }
-            if lossOnly, let storeURL { try store.save(to: storeURL) }
+            if let storeURL { try store.save(to: storeURL) }
             return
         }
         let runLength = max(1, order.count / (workers * 4))
@@ -80,7 +87,7 @@ public struct PlanMeasurements {
         let results = Locked((plans: [MeasuredPlan?](repeating: nil, count: pending.count), done: 0))
         try ParallelWork.forEach(runs.count, workers: workers, state: measurer) { measurer, r in
             for i in runs[r].map({ order[$0] }) {
-                let m = lossOnly ? try measurer.loss(pending[i]) : try measurer.measure(pending[i])
+                let m = try measured(i, by: &measurer)
                 results.withValue { r in
                     r.plans[i] = m
                     r.done += 1

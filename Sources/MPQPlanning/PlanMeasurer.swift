@@ -32,6 +32,8 @@ public protocol PlanMeasurer {
     mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan
     /// Whether `loss` skips a validation run that `measure` does (so plans nobody reports need no validation).
     var validatesSeparately: Bool { get }
+    /// The validation metrics alone of a plan whose loss `loss` measured before (with `validatesSeparately`).
+    mutating func validation(_ assignment: [Int]) throws -> ValidationMetrics?
     /// Drops activations kept to speed up the next measurement (after a batch of plans).
     mutating func forgetActivations()
     /// Whether `measure(assignment)` validated exactly `steps` (so its validation metrics are theirs).
@@ -42,6 +44,7 @@ extension PlanMeasurer {
     public var measuresConcurrently: Bool { false }
     public var validatesSeparately: Bool { false }
     public mutating func loss(_ assignment: [Int]) throws -> MeasuredPlan { try measure(assignment) }
+    public mutating func validation(_ assignment: [Int]) throws -> ValidationMetrics? { try measure(assignment).validation }
     public mutating func forgetActivations() {}
     public func validated(_ steps: StepSearchResult, for assignment: [Int]) -> Bool { false }
 }

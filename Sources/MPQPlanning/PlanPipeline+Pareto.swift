@@ -23,7 +23,11 @@ extension PlanPipeline {
         // Validation runs only for the plans reported beside the front: the front itself and the best plan.
         let best = setup.proposalCount > 1
             ? curve.entries.filter { setup.meetsBudgets($0.plan) }.min { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) } : nil
-        try measurements.measureAll(curve.front.map(\.plan.assignment) + (best.map { [$0.plan.assignment] } ?? []))
+        let reported = curve.front.map(\.plan.assignment) + (best.map { [$0.plan.assignment] } ?? [])
+        let unvalidated = Set(reported).filter { !measurements.contains($0) }.count
+        if unvalidated > 0 { onEvent(.progress(.frontValidation, done: 0, total: unvalidated)) }
+        let report = onEvent
+        try measurements.measureAll(reported) { done in report(.progress(.frontValidation, done: done, total: unvalidated)) }
         let points = curve.entries.enumerated().map { i, e in
             PlanPoint(e, label: "plan \(i + 1)", fp32Loss: setup.fp32Loss, validation: measurements[e.plan.assignment]?.validation)
         }

@@ -63,6 +63,8 @@ final class Counter: @unchecked Sendable {
     var count = 0
     /// Plans measured with their validation run.
     var validated: [[Int]] = []
+    /// Validation runs of plans whose loss was measured before (no second loss measurement).
+    var validationOnly = 0
 }
 
 /// A measurer whose losses are a fixed function of the assignment (not of the predicted loss), so measurement
@@ -88,6 +90,12 @@ struct FakeMeasurer: PlanMeasurer {
         guard validatesSeparately else { return try measure(assignment) }
         counter.count += 1
         return MeasuredPlan(loss: Self.loss(assignment))
+    }
+
+    mutating func validation(_ assignment: [Int]) throws -> ValidationMetrics? {
+        counter.validated.append(assignment)
+        counter.validationOnly += 1
+        return ValidationMetrics(loss: Self.loss(assignment), accuracy: 0.9)
     }
 
     mutating func steps(for assignment: [Int]) throws -> StepSearchResult {

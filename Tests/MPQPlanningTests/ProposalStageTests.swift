@@ -61,7 +61,8 @@ import Testing
 }
 
 /// With a measurer that validates separately, the sweep measures every proposal's calibration loss but runs
-/// validation only for the plans it reports with metrics: the measured front and the best plan in the budget.
+/// validation only for the plans it reports with metrics: the measured front and the best plan in the budget; their
+/// losses are not measured a second time, and the validation runs report progress.
 @Test func paretoSweepValidatesOnlyTheFrontAndTheBest() throws {
     var pipeline = try PlanPipeline(request: try digitsRequest("lazy-validation", validation: true))
     var fake = FakeMeasurer()
@@ -72,6 +73,8 @@ import Testing
     var measurements = PlanMeasurements(measurer: fake, storeURL: nil, key: "test")
     let atBudget = try pipeline.proposeAndMeasure(setup, measurements: &measurements)
     let before = Set(fake.counter.validated)
+    let log = EventLog()
+    pipeline.onEvent = log.handler
     let pareto = try pipeline.paretoSweep(setup, own: atBudget.proposals, measurements: &measurements)
     let validated = Set(fake.counter.validated)
     let front = pareto.points.filter { $0.proposal?.onFront == true }
@@ -81,6 +84,27 @@ import Testing
     #expect(validated == reported)
     #expect(pareto.points.filter { !reported.contains($0.assignment) }.allSatisfy { $0.validation == nil && $0.measuredLoss != nil })
     #expect(validated.count < pareto.points.count)
+    #expect(fake.counter.validationOnly == validated.subtracting(before).count && fake.counter.validationOnly > 0)
+    #expect(fake.counter.count == Set(pareto.points.map(\.assignment)).union(before).count)
+    let progress = log.events.compactMap { event -> Int? in
+        if case .progress(.frontValidation, let done, let total) = event, total == fake.counter.validationOnly { return done } else { return nil }
+    }
+    #expect(progress.first == 0 && progress.last == fake.counter.validationOnly)
+}
+
+/// The composed measurer's validation run alone gives the metrics its whole measurement does.
+@Test func composedValidationAloneEqualsTheMeasurement() throws {
+    let pipeline = try PlanPipeline(request: try digitsRequest("composed-validation", validation: true))
+    let table = try pipeline.sensitivities()
+    var measurer = pipeline.measurer(for: table)
+    #expect(measurer.validatesSeparately)
+    let allowed = pipeline.prepared.problem.groups.map(\.allowedCandidates)
+    for plan in [allowed.enumerated().map { $1[$0 % $1.count] }, allowed.enumerated().map { $1[($0 + 1) % $1.count] }] {
+        let whole = try measurer.measure(plan)
+        let alone = try measurer.validation(plan)
+        #expect(alone != nil && alone == whole.validation)
+        #expect(try measurer.loss(plan).loss == whole.loss)
+    }
 }
 
 /// The composed measurer re-runs each plan from the previous plan's activations (`measureAll` orders them so that
