@@ -117,17 +117,12 @@ extension StepSearch {
         var state: CalibrationSession.State
         var currentLoss: Double
         switch options.initialization {
-        case .minMax:
-            quantizers = try layerwise(targets, p: nil, probe: &probe, fixed: fixed, biases: biases)
-            (currentLoss, state) = try evaluate(quantizers)
-        case .mmse:
-            quantizers = try layerwise(targets, p: 2, probe: &probe, fixed: fixed, biases: biases)
-            (currentLoss, state) = try evaluate(quantizers)
-        case .bestP where !sweepsP(targets), .quadratic where !sweepsP(targets):
-            let p = options.pValues.max()!
+        case .minMax, .mmse, .bestP where !sweepsP(targets), .quadratic where !sweepsP(targets):
+            // One clipping rule, one evaluation.
+            let p = unsweptP
             quantizers = try layerwise(targets, p: p, probe: &probe, fixed: fixed, biases: biases)
             (currentLoss, state) = try evaluate(quantizers)
-            report.pStar = p
+            if options.initialization != .minMax && options.initialization != .mmse { report.pStar = p }
         case .bestP, .quadratic:
             // Only the best state is kept: on a transformer nearly every node is downstream of any
             // quantizer, so each state is a near-full copy of the activations. With a probe loss the p values are
@@ -174,6 +169,15 @@ extension StepSearch {
             report.multipliers = multipliers
         }
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
+    }
+
+    /// The clipping p when no p is swept: none (min-max), 2 (MMSE), else the largest p (grids too fine to sweep).
+    private var unsweptP: Double? {
+        switch options.initialization {
+        case .minMax: nil
+        case .mmse: 2
+        case .bestP, .quadratic: options.pValues.max()!
+        }
     }
 
     /// Whether LAPQ's p sweep runs for `targets`: not when every grid has at least `options.unsweptFromBits` bits.

@@ -39,6 +39,9 @@ public struct PlanningGroup: Sendable, Equatable, Hashable, Codable {
         self.allowedCandidates = allowedCandidates
     }
 
+    /// The group's multiply-accumulates per sample, over all its layers.
+    public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
+
     /// The distinct op types of the group's layers, in order of appearance.
     public var opTypes: [String] {
         var seen = Set<String>()

@@ -51,18 +51,20 @@ public struct PlanMeasurements {
     }
 
     /// Measures every plan of `assignments` not measured before, on `threads` workers when the measurer allows
-    /// it (single-threaded kernels inside), and stores them in the order given; `progress` gets the count done.
+    /// it (single-threaded kernels inside), and stores them in the order given; `progress` gets the count done and
+    /// the count to measure (first with none done; not at all when every plan was measured).
     ///
     /// Without `validating`, a measurer that validates separately measures calibration losses only; `measure`
     /// (or `measureAll` validating) adds the validation run when a plan is reported.
     public mutating func measureAll(_ assignments: [[Int]], validating: Bool = true, threads: Int = KernelThreads.count,
-                                    progress: (Int) -> Void = { _ in }) throws {
+                                    progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws {
         var seen = Set<[Int]>()
         let pending = assignments.filter { !contains($0, validated: validating) && seen.insert($0).inserted }
         let lossOnly = !validating && measurer.validatesSeparately
         guard !pending.isEmpty else { return }
+        progress(0, pending.count)
         // A plan whose loss is known needs only its validation run (measuring it again gives the same loss).
-        let knownLosses = pending.map { lossOnly || !measurer.validatesSeparately ? nil : self[$0]?.loss }
+        let knownLosses = pending.map { measurer.validatesSeparately ? self[$0]?.loss : nil }
         func measured(_ i: Int, by measurer: inout any PlanMeasurer) throws -> MeasuredPlan {
             if lossOnly { return try measurer.loss(pending[i]) }
             guard let loss = knownLosses[i] else { return try measurer.measure(pending[i]) }
@@ -77,7 +79,7 @@ public struct PlanMeasurements {
         guard workers > 1 else {
             for (k, i) in order.enumerated() {
                 record(pending[i], try measured(i, by: &measurer), validated: !lossOnly)
-                progress(k + 1)
+                progress(k + 1, pending.count)
             }
             if let storeURL { try store.save(to: storeURL) }
             return
@@ -91,7 +93,7 @@ public struct PlanMeasurements {
                 results.withValue { r in
                     r.plans[i] = m
                     r.done += 1
-                    progress(r.done)
+                    progress(r.done, pending.count)
                 }
             }
         }

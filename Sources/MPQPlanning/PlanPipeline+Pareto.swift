@@ -24,10 +24,8 @@ extension PlanPipeline {
         let best = setup.proposalCount > 1
             ? curve.entries.filter { setup.meetsBudgets($0.plan) }.min { ($0.measuredLoss, $0.cost) < ($1.measuredLoss, $1.cost) } : nil
         let reported = curve.front.map(\.plan.assignment) + (best.map { [$0.plan.assignment] } ?? [])
-        let unvalidated = Set(reported).filter { !measurements.contains($0) }.count
-        if unvalidated > 0 { onEvent(.progress(.frontValidation, done: 0, total: unvalidated)) }
         let report = onEvent
-        try measurements.measureAll(reported) { done in report(.progress(.frontValidation, done: done, total: unvalidated)) }
+        try measurements.measureAll(reported) { report(.progress(.frontValidation, done: $0, total: $1)) }
         let points = curve.entries.enumerated().map { i, e in
             PlanPoint(e, label: "plan \(i + 1)", fp32Loss: setup.fp32Loss, validation: measurements[e.plan.assignment]?.validation)
         }
@@ -40,10 +38,8 @@ extension PlanPipeline {
     /// Measures every distinct proposal of `budgets` not measured before, reporting progress over those.
     private func measure(_ budgets: [BudgetProposals], kind: CostKind, measurements: inout PlanMeasurements) throws -> MeasuredFront {
         let assignments = budgets.flatMap { $0.proposals.map(\.plan.assignment) }
-        let pending = Set(assignments).filter { !measurements.contains($0, validated: false) }.count
-        onEvent(.progress(.paretoProposals, done: 0, total: pending))
         let report = onEvent
-        try measurements.measureAll(assignments, validating: false) { done in report(.progress(.paretoProposals, done: done, total: pending)) }
+        try measurements.measureAll(assignments, validating: false) { report(.progress(.paretoProposals, done: $0, total: $1)) }
         return try MeasuredFront(kind: kind, budgets: budgets) { assignment in
             guard let m = measurements[assignment] else { throw InputProblem("plan \(assignment) was not measured") }
             return m.loss

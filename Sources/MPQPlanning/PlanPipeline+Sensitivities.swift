@@ -52,7 +52,7 @@ extension PlanPipeline {
 
     /// Each group's shard among `count`, balancing the groups' multiply-accumulates.
     public func shardAssignment(count: Int) -> [Int] {
-        SensitivityShard.assignment(costs: prepared.problem.groups.map { $0.layers.reduce(0) { $0 + $1.macs } }, count: count)
+        SensitivityShard.assignment(costs: prepared.problem.groups.map(\.macs), count: count)
     }
 
     /// Measures one shard's groups into its own file (resuming it), under the shard file's own lock.

@@ -52,8 +52,8 @@ public struct PlanPipeline {
     /// The p sweep's finalists: the request's, else the default for the model's cost per calibration pass.
     static func pSweepFinalists(_ request: PlanRequest, prepared: PreparedModel) -> Int {
         if let finalists = request.pSweepFinalists { return finalists }
-        let macs = prepared.problem.groups.reduce(0.0) { total, group in total + group.layers.reduce(0.0) { $0 + Double($1.macs) } }
-        return PlanRequest.defaultPSweepFinalists(macsPerSample: macs, samples: prepared.calibration.sampleCount)
+        let macs = prepared.problem.groups.reduce(0) { $0 + $1.macs }
+        return PlanRequest.defaultPSweepFinalists(macsPerSample: Double(macs), samples: prepared.calibration.sampleCount)
     }
 
     /// The p sweep's samples in effect: `probe` only when the probe is smaller than the calibration data.

@@ -69,7 +69,7 @@ import Testing
     request.calibrationSamples = 96
     request.batchSize = 32
     let automatic = try PlanPipeline(request: request)
-    let macs = automatic.prepared.problem.groups.flatMap(\.layers).reduce(0.0) { $0 + Double($1.macs) }
+    let macs = Double(automatic.prepared.problem.groups.reduce(0) { $0 + $1.macs })
     #expect(macs * 96 < PlanRequest.oneFinalistFromMACs)
     #expect(automatic.search.options.probeFinalists == 3)
     request.pSweepFinalists = 1
