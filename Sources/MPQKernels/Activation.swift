@@ -94,29 +94,6 @@ public enum Activation: Sendable, Hashable {
         }
     }
 
-    /// Whether `apply(_: SIMD8<Float>)` computes this activation in registers.
-    @inlinable public var isVectorized: Bool {
-        switch self {
-        case .none, .relu, .clip: return true
-        default: return false
-        }
-    }
-
-    /// The activation of eight values in registers, with the scalar paths' exact results (NaN → 0 for
-    /// ReLU, NaN passes Clip); other cases return `v` unchanged (check `isVectorized`).
-    @inlinable @inline(__always)
-    public func apply(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        switch self {
-        case .relu:
-            return v.replacing(with: 0, where: .!(v .> 0))
-        case let .clip(lo, hi):
-            let b = v.replacing(with: lo, where: v .< lo)
-            return b.replacing(with: hi, where: b .> hi)
-        default:
-            return v
-        }
-    }
-
     /// Whether the activation leaves every value unchanged.
     @inlinable public var isIdentity: Bool { if case .none = self { return true } else { return false } }
 

@@ -141,18 +141,28 @@ struct DepthwisePlane {
     /// which are stored afterwards (rows go top to bottom); a store that would leave the plane is
     /// written element by element.
     func compute(_ o: Operands, strideH: Int, activation: Activation) {
-        let fused = activation.isVectorized
-        if outW >= Self.longWidth {
-            longRows(o, rowStep: strideH &* rowStride, activation: fused ? activation : .none)
-        } else if outW <= Self.narrowWidth {
-            narrowBlocks(o, rowStep: strideH &* rowStride, activation: fused ? activation : .none)
-        } else {
-            wideBlocks(o, rowStep: strideH &* rowStride, activation: fused ? activation : .none)
+        switch activation {
+        case .relu:
+            compute(o, strideH: strideH, lanes: ReLULanes())
+        case let .clip(lo, hi):
+            compute(o, strideH: strideH, lanes: ClipLanes(lo: lo, hi: hi))
+        default:
+            compute(o, strideH: strideH, lanes: IdentityLanes())
+            if !activation.isIdentity { activation.apply(o.output, count: outPlane) }
         }
-        if !fused { activation.apply(o.output, count: outPlane) }
     }
 
-    private func wideBlocks(_ o: Operands, rowStep: Int, activation: Activation) {
+    private func compute<A: LaneActivation>(_ o: Operands, strideH: Int, lanes: A) {
+        if outW >= Self.longWidth {
+            longRows(o, rowStep: strideH &* rowStride, activation: lanes)
+        } else if outW <= Self.narrowWidth {
+            narrowBlocks(o, rowStep: strideH &* rowStride, activation: lanes)
+        } else {
+            wideBlocks(o, rowStep: strideH &* rowStride, activation: lanes)
+        }
+    }
+
+    private func wideBlocks<A: LaneActivation>(_ o: Operands, rowStep: Int, activation: A) {
         let bv = SIMD8<Float>(repeating: o.bias)
         var oh = 0
         while oh < outH {
@@ -177,17 +187,17 @@ struct DepthwisePlane {
                 }
                 let dst = o.output + (oh &* outW &+ ow)
                 let cols = min(16, outW &- ow)
-                store(a00, a01, to: dst, row: oh, cols: cols, activation: activation)
-                if rows > 1 { store(a10, a11, to: dst + outW, row: oh &+ 1, cols: cols, activation: activation) }
-                if rows > 2 { store(a20, a21, to: dst + 2 &* outW, row: oh &+ 2, cols: cols, activation: activation) }
-                if rows > 3 { store(a30, a31, to: dst + 3 &* outW, row: oh &+ 3, cols: cols, activation: activation) }
+                store(activation(a00), activation(a01), to: dst, row: oh, cols: cols)
+                if rows > 1 { store(activation(a10), activation(a11), to: dst + outW, row: oh &+ 1, cols: cols) }
+                if rows > 2 { store(activation(a20), activation(a21), to: dst + 2 &* outW, row: oh &+ 2, cols: cols) }
+                if rows > 3 { store(activation(a30), activation(a31), to: dst + 3 &* outW, row: oh &+ 3, cols: cols) }
                 next = ow &+ 16
             }
             oh &+= 4
         }
     }
 
-    private func longRows(_ o: Operands, rowStep: Int, activation: Activation) {
+    private func longRows<A: LaneActivation>(_ o: Operands, rowStep: Int, activation: A) {
         let bv = SIMD8<Float>(repeating: o.bias)
         for oh in 0..<outH {
             var next = 0
@@ -206,16 +216,16 @@ struct DepthwisePlane {
                     a3 = a3.addingProduct(load8(p + 24), wv)
                 }
                 let dst = o.output + (oh &* outW &+ ow)
-                store8(activation.apply(a0), dst)
-                store8(activation.apply(a1), dst + 8)
-                store8(activation.apply(a2), dst + 16)
-                store8(activation.apply(a3), dst + 24)
+                store8(activation(a0), dst)
+                store8(activation(a1), dst + 8)
+                store8(activation(a2), dst + 16)
+                store8(activation(a3), dst + 24)
                 next = ow &+ 32
             }
         }
     }
 
-    private func narrowBlocks(_ o: Operands, rowStep: Int, activation: Activation) {
+    private func narrowBlocks<A: LaneActivation>(_ o: Operands, rowStep: Int, activation: A) {
         let bv = SIMD8<Float>(repeating: o.bias)
         var oh = 0
         while oh < outH {
@@ -239,7 +249,7 @@ struct DepthwisePlane {
             withUnsafeBytes(of: block) { raw in
                 let vectors = raw.bindMemory(to: SIMD8<Float>.self)
                 for r in 0..<rows {
-                    store(vectors[r], to: dst + r &* outW, row: oh &+ r, cols: outW, activation: activation)
+                    store(activation(vectors[r]), to: dst + r &* outW, row: oh &+ r, cols: outW)
                 }
             }
             oh &+= 8
@@ -255,9 +265,7 @@ struct DepthwisePlane {
 
     /// Stores 16 columns of row `row`; only `cols` of them where a full store would leave the plane.
     @inline(__always)
-    private func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to dst: UnsafeMutablePointer<Float>, row: Int, cols: Int,
-                       activation: Activation) {
-        let lo = activation.apply(lo), hi = activation.apply(hi)
+    private func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, to dst: UnsafeMutablePointer<Float>, row: Int, cols: Int) {
         if fits(overhang: 16 &- cols, after: row) {
             store8(lo, dst)
             store8(hi, dst + 8)
@@ -268,8 +276,7 @@ struct DepthwisePlane {
 
     /// Stores 8 columns of row `row`; only `cols` of them where a full store would leave the plane.
     @inline(__always)
-    private func store(_ v: SIMD8<Float>, to dst: UnsafeMutablePointer<Float>, row: Int, cols: Int, activation: Activation) {
-        let v = activation.apply(v)
+    private func store(_ v: SIMD8<Float>, to dst: UnsafeMutablePointer<Float>, row: Int, cols: Int) {
         if fits(overhang: 8 &- cols, after: row) {
             store8(v, dst)
         } else {

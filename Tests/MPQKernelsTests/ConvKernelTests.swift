@@ -153,7 +153,7 @@ func nativeConvMatchesReference(_ c: ConvCase) {
 }
 
 @Test("depthwise kernels apply fused activations as the stand-alone ones",
-      arguments: [Activation.relu, .clip(min: 0, max: 6), .hardSwish, .sigmoid])
+      arguments: [Activation.none, .relu, .clip(min: 0, max: 6), .hardSwish, .sigmoid])
 func depthwiseFusedActivation(_ activation: Activation) {
     for c in [ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 11, w: 11, kh: 5, kw: 5),
               ConvCase(cin: 2, cout: 2, group: 2, h: 9, w: 28, pads: (1, 1, 1, 1)),
