@@ -183,24 +183,27 @@ NOTES = [
     "p values' losses differ by rounding noise. Each p's activation clipping search scores its refinement rounds on "
     "a stratified sample of 2^18 values (the largest magnitudes whole) instead of every value: an expanded "
     "activation here holds ~77 M values on the probe. Sweep: 54.2, 41.2, 29.3 and 28.9 min in earlier runs of this "
-    "page with three finalists, every W16A16 swept and a 2^20 sample; 15.4 min in this one.",
+    "page with three finalists, every W16A16 swept and a 2^20 sample; 15.4 min in the run before this one and 14.9 "
+    "min in this one (the depthwise kernels now apply their fused activation inline).",
     "- Pareto plans are measured in lexicographic order, each re-run from the previous plan's activations from its "
-    "first differing group (identical losses): 122 plans in 5.4 min in this run (5.1 and 4.9 min in the two before).",
-    "- Where the default run's time goes (28.9 min; 42.9 in the two runs before, 69.5 and 49.6 before those): the "
-    "sweep (65 groups × 4 candidates; a swept candidate costs ten probe evaluations and one full-data evaluation of "
-    "everything downstream of its group) is 15.4 min, about half; the refinement 6.6 min (207 Powell evaluations, "
-    "stopped 150 after its last held-out gain; the two halves of its crops run side by side); the Pareto "
-    "measurements 5.4 min. The plans and their quality match the previous run's within the noise of the "
-    "probe's ranking (validation KL of the seven budgets' plans: four better, three worse, by at most 11 %; the "
-    "default run's refined plan 0.0487 against 0.0507). The 10-minute target needs about 3× less: an executor at "
-    "ONNX Runtime's speed (issue 12; ~0.8× on one thread) and fewer evaluations in the Pareto measurements and the "
-    "refinement, which now take as long as the sweep.",
+    "first differing group (identical losses): 122 plans in 3.9 min in this run, 5.4 min in the run before (5.1 and "
+    "4.9 min in the two before that). The saving is the 46 plans on the measured front: their calibration loss was "
+    "measured a second time with their validation run, and now they get the validation run alone.",
+    "- Where the default run's time goes (26.2 min; 28.9 in the run before, 42.9 in the two before that, 69.5 and "
+    "49.6 before those): the sweep (65 groups × 4 candidates; a swept candidate costs ten probe evaluations and one "
+    "full-data evaluation of everything downstream of its group) is 14.9 min, more than half; the refinement 6.0 "
+    "min (207 Powell evaluations, stopped 150 after its last held-out gain; the two halves of its crops run side by "
+    "side); the Pareto measurements 3.9 min. Every plan and loss on this page is the same as in the run before (the "
+    "two changes only remove repeated work and outlined calls). Of the refinement's gain, bias correction gives "
+    "nearly all: calibration KL 0.0886 → 0.0463 with the corrected biases, 0.0451 after Powell. The 10-minute "
+    "target needs 2.6× less: an executor at ONNX Runtime's speed (issue 12; 0.65–0.67× on one thread in the latest "
+    "side-by-side run) and fewer evaluations in the sweep and the refinement.",
     "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
     "of the composed per-group quantizers its measurement ranked it by, while the steps it wrote (and the QDQ model "
     "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "
     "generalised worse (ONNX Runtime 0.1211 vs the reported 0.0916). The plan's validation is now that of the steps "
     "it writes.",
-    "- Memory (resident set, sampled every 20 s in this run): 4.9 GB during the sweep, up to 7.5 GB while Pareto plans "
+    "- Memory (resident set, sampled every 20 s in an earlier run of this page, not again in this one): 4.9 GB during the sweep, up to 7.5 GB while Pareto plans "
     "are measured (two workers, each keeping its last plan's activations), 9.25 GB during refinement (four calibration "
     "sessions — all crops, the probe, the fit and the held-out quarter — each with up to 1/24 of RAM of cached "
     "activations, plus the Powell states; 9.2 GB in the previous run). The three runs before that peaked at 13.8, "

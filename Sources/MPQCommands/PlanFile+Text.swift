@@ -49,7 +49,8 @@ extension PlanFile {
         if let r = refinement {
             print(String(format: "refinement (bias correction + Powell, %d evaluations, %.1f s): loss %.5f -> %.5f (bias correction alone %.5f)",
                          r.evaluations, r.seconds, r.lossBefore, r.lossAfter, r.lossAfterBiasCorrection)
-                  + (r.validationAfter.map { v in String(format: "; validation loss %.4f -> %.4f", r.validationBefore?.loss ?? .nan, v.loss) } ?? ""))
+                  + (r.validationAfter.map { v in String(format: "; validation loss %.4f -> %.4f", r.validationBefore?.loss ?? .nan, v.loss) } ?? "")
+                  + (r.heldOutGains.map { gains in gains.last.map { "; last held-out gain at evaluation \($0)" } ?? "; no held-out gain" } ?? ""))
         }
     }
 

@@ -166,6 +166,7 @@ extension StepSearch {
             (currentLoss, state, multipliers) = (refined.loss, refined.state, refined.multipliers)
             report.lossAfterJoint = refined.loss
             report.jointEvaluations = refined.evaluations
+            report.heldOutGains = refined.heldOutGains
             report.multipliers = multipliers
         }
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
@@ -274,6 +275,7 @@ extension StepSearch {
                                       watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: correction, biases: biases) })
         report.lossAfterJoint = refined.loss
         report.jointEvaluations = refined.evaluations
+        report.heldOutGains = refined.heldOutGains
         report.multipliers = refined.multipliers
         return StepSearchResult(quantizers: quantizers, multipliers: refined.multipliers, loss: refined.loss,
                                 report: report, state: refined.state, biasCorrection: correction)
@@ -307,7 +309,7 @@ extension StepSearch {
                              startLoss: Double,
                              evaluate: ([TensorQuantizer], [Double]?, CalibrationSession.State?) throws -> (Double, CalibrationSession.State),
                              watch: (([Double]) throws -> Double)? = nil)
-        throws -> (loss: Double, state: CalibrationSession.State, multipliers: [Double], evaluations: Int) {
+        throws -> (loss: Double, state: CalibrationSession.State, multipliers: [Double], evaluations: Int, heldOutGains: [Int]?) {
         var bestState = start
         var bestLoss = startLoss
         var multipliers = [Double](repeating: 1, count: quantizers.count)
@@ -315,9 +317,9 @@ extension StepSearch {
         var failure: Error?
         // With a held-out watch, the answer is the improving point that is best on held-out data.
         var watched = (loss: try watch?(multipliers) ?? 0, state: start, fitLoss: startLoss, multipliers: multipliers)
-        var lastHeldOutGain = 0
+        var heldOutGains: [Int] = []
         let patienceRanOut = { [patience = options.patience] in
-            watch != nil && patience.map { evaluations - lastHeldOutGain >= $0 } == true
+            watch != nil && patience.map { evaluations - (heldOutGains.last ?? 0) >= $0 } == true
         }
         let objective: ([Double]) -> Double = { m in
             evaluations += 1
@@ -327,7 +329,7 @@ extension StepSearch {
                     bestLoss = l; bestState = s; multipliers = m
                     if let watch {
                         let h = try watch(m)
-                        if h < watched.loss { watched = (h, s, l, m); lastHeldOutGain = evaluations }
+                        if h < watched.loss { watched = (h, s, l, m); heldOutGains.append(evaluations) }
                     }
                 }
                 progress?("joint \(joint.rawValue)", min(evaluations, options.maxEvaluations), options.maxEvaluations)
@@ -354,7 +356,7 @@ extension StepSearch {
             _ = try BOBYQAMinimizer(dimension: x0.count, options: bobyqa).minimize(objective, from: x0)
         }
         if let failure { throw failure }
-        if watch != nil { return (watched.fitLoss, watched.state, watched.multipliers, evaluations) }
-        return (bestLoss, bestState, multipliers, evaluations)
+        if watch != nil { return (watched.fitLoss, watched.state, watched.multipliers, evaluations, heldOutGains) }
+        return (bestLoss, bestState, multipliers, evaluations, nil)
     }
 }

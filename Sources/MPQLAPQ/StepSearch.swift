@@ -70,6 +70,9 @@ public struct StepSearch {
         public var joint: JointOptimizer?
         public var lossAfterJoint: Double?
         public var jointEvaluations: Int?
+        /// With held-out samples: the joint search's evaluations (1-based) after which the held-out loss improved.
+        /// The answer is the point of the last one; the gaps between them show the patience a model needs.
+        public var heldOutGains: [Int]?
         /// Multipliers on the initial steps, per quantizer, after the joint search.
         public var multipliers: [Double]?
         /// For refinement with a bias-correction plan: whether the corrected biases were kept.

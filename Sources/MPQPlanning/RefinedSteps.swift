@@ -42,7 +42,7 @@ extension JointRefinement {
                                       evaluations: outcome.evaluations, seconds: Date().timeIntervalSince(start),
                                       validationBefore: validationBefore,
                                       validationAfter: try validation?.metrics(under: settings) ?? nil,
-                                      biasCorrected: outcome.biasCorrected)
+                                      biasCorrected: outcome.biasCorrected, heldOutGains: outcome.heldOutGains)
         return RefinedSteps(quantizers: outcome.quantizers, multipliers: outcome.multipliers,
                             correctedBiases: Self.correctedBiases(outcome, graph: graph), report: report)
     }

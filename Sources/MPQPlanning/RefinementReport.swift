@@ -9,9 +9,13 @@ public struct RefinementReport: Codable, Sendable, Equatable {
     public var validationAfter: ValidationMetrics?
     /// Whether the corrected biases were kept (they are dropped when they raise the loss).
     public var biasCorrected: Bool? = nil
+    /// The evaluations after which the loss on the held-out samples improved: the steps are those of the last one,
+    /// and the evaluations after it only confirmed there was no further gain (`--refine-patience` sets how many).
+    public var heldOutGains: [Int]? = nil
 
     public init(lossBefore: Double, lossAfterBiasCorrection: Double, lossAfter: Double, evaluations: Int, seconds: Double,
-                validationBefore: ValidationMetrics? = nil, validationAfter: ValidationMetrics? = nil, biasCorrected: Bool? = nil) {
+                validationBefore: ValidationMetrics? = nil, validationAfter: ValidationMetrics? = nil, biasCorrected: Bool? = nil,
+                heldOutGains: [Int]? = nil) {
         self.lossBefore = lossBefore
         self.lossAfterBiasCorrection = lossAfterBiasCorrection
         self.lossAfter = lossAfter
@@ -20,5 +24,6 @@ public struct RefinementReport: Codable, Sendable, Equatable {
         self.validationBefore = validationBefore
         self.validationAfter = validationAfter
         self.biasCorrected = biasCorrected
+        self.heldOutGains = heldOutGains
     }
 }

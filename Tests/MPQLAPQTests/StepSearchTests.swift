@@ -116,3 +116,47 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     #expect(StepSearch.settings(weightsOnly, biases: biases).count == weightsOnly.count)
     #expect(StepSearch.settings(quantizers, biases: .none).count == quantizers.count)
 }
+
+/// Early stopping: the report lists the evaluations after which the held-out loss improved, the search stops
+/// `patience` evaluations after the last of them at the latest, and the steps returned are that point's (their
+/// held-out loss is the lowest seen). Without held-out samples there is nothing to list.
+@Test func refinementReportsItsHeldOutGains() throws {
+    let data = try ExampleData("digits", samples: 64)
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 4)).targets(in: data.graph)
+    let fitInputs = data.inputs.mapValues { $0.slice(axis0: 0..<48) }
+    let heldInputs = data.inputs.mapValues { $0.slice(axis0: 48..<64) }
+    var fit = try CalibrationSession(graph: data.graph, inputs: fitInputs, batchSize: 48)
+    var probe = try CalibrationSession(graph: data.graph, inputs: fitInputs, batchSize: 48)
+    let output = data.graph.outputs[0].name
+    let fitLabels = Array(data.labels.prefix(48)), heldLabels = Array(data.labels.suffix(16))
+    let fitLoss: @Sendable ([String: Tensor]) -> Double = { (try? CalibrationLoss.crossEntropy(logits: $0[output]!, labels: fitLabels)) ?? .infinity }
+    let heldLoss: @Sendable ([String: Tensor]) -> Double = { (try? CalibrationLoss.crossEntropy(logits: $0[output]!, labels: heldLabels)) ?? .infinity }
+    var initial = StepSearch.Options()
+    initial.initialization = .minMax
+    initial.joint = nil
+    let quantizers = try StepSearch(options: initial, loss: fitLoss).run(targets, session: &fit, probe: &probe).quantizers
+
+    var options = StepSearch.Options()
+    options.maxEvaluations = 400
+    options.patience = 6
+    let holdout = Holdout(session: try CalibrationSession(graph: data.graph, inputs: heldInputs, batchSize: 16), loss: heldLoss)
+    let result = try StepSearch(options: options, loss: fitLoss).refine(quantizers, session: &fit, holdout: holdout)
+    let gains = try #require(result.report.heldOutGains)
+    let evaluations = try #require(result.report.jointEvaluations)
+    #expect(zip(gains, gains.dropFirst()).allSatisfy { $0 < $1 })
+    #expect(gains.allSatisfy { (1...evaluations).contains($0) })
+    #expect(evaluations - (gains.last ?? 0) <= 6)
+    #expect(evaluations < 400, "patience 6 stops long before the budget")
+
+    // The returned steps' held-out loss is below the starting one exactly when there was a gain.
+    let biases = BiasQuantization(graph: data.graph)
+    var held = holdout.session
+    let heldLossOf = { (m: [Double]?) throws -> Double in
+        let state = try held.evaluate(StepSearch.settings(quantizers, multipliers: m, biases: biases))
+        return heldLoss([output: CalibrationSession.joinedOutputs(state, name: output)])
+    }
+    #expect((try heldLossOf(result.multipliers) < heldLossOf(nil)) == !gains.isEmpty)
+
+    let unwatched = try StepSearch(options: options, loss: fitLoss).refine(quantizers, session: &fit)
+    #expect(unwatched.report.heldOutGains == nil)
+}
