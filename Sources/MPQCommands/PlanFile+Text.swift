@@ -50,7 +50,7 @@ extension PlanFile {
             print(String(format: "refinement (bias correction + Powell, %d evaluations, %.1f s): loss %.5f -> %.5f (bias correction alone %.5f)",
                          r.evaluations, r.seconds, r.lossBefore, r.lossAfter, r.lossAfterBiasCorrection)
                   + (r.validationAfter.map { v in String(format: "; validation loss %.4f -> %.4f", r.validationBefore?.loss ?? .nan, v.loss) } ?? "")
-                  + (r.heldOutGains.map { gains in gains.last.map { "; last held-out gain at evaluation \($0)" } ?? "; no held-out gain" } ?? ""))
+                  + (r.heldOutGainText.map { "; \($0)" } ?? ""))
         }
     }
 
@@ -77,5 +77,12 @@ extension PlanFile {
             print("Pareto curve: \(sweepPlansMeasured ?? pareto.count) distinct ILP plans measured out of \(sweepProposals ?? pareto.count) proposals "
                   + "(\(proposalsPerBudget ?? 1) best per budget), \(front) on the measured front; greedy baseline: \(greedy.count) points")
         }
+    }
+}
+
+extension RefinementReport {
+    /// When the held-out loss last improved, for the summary lines (nil when the refinement had no held-out samples).
+    var heldOutGainText: String? {
+        heldOutGains.map { gains in gains.last.map { "last held-out gain at evaluation \($0)" } ?? "no held-out gain" }
     }
 }

@@ -71,7 +71,8 @@ struct RefineCommand: ParsableCommand {
         let destination = output ?? plan
         try JSONOutput.write(file, to: destination)
         let r = refined.report
-        print(String(format: "calibration loss %.6f -> %.6f with bias correction -> %.6f after %@ (%d evaluations, %.1f s, stopped early on held-out samples); wrote %@",
-                     r.lossBefore, r.lossAfterBiasCorrection, r.lossAfter, optimizer.rawValue, r.evaluations, r.seconds, destination))
+        print(String(format: "calibration loss %.6f -> %.6f with bias correction -> %.6f after %@ (%d evaluations, %.1f s, %@); wrote %@",
+                     r.lossBefore, r.lossAfterBiasCorrection, r.lossAfter, optimizer.rawValue, r.evaluations, r.seconds,
+                     r.heldOutGainText ?? "no held-out samples", destination))
     }
 }

@@ -116,6 +116,16 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     #expect(refinement.lossAfter <= refinement.lossBefore)
     #expect(abs(refinement.lossBefore - plan.measuredLoss!) <= 1e-9 * plan.measuredLoss!)
     #expect(refinement.evaluations <= 40)
+    // The held-out gains are recorded, and the summary line names the last one.
+    let gains = try #require(refinement.heldOutGains)
+    #expect(gains.allSatisfy { (1...refinement.evaluations).contains($0) })
+    var report = refinement
+    report.heldOutGains = [3, 9]
+    #expect(report.heldOutGainText == "last held-out gain at evaluation 9")
+    report.heldOutGains = []
+    #expect(report.heldOutGainText == "no held-out gain")
+    report.heldOutGains = nil
+    #expect(report.heldOutGainText == nil)
     // Corrected biases are written exactly when bias correction lowered the loss and was kept.
     #expect(refined.correctedBiases.isEmpty == (refinement.biasCorrected == false))
     #expect(refined.measuredLoss == refinement.lossAfter)
