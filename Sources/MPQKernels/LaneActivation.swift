@@ -1,7 +1,7 @@
 /// An activation on eight lanes in registers, for kernels that apply it before their store.
 ///
-/// Kernels take it as a generic parameter chosen once per call (`Activation.lanes`), so the compiler inlines it
-/// into the store loop; a switch over `Activation` per vector was left outlined (a call per eight values).
+/// Kernels take it as a generic parameter chosen once per call (`DepthwisePlane.compute`), so the compiler inlines
+/// it into the store loop; a switch over `Activation` per vector was left outlined (a call per eight values).
 protocol LaneActivation {
     func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float>
 }

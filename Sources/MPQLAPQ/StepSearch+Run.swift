@@ -164,10 +164,7 @@ extension StepSearch {
             let refined = try jointSearch(joint, quantizers: quantizers, start: state, startLoss: currentLoss, evaluate: evaluate,
                                           watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: biasCorrection, biases: biases) })
             (currentLoss, state, multipliers) = (refined.loss, refined.state, refined.multipliers)
-            report.lossAfterJoint = refined.loss
-            report.jointEvaluations = refined.evaluations
-            report.heldOutGains = refined.heldOutGains
-            report.multipliers = multipliers
+            report.record(refined)
         }
         return StepSearchResult(quantizers: quantizers, multipliers: multipliers, loss: currentLoss, report: report, state: state)
     }
@@ -273,10 +270,7 @@ extension StepSearch {
         let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers, start: startState,
                                       startLoss: startLoss, evaluate: evaluate,
                                       watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: correction, biases: biases) })
-        report.lossAfterJoint = refined.loss
-        report.jointEvaluations = refined.evaluations
-        report.heldOutGains = refined.heldOutGains
-        report.multipliers = refined.multipliers
+        report.record(refined)
         return StepSearchResult(quantizers: quantizers, multipliers: refined.multipliers, loss: refined.loss,
                                 report: report, state: refined.state, biasCorrection: correction)
     }
@@ -309,7 +303,7 @@ extension StepSearch {
                              startLoss: Double,
                              evaluate: ([TensorQuantizer], [Double]?, CalibrationSession.State?) throws -> (Double, CalibrationSession.State),
                              watch: (([Double]) throws -> Double)? = nil)
-        throws -> (loss: Double, state: CalibrationSession.State, multipliers: [Double], evaluations: Int, heldOutGains: [Int]?) {
+        throws -> JointOutcome {
         var bestState = start
         var bestLoss = startLoss
         var multipliers = [Double](repeating: 1, count: quantizers.count)
@@ -358,5 +352,19 @@ extension StepSearch {
         if let failure { throw failure }
         if watch != nil { return (watched.fitLoss, watched.state, watched.multipliers, evaluations, heldOutGains) }
         return (bestLoss, bestState, multipliers, evaluations, nil)
+    }
+}
+
+/// What a joint search returned: the answer's loss, state and multipliers, and how it got there.
+typealias JointOutcome = (loss: Double, state: CalibrationSession.State, multipliers: [Double], evaluations: Int,
+                          heldOutGains: [Int]?)
+
+extension StepSearch.Report {
+    /// Records a joint search's loss, evaluations, held-out gains and multipliers.
+    fileprivate mutating func record(_ joint: JointOutcome) {
+        lossAfterJoint = joint.loss
+        jointEvaluations = joint.evaluations
+        heldOutGains = joint.heldOutGains
+        multipliers = joint.multipliers
     }
 }

@@ -21,10 +21,8 @@ public struct JointRefinement: Sendable {
         public var quantizers: [TensorQuantizer]
         public var multipliers: [Double]
         public var correction: BiasCorrectionPlan?
-        public var evaluations: Int
-        public var biasCorrected: Bool?
-        /// Evaluations after which the held-out loss improved (nil without held-out samples).
-        public var heldOutGains: [Int]?
+        /// The search's own report: evaluations, whether the corrected biases were kept, the held-out gains.
+        public var search: StepSearch.Report
     }
 
     /// Refines `quantizers` of `graph` on `calibration` (inputs split along the sample axis); `progress` gets
@@ -47,8 +45,7 @@ public struct JointRefinement: Sendable {
             : nil
         let refined = try search.refine(quantizers, session: &fit, biasCorrection: correction, holdout: holdout)
         return Outcome(quantizers: refined.quantizers, multipliers: refined.multipliers, correction: refined.biasCorrection,
-                       evaluations: refined.report.jointEvaluations ?? 0, biasCorrected: refined.report.biasCorrected,
-                       heldOutGains: refined.report.heldOutGains)
+                       search: refined.report)
     }
 
     /// A batch size that cuts `samples` into at least two batches, so that an evaluation runs them side by side on

@@ -39,10 +39,10 @@ extension JointRefinement {
         let biasOnly = try loss(StepSearch.settings(outcome.quantizers, biasCorrection: outcome.correction, biases: biases))
         let after = try loss(settings)
         let report = RefinementReport(lossBefore: before, lossAfterBiasCorrection: biasOnly, lossAfter: after,
-                                      evaluations: outcome.evaluations, seconds: Date().timeIntervalSince(start),
+                                      evaluations: outcome.search.jointEvaluations ?? 0, seconds: Date().timeIntervalSince(start),
                                       validationBefore: validationBefore,
                                       validationAfter: try validation?.metrics(under: settings) ?? nil,
-                                      biasCorrected: outcome.biasCorrected, heldOutGains: outcome.heldOutGains)
+                                      biasCorrected: outcome.search.biasCorrected, heldOutGains: outcome.search.heldOutGains)
         return RefinedSteps(quantizers: outcome.quantizers, multipliers: outcome.multipliers,
                             correctedBiases: Self.correctedBiases(outcome, graph: graph), report: report)
     }
