@@ -59,6 +59,9 @@ extension PlanCommand {
         try SettingCheck.positive(pSweepFinalists, source: "--p-sweep-finalists")
         try SettingCheck.positive(file?.pSweepFinalists, source: "p_sweep_finalists in mpq.json")
         request.pSweepFinalists = pSweepFinalists ?? file?.pSweepFinalists
+        try SettingCheck.positive(pSweepBelowBits, source: "--p-sweep-below-bits")
+        try SettingCheck.positive(file?.pSweepBelowBits, source: "p_sweep_below_bits in mpq.json")
+        request.pSweepBelowBits = pSweepBelowBits ?? file?.pSweepBelowBits
         try SettingCheck.positive(file?.calibSamples, source: "calib_samples in mpq.json")
         try SettingCheck.batchSize(file?.batchSize, source: "batch_size in mpq.json")
         request.calibrationSamples = calibSamples ?? file?.calibSamples
@@ -71,7 +74,7 @@ extension PlanCommand {
         request.searchesChosenPlan = searchChosen
         try SettingCheck.nonNegative(refinePatience, source: "--refine-patience")
         request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations,
-                                                                     patience: refinePatience == 0 ? nil : refinePatience)
+                                                                     patience: .init(count: refinePatience))
         request.threads = try Self.threads(option: threads, environment: ProcessInfo.processInfo.environment)
     }
 

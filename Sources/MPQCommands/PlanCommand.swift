@@ -56,6 +56,9 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("p-sweep-finalists"), help: "How many of the probe's best p values are scored on all calibration data (default: 3, or 1 when one pass over the calibration data costs more than 10 GMAC).")
     var pSweepFinalists: Int?
 
+    @Option(name: .customLong("p-sweep-below-bits"), help: "LAPQ's p sweep runs for candidates with a grid below this many bits; the others use Lp clipping at p = 4 and one evaluation (default: 16, or 8 when one pass over the calibration data costs more than 10 GMAC, so that only W4A8 is swept; 17 sweeps every grid).")
+    var pSweepBelowBits: Int?
+
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20
 
@@ -80,8 +83,8 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("refine-evaluations"), help: "Loss evaluations allowed to the joint refinement.")
     var refineEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
-    @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (0: use every --refine-evaluations).")
-    var refinePatience = PlanRequest.Refinement.defaultPatience
+    @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (default: 150, or 50 when one evaluation costs more than 10 GMAC; 0: use every --refine-evaluations).")
+    var refinePatience: Int?
 
     @Flag(name: .customLong("no-activation-cache"), help: "Run every evaluation in full instead of re-running only what changed (for benchmarks).")
     var noActivationCache = false

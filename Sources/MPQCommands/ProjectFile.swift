@@ -18,6 +18,7 @@ struct ProjectFile: Codable {
     var stepSearch: String?
     var pSweepSamples: String?
     var pSweepFinalists: Int?
+    var pSweepBelowBits: Int?
     /// `PATTERN=CANDIDATE` strings, as `--pin` takes them.
     var pins: [String]?
 
@@ -29,6 +30,7 @@ struct ProjectFile: Codable {
         case stepSearch = "step_search"
         case pSweepSamples = "p_sweep_samples"
         case pSweepFinalists = "p_sweep_finalists"
+        case pSweepBelowBits = "p_sweep_below_bits"
     }
 
     /// Reads `path` (or `./mpq.json` when it exists and no path is given); nil when there is none.

@@ -21,8 +21,8 @@ struct RefineCommand: ParsableCommand {
     @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed.")
     var maxEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
-    @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (0: use every --max-evaluations).")
-    var patience = PlanRequest.Refinement.defaultPatience
+    @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (default: 150, or 50 when one evaluation costs more than 10 GMAC; 0: use every --max-evaluations).")
+    var patience: Int?
 
     @Flag(name: .customLong("no-bias-correction"), help: "Refine the steps only.")
     var noBiasCorrection = false
@@ -55,7 +55,7 @@ struct RefineCommand: ParsableCommand {
         var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: file.batchSize)
         let quantizers = try file.tensors.map { try ExportCommand.quantizer(from: $0) }
         let settings = PlanRequest.Refinement(optimizer: optimizer, maxEvaluations: maxEvaluations, biasCorrection: !noBiasCorrection,
-                                              patience: patience == 0 ? nil : patience)
+                                              patience: .init(count: patience))
         var progress: Progress? = nil
         let refined = try JointRefinement(settings, lossKind: lossKind)
             .refine(quantizers, calibration: calibration, session: &session, batchSize: file.batchSize) { done, total in

@@ -21,7 +21,8 @@ enum SettingCheck {
     }
 
     /// A count where 0 means "off".
-    static func nonNegative(_ n: Int, source: String) throws {
+    static func nonNegative(_ n: Int?, source: String) throws {
+        guard let n else { return }
         guard n >= 0 else { throw UsageProblem("\(source) must be 0 (off) or positive, got \(n)") }
     }
 

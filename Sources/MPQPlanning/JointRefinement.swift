@@ -23,6 +23,8 @@ public struct JointRefinement: Sendable {
         public var correction: BiasCorrectionPlan?
         /// The search's own report: evaluations, whether the corrected biases were kept, the held-out gains.
         public var search: StepSearch.Report
+        /// The patience the search ran with (nil: none).
+        public var patience: Int?
     }
 
     /// Refines `quantizers` of `graph` on `calibration` (inputs split along the sample axis); `progress` gets
@@ -36,7 +38,7 @@ public struct JointRefinement: Sendable {
         var options = StepSearch.Options()
         options.joint = settings.optimizer
         options.maxEvaluations = settings.maxEvaluations
-        options.patience = settings.patience
+        options.patience = settings.patience.evaluations(macsPerPass: Self.macsPerPass(fit))
         let fitObjective = CalibrationObjective(kind: lossKind, session: fit, labels: calibration.labels.map { Array($0.prefix(fitCount)) })
         let search = StepSearch(options: options, loss: fitObjective.function, progress: { _, done, total in progress?(done, total) })
         let holdout = try fitCount < count ? self.holdout(calibration, from: fitCount, graph: graph, batchSize: batchSize) : nil
@@ -45,7 +47,13 @@ public struct JointRefinement: Sendable {
             : nil
         let refined = try search.refine(quantizers, session: &fit, biasCorrection: correction, holdout: holdout)
         return Outcome(quantizers: refined.quantizers, multipliers: refined.multipliers, correction: refined.biasCorrection,
-                       search: refined.report)
+                       search: refined.report, patience: holdout == nil ? nil : options.patience)
+    }
+
+    /// Multiply-accumulates of one pass over `session`'s samples (padding rows included).
+    static func macsPerPass(_ session: CalibrationSession) -> Double {
+        let perBatch = session.plan.layerStatistics().reduce(0) { $0 + Double($1.macs) }
+        return perBatch * Double(session.batches.count)
     }
 
     /// A batch size that cuts `samples` into at least two batches, so that an evaluation runs them side by side on

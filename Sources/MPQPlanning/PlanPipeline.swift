@@ -35,6 +35,7 @@ public struct PlanPipeline {
         options.initialization = request.stepSearch
         options.joint = nil
         options.probeFinalists = Self.pSweepFinalists(request, prepared: prepared)
+        options.unsweptFromBits = Self.pSweepBelowBits(request, prepared: prepared)
         var search = StepSearch(options: options, loss: objective.function)
         search.probeLoss = Self.probeLoss(request, workspace: workspace, labels: prepared.calibration.labels)
         self.search = search
@@ -54,6 +55,13 @@ public struct PlanPipeline {
         if let finalists = request.pSweepFinalists { return finalists }
         let macs = prepared.problem.groups.reduce(0) { $0 + $1.macs }
         return PlanRequest.defaultPSweepFinalists(macsPerSample: Double(macs), samples: prepared.calibration.sampleCount)
+    }
+
+    /// The grids from which the p sweep is skipped: the request's, else the default for the model's cost per pass.
+    static func pSweepBelowBits(_ request: PlanRequest, prepared: PreparedModel) -> Int {
+        if let bits = request.pSweepBelowBits { return bits }
+        let macs = prepared.problem.groups.reduce(0) { $0 + $1.macs }
+        return PlanRequest.defaultPSweepBelowBits(macsPerSample: Double(macs), samples: prepared.calibration.sampleCount)
     }
 
     /// The p sweep's samples in effect: `probe` only when the probe is smaller than the calibration data.

@@ -14,21 +14,51 @@ public struct PlanRequest: Sendable {
         public var maxEvaluations: Int
         /// Bias correction first (kept only when it lowers the loss).
         public var biasCorrection: Bool
-        /// Powell stops once this many evaluations pass without a better loss on the held-out samples (nil: it
-        /// runs to `maxEvaluations`). On the examples the last held-out gain came after 85 (MiniLM), 132 and 260
-        /// (mobilenet-digits) evaluations, at most 139 after the one before it.
-        public var patience: Int?
+        /// When Powell stops for want of a better loss on the held-out samples.
+        public var patience: Patience
 
         /// The default evaluation budget. With 400, no refinement of the examples' plans gained on its held-out
         /// samples after evaluation 260 (mobilenet-digits at eight budgets, MiniLM at three, EfficientNet-Lite at
         /// 5bits), so 300 returns the same steps there for a quarter less time; raise it for models whose gains
         /// come later (a sweep over every step of a large model needs about nine evaluations per quantizer).
         public static let defaultMaxEvaluations = 300
-        /// The default patience.
+        /// The default patience. On mobilenet-digits held-out gains come up to 124 evaluations apart (one Powell
+        /// round over its ~45 steps, then the next round's first coordinates), so 150.
         public static let defaultPatience = 150
+        /// The patience when one evaluation over the fit samples costs more than `shortPatienceFromMACs`: there an
+        /// evaluation takes seconds, not milliseconds, and the gains came early and close together (EfficientNet-Lite
+        /// at 5bits: at evaluations 5, 29 and 57, then none in 150, which took 4.5 of the plan's 26 minutes).
+        public static let shortPatience = 50
+        /// Multiply-accumulates of one pass over the fit samples from which `shortPatience` applies (EfficientNet-Lite:
+        /// ~115 G over its 192 fit crops; mobilenet-digits: ~1 G).
+        public static let shortPatienceFromMACs = 10_000_000_000.0
+
+        /// How many evaluations without a held-out gain end the search.
+        public enum Patience: Sendable, Equatable {
+            /// `defaultPatience`, or `shortPatience` when a pass over the fit samples costs more than
+            /// `shortPatienceFromMACs`.
+            case automatic
+            case evaluations(Int)
+            /// Run to `maxEvaluations`.
+            case unlimited
+
+            /// The patience for a fit pass of `macs` multiply-accumulates (nil: run to the evaluation budget).
+            public func evaluations(macsPerPass macs: Double) -> Int? {
+                switch self {
+                case .automatic: macs > Refinement.shortPatienceFromMACs ? Refinement.shortPatience : Refinement.defaultPatience
+                case .evaluations(let n): n
+                case .unlimited: nil
+                }
+            }
+
+            /// A command-line count: nil is automatic, 0 unlimited.
+            public init(count: Int?) {
+                self = count.map { $0 == 0 ? .unlimited : .evaluations($0) } ?? .automatic
+            }
+        }
 
         public init(optimizer: StepSearch.JointOptimizer = .powell, maxEvaluations: Int = Self.defaultMaxEvaluations,
-                    biasCorrection: Bool = true, patience: Int? = Self.defaultPatience) {
+                    biasCorrection: Bool = true, patience: Patience = .automatic) {
             self.optimizer = optimizer
             self.maxEvaluations = maxEvaluations
             self.biasCorrection = biasCorrection
@@ -58,6 +88,10 @@ public struct PlanRequest: Sendable {
     public var pSweepSamples: PSweepSamples = .probe
     /// How many of the probe's best p values are scored on all calibration data (nil: `defaultPSweepFinalists`).
     public var pSweepFinalists: Int?
+    /// LAPQ's p sweep runs for candidates with a grid below this many bits; the others take Lp clipping at the
+    /// largest p and one evaluation (`StepSearch.Options.unsweptFromBits`; 17 sweeps every grid). nil:
+    /// `defaultPSweepBelowBits`.
+    public var pSweepBelowBits: Int?
     /// Keep the first and last quantized layers in FP32.
     public var keepFirstLast = false
     /// Re-run only what changed between evaluations (false only for benchmarks).
@@ -107,17 +141,28 @@ public struct PlanRequest: Sendable {
         self.outputDirectory = outputDirectory
     }
 
-    /// Above this many multiply-accumulates per pass over the calibration data, the probe's best p alone is scored
-    /// on all of it. Three finalists cost two more full evaluations per search: on mobilenet-digits (~1 GMAC a
-    /// pass) that is a second and its probe's ranking is noisy (the best of three differed from its best in 27 of
-    /// 57 searches); on EfficientNet-Lite (~140 GMAC) it is a third of a half-hour sweep and the probe's best was
-    /// also the best on all data in 22 of 26 searches, at most 1.4 % worse in the others.
-    public static let oneFinalistFromMACs = 10_000_000_000.0
+    /// Above this many multiply-accumulates per pass over the calibration data the sweep is trimmed: the probe's
+    /// best p alone is scored on all of it, and grids from 8 bits on are not swept.
+    ///
+    /// Three finalists cost two more full evaluations per search: on mobilenet-digits (~1 GMAC a pass) that is a
+    /// second and its probe's ranking is noisy (the best of three differed from its best in 27 of 57 searches); on
+    /// EfficientNet-Lite (~140 GMAC) it is a third of a half-hour sweep and the probe's best was also the best on
+    /// all data in 22 of 26 searches, at most 1.4 % worse in the others. At 8 bits the probe's loss over p is noise
+    /// around a flat line (EfficientNet-Lite: over ten 8-bit curves each p averaged 7-11 % above its curve's best,
+    /// none systematically lower); skipping the sweep there raised 8-bit loss increases by 0-19 % (median 7 %) and
+    /// cut the sweep from 15 to 9 minutes, with the refined plan's loss unchanged (docs/benchmarks.md).
+    public static let expensivePassMACs = 10_000_000_000.0
 
     /// The p sweep's finalists for a model of `macsPerSample` on `samples` calibration samples: 3, or 1 above
-    /// `oneFinalistFromMACs` per pass.
+    /// `expensivePassMACs` per pass.
     public static func defaultPSweepFinalists(macsPerSample: Double, samples: Int) -> Int {
-        macsPerSample * Double(samples) > oneFinalistFromMACs ? 1 : 3
+        macsPerSample * Double(samples) > expensivePassMACs ? 1 : 3
+    }
+
+    /// The grids from which the p sweep is skipped for a model of `macsPerSample` on `samples` calibration samples:
+    /// 16 bits, or 8 above `expensivePassMACs` per pass.
+    public static func defaultPSweepBelowBits(macsPerSample: Double, samples: Int) -> Int {
+        macsPerSample * Double(samples) > expensivePassMACs ? 8 : 16
     }
 
     /// The budget whose cost kind is the trade-off axis (the first one).

@@ -42,7 +42,8 @@ extension JointRefinement {
                                       evaluations: outcome.search.jointEvaluations ?? 0, seconds: Date().timeIntervalSince(start),
                                       validationBefore: validationBefore,
                                       validationAfter: try validation?.metrics(under: settings) ?? nil,
-                                      biasCorrected: outcome.search.biasCorrected, heldOutGains: outcome.search.heldOutGains)
+                                      biasCorrected: outcome.search.biasCorrected, heldOutGains: outcome.search.heldOutGains,
+                                      patience: outcome.patience)
         return RefinedSteps(quantizers: outcome.quantizers, multipliers: outcome.multipliers,
                             correctedBiases: Self.correctedBiases(outcome, graph: graph), report: report)
     }

@@ -156,15 +156,17 @@ func absurdPadsAreRefusedBeforeAllocating(pads values: [Int64]) throws {
     expectFailure(["eval", Paths.example("digits/model.onnx"), "--data", "x.npy", "--batch-size", "-1"], code: 64, "--batch-size", "-1")
 }
 
-@Test func pSweepFinalistsAreValidatedLikeTheOption() throws {
-    let dir = scratch("finalists")
+/// The p sweep's counts in mpq.json are checked like their options: a one-line error naming the field or option.
+@Test(arguments: [("p_sweep_finalists", "--p-sweep-finalists"), ("p_sweep_below_bits", "--p-sweep-below-bits")])
+func pSweepCountsAreValidatedLikeTheirOptions(field: String, option: String) throws {
+    let dir = scratch(field)
     let project = dir.appendingPathComponent("mpq.json")
-    try Data("{\"model\": \"\(Paths.example("digits/model.onnx"))\", \"calib\": \"\(Paths.example("digits/calib.npy"))\", \"budget\": [\"6bits\"], \"profile\": \"generic-npu\", \"p_sweep_finalists\": 0}".utf8).write(to: project)
+    try Data("{\"model\": \"\(Paths.example("digits/model.onnx"))\", \"calib\": \"\(Paths.example("digits/calib.npy"))\", \"budget\": [\"6bits\"], \"profile\": \"generic-npu\", \"\(field)\": 0}".utf8).write(to: project)
     let fromFile = runMPQ(["plan", "--project", project.path, "--output-dir", dir.path, "--cache-dir", dir.path])
-    #expect(fromFile.code != 0 && fromFile.message.contains("p_sweep_finalists in mpq.json") && fromFile.message.contains("got 0"), "\(fromFile.message)")
+    #expect(fromFile.code != 0 && fromFile.message.contains("\(field) in mpq.json") && fromFile.message.contains("got 0"), "\(fromFile.message)")
     let fromOption = runMPQ(["plan", Paths.example("digits/model.onnx"), "--calib", Paths.example("digits/calib.npy"), "--budget", "6bits",
-                             "--profile", "generic-npu", "--p-sweep-finalists", "-2", "--output-dir", dir.path, "--cache-dir", dir.path])
-    #expect(fromOption.code != 0 && fromOption.message.contains("--p-sweep-finalists") && fromOption.message.contains("got -2"), "\(fromOption.message)")
+                             "--profile", "generic-npu", option, "-2", "--output-dir", dir.path, "--cache-dir", dir.path])
+    #expect(fromOption.code != 0 && fromOption.message.contains(option) && fromOption.message.contains("got -2"), "\(fromOption.message)")
 }
 
 @Test func emptyBudgetsAreRefused() throws {

@@ -101,42 +101,81 @@ func probeRankedSweepScoresTheChosenPOnAllData(initialization: StepSearch.Initia
     }
 }
 
+/// 48 mobilenet-digits samples in batches of 16, the first batch as the probe, and LAPQ layer-wise searches on them
+/// scored by cross-entropy (the probe's on its 16 samples).
+private struct ProbeSweepFixture {
+    let data: ExampleData
+    var session: CalibrationSession
+    var probe: CalibrationSession
+    var options = StepSearch.Options()
+
+    init() throws {
+        data = try ExampleData("mobilenet-digits", samples: 48)
+        session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16)
+        probe = try CalibrationSession(graph: data.graph, inputs: session.batches[0], batchSize: 16)
+        options.initialization = .bestP
+        options.joint = nil
+    }
+
+    func targets(_ weight: Int, _ activation: Int) throws -> [QuantizerTarget] {
+        try QuantizationRecipe(bits: BitWidths(weight: weight, activation: activation)).targets(in: data.graph)
+    }
+
+    /// A search with `options` changed by `change`, ranking p on the probe (`onProbe`) or on all samples.
+    func search(onProbe: Bool = true, _ change: (inout StepSearch.Options) -> Void = { _ in }) -> StepSearch {
+        var options = self.options
+        change(&options)
+        var search = StepSearch(options: options, loss: loss(48))
+        if onProbe { search.probeLoss = loss(16) }
+        return search
+    }
+
+    private func loss(_ samples: Int) -> @Sendable ([String: Tensor]) -> Double {
+        let (output, labels) = (data.graph.outputs[0].name, Array(data.labels.prefix(samples)))
+        return { outputs in (try? CalibrationLoss.crossEntropy(logits: outputs[output]!, labels: labels)) ?? .infinity }
+    }
+
+    mutating func run(_ search: StepSearch, _ targets: [QuantizerTarget]) throws -> StepSearchResult {
+        try search.run(targets, session: &session, probe: &probe)
+    }
+}
+
 /// At 16 bits there is no p sweep: Lp clipping at the largest p, scored once on all data, the same as a sweep of that
 /// p alone; the p values' losses differ by a sliver of the 8-bit loss change (rounding noise, so a sweep buys
 /// nothing). Below 16 bits the probe ranks every p and its best is scored on all data.
 @Test func sixteenBitTargetsAreNotSwept() throws {
-    let data = try ExampleData("mobilenet-digits", samples: 48)
-    let targets = try QuantizationRecipe(bits: BitWidths(weight: 16, activation: 16)).targets(in: data.graph)
-    let eightBit = try QuantizationRecipe(bits: BitWidths(weight: 8, activation: 8)).targets(in: data.graph)
-    let (output, labels) = (data.graph.outputs[0].name, data.labels)
-    func loss(_ samples: Int) -> @Sendable ([String: Tensor]) -> Double {
-        let labels = Array(labels.prefix(samples))
-        return { outputs in (try? CalibrationLoss.crossEntropy(logits: outputs[output]!, labels: labels)) ?? .infinity }
-    }
-    var options = StepSearch.Options()
-    options.initialization = .bestP
-    options.joint = nil
-    var session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16)
-    var probe = try CalibrationSession(graph: data.graph, inputs: session.batches[0], batchSize: 16)
-    var search = StepSearch(options: options, loss: loss(48))
-    search.probeLoss = loss(16)
-    let found = try search.run(targets, session: &session, probe: &probe)
+    var fixture = try ProbeSweepFixture()
+    let (targets, eightBit) = (try fixture.targets(16, 16), try fixture.targets(8, 8))
+    let largest = fixture.options.pValues.max()!
+    let found = try fixture.run(fixture.search(), targets)
     #expect(found.report.sweep.isEmpty && found.report.rescored == nil)
-    #expect(found.report.pStar == options.pValues.max())
+    #expect(found.report.pStar == largest)
 
-    var largestP = StepSearch(options: options, loss: loss(48))
-    largestP.options.unsweptFromBits = nil
-    largestP.options.pValues = [options.pValues.max()!]
-    let reference = try largestP.run(targets, session: &session, probe: &probe)
+    let reference = try fixture.run(fixture.search(onProbe: false) { $0.unsweptFromBits = nil; $0.pValues = [largest] }, targets)
     #expect(found.loss == reference.loss && found.quantizers.map(\.base) == reference.quantizers.map(\.base))
 
-    let w8 = try search.run(eightBit, session: &session, probe: &probe)
-    #expect(w8.report.sweep.count == options.pValues.count && w8.report.rescored?.count == 1)
-    var everyP = StepSearch(options: options, loss: loss(48))
-    everyP.options.unsweptFromBits = nil
-    let swept = try everyP.run(targets, session: &session, probe: &probe).report.sweep.map { $0[1] }
-    #expect(swept.count == options.pValues.count)
-    let fp32 = try StepSearch(options: options, loss: loss(48)).run([], session: &session, probe: &probe).loss
+    let w8 = try fixture.run(fixture.search(), eightBit)
+    #expect(w8.report.sweep.count == fixture.options.pValues.count && w8.report.rescored?.count == 1)
+    let swept = try fixture.run(fixture.search(onProbe: false) { $0.unsweptFromBits = nil }, targets).report.sweep.map { $0[1] }
+    #expect(swept.count == fixture.options.pValues.count)
+    let fp32 = try fixture.run(fixture.search(onProbe: false), []).loss
     let spread = swept.max()! - swept.min()!
     #expect(spread < 0.02 * abs(w8.loss - fp32), "16-bit spread \(spread), 8-bit change \(w8.loss - fp32)")
+}
+
+/// With `unsweptFromBits` at 8 (the planner's setting above 10 GMAC a pass) W8A8 is not swept either: its steps and
+/// loss are those of a search of the largest p alone, while W4A8 (a 4-bit weight grid) still gets the probe sweep.
+@Test func eightBitTargetsAreNotSweptFromEightBits() throws {
+    var fixture = try ProbeSweepFixture()
+    let (eightBit, fourBit) = (try fixture.targets(8, 8), try fixture.targets(4, 8))
+    let largest = fixture.options.pValues.max()!
+    let fromEight = fixture.search { $0.unsweptFromBits = 8 }
+    let found = try fixture.run(fromEight, eightBit)
+    #expect(found.report.sweep.isEmpty && found.report.pStar == largest)
+
+    let reference = try fixture.run(fixture.search { $0.unsweptFromBits = nil; $0.pValues = [largest] }, eightBit)
+    #expect(found.loss == reference.loss && found.quantizers.map(\.base) == reference.quantizers.map(\.base))
+
+    let w4 = try fixture.run(fromEight, fourBit)
+    #expect(w4.report.sweep.count == fixture.options.pValues.count && w4.report.rescored?.count == 1)
 }

@@ -23,6 +23,7 @@ import Testing
     let measurement = try #require(result.measurement)
     #expect(measurement.cost <= 6 + 1e-9)
     #expect(!measurement.tensors.isEmpty && measurement.refinement != nil)
+    #expect(measurement.refinement?.patience == PlanRequest.Refinement.defaultPatience)
     let pareto = try #require(measurement.pareto)
     // The plan is the best measured proposal within the budget, wherever it was proposed.
     let withinBudget = pareto.points.filter { $0.cost <= 6 + 1e-9 }.compactMap(\.measuredLoss)
@@ -103,4 +104,20 @@ import Testing
     }
     // The composed quantizers' validation was another number at some budget, so the check can tell them apart.
     #expect(keptOtherSteps > 0)
+}
+
+/// The refinement's patience: 150 evaluations, 50 when one pass over the fit samples costs more than 10 GMAC
+/// (closed form); a command-line count of 0 means none. A pass's cost is every layer's MACs per sample times the samples.
+@Test func refinementPatienceFollowsTheEvaluationCost() throws {
+    typealias Patience = PlanRequest.Refinement.Patience
+    #expect(Patience.automatic.evaluations(macsPerPass: 1e9) == 150)
+    #expect(Patience.automatic.evaluations(macsPerPass: 2e10) == 50)
+    #expect(Patience.evaluations(7).evaluations(macsPerPass: 2e10) == 7)
+    #expect(Patience.unlimited.evaluations(macsPerPass: 1) == nil)
+    #expect(Patience(count: nil) == .automatic && Patience(count: 0) == .unlimited && Patience(count: 12) == .evaluations(12))
+
+    let pipeline = try PlanPipeline(request: try digitsRequest("patience"))
+    let perSample = pipeline.prepared.problem.groups.reduce(0) { $0 + $1.macs }
+    #expect(perSample > 0)
+    #expect(JointRefinement.macsPerPass(pipeline.workspace.session) == Double(perSample * 64))
 }

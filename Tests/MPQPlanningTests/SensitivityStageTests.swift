@@ -70,11 +70,39 @@ import Testing
     request.batchSize = 32
     let automatic = try PlanPipeline(request: request)
     let macs = Double(automatic.prepared.problem.groups.reduce(0) { $0 + $1.macs })
-    #expect(macs * 96 < PlanRequest.oneFinalistFromMACs)
+    #expect(macs * 96 < PlanRequest.expensivePassMACs)
     #expect(automatic.search.options.probeFinalists == 3)
     request.pSweepFinalists = 1
     let one = try PlanPipeline(request: request)
     #expect(one.search.options.probeFinalists == 1)
     #expect(try one.sensitivityStore().key != automatic.sensitivityStore().key)
     #expect(try one.sensitivityStore().description["settings"]?.contains("finalists=1") == true)
+}
+
+/// The p sweep skips 16-bit grids, and from 8 bits on above 10 GMAC a pass (closed form) or when the request says
+/// so: W4A8 sensitivities are then those of a sweep over every grid, W8A8 ones come from one clipping rule; the
+/// setting is part of the table's key.
+@Test func pSweepSkipsEightBitGridsOnExpensiveModels() throws {
+    #expect(PlanRequest.defaultPSweepBelowBits(macsPerSample: 1e6, samples: 256) == 16)
+    #expect(PlanRequest.defaultPSweepBelowBits(macsPerSample: 5.5e8, samples: 256) == 8)
+    var request = try digitsRequest("p-sweep-below-bits")
+    request.stepSearch = .bestP
+    request.calibrationSamples = 96
+    request.batchSize = 32
+    #expect(try PlanPipeline(request: request).search.options.unsweptFromBits == 16)
+    request.pSweepBelowBits = 8
+    let below8 = try PlanPipeline(request: request)
+    #expect(below8.search.options.unsweptFromBits == 8)
+    request.pSweepBelowBits = 17
+    let every = try PlanPipeline(request: request)
+    #expect(every.search.options.unsweptFromBits == 17)
+    #expect(try below8.sensitivityStore().key != every.sensitivityStore().key)
+    #expect(try below8.sensitivityStore().description["settings"]?.contains("unsweptFrom=8") == true)
+
+    let (skipped, swept) = (try below8.sensitivities(), try every.sensitivities())
+    for group in skipped.groups {
+        #expect(skipped.increases[group]?["W4A8"] == swept.increases[group]?["W4A8"], "\(group)")
+    }
+    let w8 = skipped.groups.filter { skipped.increases[$0]?["W8A8"] != swept.increases[$0]?["W8A8"] }
+    #expect(!w8.isEmpty, "the 8-bit sweep chose p = 4 in every group")
 }
