@@ -52,16 +52,19 @@ public struct PlanPipeline {
 
     /// The p sweep's finalists: the request's, else the default for the model's cost per calibration pass.
     static func pSweepFinalists(_ request: PlanRequest, prepared: PreparedModel) -> Int {
-        if let finalists = request.pSweepFinalists { return finalists }
-        let macs = prepared.problem.groups.reduce(0) { $0 + $1.macs }
-        return PlanRequest.defaultPSweepFinalists(macsPerSample: Double(macs), samples: prepared.calibration.sampleCount)
+        request.pSweepFinalists
+            ?? PlanRequest.defaultPSweepFinalists(macsPerSample: macsPerSample(prepared), samples: prepared.calibration.sampleCount)
     }
 
     /// The grids from which the p sweep is skipped: the request's, else the default for the model's cost per pass.
     static func pSweepBelowBits(_ request: PlanRequest, prepared: PreparedModel) -> Int {
-        if let bits = request.pSweepBelowBits { return bits }
-        let macs = prepared.problem.groups.reduce(0) { $0 + $1.macs }
-        return PlanRequest.defaultPSweepBelowBits(macsPerSample: Double(macs), samples: prepared.calibration.sampleCount)
+        request.pSweepBelowBits
+            ?? PlanRequest.defaultPSweepBelowBits(macsPerSample: macsPerSample(prepared), samples: prepared.calibration.sampleCount)
+    }
+
+    /// Multiply-accumulates of the quantized layers per sample.
+    private static func macsPerSample(_ prepared: PreparedModel) -> Double {
+        Double(prepared.problem.groups.reduce(0) { $0 + $1.macs })
     }
 
     /// The p sweep's samples in effect: `probe` only when the probe is smaller than the calibration data.

@@ -25,18 +25,16 @@ public struct PlanRequest: Sendable {
         /// The default patience. On mobilenet-digits held-out gains come up to 124 evaluations apart (one Powell
         /// round over its ~45 steps, then the next round's first coordinates), so 150.
         public static let defaultPatience = 150
-        /// The patience when one evaluation over the fit samples costs more than `shortPatienceFromMACs`: there an
-        /// evaluation takes seconds, not milliseconds, and the gains came early and close together (EfficientNet-Lite
-        /// at 5bits: at evaluations 5, 29 and 57, then none in 150, which took 4.5 of the plan's 26 minutes).
+        /// The patience when one pass over the fit samples costs more than `PlanRequest.expensivePassMACs`
+        /// (EfficientNet-Lite: ~115 G over its 192 fit crops; mobilenet-digits: ~1 G). There an evaluation takes
+        /// seconds, not milliseconds, and the gains came early and close together (EfficientNet-Lite at 5bits: at
+        /// evaluations 5, 29 and 57, then none in 150, which took 4.5 of the plan's 26 minutes).
         public static let shortPatience = 50
-        /// Multiply-accumulates of one pass over the fit samples from which `shortPatience` applies (EfficientNet-Lite:
-        /// ~115 G over its 192 fit crops; mobilenet-digits: ~1 G).
-        public static let shortPatienceFromMACs = 10_000_000_000.0
 
         /// How many evaluations without a held-out gain end the search.
         public enum Patience: Sendable, Equatable {
             /// `defaultPatience`, or `shortPatience` when a pass over the fit samples costs more than
-            /// `shortPatienceFromMACs`.
+            /// `PlanRequest.expensivePassMACs`.
             case automatic
             case evaluations(Int)
             /// Run to `maxEvaluations`.
@@ -45,7 +43,7 @@ public struct PlanRequest: Sendable {
             /// The patience for a fit pass of `macs` multiply-accumulates (nil: run to the evaluation budget).
             public func evaluations(macsPerPass macs: Double) -> Int? {
                 switch self {
-                case .automatic: macs > Refinement.shortPatienceFromMACs ? Refinement.shortPatience : Refinement.defaultPatience
+                case .automatic: macs > PlanRequest.expensivePassMACs ? Refinement.shortPatience : Refinement.defaultPatience
                 case .evaluations(let n): n
                 case .unlimited: nil
                 }
@@ -141,8 +139,9 @@ public struct PlanRequest: Sendable {
         self.outputDirectory = outputDirectory
     }
 
-    /// Above this many multiply-accumulates per pass over the calibration data the sweep is trimmed: the probe's
-    /// best p alone is scored on all of it, and grids from 8 bits on are not swept.
+    /// Above this many multiply-accumulates per pass over the calibration data the sweep is trimmed (the probe's
+    /// best p alone is scored on all of it, and grids from 8 bits on are not swept) and so is the refinement's
+    /// patience (`Refinement.shortPatience`, per pass over its fit samples).
     ///
     /// Three finalists cost two more full evaluations per search: on mobilenet-digits (~1 GMAC a pass) that is a
     /// second and its probe's ranking is noisy (the best of three differed from its best in 27 of 57 searches); on

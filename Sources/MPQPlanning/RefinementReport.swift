@@ -12,7 +12,7 @@ public struct RefinementReport: Codable, Sendable, Equatable {
     /// The evaluations after which the loss on the held-out samples improved: the steps are those of the last one,
     /// and the evaluations after it only confirmed there was no further gain (`--refine-patience` sets how many).
     public var heldOutGains: [Int]? = nil
-    /// The evaluations without a held-out gain that stopped the search (nil: it could run to its evaluation budget).
+    /// How many evaluations without a held-out gain stop the search (nil: it could run to its evaluation budget).
     public var patience: Int? = nil
 
     public init(lossBefore: Double, lossAfterBiasCorrection: Double, lossAfter: Double, evaluations: Int, seconds: Double,
