@@ -43,7 +43,7 @@ public struct PlanRequest: Sendable {
             /// The patience for a fit pass of `macs` multiply-accumulates (nil: run to the evaluation budget).
             public func evaluations(macsPerPass macs: Double) -> Int? {
                 switch self {
-                case .automatic: macs > PlanRequest.expensivePassMACs ? Refinement.shortPatience : Refinement.defaultPatience
+                case .automatic: PlanRequest.isExpensive(macsPerPass: macs) ? Refinement.shortPatience : Refinement.defaultPatience
                 case .evaluations(let n): n
                 case .unlimited: nil
                 }
@@ -152,16 +152,19 @@ public struct PlanRequest: Sendable {
     /// cut the sweep from 15 to 9 minutes, with the refined plan's loss unchanged (docs/benchmarks.md).
     public static let expensivePassMACs = 10_000_000_000.0
 
+    /// Whether a pass of `macs` multiply-accumulates is above `expensivePassMACs`.
+    public static func isExpensive(macsPerPass macs: Double) -> Bool { macs > expensivePassMACs }
+
     /// The p sweep's finalists for a model of `macsPerSample` on `samples` calibration samples: 3, or 1 above
     /// `expensivePassMACs` per pass.
     public static func defaultPSweepFinalists(macsPerSample: Double, samples: Int) -> Int {
-        macsPerSample * Double(samples) > expensivePassMACs ? 1 : 3
+        isExpensive(macsPerPass: macsPerSample * Double(samples)) ? 1 : 3
     }
 
     /// The grids from which the p sweep is skipped for a model of `macsPerSample` on `samples` calibration samples:
     /// 16 bits, or 8 above `expensivePassMACs` per pass.
     public static func defaultPSweepBelowBits(macsPerSample: Double, samples: Int) -> Int {
-        macsPerSample * Double(samples) > expensivePassMACs ? 8 : 16
+        isExpensive(macsPerPass: macsPerSample * Double(samples)) ? 8 : 16
     }
 
     /// The budget whose cost kind is the trade-off axis (the first one).
