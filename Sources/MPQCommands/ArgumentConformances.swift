@@ -18,6 +18,8 @@ extension StepSearch.Initialization: ExpressibleByArgument {}
 
 extension PSweepSamples: ExpressibleByArgument {}
 
+extension SensitivitySamples: ExpressibleByArgument {}
+
 extension StepSearch.JointOptimizer: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["powell", "bobyqa"] }
 }

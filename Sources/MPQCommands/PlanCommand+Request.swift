@@ -3,6 +3,7 @@ import MPQLAPQ
 import MPQPlanner
 import MPQPlanning
 import MPQQuantization
+import MPQSensitivity
 
 extension PlanCommand {
     /// The plan request of these options, over the project file's values (paths relative to the file).
@@ -62,6 +63,10 @@ extension PlanCommand {
         try SettingCheck.positive(pSweepBelowBits, source: "--p-sweep-below-bits")
         try SettingCheck.positive(file?.pSweepBelowBits, source: "p_sweep_below_bits in mpq.json")
         request.pSweepBelowBits = pSweepBelowBits ?? file?.pSweepBelowBits
+        request.sensitivitySamples = try sensitivitySamples ?? file?.sensitivitySamples.map(Self.sensitivitySamples(named:))
+        if request.sensitivitySamples == .probe && sweep == .all {
+            throw UsageProblem("sensitivity samples 'probe' need the p sweep on the probe too: drop --p-sweep-samples all (or p_sweep_samples in mpq.json), or measure sensitivities on all samples")
+        }
         try SettingCheck.positive(file?.calibSamples, source: "calib_samples in mpq.json")
         try SettingCheck.batchSize(file?.batchSize, source: "batch_size in mpq.json")
         request.calibrationSamples = calibSamples ?? file?.calibSamples
@@ -92,6 +97,13 @@ extension PlanCommand {
     private static func loss(named name: String) throws -> CalibrationLoss {
         guard let loss = CalibrationLoss(name: name) else { throw UsageProblem("loss '\(name)' is not one of cross-entropy, kl, mse, cosine, sqnr") }
         return loss
+    }
+
+    private static func sensitivitySamples(named name: String) throws -> SensitivitySamples {
+        guard let samples = SensitivitySamples(rawValue: name) else {
+            throw UsageProblem("sensitivity samples '\(name)' (mpq.json sensitivity_samples) is not one of all, probe")
+        }
+        return samples
     }
 
     /// The profile named (bundled) or at a path, and its file's text, which keys the sensitivity cache.

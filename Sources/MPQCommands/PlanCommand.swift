@@ -50,7 +50,7 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("step-search"), help: "Step search for sensitivities and measurements: lapq-layerwise (Lp clipping at the best p of the sweep; default, the most stable), lapq-quadratic (p* of a quadratic fit), mmse, minmax.")
     var stepSearch: StepSearch.Initialization?
 
-    @Option(name: .customLong("p-sweep-samples"), help: "Samples LAPQ's p sweep ranks p values on: probe (default: the first 64 samples; its best p values are then scored on all calibration data, see --p-sweep-finalists) or all (every p on all of them, as in the LAPQ paper).")
+    @Option(name: .customLong("p-sweep-samples"), help: "Samples LAPQ's p sweep ranks p values on: probe (default: the first 64 samples; its best p values are then scored on all calibration data, see --p-sweep-finalists, unless sensitivities are measured on the probe) or all (every p on all of them, as in the LAPQ paper).")
     var pSweepSamples: PSweepSamples?
 
     @Option(name: .customLong("p-sweep-finalists"), help: "How many of the probe's best p values are scored on all calibration data (default: 3, or 1 when one pass over the calibration data costs more than 10 GMAC).")
@@ -58,6 +58,9 @@ struct PlanCommand: ParsableCommand {
 
     @Option(name: .customLong("p-sweep-below-bits"), help: "LAPQ's p sweep runs for candidates with a grid below this many bits; the others use Lp clipping at p = 4 and one evaluation (default: 16, or 8 when one pass over the calibration data costs more than 10 GMAC, so that only W4A8 is swept; 17 sweeps every grid).")
     var pSweepBelowBits: Int?
+
+    @Option(name: .customLong("sensitivity-samples"), help: "Samples each sensitivity is measured on: all, or probe (the first 64, against their own FP32 loss; needs --p-sweep-samples probe). Default: all, or probe when one pass over the calibration data costs more than 10 GMAC. Plans are measured on all samples either way.")
+    var sensitivitySamples: SensitivitySamples?
 
     @Option(name: .customLong("pareto-points"), help: "Budget values in the Pareto sweep (0 skips it).")
     var paretoPoints = 20

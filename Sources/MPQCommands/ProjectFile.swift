@@ -19,6 +19,7 @@ struct ProjectFile: Codable {
     var pSweepSamples: String?
     var pSweepFinalists: Int?
     var pSweepBelowBits: Int?
+    var sensitivitySamples: String?
     /// `PATTERN=CANDIDATE` strings, as `--pin` takes them.
     var pins: [String]?
 
@@ -31,6 +32,7 @@ struct ProjectFile: Codable {
         case pSweepSamples = "p_sweep_samples"
         case pSweepFinalists = "p_sweep_finalists"
         case pSweepBelowBits = "p_sweep_below_bits"
+        case sensitivitySamples = "sensitivity_samples"
     }
 
     /// Reads `path` (or `./mpq.json` when it exists and no path is given); nil when there is none.

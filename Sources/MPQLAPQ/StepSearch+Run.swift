@@ -90,7 +90,8 @@ extension StepSearch {
     /// Runs the search over `targets`: initialization, then (optionally) the joint optimizer.
     ///
     /// `session` evaluates the calibration loss on all calibration data; `probe` (a session on the
-    /// first 64 samples) supplies activation statistics with upstream tensors already quantized. `fixed`
+    /// first 64 samples) supplies activation statistics with upstream tensors already quantized, and every loss
+    /// and the returned state when the search `scoresOnProbe`. `fixed`
     /// quantizers (the rest of the model, at their own steps) are applied throughout but not searched;
     /// they also set the int32 grids of biases whose layer has one searched and one fixed quantizer.
     public func run(_ targets: [QuantizerTarget], session: inout CalibrationSession, probe: inout CalibrationSession,
@@ -108,9 +109,15 @@ extension StepSearch {
             let state = try session.evaluate(settings, from: from ?? base)
             return (loss(of: state, in: session), state)
         }
+        // Scored on the probe: from its own FP32 state (`base` belongs to `session`), by the probe's loss.
+        let onProbe = scoresOnProbe
         func evaluate(_ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
                       from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
-            try evaluate(in: &session, quantizers, multipliers, from: from)
+            guard onProbe else { return try evaluate(in: &session, quantizers, multipliers, from: from) }
+            let all = multipliers.map { $0 + fixed.map { _ in 1 } }
+            let state = try probe.evaluate(Self.settings(quantizers + fixed, multipliers: all, biasCorrection: biasCorrection,
+                                                         biases: biases), from: from)
+            return (loss(ofBatches: state.outputs, in: probe, using: probeLoss), state)
         }
 
         var quantizers: [TensorQuantizer]
@@ -146,9 +153,9 @@ extension StepSearch {
             } else {
                 report.pStar = sampled[bestIndex].p
             }
-            if chosen == bestIndex && probeLoss == nil {
+            if chosen == bestIndex && (probeLoss == nil || onProbe) {
                 (quantizers, currentLoss, state) = (sampled[bestIndex].quantizers, sampled[bestIndex].loss, bestState)
-            } else if probeLoss != nil && options.initialization == .bestP {
+            } else if probeLoss != nil && !onProbe && options.initialization == .bestP {
                 let best = try bestOnAllData(sampled, finalists: options.probeFinalists, report: &report) { try evaluate($0) }
                 (quantizers, currentLoss, state) = (sampled[best.index].quantizers, best.loss, best.state)
             } else {

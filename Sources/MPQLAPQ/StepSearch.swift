@@ -49,6 +49,10 @@ public struct StepSearch {
         /// and one evaluation on all data (nil: always swept). On a 16-bit grid the p values' losses differ by rounding
         /// noise (a sliver of an 8-bit sensitivity), so the sweep would buy nothing for ten probe evaluations.
         public var unsweptFromBits: Int? = 16
+        /// With a probe loss: every loss this search returns is the probe's (and so is its state), with no evaluation on
+        /// all calibration data. The sensitivity sweep of expensive models scores candidates so (`SensitivitySamples`);
+        /// a plan is always measured on all of them.
+        public var scoresOnProbe = false
         public init() {}
     }
 
@@ -95,6 +99,15 @@ public struct StepSearch {
         self.options = options
         self.loss = loss
         self.progress = progress
+    }
+
+    /// Whether this search's losses are the probe's (`Options.scoresOnProbe` with a probe loss).
+    public var scoresOnProbe: Bool { options.scoresOnProbe && probeLoss != nil }
+
+    /// The probe loss of `settings` evaluated on `probe`: the reference a probe-scored search's losses are compared with.
+    public func probeLoss(of settings: [String: QuantizerSetting], probe: inout CalibrationSession) throws -> Double {
+        let state = try probe.evaluate(settings)
+        return loss(ofBatches: state.outputs, in: probe, using: probeLoss)
     }
 
     /// The calibration loss of a session state (outputs of every batch joined).

@@ -15,6 +15,8 @@ public struct ComposedMeasurer: PlanMeasurer {
     let biases: BiasQuantization
     /// The last plan's activations: the next plan re-runs only from its first tensor whose quantizer differs.
     private var last: CalibrationSession.State? = nil
+    /// The same for the validation data.
+    private var lastValidation: CalibrationSession.State? = nil
 
     /// Whether `steps(for:)` runs the whole-model search too (else it returns the composed quantizers).
     public var searchesChosenPlan: Bool
@@ -45,8 +47,13 @@ public struct ComposedMeasurer: PlanMeasurer {
         return plan
     }
 
-    public func validation(_ assignment: [Int]) throws -> ValidationMetrics? {
-        try validation?.metrics(under: StepSearch.settings(try composed(assignment), biases: biases)) ?? nil
+    /// Validated from the previous plan's validation activations, like `loss`.
+    public mutating func validation(_ assignment: [Int]) throws -> ValidationMetrics? {
+        guard let validation else { return nil }
+        let (metrics, state) = try validation.metrics(under: StepSearch.settings(try composed(assignment), biases: biases),
+                                                      from: lastValidation)
+        lastValidation = state
+        return metrics
     }
 
     /// The calibration loss without the validation run (which costs as much again per validation sample).
@@ -63,7 +70,7 @@ public struct ComposedMeasurer: PlanMeasurer {
 
     public var validatesSeparately: Bool { validation != nil }
 
-    public mutating func forgetActivations() { last = nil }
+    public mutating func forgetActivations() { (last, lastValidation) = (nil, nil) }
 
     /// The composed quantizers are what `measure` validated; the whole-model search's steps are not.
     public func validated(_ steps: StepSearchResult, for assignment: [Int]) -> Bool {

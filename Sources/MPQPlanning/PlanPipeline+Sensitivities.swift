@@ -13,6 +13,7 @@ extension PlanPipeline {
         hash.combine(request.profileText)
         let options = search.options
         let settings = "loss=\(request.loss.name);baseline=\(request.baseline.rawValue);keepFirstLast=\(request.keepFirstLast);batch=\(request.batchSize);search=\(options.initialization.rawValue);p=\(options.pValues);pSweep=\(effectivePSweepSamples.rawValue);int32Biases=\(options.int32Biases);finalists=\(options.probeFinalists);unsweptFrom=\(options.unsweptFromBits.map(String.init) ?? "off");v8"
+            + (sensitivitySamples == .probe ? ";sensitivitySamples=probe" : "")
         hash.combine(settings)
         let description = ["model": request.model, "profile": request.profile.name, "settings": settings,
                            "calibration samples": "\(calibration.sampleCount)"]
@@ -113,9 +114,11 @@ extension PlanPipeline {
         let missing = table.groups.filter { table.increases[$0] == nil && (only?.contains($0) ?? true) }.count
         onEvent(.sensitivitiesStarted(missingGroups: missing, groups: table.groups.count, candidates: problem.candidates.count,
                                       cache: store))
+        var sweepSearch = search
+        sweepSearch.options.scoresOnProbe = sensitivitySamples == .probe
         let sweep = SensitivitySweep(grouping: prepared.grouping, candidates: problem.candidates,
                                      allowed: problem.groups.indices.map { problem.effectiveAllowed($0) },
-                                     search: search, baseline: request.baseline)
+                                     search: sweepSearch, baseline: request.baseline)
         let total = table.groups.count
         onEvent(.progress(.sensitivities, done: total - missing, total: total))
         try sweep.run(&table, session: &workspace.session, probe: &workspace.probe, store: store, only: only) { done, _ in

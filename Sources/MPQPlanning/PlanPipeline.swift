@@ -62,6 +62,14 @@ public struct PlanPipeline {
             ?? PlanRequest.defaultPSweepBelowBits(macsPerSample: macsPerSample(prepared), samples: prepared.calibration.sampleCount)
     }
 
+    /// The samples sensitivities are measured on: the request's, else the default for the model's cost per pass; all
+    /// of them unless the p sweep ranks on the probe and the probe is a proper subset (`search.probeLoss`).
+    public var sensitivitySamples: SensitivitySamples {
+        guard search.probeLoss != nil else { return .all }
+        return request.sensitivitySamples
+            ?? PlanRequest.defaultSensitivitySamples(macsPerSample: Self.macsPerSample(prepared), samples: prepared.calibration.sampleCount)
+    }
+
     /// Multiply-accumulates of the quantized layers per sample.
     private static func macsPerSample(_ prepared: PreparedModel) -> Double {
         Double(prepared.problem.groups.reduce(0) { $0 + $1.macs })

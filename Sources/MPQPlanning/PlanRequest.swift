@@ -82,7 +82,7 @@ public struct PlanRequest: Sendable {
     public var baseline: SensitivitySweep.Baseline = .fp32
     /// Step search of the sensitivity sweep and of plan measurements.
     public var stepSearch: StepSearch.Initialization = .bestP
-    /// The samples LAPQ's p sweep ranks p values on (the chosen p is always evaluated on all of them).
+    /// The samples LAPQ's p sweep ranks p values on (the chosen p is evaluated on all of them unless `sensitivitySamples` is the probe).
     public var pSweepSamples: PSweepSamples = .probe
     /// How many of the probe's best p values are scored on all calibration data (nil: `defaultPSweepFinalists`).
     public var pSweepFinalists: Int?
@@ -90,6 +90,8 @@ public struct PlanRequest: Sendable {
     /// largest p and one evaluation (`StepSearch.Options.unsweptFromBits`; 17 sweeps every grid). nil:
     /// `defaultPSweepBelowBits`.
     public var pSweepBelowBits: Int?
+    /// The samples the sweep measures loss increases on (nil: `defaultSensitivitySamples`). Plans are measured on all.
+    public var sensitivitySamples: SensitivitySamples?
     /// Keep the first and last quantized layers in FP32.
     public var keepFirstLast = false
     /// Re-run only what changed between evaluations (false only for benchmarks).
@@ -165,6 +167,14 @@ public struct PlanRequest: Sendable {
     /// 16 bits, or 8 above `expensivePassMACs` per pass.
     public static func defaultPSweepBelowBits(macsPerSample: Double, samples: Int) -> Int {
         isExpensive(macsPerPass: macsPerSample * Double(samples)) ? 8 : 16
+    }
+
+    /// The sweep's samples for a model of `macsPerSample` on `samples` calibration samples: all of them, or the probe
+    /// above `expensivePassMACs` per pass. There a sweep's evaluations on all data were about 60 % of its time while
+    /// the integer program only ranks plans by these numbers: the measured Pareto plans and the chosen plan are
+    /// scored on all data either way (docs/benchmarks.md).
+    public static func defaultSensitivitySamples(macsPerSample: Double, samples: Int) -> SensitivitySamples {
+        isExpensive(macsPerPass: macsPerSample * Double(samples)) ? .probe : .all
     }
 
     /// The budget whose cost kind is the trade-off axis (the first one).

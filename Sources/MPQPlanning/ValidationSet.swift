@@ -9,19 +9,22 @@ public struct ValidationSet: Sendable {
     /// The loss against the FP32 validation outputs.
     public var objective: CalibrationObjective
     public var batchSize: Int
-    /// Compiled once: every measured plan is validated.
-    let runner: BatchRunner
+    /// The FP32 activations of every batch: a plan's validation re-runs only what its quantizers change, and a plan
+    /// validated after a similar one (`metrics(under:from:)`) only what follows their first differing quantizer.
+    let session: CalibrationSession
 
     /// Runs `graph` in FP32 over `data` for the reference outputs.
     public init(data: LabelledData, graph: Graph, loss: CalibrationLoss, batchSize: Int) throws {
         let output = graph.outputs[0].name
-        let runner = try BatchRunner(graph: graph, sampleShapes: data.sampleShapes, sampleCount: data.sampleCount,
-                                     batchSize: batchSize)
-        guard let reference = try runner.run(data.inputs)[output] else { throw InputProblem("the model produced no '\(output)'") }
+        let session = try CalibrationSession(graph: graph, inputs: data.inputs, batchSize: batchSize)
+        guard session.reference.outputs.allSatisfy({ $0[output] != nil }) else {
+            throw InputProblem("the model produced no '\(output)'")
+        }
+        let reference = CalibrationSession.joinedOutputs(session.reference, name: output)
         self.data = data
         self.objective = CalibrationObjective(kind: loss, outputName: output, reference: reference, labels: data.labels)
         self.batchSize = batchSize
-        self.runner = runner
+        self.session = session
     }
 
     /// The FP32 model's accuracy, when there are labels and the output holds class scores.
@@ -34,8 +37,22 @@ public struct ValidationSet: Sendable {
     /// Loss, accuracy (with labels and class scores) and, with the cosine loss, the worst sample's cosine of
     /// the model quantized by `settings`.
     public func metrics(under settings: [String: QuantizerSetting]) throws -> ValidationMetrics? {
-        let hooks = TensorHooks(settings)
-        guard let out = try runner.run(data.inputs, hooks: hooks)[objective.outputName] else { return nil }
+        let outputs = try session.outputs(settings).compactMap { $0[objective.outputName] }
+        return try metrics(of: Tensor.concatenate(axis0: outputs))
+    }
+
+    /// The metrics of `settings` evaluated from `last` (an earlier validation's state, nil: FP32), and the state to
+    /// validate the next plan from. The same metrics as `metrics(under:)`: reused activations were computed under
+    /// the same quantizers.
+    public func metrics(under settings: [String: QuantizerSetting],
+                        from last: CalibrationSession.State?) throws -> (ValidationMetrics?, CalibrationSession.State) {
+        var session = self.session
+        let state = try session.evaluate(settings, from: last)
+        return (try metrics(of: CalibrationSession.joinedOutputs(state, name: objective.outputName)), state)
+    }
+
+    /// Loss, accuracy, worst cosine and class agreement of the quantized model's joined outputs `out`.
+    private func metrics(of out: Tensor) throws -> ValidationMetrics? {
         let loss = try objective.evaluate(out)
         var accuracy: Double? = nil
         if let labels = data.labels, out.rank == 2, let scores = out.floats {

@@ -33,6 +33,8 @@ public struct SensitivitySweep {
 
     /// Fills the missing groups of `table`, saving it after each group when `store` is given.
     ///
+    /// Each loss increase is measured on all calibration data, or on the probe's samples against the probe's own
+    /// reference when the search `scoresOnProbe`.
     /// `progress` gets (groups done, groups total) after each group.
     /// `threads` workers (default `KernelThreads.count`) measure groups in parallel. With `only`, just those groups
     /// are measured (a shard's).
@@ -57,9 +59,12 @@ public struct SensitivitySweep {
             for g in grouping.groups.indices {
                 fixedByGroup[g] = all.enumerated().filter { $0.offset != g }.flatMap(\.element)
             }
-            let state = try session.evaluate(StepSearch.settings(every, biases: search.biases(in: session.graph)))
+            let settings = StepSearch.settings(every, biases: search.biases(in: session.graph))
+            let state = try session.evaluate(settings)
             baseState = state
-            baseLoss = search.loss(of: state, in: session)
+            baseLoss = search.scoresOnProbe ? try search.probeLoss(of: settings, probe: &probe) : search.loss(of: state, in: session)
+        } else if search.scoresOnProbe {
+            baseLoss = try search.probeLoss(of: [:], probe: &probe)
         }
         let pending = grouping.groups.indices.filter {
             table.increases[grouping.groups[$0].name] == nil && (only?.contains(grouping.groups[$0].name) ?? true)

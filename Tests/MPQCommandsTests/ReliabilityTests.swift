@@ -169,6 +169,19 @@ func pSweepCountsAreValidatedLikeTheirOptions(field: String, option: String) thr
     #expect(fromOption.code != 0 && fromOption.message.contains(option) && fromOption.message.contains("got -2"), "\(fromOption.message)")
 }
 
+/// Sensitivities on the probe need the p sweep there too; an unknown value in mpq.json is named with the choices.
+@Test func sensitivitySamplesAreValidated() throws {
+    let dir = scratch("sensitivity-samples")
+    let arguments = ["plan", Paths.example("digits/model.onnx"), "--calib", Paths.example("digits/calib.npy"), "--budget", "6bits",
+                     "--profile", "generic-npu", "--output-dir", dir.path, "--cache-dir", dir.path]
+    expectFailure(arguments + ["--sensitivity-samples", "probe", "--p-sweep-samples", "all"], code: 65, "sensitivity samples 'probe'", "--p-sweep-samples all")
+    expectFailure(arguments + ["--sensitivity-samples", "some"], code: 64, "--sensitivity-samples", "some")
+    let project = dir.appendingPathComponent("mpq.json")
+    try Data("{\"model\": \"\(Paths.example("digits/model.onnx"))\", \"calib\": \"\(Paths.example("digits/calib.npy"))\", \"budget\": [\"6bits\"], \"profile\": \"generic-npu\", \"sensitivity_samples\": \"half\"}".utf8).write(to: project)
+    expectFailure(["plan", "--project", project.path, "--output-dir", dir.path, "--cache-dir", dir.path], code: 65,
+                  "sensitivity samples 'half'", "sensitivity_samples", "all, probe")
+}
+
 @Test func emptyBudgetsAreRefused() throws {
     let dir = scratch("empty-budget")
     let project = dir.appendingPathComponent("mpq.json")

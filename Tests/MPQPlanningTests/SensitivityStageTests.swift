@@ -1,4 +1,5 @@
 import Foundation
+import MPQLAPQ
 @testable import MPQPlanning
 import MPQSensitivity
 import Testing
@@ -105,4 +106,50 @@ import Testing
     }
     let w8 = skipped.groups.filter { skipped.increases[$0]?["W8A8"] != swept.increases[$0]?["W8A8"] }
     #expect(!w8.isEmpty, "the 8-bit sweep chose p = 4 in every group")
+}
+
+/// Sensitivities on the probe (the default above 10 GMAC a pass, closed form): each loss increase is the probe's loss
+/// of the group's chosen quantizers minus the probe's FP32 loss, recomputed here from the table's quantizers; the
+/// choice is part of the table's key, and without a proper probe (or with the p sweep on all data) all samples are used.
+@Test func sensitivitiesOnTheProbeAreProbeLossIncreases() throws {
+    #expect(PlanRequest.defaultSensitivitySamples(macsPerSample: 1e6, samples: 256) == .all)
+    #expect(PlanRequest.defaultSensitivitySamples(macsPerSample: 5.5e8, samples: 256) == .probe)
+    var request = try digitsRequest("sensitivity-samples")
+    request.calibrationSamples = 96
+    request.batchSize = 32
+    let onAll = try PlanPipeline(request: request)
+    #expect(onAll.sensitivitySamples == .all)
+    request.sensitivitySamples = .probe
+    let onProbe = try PlanPipeline(request: request)
+    #expect(onProbe.sensitivitySamples == .probe)
+    #expect(try onProbe.sensitivityStore().key != onAll.sensitivityStore().key)
+    #expect(try onProbe.sensitivityStore().description["settings"]?.contains("sensitivitySamples=probe") == true)
+    #expect(try onAll.sensitivityStore().description["settings"]?.contains("sensitivitySamples") == false)
+
+    let table = try onProbe.sensitivities()
+    var probe = onProbe.workspace.probe
+    let search = onProbe.search
+    func probeLoss(_ quantizers: [TensorQuantizer]) throws -> Double {
+        try search.probeLoss(of: StepSearch.settings(quantizers, biases: search.biases(in: probe.graph)), probe: &probe)
+    }
+    let reference = try probeLoss([])
+    var compared = 0
+    for group in table.groups {
+        for candidate in table.candidates {
+            guard let chosen = table.quantizers[group]?[candidate], !chosen.isEmpty,
+                  let increase = table.increases[group]?[candidate] ?? nil else { continue }
+            let expected = try probeLoss(chosen) - reference
+            #expect(abs(increase - expected) <= 1e-9 * max(abs(expected), 1e-6), "\(group) \(candidate): \(increase) vs \(expected)")
+            compared += 1
+        }
+    }
+    #expect(compared >= 12)
+    let allTable = try onAll.sensitivities()
+    #expect(table.groups.contains { table.increases[$0] != allTable.increases[$0] })
+
+    request.pSweepSamples = .all
+    #expect(try PlanPipeline(request: request).sensitivitySamples == .all)
+    request.pSweepSamples = .probe
+    request.calibrationSamples = 48
+    #expect(try PlanPipeline(request: request).sensitivitySamples == .all)
 }
