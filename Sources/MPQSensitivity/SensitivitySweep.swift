@@ -35,6 +35,7 @@ public struct SensitivitySweep {
     ///
     /// Each loss increase is measured on all calibration data, or on the probe's samples against the probe's own
     /// reference when the search `scoresOnProbe`.
+    ///
     /// `progress` gets (groups done, groups total) after each group.
     /// `threads` workers (default `KernelThreads.count`) measure groups in parallel. With `only`, just those groups
     /// are measured (a shard's).
