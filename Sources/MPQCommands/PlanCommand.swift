@@ -86,7 +86,7 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("refine-evaluations"), help: "Loss evaluations allowed to the joint refinement.")
     var refineEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
-    @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (default: 150, or 50 when one evaluation costs more than 10 GMAC; 0: use every --refine-evaluations).")
+    @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (default: 150; 0: use every --refine-evaluations).")
     var refinePatience: Int?
 
     @Flag(name: .customLong("no-activation-cache"), help: "Run every evaluation in full instead of re-running only what changed (for benchmarks).")

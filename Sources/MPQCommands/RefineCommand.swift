@@ -21,7 +21,7 @@ struct RefineCommand: ParsableCommand {
     @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed.")
     var maxEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
-    @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (default: 150, or 50 when one evaluation costs more than 10 GMAC; 0: use every --max-evaluations).")
+    @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (default: 150; 0: use every --max-evaluations).")
     var patience: Int?
 
     @Flag(name: .customLong("no-bias-correction"), help: "Refine the steps only.")

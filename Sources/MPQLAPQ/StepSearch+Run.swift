@@ -168,7 +168,8 @@ extension StepSearch {
         var multipliers = [Double](repeating: 1, count: quantizers.count)
 
         if let joint = options.joint, !quantizers.isEmpty {
-            let refined = try jointSearch(joint, quantizers: quantizers, start: state, startLoss: currentLoss, evaluate: evaluate,
+            let refined = try jointSearch(joint, quantizers: quantizers, order: coordinateOrder(quantizers, in: session.plan),
+                                          start: state, startLoss: currentLoss, evaluate: evaluate,
                                           watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: biasCorrection, biases: biases) })
             (currentLoss, state, multipliers) = (refined.loss, refined.state, refined.multipliers)
             report.record(refined)
@@ -274,7 +275,8 @@ extension StepSearch {
                 report.biasCorrected = true
             }
         }
-        let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers, start: startState,
+        let refined = try jointSearch(options.joint ?? .powell, quantizers: quantizers,
+                                      order: coordinateOrder(quantizers, in: session.plan), start: startState,
                                       startLoss: startLoss, evaluate: evaluate,
                                       watch: holdout.map { Self.watch($0, quantizers: quantizers, biasCorrection: correction, biases: biases) })
         report.record(refined)
@@ -302,15 +304,33 @@ extension StepSearch {
         }
     }
 
+    /// The order of the joint search's coordinates (indices into `quantizers`): as given, or by the nodes an evaluation
+    /// along each re-runs, fewest first (`Options.coordinateOrder`); ties keep the given order.
+    public func coordinateOrder(_ quantizers: [TensorQuantizer], in plan: ExecutionPlan) -> [Int] {
+        guard options.coordinateOrder == .cheapestFirst else { return Array(quantizers.indices) }
+        let cost = quantizers.map { plan.downstreamNodes(of: [$0.name]).count }
+        return quantizers.indices.sorted { (cost[$0], $0) < (cost[$1], $1) }
+    }
+
     /// Powell or BOBYQA over one step multiplier per quantizer, within the evaluation budget.
     ///
     /// Each evaluation re-runs from the best state so far: Powell's coordinate line searches then
     /// change one quantizer and re-run only the graph downstream of it.
-    private func jointSearch(_ joint: JointOptimizer, quantizers: [TensorQuantizer], start: CalibrationSession.State,
+    ///
+    /// The optimizer's coordinate k is the multiplier of quantizer `order[k]` (`coordinateOrder`), so Powell's first
+    /// sweep visits the quantizers in that order.
+    private func jointSearch(_ joint: JointOptimizer, quantizers: [TensorQuantizer], order: [Int], start: CalibrationSession.State,
                              startLoss: Double,
                              evaluate: ([TensorQuantizer], [Double]?, CalibrationSession.State?) throws -> (Double, CalibrationSession.State),
                              watch: (([Double]) throws -> Double)? = nil)
         throws -> JointOutcome {
+        precondition(order.sorted() == Array(quantizers.indices), "the coordinate order is not a permutation of the quantizers")
+        // Optimizer coordinates to multipliers per quantizer.
+        let perQuantizer: ([Double]) -> [Double] = { x in
+            var m = [Double](repeating: 1, count: x.count)
+            for (k, q) in order.enumerated() { m[q] = x[k] }
+            return m
+        }
         var bestState = start
         var bestLoss = startLoss
         var multipliers = [Double](repeating: 1, count: quantizers.count)
@@ -322,7 +342,8 @@ extension StepSearch {
         let patienceRanOut = { [patience = options.patience] in
             watch != nil && patience.map { evaluations - (heldOutGains.last ?? 0) >= $0 } == true
         }
-        let objective: ([Double]) -> Double = { m in
+        let objective: ([Double]) -> Double = { x in
+            let m = perQuantizer(x)
             evaluations += 1
             do {
                 let (l, s) = try evaluate(quantizers, m, bestState)

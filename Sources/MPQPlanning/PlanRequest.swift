@@ -23,27 +23,24 @@ public struct PlanRequest: Sendable {
         /// come later (a sweep over every step of a large model needs about nine evaluations per quantizer).
         public static let defaultMaxEvaluations = 300
         /// The default patience. On mobilenet-digits held-out gains come up to 124 evaluations apart (one Powell
-        /// round over its ~45 steps, then the next round's first coordinates), so 150.
+        /// round over its ~45 steps, then the next round's first coordinates), so 150. Large models once had a
+        /// shorter one (50 above 10 GMAC a fit pass, when every evaluation re-ran most of the network); with the
+        /// coordinates visited cheapest first (`StepSearch.CoordinateOrder`) EfficientNet-Lite's evaluations cost
+        /// a third as much and its held-out gain came at evaluation 75, which 50 would have missed.
         public static let defaultPatience = 150
-        /// The patience when one pass over the fit samples costs more than `PlanRequest.expensivePassMACs`
-        /// (EfficientNet-Lite: ~115 G over its 192 fit crops; mobilenet-digits: ~1 G). There an evaluation takes
-        /// seconds, not milliseconds, and the gains came early and close together (EfficientNet-Lite at 5bits: at
-        /// evaluations 5, 29 and 57, then none in 150, which took 4.5 of the plan's 26 minutes).
-        public static let shortPatience = 50
 
         /// How many evaluations without a held-out gain end the search.
         public enum Patience: Sendable, Equatable {
-            /// `defaultPatience`, or `shortPatience` when a pass over the fit samples costs more than
-            /// `PlanRequest.expensivePassMACs`.
+            /// `defaultPatience`.
             case automatic
             case evaluations(Int)
             /// Run to `maxEvaluations`.
             case unlimited
 
-            /// The patience for a fit pass of `macs` multiply-accumulates (nil: run to the evaluation budget).
-            public func evaluations(macsPerPass macs: Double) -> Int? {
+            /// The patience in evaluations (nil: run to the evaluation budget).
+            public var evaluations: Int? {
                 switch self {
-                case .automatic: PlanRequest.isExpensive(macsPerPass: macs) ? Refinement.shortPatience : Refinement.defaultPatience
+                case .automatic: Refinement.defaultPatience
                 case .evaluations(let n): n
                 case .unlimited: nil
                 }
@@ -141,9 +138,9 @@ public struct PlanRequest: Sendable {
         self.outputDirectory = outputDirectory
     }
 
-    /// Above this many multiply-accumulates per pass over the calibration data the sweep is trimmed (the probe's
-    /// best p alone is scored on all of it, and grids from 8 bits on are not swept) and so is the refinement's
-    /// patience (`Refinement.shortPatience`, per pass over its fit samples).
+    /// Above this many multiply-accumulates per pass over the calibration data the sweep is trimmed: the probe's
+    /// best p alone is scored on all of it, grids from 8 bits on are not swept, and sensitivities are measured on
+    /// the probe (`defaultSensitivitySamples`).
     ///
     /// Three finalists cost two more full evaluations per search: on mobilenet-digits (~1 GMAC a pass) that is a
     /// second and its probe's ranking is noisy (the best of three differed from its best in 27 of 57 searches); on

@@ -160,3 +160,36 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     let unwatched = try StepSearch(options: options, loss: fitLoss).refine(quantizers, session: &fit)
     #expect(unwatched.report.heldOutGains == nil)
 }
+
+/// The joint search visits its coordinates cheapest first: the order sorts the quantizers by the nodes an evaluation
+/// along each re-runs (ties in their own order), `graph` keeps their order, and a search stopped within its first
+/// line search has moved only the first coordinate of the order.
+@Test func jointSearchVisitsTheCheapestCoordinateFirst() throws {
+    let data = try ExampleData("digits", samples: 64)
+    let targets = try QuantizationRecipe(bits: BitWidths(weight: 4, activation: 4)).targets(in: data.graph)
+    var session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 64)
+    var probe = session
+    var initial = StepSearch.Options()
+    initial.initialization = .minMax
+    initial.joint = nil
+    let loss = crossEntropy(data, output: data.graph.outputs[0].name)
+    let quantizers = try StepSearch(options: initial, loss: loss).run(targets, session: &session, probe: &probe).quantizers
+    #expect(quantizers.count >= 6)
+
+    var options = StepSearch.Options()
+    let search = StepSearch(options: options, loss: loss)
+    let order = search.coordinateOrder(quantizers, in: session.plan)
+    let cost = quantizers.map { session.plan.downstreamNodes(of: [$0.name]).count }
+    #expect(order.sorted() == Array(quantizers.indices))
+    #expect(zip(order, order.dropFirst()).allSatisfy { (cost[$0], $0) < (cost[$1], $1) })
+    #expect(cost[order[0]] < cost[order.last!], "the last layer's steps re-run less than the first layer's")
+    options.coordinateOrder = .graph
+    #expect(StepSearch(options: options, loss: loss).coordinateOrder(quantizers, in: session.plan) == Array(quantizers.indices))
+
+    // Three evaluations: the start and two points of the first line search, along the cheapest coordinate.
+    options.coordinateOrder = .cheapestFirst
+    options.maxEvaluations = 3
+    let early = try StepSearch(options: options, loss: loss).refine(quantizers, session: &session)
+    let moved = early.multipliers.indices.filter { early.multipliers[$0] != 1 }
+    #expect(moved.allSatisfy { $0 == order[0] }, "moved \(moved), first coordinate \(order[0])")
+}
