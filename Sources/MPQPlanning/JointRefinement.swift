@@ -39,6 +39,7 @@ public struct JointRefinement: Sendable {
         options.joint = settings.optimizer
         options.maxEvaluations = settings.maxEvaluations
         options.patience = settings.patience.evaluations
+        options.coordinateOrder = Self.coordinateOrder(macsPerPass: Self.macsPerPass(fit))
         let fitObjective = CalibrationObjective(kind: lossKind, session: fit, labels: calibration.labels.map { Array($0.prefix(fitCount)) })
         let search = StepSearch(options: options, loss: fitObjective.function, progress: { _, done, total in progress?(done, total) })
         let holdout = try fitCount < count ? self.holdout(calibration, from: fitCount, graph: graph, batchSize: batchSize) : nil
@@ -48,6 +49,18 @@ public struct JointRefinement: Sendable {
         let refined = try search.refine(quantizers, session: &fit, biasCorrection: correction, holdout: holdout)
         return Outcome(quantizers: refined.quantizers, multipliers: refined.multipliers, correction: refined.biasCorrection,
                        search: refined.report, patience: holdout == nil ? nil : options.patience)
+    }
+
+    /// Multiply-accumulates of one pass over `session`'s samples (padding rows included).
+    static func macsPerPass(_ session: CalibrationSession) -> Double {
+        let perBatch = session.plan.layerStatistics().reduce(0) { $0 + Double($1.macs) }
+        return perBatch * Double(session.batches.count)
+    }
+
+    /// Powell's coordinate order for a fit pass of `macs`: cheapest first above `PlanRequest.expensivePassMACs`
+    /// (evaluations there take seconds, and the budget does not cover one sweep over every step), else the plan's.
+    static func coordinateOrder(macsPerPass macs: Double) -> StepSearch.CoordinateOrder {
+        PlanRequest.isExpensive(macsPerPass: macs) ? .cheapestFirst : .graph
     }
 
     /// A batch size that cuts `samples` into at least two batches, so that an evaluation runs them side by side on

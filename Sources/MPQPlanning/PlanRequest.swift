@@ -24,7 +24,7 @@ public struct PlanRequest: Sendable {
         public static let defaultMaxEvaluations = 300
         /// The default patience. On mobilenet-digits held-out gains come up to 124 evaluations apart (one Powell
         /// round over its ~45 steps, then the next round's first coordinates), so 150. Large models once had a
-        /// shorter one (50 above 10 GMAC a fit pass, when every evaluation re-ran most of the network); with the
+        /// shorter one (50 above 10 GMAC a fit pass, when every evaluation re-ran most of the network); with their
         /// coordinates visited cheapest first (`StepSearch.CoordinateOrder`) EfficientNet-Lite's evaluations cost
         /// a third as much and its held-out gain came at evaluation 75, which 50 would have missed.
         public static let defaultPatience = 150

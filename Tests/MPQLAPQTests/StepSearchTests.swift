@@ -177,6 +177,8 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     #expect(quantizers.count >= 6)
 
     var options = StepSearch.Options()
+    #expect(options.coordinateOrder == .graph)
+    options.coordinateOrder = .cheapestFirst
     let search = StepSearch(options: options, loss: loss)
     let order = search.coordinateOrder(quantizers, in: session.plan)
     let cost = quantizers.map { session.plan.downstreamNodes(of: [$0.name]).count }

@@ -114,3 +114,14 @@ import Testing
     #expect(Patience.unlimited.evaluations == nil)
     #expect(Patience(count: nil) == .automatic && Patience(count: 0) == .unlimited && Patience(count: 12) == .evaluations(12))
 }
+
+/// The refinement visits its coordinates cheapest first when one pass over its fit samples costs more than 10 GMAC
+/// (closed form), in the plan's order below; a pass's cost is every layer's MACs per sample times the samples.
+@Test func refinementOrdersCoordinatesByTheEvaluationCost() throws {
+    #expect(JointRefinement.coordinateOrder(macsPerPass: 1e9) == .graph)
+    #expect(JointRefinement.coordinateOrder(macsPerPass: 2e10) == .cheapestFirst)
+    let pipeline = try PlanPipeline(request: try digitsRequest("coordinate-order"))
+    let perSample = pipeline.prepared.problem.groups.reduce(0) { $0 + $1.macs }
+    #expect(perSample > 0)
+    #expect(JointRefinement.macsPerPass(pipeline.workspace.session) == Double(perSample * 64))
+}
