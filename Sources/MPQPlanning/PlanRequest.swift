@@ -140,7 +140,8 @@ public struct PlanRequest: Sendable {
 
     /// Above this many multiply-accumulates per pass over the calibration data the sweep is trimmed: the probe's
     /// best p alone is scored on all of it, grids from 8 bits on are not swept, and sensitivities are measured on
-    /// the probe (`defaultSensitivitySamples`).
+    /// the probe (`defaultSensitivitySamples`). Above it per pass over its fit samples the refinement visits its
+    /// coordinates cheapest first (`JointRefinement.coordinateOrder`).
     ///
     /// Three finalists cost two more full evaluations per search: on mobilenet-digits (~1 GMAC a pass) that is a
     /// second and its probe's ranking is noisy (the best of three differed from its best in 27 of 57 searches); on
