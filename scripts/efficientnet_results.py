@@ -204,8 +204,9 @@ NOTES = [
     "validation KL 0.0483 → 0.0496, top-1 agreement 85.2 → 83.6 % (2 of 128 crops). Of the refinement's gain, bias "
     "correction gives nearly all: calibration KL 0.0885 → 0.0475 with the corrected biases, 0.0454 after Powell. "
     "A quantized evaluation that keeps its activations (the sweep's, the Pareto measurements', the refinement's) "
-    "costs ~1.9× an FP32 forward pass here, mostly the fake-quantization pass over activations just written past "
-    "the caches, and the executor runs at 0.65–0.67× ONNX Runtime (issue 12): the levers left.",
+    "costs ~1.5× an FP32 forward pass here (64 crops in batches of 8), much of it the fake-quantization pass that "
+    "writes each hooked activation into a new buffer, and the executor runs at 0.65–0.67× ONNX Runtime (issue 12): "
+    "the levers left.",
     "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
     "of the composed per-group quantizers its measurement ranked it by, while the steps it wrote (and the QDQ model "
     "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "

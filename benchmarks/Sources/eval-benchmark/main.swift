@@ -4,7 +4,7 @@
 // weights and activations fake-quantized, as a composed plan is), so its cost relative to a plain FP32
 // forward pass is what this prints (target ≤ 1.5). Also a one-quantizer re-run from cached activations,
 // as the sweep and Powell's line searches do. Build in release:
-//   swift run -c release eval-benchmark MODEL --calib X.npy [--batch-size 256] [--bits W8A8] [--repeat 20] [--threads N]
+//   swift run -c release eval-benchmark MODEL --calib X.npy [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N]
 // Multi-input models (MiniLM) take --calib X.npz.
 import Foundation
 import MPQData
@@ -31,6 +31,7 @@ func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
 }
 
 var model = "", calib = "", bitsText = "W8A8", batchSize = 256, repeats = 20
+var sampleCount: Int?
 var threads: Int?
 var rest = Array(CommandLine.arguments.dropFirst())
 while !rest.isEmpty {
@@ -41,12 +42,13 @@ while !rest.isEmpty {
     case "--bits": bitsText = value()
     case "--batch-size": batchSize = Int(value()) ?? batchSize
     case "--repeat": repeats = Int(value()) ?? repeats
+    case "--samples": sampleCount = Int(value())
     case "--threads": threads = Int(value())
     default: model = a
     }
 }
 guard !model.isEmpty, !calib.isEmpty, let bits = BitWidths(bitsText) else {
-    log("usage: eval-benchmark MODEL --calib X.npy|X.npz [--batch-size 256] [--bits W8A8] [--repeat 20] [--threads N]")
+    log("usage: eval-benchmark MODEL --calib X.npy|X.npz [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N]")
     exit(64)
 }
 AllocationPolicy.reuseLargeBuffers()
@@ -62,9 +64,9 @@ do {
     }
     let samples = inputs.values.first!.shape[0]
     let size = min(batchSize, samples)
-    let batch = inputs.mapValues { $0.slice(axis0: 0..<size) }
-    var session = try CalibrationSession(graph: graph, inputs: batch, batchSize: size)
-    let plan = session.plan
+    // One batch by default; with --samples, that many samples in batches of --batch-size.
+    let count = min(sampleCount ?? size, samples)
+    var session = try CalibrationSession(graph: graph, inputs: inputs.mapValues { $0.slice(axis0: 0..<count) }, batchSize: size)
 
     // MMSE quantizers for every tensor the default policy quantizes.
     var quantizers: [TensorQuantizer] = []
@@ -79,7 +81,10 @@ do {
     }
     let settings = StepSearch.settings(quantizers, biases: BiasQuantization(graph: graph))
 
-    let fp32 = try median(repeats) { _ = try plan.run(batch) }
+    let evaluated = inputs.mapValues { $0.slice(axis0: 0..<count) }
+    let runner = try BatchRunner(graph: graph, sampleShapes: evaluated.mapValues { Array($0.shape.dropFirst()) },
+                                 sampleCount: count, batchSize: size)
+    let fp32 = try median(repeats) { _ = try runner.run(evaluated) }
     let composed = try median(repeats) { _ = try session.outputs(settings) }
     let cachedFull = try median(repeats) { _ = try session.evaluate(settings) }
     let start = try session.evaluate(settings)
@@ -90,7 +95,7 @@ do {
     let rerun = try median(repeats) { _ = try session.evaluate(oneChanged, from: start) }
 
     let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
-    print("\(name): batch \(size), \(quantizers.count) quantizers at \(bitsText), threads \(KernelThreads.count), median of \(repeats)")
+    print("\(name): \(count) samples in batches of \(size), \(quantizers.count) quantizers at \(bitsText), threads \(KernelThreads.count), median of \(repeats)")
     print(String(format: "  FP32 forward                          %8.2f ms", fp32 * 1e3))
     print(String(format: "  quantized evaluation (plan measure)   %8.2f ms   ratio %.2f", composed * 1e3, composed / fp32))
     print(String(format: "  quantized evaluation, caching values  %8.2f ms   ratio %.2f", cachedFull * 1e3, cachedFull / fp32))
