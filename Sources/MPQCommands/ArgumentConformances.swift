@@ -20,6 +20,8 @@ extension PSweepSamples: ExpressibleByArgument {}
 
 extension SensitivitySamples: ExpressibleByArgument {}
 
+extension StepSearch.CoordinateOrder: ExpressibleByArgument {}
+
 extension StepSearch.JointOptimizer: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["powell", "bobyqa"] }
 }

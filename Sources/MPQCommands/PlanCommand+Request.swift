@@ -79,7 +79,8 @@ extension PlanCommand {
         request.searchesChosenPlan = searchChosen
         try SettingCheck.nonNegative(refinePatience, source: "--refine-patience")
         request.refinement = noRefine ? nil : PlanRequest.Refinement(maxEvaluations: refineEvaluations,
-                                                                     patience: .init(count: refinePatience))
+                                                                     patience: .init(count: refinePatience),
+                                                                     coordinateOrder: refineOrder)
         request.threads = try Self.threads(option: threads, environment: ProcessInfo.processInfo.environment)
     }
 

@@ -89,6 +89,9 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (default: 150; 0: use every --refine-evaluations).")
     var refinePatience: Int?
 
+    @Option(name: .customLong("refine-order"), help: "Order of the refinement's Powell coordinates: graph (the first layers first) or cheapest-first (the steps with the fewest nodes downstream first: faster, and on small models a better fit of the calibration data that validated worse in two of eight runs). Default: cheapest-first when one pass over the fit samples costs more than 10 GMAC, else graph.")
+    var refineOrder: StepSearch.CoordinateOrder?
+
     @Flag(name: .customLong("no-activation-cache"), help: "Run every evaluation in full instead of re-running only what changed (for benchmarks).")
     var noActivationCache = false
 

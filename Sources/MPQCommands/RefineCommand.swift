@@ -24,6 +24,9 @@ struct RefineCommand: ParsableCommand {
     @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (default: 150; 0: use every --max-evaluations).")
     var patience: Int?
 
+    @Option(help: "Order of Powell's coordinates: graph or cheapest-first (default: cheapest-first when one pass over the fit samples costs more than 10 GMAC, else graph).")
+    var order: StepSearch.CoordinateOrder?
+
     @Flag(name: .customLong("no-bias-correction"), help: "Refine the steps only.")
     var noBiasCorrection = false
 
@@ -55,7 +58,7 @@ struct RefineCommand: ParsableCommand {
         var session = try CalibrationSession(graph: graph, inputs: calibration.inputs, batchSize: file.batchSize)
         let quantizers = try file.tensors.map { try ExportCommand.quantizer(from: $0) }
         let settings = PlanRequest.Refinement(optimizer: optimizer, maxEvaluations: maxEvaluations, biasCorrection: !noBiasCorrection,
-                                              patience: .init(count: patience))
+                                              patience: .init(count: patience), coordinateOrder: order)
         var progress: Progress? = nil
         let refined = try JointRefinement(settings, lossKind: lossKind)
             .refine(quantizers, calibration: calibration, session: &session, batchSize: file.batchSize) { done, total in

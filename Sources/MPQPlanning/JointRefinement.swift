@@ -25,6 +25,8 @@ public struct JointRefinement: Sendable {
         public var search: StepSearch.Report
         /// The patience the search ran with (nil: none).
         public var patience: Int?
+        /// The order Powell visited the steps in.
+        public var coordinateOrder: StepSearch.CoordinateOrder
     }
 
     /// Refines `quantizers` of `graph` on `calibration` (inputs split along the sample axis); `progress` gets
@@ -39,7 +41,7 @@ public struct JointRefinement: Sendable {
         options.joint = settings.optimizer
         options.maxEvaluations = settings.maxEvaluations
         options.patience = settings.patience.evaluations
-        options.coordinateOrder = Self.coordinateOrder(macsPerPass: Self.macsPerPass(fit))
+        options.coordinateOrder = settings.coordinateOrder ?? Self.coordinateOrder(macsPerPass: Self.macsPerPass(fit))
         let fitObjective = CalibrationObjective(kind: lossKind, session: fit, labels: calibration.labels.map { Array($0.prefix(fitCount)) })
         let search = StepSearch(options: options, loss: fitObjective.function, progress: { _, done, total in progress?(done, total) })
         let holdout = try fitCount < count ? self.holdout(calibration, from: fitCount, graph: graph, batchSize: batchSize) : nil
@@ -48,7 +50,8 @@ public struct JointRefinement: Sendable {
             : nil
         let refined = try search.refine(quantizers, session: &fit, biasCorrection: correction, holdout: holdout)
         return Outcome(quantizers: refined.quantizers, multipliers: refined.multipliers, correction: refined.biasCorrection,
-                       search: refined.report, patience: holdout == nil ? nil : options.patience)
+                       search: refined.report, patience: holdout == nil ? nil : options.patience,
+                       coordinateOrder: options.coordinateOrder)
     }
 
     /// Multiply-accumulates of one pass over `session`'s samples (padding rows included).

@@ -16,6 +16,9 @@ public struct PlanRequest: Sendable {
         public var biasCorrection: Bool
         /// When Powell stops for want of a better loss on the held-out samples.
         public var patience: Patience
+        /// The order of Powell's coordinates (nil: cheapest first above `PlanRequest.expensivePassMACs` per fit pass,
+        /// else the plan's; `JointRefinement.coordinateOrder`).
+        public var coordinateOrder: StepSearch.CoordinateOrder?
 
         /// The default evaluation budget. With 400, no refinement of the examples' plans gained on its held-out
         /// samples after evaluation 260 (mobilenet-digits at eight budgets, MiniLM at three, EfficientNet-Lite at
@@ -53,11 +56,13 @@ public struct PlanRequest: Sendable {
         }
 
         public init(optimizer: StepSearch.JointOptimizer = .powell, maxEvaluations: Int = Self.defaultMaxEvaluations,
-                    biasCorrection: Bool = true, patience: Patience = .automatic) {
+                    biasCorrection: Bool = true, patience: Patience = .automatic,
+                    coordinateOrder: StepSearch.CoordinateOrder? = nil) {
             self.optimizer = optimizer
             self.maxEvaluations = maxEvaluations
             self.biasCorrection = biasCorrection
             self.patience = patience
+            self.coordinateOrder = coordinateOrder
         }
     }
 

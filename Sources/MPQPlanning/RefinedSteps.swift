@@ -43,7 +43,7 @@ extension JointRefinement {
                                       validationBefore: validationBefore,
                                       validationAfter: try validation?.metrics(under: settings) ?? nil,
                                       biasCorrected: outcome.search.biasCorrected, heldOutGains: outcome.search.heldOutGains,
-                                      patience: outcome.patience)
+                                      patience: outcome.patience, coordinateOrder: outcome.coordinateOrder)
         return RefinedSteps(quantizers: outcome.quantizers, multipliers: outcome.multipliers,
                             correctedBiases: Self.correctedBiases(outcome, graph: graph), report: report)
     }

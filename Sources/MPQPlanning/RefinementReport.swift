@@ -1,3 +1,5 @@
+import MPQLAPQ
+
 /// Loss and accuracy before and after the joint refinement of a plan (plan.json's `refinement`).
 public struct RefinementReport: Codable, Sendable, Equatable {
     public var lossBefore: Double
@@ -14,10 +16,12 @@ public struct RefinementReport: Codable, Sendable, Equatable {
     public var heldOutGains: [Int]? = nil
     /// How many evaluations without a held-out gain stop the search (nil: it could run to its evaluation budget).
     public var patience: Int? = nil
+    /// The order Powell visited the steps in (`graph` or `cheapest-first`; nil in plan files written before it was recorded).
+    public var coordinateOrder: StepSearch.CoordinateOrder? = nil
 
     public init(lossBefore: Double, lossAfterBiasCorrection: Double, lossAfter: Double, evaluations: Int, seconds: Double,
                 validationBefore: ValidationMetrics? = nil, validationAfter: ValidationMetrics? = nil, biasCorrected: Bool? = nil,
-                heldOutGains: [Int]? = nil, patience: Int? = nil) {
+                heldOutGains: [Int]? = nil, patience: Int? = nil, coordinateOrder: StepSearch.CoordinateOrder? = nil) {
         self.lossBefore = lossBefore
         self.lossAfterBiasCorrection = lossAfterBiasCorrection
         self.lossAfter = lossAfter
@@ -28,5 +32,6 @@ public struct RefinementReport: Codable, Sendable, Equatable {
         self.biasCorrected = biasCorrected
         self.heldOutGains = heldOutGains
         self.patience = patience
+        self.coordinateOrder = coordinateOrder
     }
 }

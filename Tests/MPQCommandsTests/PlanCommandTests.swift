@@ -129,6 +129,15 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     // Corrected biases are written exactly when bias correction lowered the loss and was kept.
     #expect(refined.correctedBiases.isEmpty == (refinement.biasCorrected == false))
     #expect(refined.measuredLoss == refinement.lossAfter)
+    #expect(refinement.coordinateOrder == .graph)
+
+    // `--order cheapest-first` is recorded and never raises the loss either.
+    let cheapestFile = dir.appendingPathComponent("cheapest.json")
+    let c = runMPQ(["refine", planFile.path, "--max-evaluations", "40", "--order", "cheapest-first", "-o", cheapestFile.path])
+    #expect(c.code == 0, "\(c.message)")
+    let cheapest = try #require(try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: cheapestFile)).refinement)
+    #expect(cheapest.coordinateOrder == .cheapestFirst && cheapest.lossAfter <= cheapest.lossBefore)
+    #expect(runMPQ(["refine", planFile.path, "--order", "backwards", "-o", cheapestFile.path]).code == 64)
 }
 
 /// `mpq plan` on the tiny BERT (MiniLM's structure) with a size budget and the cosine loss to the FP32
