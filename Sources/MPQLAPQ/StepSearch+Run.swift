@@ -102,22 +102,26 @@ extension StepSearch {
         let biases = self.biases(in: session.graph)
         let searched = Set(targets.map(\.name))
         let fixed = fixed.filter { !searched.contains($0.name) }
+        func settings(_ quantizers: [TensorQuantizer], _ multipliers: [Double]?) -> [String: QuantizerSetting] {
+            Self.settings(quantizers + fixed, multipliers: multipliers.map { $0 + fixed.map { _ in 1 } },
+                          biasCorrection: biasCorrection, biases: biases)
+        }
         func evaluate(in session: inout CalibrationSession, _ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
                       from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
-            let all = multipliers.map { $0 + fixed.map { _ in 1 } }
-            let settings = Self.settings(quantizers + fixed, multipliers: all, biasCorrection: biasCorrection, biases: biases)
-            let state = try session.evaluate(settings, from: from ?? base)
+            let state = try session.evaluate(settings(quantizers, multipliers), from: from ?? base)
             return (loss(of: state, in: session), state)
         }
-        // Scored on the probe: from its own FP32 state (`base` belongs to `session`), by the probe's loss.
+        // On the probe: from its own FP32 state (`base` belongs to `session`), by the probe's loss.
+        func evaluate(onProbe probe: inout CalibrationSession, _ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
+                      from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
+            let state = try probe.evaluate(settings(quantizers, multipliers), from: from)
+            return (loss(ofBatches: state.outputs, in: probe, using: probeLoss), state)
+        }
         let onProbe = scoresOnProbe
         func evaluate(_ quantizers: [TensorQuantizer], _ multipliers: [Double]? = nil,
                       from: CalibrationSession.State? = nil) throws -> (Double, CalibrationSession.State) {
-            guard onProbe else { return try evaluate(in: &session, quantizers, multipliers, from: from) }
-            let all = multipliers.map { $0 + fixed.map { _ in 1 } }
-            let state = try probe.evaluate(Self.settings(quantizers + fixed, multipliers: all, biasCorrection: biasCorrection,
-                                                         biases: biases), from: from)
-            return (loss(ofBatches: state.outputs, in: probe, using: probeLoss), state)
+            onProbe ? try evaluate(onProbe: &probe, quantizers, multipliers, from: from)
+                : try evaluate(in: &session, quantizers, multipliers, from: from)
         }
 
         var quantizers: [TensorQuantizer]
@@ -137,9 +141,7 @@ extension StepSearch {
             let probeLoss = self.probeLoss
             let (sampled, bestIndex, bestState) = try sweepP(targets, session: session, probe: probe, fixed: fixed,
                                                             biases: biases, onProbe: probeLoss != nil) { sessions, q in
-                guard let probeLoss else { return try evaluate(in: &sessions.0, q) }
-                let state = try sessions.1.evaluate(Self.settings(q + fixed, biasCorrection: biasCorrection, biases: biases))
-                return (self.loss(ofBatches: state.outputs, in: sessions.1, using: probeLoss), state)
+                probeLoss == nil ? try evaluate(in: &sessions.0, q) : try evaluate(onProbe: &sessions.1, q)
             }
             report.sweep = sampled.map { [$0.p, $0.loss] }
             // The sampled p to keep: the best one, or the quadratic fit's p* (nil when p* was not sampled).

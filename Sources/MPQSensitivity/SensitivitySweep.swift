@@ -61,9 +61,14 @@ public struct SensitivitySweep {
                 fixedByGroup[g] = all.enumerated().filter { $0.offset != g }.flatMap(\.element)
             }
             let settings = StepSearch.settings(every, biases: search.biases(in: session.graph))
-            let state = try session.evaluate(settings)
-            baseState = state
-            baseLoss = search.scoresOnProbe ? try search.probeLoss(of: settings, probe: &probe) : search.loss(of: state, in: session)
+            if search.scoresOnProbe {
+                // Nothing is evaluated on all data then: the base state would go unused.
+                baseLoss = try search.probeLoss(of: settings, probe: &probe)
+            } else {
+                let state = try session.evaluate(settings)
+                baseState = state
+                baseLoss = search.loss(of: state, in: session)
+            }
         } else if search.scoresOnProbe {
             baseLoss = try search.probeLoss(of: [:], probe: &probe)
         }

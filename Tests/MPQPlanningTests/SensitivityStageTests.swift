@@ -36,18 +36,14 @@ import Testing
 /// The p sweep ranks p on the probe only when the probe is a proper subset of the calibration data, and the
 /// choice is part of the sensitivity table's key.
 @Test func pSweepUsesTheProbeOnlyWhenItIsSmaller() throws {
-    var request = try digitsRequest("p-sweep-samples")
-    request.stepSearch = .bestP
-    request.calibrationSamples = 96
-    request.batchSize = 32
+    var request = try probeSizedRequest("p-sweep-samples", stepSearch: .bestP)
     let onProbe = try PlanPipeline(request: request)
     #expect(onProbe.effectivePSweepSamples == .probe)
     #expect(onProbe.search.probeLoss != nil)
     request.pSweepSamples = .all
     let onAll = try PlanPipeline(request: request)
     #expect(onAll.effectivePSweepSamples == .all && onAll.search.probeLoss == nil)
-    #expect(try onProbe.sensitivityStore().key != onAll.sensitivityStore().key)
-    #expect(try onProbe.sensitivityStore().description["settings"]?.contains("pSweep=probe") == true)
+    try expectKeyed(onProbe, apartFrom: onAll, by: "pSweep=probe")
 
     // 48 samples: the probe (the first 64) is all of them, so asking for it changes nothing, key included.
     request.calibrationSamples = 48
@@ -66,9 +62,7 @@ import Testing
     #expect(PlanRequest.defaultPSweepFinalists(macsPerSample: 1e8, samples: 100) == 3)
     #expect(PlanRequest.defaultPSweepFinalists(macsPerSample: 1e8, samples: 101) == 1)
 
-    var request = try digitsRequest("p-sweep-finalists")
-    request.calibrationSamples = 96
-    request.batchSize = 32
+    var request = try probeSizedRequest("p-sweep-finalists")
     let automatic = try PlanPipeline(request: request)
     let macs = Double(automatic.prepared.problem.groups.reduce(0) { $0 + $1.macs })
     #expect(macs * 96 < PlanRequest.expensivePassMACs)
@@ -76,8 +70,7 @@ import Testing
     request.pSweepFinalists = 1
     let one = try PlanPipeline(request: request)
     #expect(one.search.options.probeFinalists == 1)
-    #expect(try one.sensitivityStore().key != automatic.sensitivityStore().key)
-    #expect(try one.sensitivityStore().description["settings"]?.contains("finalists=1") == true)
+    try expectKeyed(one, apartFrom: automatic, by: "finalists=1")
 }
 
 /// The p sweep skips 16-bit grids, and from 8 bits on above 10 GMAC a pass (closed form) or when the request says
@@ -86,10 +79,7 @@ import Testing
 @Test func pSweepSkipsEightBitGridsOnExpensiveModels() throws {
     #expect(PlanRequest.defaultPSweepBelowBits(macsPerSample: 1e6, samples: 256) == 16)
     #expect(PlanRequest.defaultPSweepBelowBits(macsPerSample: 5.5e8, samples: 256) == 8)
-    var request = try digitsRequest("p-sweep-below-bits")
-    request.stepSearch = .bestP
-    request.calibrationSamples = 96
-    request.batchSize = 32
+    var request = try probeSizedRequest("p-sweep-below-bits", stepSearch: .bestP)
     #expect(try PlanPipeline(request: request).search.options.unsweptFromBits == 16)
     request.pSweepBelowBits = 8
     let below8 = try PlanPipeline(request: request)
@@ -97,8 +87,7 @@ import Testing
     request.pSweepBelowBits = 17
     let every = try PlanPipeline(request: request)
     #expect(every.search.options.unsweptFromBits == 17)
-    #expect(try below8.sensitivityStore().key != every.sensitivityStore().key)
-    #expect(try below8.sensitivityStore().description["settings"]?.contains("unsweptFrom=8") == true)
+    try expectKeyed(below8, apartFrom: every, by: "unsweptFrom=8")
 
     let (skipped, swept) = (try below8.sensitivities(), try every.sensitivities())
     for group in skipped.groups {
@@ -114,16 +103,13 @@ import Testing
 @Test func sensitivitiesOnTheProbeAreProbeLossIncreases() throws {
     #expect(PlanRequest.defaultSensitivitySamples(macsPerSample: 1e6, samples: 256) == .all)
     #expect(PlanRequest.defaultSensitivitySamples(macsPerSample: 5.5e8, samples: 256) == .probe)
-    var request = try digitsRequest("sensitivity-samples")
-    request.calibrationSamples = 96
-    request.batchSize = 32
+    var request = try probeSizedRequest("sensitivity-samples")
     let onAll = try PlanPipeline(request: request)
     #expect(onAll.sensitivitySamples == .all)
     request.sensitivitySamples = .probe
     let onProbe = try PlanPipeline(request: request)
     #expect(onProbe.sensitivitySamples == .probe)
-    #expect(try onProbe.sensitivityStore().key != onAll.sensitivityStore().key)
-    #expect(try onProbe.sensitivityStore().description["settings"]?.contains("sensitivitySamples=probe") == true)
+    try expectKeyed(onProbe, apartFrom: onAll, by: "sensitivitySamples=probe")
     #expect(try onAll.sensitivityStore().description["settings"]?.contains("sensitivitySamples") == false)
 
     let table = try onProbe.sensitivities()
@@ -152,4 +138,20 @@ import Testing
     request.pSweepSamples = .probe
     request.calibrationSamples = 48
     #expect(try PlanPipeline(request: request).sensitivitySamples == .all)
+}
+
+/// The digits request with 96 calibration samples in batches of 32: the probe (the first 64) is a proper subset.
+private func probeSizedRequest(_ name: String, stepSearch: StepSearch.Initialization? = nil) throws -> PlanRequest {
+    var request = try digitsRequest(name)
+    if let stepSearch { request.stepSearch = stepSearch }
+    request.calibrationSamples = 96
+    request.batchSize = 32
+    return request
+}
+
+/// `pipeline`'s sensitivity table has another key than `other`'s, and its settings name `setting`.
+private func expectKeyed(_ pipeline: PlanPipeline, apartFrom other: PlanPipeline, by setting: String,
+                         sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(try pipeline.sensitivityStore().key != other.sensitivityStore().key, sourceLocation: sourceLocation)
+    #expect(try pipeline.sensitivityStore().description["settings"]?.contains(setting) == true, sourceLocation: sourceLocation)
 }
