@@ -214,7 +214,7 @@ NOTES = [
     "it writes.",
     "- Memory: the phases after the sweep peak at 10.6 GB (`/usr/bin/time -v`, same plan; 8.9 GB with the build "
     "before this version): validation now keeps its FP32 activations and each Pareto worker its last validation "
-    "state, so plans re-run only what changed (MiniLM's peak rose from 6.7 to 7.6 GB for the same reason). In an earlier run: 4.9 GB during the sweep, up to 7.5 GB while Pareto plans "
+    "state, so plans re-run only what changed (MiniLM's peak rose from 6.7 to 7.6 GB in one pair of runs, not in another). In an earlier run: 4.9 GB during the sweep, up to 7.5 GB while Pareto plans "
     "are measured (two workers, each keeping its last plan's activations), 9.25 GB during refinement (four calibration "
     "sessions — all crops, the probe, the fit and the held-out quarter — each with up to 1/24 of RAM of cached "
     "activations, plus the Powell states; 9.2 GB in the previous run). The three runs before that peaked at 13.8, "
