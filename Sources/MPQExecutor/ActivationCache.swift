@@ -11,6 +11,8 @@ public struct ActivationCache: Sendable {
     var unhooked: [Int: Tensor]
     /// Slot names, to answer lookups by name.
     let slots: [String: Int]
+    /// The name of each slot.
+    let names: [String]
     /// Slots whose values are out of date: a re-run `through` some values stopped before recomputing them.
     var stale: Set<Int> = []
     /// The run's hooks, which re-create a hooked value the cache keeps only raw (`ExecutionPlan.dropHooked`).
@@ -26,10 +28,17 @@ public struct ActivationCache: Sendable {
         return unhooked[s].map { hooks.applied(name, toShared: $0) ?? $0 }
     }
 
-    /// The value of a name before its hook was applied (the same as `value(named:)` without a hook).
+    /// The value of a name before its hook was applied (the same as `value(named:)` without a hook); nil when the
+    /// cache keeps only the hooked form (its producer must run again without the hook).
     public func unhookedValue(named name: String) -> Tensor? {
-        guard let s = slots[name] else { return nil }
-        return unhooked[s] ?? values[s]
+        slots[name].flatMap(rawValue(slot:))
+    }
+
+    /// The raw value of slot `s`: kept beside its hooked form, or the value itself when the run had no hook on it.
+    func rawValue(slot s: Int) -> Tensor? {
+        if let raw = unhooked[s] { return raw }
+        guard hooks[names[s]] == nil else { return nil }
+        return values[s]
     }
 }
 

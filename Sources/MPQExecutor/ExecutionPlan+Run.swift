@@ -96,7 +96,12 @@ extension ExecutionPlan {
             guard let s = slots[name] else { throw GraphError.unknownValue(name) }
             // A stale value's producer runs again below and applies the new hook itself.
             if stale.contains(s) { continue }
-            if let raw = constants[s] ?? cache.unhooked[s] ?? cache.values[s] {
+            if constants[s] == nil, !outputSlots.contains(s), let raw = cache.rawValue(slot: s) {
+                // Hooked when a step that runs reads it: in an evaluation that changes many hooks most producers run
+                // again anyway, and a copy hooked now would be thrown away.
+                values[s] = nil
+                unhooked[s] = raw
+            } else if let raw = constants[s] ?? cache.rawValue(slot: s) {
                 unhooked[s] = nil
                 store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
             } else if let p = producer[s] {
@@ -201,6 +206,12 @@ extension ExecutionPlan {
         return s
     }
 
+    /// Runs one step and stores its outputs.
+    ///
+    /// `keepRaw` (an `.all` run) keeps the raw form of a hooked output beside the hooked one only in a checkpointed
+    /// plan, which then drops the hooked form (`dropHooked`). Otherwise the hook rewrites the fresh output in place and
+    /// a later change to that hook re-runs the producer (`rerun`): one node, where keeping both forms cost a copy of
+    /// every hooked activation in each evaluation and twice the memory.
     private func execute(_ step: Step, values: inout [Tensor?], unhooked: inout [Int: Tensor],
                          hooks: TensorHooks, keepRaw: Bool, handOver: Int? = nil) throws {
         var outputs: [Tensor]
@@ -221,7 +232,7 @@ extension ExecutionPlan {
             // Moved out of the array, so a hook owns the only reference and can work in place.
             let output = outputs[k]
             outputs[k] = Self.movedOut
-            store(output, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
+            store(output, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw && isCheckpointed)
         }
     }
 
@@ -245,7 +256,7 @@ extension ExecutionPlan {
         var outputs: [String: Tensor] = [:]
         for (i, s) in outputSlots.enumerated() { outputs[graph.outputs[i].name] = values[s] }
         let cache = retain == .all
-            ? ActivationCache(values: values, unhooked: unhooked, slots: slots, stale: stale, hooks: hooks) : nil
+            ? ActivationCache(values: values, unhooked: unhooked, slots: slots, names: valueNames, stale: stale, hooks: hooks) : nil
         return ExecutionResult(outputs: outputs, cache: cache)
     }
 }

@@ -210,9 +210,18 @@ public struct CalibrationSession: Sendable {
     }
 
     /// A value of one batch's cache, recomputed from the kept ones when checkpointing dropped it.
+    ///
+    /// A hooked activation's raw form is not kept (`ExecutionPlan.rerun`): its producer runs again without the hook.
     private func cachedValue(_ name: String, in state: State, batch: Int, unhooked: Bool) -> Tensor? {
         let read = { (cache: ActivationCache) in unhooked ? cache.unhookedValue(named: name) : cache.value(named: name) }
         if let value = read(state.caches[batch]) { return value }
+        if unhooked, state.hooks[name] != nil, graph.initializers[name] == nil {
+            var hooks = state.hooks
+            hooks[name] = nil
+            hooks.outOfPlace[name] = nil
+            return try? plans[batch].rerun(from: state.caches[batch], changed: [name], hooks: hooks, retain: .all,
+                                           through: [name]).cache?.unhookedValue(named: name)
+        }
         guard plans[batch].isCheckpointed, plans[batch].type(of: name) != nil,
               let cache = try? plans[batch].rerun(from: state.caches[batch], changed: [], hooks: state.hooks,
                                                   retain: .all, materializing: [name]).cache else { return nil }
