@@ -85,7 +85,7 @@ public enum Conv2D {
         for images in halves {
             var part = s
             part.batch = images
-            guard let conv = OneDNNConvolution.cached(part) else { return false }
+            guard let conv = OneDNNConvolution.cached(part, activation: activation) else { return false }
             convs.append(conv)
         }
         let inImage = s.inChannels * s.window.height.input * s.window.width.input

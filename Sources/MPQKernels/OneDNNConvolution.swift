@@ -20,6 +20,9 @@ import Foundation
 /// by the largest layer rather than the sum over layers.
 public final class OneDNNConvolution: @unchecked Sendable {
     public let shape: Conv2DShape
+    /// The activation the primitive applies as a post-op while the output is in registers (ReLU and Clip); nil
+    /// when the caller's activation is applied after the primitive, on the NCHW result.
+    public let fusedActivation: Activation?
     /// Bytes of each scratch buffer a call needs: blocked input, blocked output, scratchpad, weights.
     private var scratchBytes: [Int] = []
     let primitive: dnnl_primitive_t
@@ -57,17 +60,48 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
 
     private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [Conv2DShape: OneDNNConvolution?] = [:]
+    nonisolated(unsafe) private static var cache: [Key: OneDNNConvolution?] = [:]
 
-    /// The primitive for `shape`, created on first use and kept for the process (a model has a few
-    /// dozen distinct shapes); nil when oneDNN has no implementation for it.
-    public static func cached(_ shape: Conv2DShape) -> OneDNNConvolution? {
+    /// A primitive's identity: its shape and the activation fused into it.
+    private struct Key: Hashable {
+        var shape: Conv2DShape
+        var activation: Activation?
+    }
+
+    /// The primitive for `shape` followed by `activation`, created on first use and kept for the process (a model has
+    /// a few dozen distinct shapes); nil when oneDNN has no implementation for it.
+    public static func cached(_ shape: Conv2DShape, activation: Activation = .none) -> OneDNNConvolution? {
+        let key = Key(shape: shape, activation: fusable(activation))
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        if let known = cache[shape] { return known }
-        let made = OneDNNConvolution(shape)
-        cache[shape] = .some(made)
+        if let known = cache[key] { return known }
+        let made = OneDNNConvolution(shape, activation: activation)
+        cache[key] = .some(made)
         return made
+    }
+
+    /// The activations oneDNN applies as a post-op with the stand-alone operator's results (ReLU: max(x, 0), its
+    /// zero possibly negative; Clip: the clamp to [min, max]), nil for the rest.
+    static func fusable(_ activation: Activation) -> Activation? {
+        switch activation {
+        case .relu, .clip: return activation
+        default: return nil
+        }
+    }
+
+    /// Appends `activation` to `attr` as an element-wise post-op.
+    private static func appendPostOp(_ activation: Activation, to attr: dnnl_primitive_attr_t?) -> Bool {
+        let (kind, alpha, beta): (dnnl_alg_kind_t, Float, Float)
+        switch activation {
+        case .relu: (kind, alpha, beta) = (dnnl_eltwise_relu, 0, 0)
+        case let .clip(lo, hi): (kind, alpha, beta) = (dnnl_eltwise_clip, lo, hi)
+        default: return false
+        }
+        var ops: dnnl_post_ops_t?
+        guard dnnl_post_ops_create(&ops) == dnnl_success else { return false }
+        defer { dnnl_post_ops_destroy(ops) }
+        return dnnl_post_ops_append_eltwise(ops, 1, kind, alpha, beta) == dnnl_success
+            && dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success
     }
 
     /// The CPU engine, created once; nil when oneDNN cannot create one.
@@ -76,10 +110,12 @@ public final class OneDNNConvolution: @unchecked Sendable {
         return dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success ? e : nil
     }()
 
-    /// Creates the primitive and reorders, or returns nil when oneDNN has no implementation.
-    public init?(_ s: Conv2DShape) {
+    /// Creates the primitive and reorders, or returns nil when oneDNN has no implementation; a ReLU or Clip
+    /// `activation` becomes a post-op of the primitive.
+    public init?(_ s: Conv2DShape, activation: Activation = .none) {
         guard let engine = Self.engine, Self.handles(s) else { return nil }
         shape = s
+        fusedActivation = Self.fusable(activation)
         // oneDNN partitions the work for the thread count current at creation: one.
         omp_set_num_threads(1)
         let d = UnsafeMutablePointer<dnnl_memory_desc_t>.allocate(capacity: 8)
@@ -118,6 +154,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
         defer { dnnl_primitive_attr_destroy(attr) }
         // A scratchpad per call (not the library's shared one), so concurrent calls are safe.
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)
+        if let fused = fusedActivation, !Self.appendPostOp(fused, to: attr) { return nil }
         var pd: dnnl_primitive_desc_t?
         guard dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil) == dnnl_success, let pd else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
@@ -230,8 +267,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
             ])
         }
         if let r = dstReorder { run(r, engine, [(DNNL_ARG_FROM, dst, scratchDst), (DNNL_ARG_TO, plainDst, y)]) }
-        // The activation on the NCHW result: exactly the stand-alone operator's arithmetic.
-        if !activation.isIdentity { activation.apply(output, count: shape.outputCount) }
+        // An activation the primitive did not apply, on the NCHW result: the stand-alone operator's arithmetic.
+        if fusedActivation != activation && !activation.isIdentity { activation.apply(output, count: shape.outputCount) }
     }
 
     /// Executes `primitive` on a fresh stream with memories wrapping the given buffers.

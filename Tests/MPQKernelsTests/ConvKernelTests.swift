@@ -168,3 +168,27 @@ func depthwiseFusedActivation(_ activation: Activation) {
         #expect(maxAbsDiff(got, expected) < 1e-4, "\(c) \(activation)")
     }
 }
+
+@Test("oneDNN primitives apply ReLU and Clip as post-ops, other activations after them",
+      arguments: [Activation.none, .relu, .clip(min: 0, max: 6), .clip(min: -0.5, max: 0.25), .hardSwish])
+func oneDNNFusedActivation(_ activation: Activation) throws {
+    for c in [ConvCase(n: 3, cin: 5, cout: 17, h: 9, w: 7, pads: (1, 1, 1, 1)),                        // dense 3×3
+              ConvCase(n: 3, cin: 18, cout: 18, group: 18, h: 7, w: 7, stride: (2, 2), pads: (1, 1, 1, 1))] { // 4×4 depthwise
+        let s = c.shape
+        guard OneDNNConvolution.handles(s), Gemm.backend == .oneDNN else { continue }
+        let conv = try #require(OneDNNConvolution.cached(s, activation: activation))
+        let fusable = activation == .relu || activation == .clip(min: 0, max: 6) || activation == .clip(min: -0.5, max: 0.25)
+        #expect(conv.fusedActivation == (fusable ? activation : nil), "\(c) \(activation)")
+        var rng = SeededRandom(UInt64(s.outputCount))
+        let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), b = rng.floats(s.outChannels)
+        var expected = referenceConv(s, input: x, weights: w, bias: b)
+        expected.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
+        for threads in [1, 2] {
+            var got = [Float](repeating: .nan, count: s.outputCount)
+            Conv2D.forward(s, input: x, weights: w, bias: b, output: &got, activation: activation, threads: threads)
+            #expect(maxAbsDiff(got, expected) < 1e-4, "\(c) \(activation) threads \(threads)")
+            if case let .clip(lo, hi) = activation { #expect(got.allSatisfy { $0 >= lo && $0 <= hi }) }
+            if activation == .relu { #expect(got.allSatisfy { $0 >= 0 } && got.contains(0)) }
+        }
+    }
+}
