@@ -194,7 +194,8 @@ NOTES = [
     "points (from the previous plan's validation activations, since this version): 123 plans measured in 2.9 min, "
     "the front's 45 validated in 30 s (69 s in the run before, 44 plans), the greedy baseline's 18 points in 36 s "
     "(47 s).",
-    "- Where the default run's time goes (9.2 min; 11.2 and 15.7 in the runs before, 26.2, 28.9, 42.9, 69.5 and "
+    "- Where the default run's time goes (9.4 min in this run on a noisier machine, 9.2 in the one before with "
+    "identical results; 11.2 and 15.7 before that, 26.2, 28.9, 42.9, 69.5 and "
     "49.6 before that): the sweep (65 groups × 4 candidates; the swept W4A8 costs ten probe evaluations, the others "
     "one, each of everything downstream of its group) is 3.7 min; the Pareto measurements 3.4 min; the refinement "
     "0.9 min (2.8 in the run before). Powell's first sweep now visits the steps with the fewest nodes downstream "
@@ -204,15 +205,16 @@ NOTES = [
     "validation KL 0.0483 → 0.0496, top-1 agreement 85.2 → 83.6 % (2 of 128 crops). Of the refinement's gain, bias "
     "correction gives nearly all: calibration KL 0.0885 → 0.0475 with the corrected biases, 0.0454 after Powell. "
     "A quantized evaluation that keeps its activations (the sweep's, the Pareto measurements', the refinement's) "
-    "costs ~1.5× an FP32 forward pass here (64 crops in batches of 8), much of it the fake-quantization pass that "
-    "writes each hooked activation into a new buffer, and the executor runs at 0.65–0.67× ONNX Runtime (issue 12): "
-    "the levers left.",
+    "costs ~1.5× an FP32 forward pass here (64 crops in batches of 8), much of it the fake-quantization pass "
+    "(since this version in place on the fresh output, where before it wrote a copy beside the raw one), and the "
+    "executor runs at 0.64–0.67× ONNX Runtime (issue 12): the levers left.",
     "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
     "of the composed per-group quantizers its measurement ranked it by, while the steps it wrote (and the QDQ model "
     "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "
     "generalised worse (ONNX Runtime 0.1211 vs the reported 0.0916). The plan's validation is now that of the steps "
     "it writes.",
-    "- Memory: the phases after the sweep peak at 10.6 GB (`/usr/bin/time -v`, same plan; 8.9 GB with the build "
+    "- Memory: the whole run of this page peaks at 10.0 GB (`/usr/bin/time -v` over the script; caches now keep one "
+    "form of each quantized activation). In the run before, the phases after the sweep peaked at 10.6 GB (same plan; 8.9 GB with the build "
     "before this version): validation now keeps its FP32 activations and each Pareto worker its last validation "
     "state, so plans re-run only what changed (MiniLM's peak rose from 6.7 to 7.6 GB in one pair of runs, not in another). In an earlier run: 4.9 GB during the sweep, up to 7.5 GB while Pareto plans "
     "are measured (two workers, each keeping its last plan's activations), 9.25 GB during refinement (four calibration "

@@ -2,10 +2,10 @@ import MPQGraph
 
 /// Every value of one run, kept so later runs can recompute only what a change affects.
 ///
-/// Values are the tensors consumers read (after hooks); for values that had a hook, the
-/// tensor before the hook is kept too, so a different hook can be applied without recomputing its
-/// producer (a checkpointed plan keeps only that one for activations, and the hook makes the other
-/// again when it is read).
+/// Values are the tensors consumers read (after hooks). Of a hooked activation an unbounded plan keeps only that
+/// form (a different hook re-runs its producer) and a checkpointed one only the raw form (the hook makes the other
+/// again when it is read); weights and graph inputs keep both, and so does a value whose new hook a re-run applied
+/// to a raw form it already held.
 public struct ActivationCache: Sendable {
     var values: [Tensor?]
     var unhooked: [Int: Tensor]

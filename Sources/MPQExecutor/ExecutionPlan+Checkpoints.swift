@@ -23,7 +23,8 @@ extension ExecutionPlan {
     ///
     /// Of a kept activation with a hook, only the raw value stays (see `dropHooked`): fake-quantizing it again
     /// when a re-run reads it is cheaper than the producer re-runs that more checkpointing would cost. (Without
-    /// checkpoints both stay: on small models re-applying the hooks costs more time than the copies cost memory.)
+    /// checkpoints only the hooked value stays: on small models re-applying the hooks costs more time than re-running
+    /// the producer of the one whose hook changed.)
     public func checkpointing(every stride: Int) -> ExecutionPlan {
         var plan = self
         guard stride > 1 else { plan.keptSlots = nil; return plan }
