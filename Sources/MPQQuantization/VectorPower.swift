@@ -79,14 +79,30 @@ enum VectorPower {
     static func magnitude(_ v: V) -> V { v.replacing(with: -v, where: v .< V(repeating: 0)) }
 
     /// Lane-wise clamp without the generic (outlined, lane-by-lane) `clamped(lowerBound:upperBound:)`.
+    ///
+    /// Written as a select per lane: LLVM turns `a < lo ? lo : a` into one max instruction (and the upper bound into
+    /// one min) with the same NaN behaviour (a NaN lane passes through), where the mask form `replacing(with:where:)`
+    /// cost a compare and a blend per bound.
     @inline(__always)
     static func clamp(_ v: V, _ lo: V, _ hi: V) -> V {
-        v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
+        var r = v
+        for i in v.indices {
+            let a = v[i]
+            let b = a < lo[i] ? lo[i] : a
+            r[i] = b > hi[i] ? hi[i] : b
+        }
+        return r
     }
 
-    /// Lane-wise clamp of 16 lanes (the fake-quantization kernel's width).
+    /// Lane-wise clamp of 16 lanes (the fake-quantization kernel's width), as the one above.
     @inline(__always)
     static func clamp(_ v: SIMD16<Float>, _ lo: SIMD16<Float>, _ hi: SIMD16<Float>) -> SIMD16<Float> {
-        v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
+        var r = v
+        for i in v.indices {
+            let a = v[i]
+            let b = a < lo[i] ? lo[i] : a
+            r[i] = b > hi[i] ? hi[i] : b
+        }
+        return r
     }
 }

@@ -21,6 +21,21 @@ import Testing
         }
     }
 
+    /// Both clamps bound every lane to [lo, hi], leave lanes inside alone (the bounds themselves included) and pass a
+    /// NaN through, as the fake-quantization kernel's compare-and-select did.
+    @Test func clampBoundsLanesAndPassesNaN() {
+        let values: [Float] = [-7, -2, -1.5, -0.0, 0.25, 3, 3.5, 9, .nan, -.infinity, .infinity, 1e30, -1e-30, 2.9999, -2, 0]
+        let (lo, hi): (Float, Float) = (-2, 3)
+        let expected = values.map { $0.isNaN ? $0 : Swift.min(Swift.max($0, lo), hi) }
+        let wide = VectorPower.clamp(SIMD16<Float>(values), SIMD16(repeating: lo), SIMD16(repeating: hi))
+        let narrow = VectorPower.clamp(SIMD8<Float>(values[0..<8]), SIMD8(repeating: lo), SIMD8(repeating: hi))
+        for k in 0..<16 {
+            #expect(wide[k] == expected[k] || (wide[k].isNaN && expected[k].isNaN), "lane \(k): \(wide[k])")
+            if k < 8 { #expect(narrow[k] == expected[k], "lane \(k): \(narrow[k])") }
+        }
+        #expect(wide[8].isNaN)
+    }
+
     @Test func zeroAndTinyGiveZero() {
         let x = SIMD8<Float>(repeating: 0).replacing(with: 1e-38, where: SIMD8<Int32>(0, 1, 0, 1, 0, 1, 0, 1) .== 1)
         #expect(VectorPower.power(x, 2.5) == SIMD8<Float>(repeating: 0))
