@@ -96,14 +96,16 @@ extension ExecutionPlan {
             guard let s = slots[name] else { throw GraphError.unknownValue(name) }
             // A stale value's producer runs again below and applies the new hook itself.
             if stale.contains(s) { continue }
-            if constants[s] == nil, !outputSlots.contains(s), let raw = cache.rawValue(slot: s) {
-                // Hooked when a step that runs reads it: in an evaluation that changes many hooks most producers run
-                // again anyway, and a copy hooked now would be thrown away.
-                values[s] = nil
-                unhooked[s] = raw
-            } else if let raw = constants[s] ?? cache.rawValue(slot: s) {
-                unhooked[s] = nil
-                store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
+            if let raw = constants[s] ?? cache.rawValue(slot: s) {
+                if constants[s] == nil && !outputSlots.contains(s) {
+                    // Hooked when a step that runs reads it: in an evaluation that changes many hooks most producers
+                    // run again anyway, and a copy hooked now would be thrown away.
+                    values[s] = nil
+                    unhooked[s] = raw
+                } else {
+                    unhooked[s] = nil
+                    store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
+                }
             } else if let p = producer[s] {
                 // Dropped by checkpointing: its producer runs again and applies the new hook.
                 recompute[p] = true

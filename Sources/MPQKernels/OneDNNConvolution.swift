@@ -83,20 +83,21 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// The activations oneDNN applies as a post-op with the stand-alone operator's results (ReLU: max(x, 0), its
     /// zero possibly negative; Clip: the clamp to [min, max]), nil for the rest.
     static func fusable(_ activation: Activation) -> Activation? {
+        eltwise(activation) == nil ? nil : activation
+    }
+
+    /// oneDNN's element-wise algorithm and its alpha and beta for `activation`, when it has one.
+    private static func eltwise(_ activation: Activation) -> (kind: dnnl_alg_kind_t, alpha: Float, beta: Float)? {
         switch activation {
-        case .relu, .clip: return activation
-        default: return nil
+        case .relu: (dnnl_eltwise_relu, 0, 0)
+        case let .clip(lo, hi): (dnnl_eltwise_clip, lo, hi)
+        default: nil
         }
     }
 
     /// Appends `activation` to `attr` as an element-wise post-op.
     private static func appendPostOp(_ activation: Activation, to attr: dnnl_primitive_attr_t?) -> Bool {
-        let (kind, alpha, beta): (dnnl_alg_kind_t, Float, Float)
-        switch activation {
-        case .relu: (kind, alpha, beta) = (dnnl_eltwise_relu, 0, 0)
-        case let .clip(lo, hi): (kind, alpha, beta) = (dnnl_eltwise_clip, lo, hi)
-        default: return false
-        }
+        guard let (kind, alpha, beta) = eltwise(activation) else { return false }
         var ops: dnnl_post_ops_t?
         guard dnnl_post_ops_create(&ops) == dnnl_success else { return false }
         defer { dnnl_post_ops_destroy(ops) }

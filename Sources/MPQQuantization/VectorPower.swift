@@ -94,15 +94,9 @@ enum VectorPower {
         return r
     }
 
-    /// Lane-wise clamp of 16 lanes (the fake-quantization kernel's width), as the one above.
+    /// Lane-wise clamp of 16 lanes (the fake-quantization kernel's width): the eight-lane clamp on each half.
     @inline(__always)
     static func clamp(_ v: SIMD16<Float>, _ lo: SIMD16<Float>, _ hi: SIMD16<Float>) -> SIMD16<Float> {
-        var r = v
-        for i in v.indices {
-            let a = v[i]
-            let b = a < lo[i] ? lo[i] : a
-            r[i] = b > hi[i] ? hi[i] : b
-        }
-        return r
+        SIMD16(lowHalf: clamp(v.lowHalf, lo.lowHalf, hi.lowHalf), highHalf: clamp(v.highHalf, lo.highHalf, hi.highHalf))
     }
 }
