@@ -369,6 +369,7 @@ extension StepSearch {
             var powell = PowellOptions(maxIterations: options.maxIterations, maxEvaluations: options.maxEvaluations)
             powell.lowerBounds = [Double](repeating: 0.05, count: x0.count)
             powell.upperBounds = [Double](repeating: 4, count: x0.count)
+            if let resolution = options.lineSearchResolution { powell.lineSearchAbsoluteTolerance = resolution }
             let result = PowellMinimizer(options: powell).minimize(objective, from: x0, shouldStop: patienceRanOut)
             // Stopped early: the evaluations left are not needed, so progress reaches its end.
             if result.stopReason == .stopRequested {

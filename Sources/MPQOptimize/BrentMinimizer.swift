@@ -12,15 +12,19 @@ public struct BrentMinimizer: Sendable {
     public var tolerance: Double
     /// Maximum number of Brent iterations (one evaluation each).
     public var maxIterations: Int
+    /// Absolute part of the tolerance on x (reference: ``minimumTolerance``). Near x = 0 the relative part
+    /// vanishes, so a minimum at 0 is otherwise pinned down to 1e-11: about fifty evaluations.
+    public var absoluteTolerance: Double
 
     /// Golden-section fraction (3 − √5)/2 as the reference rounds it.
     public static let goldenSection = 0.3819660
     /// Absolute part of the tolerance.
     public static let minimumTolerance = 1.0e-11
 
-    public init(tolerance: Double = 1.48e-8, maxIterations: Int = 500) {
+    public init(tolerance: Double = 1.48e-8, maxIterations: Int = 500, absoluteTolerance: Double = minimumTolerance) {
         self.tolerance = tolerance
         self.maxIterations = maxIterations
+        self.absoluteTolerance = absoluteTolerance
     }
 
     /// Brackets from (a, b) and minimises. `evaluations` in the result includes bracketing.
@@ -55,7 +59,7 @@ public struct BrentMinimizer: Sendable {
         var converged = false
 
         while iteration < maxIterations {
-            let tol1 = tolerance * abs(x) + BrentMinimizer.minimumTolerance
+            let tol1 = tolerance * abs(x) + absoluteTolerance
             let tol2 = 2 * tol1
             let mid = 0.5 * (lo + hi)
             if abs(x - mid) <= tol2 - 0.5 * (hi - lo) {

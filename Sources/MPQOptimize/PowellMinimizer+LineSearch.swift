@@ -21,7 +21,7 @@ extension PowellMinimizer {
             for i in 0..<n { p[i] += t * d[i] }
             return try g(p)
         }
-        let brent = BrentMinimizer(tolerance: 100 * options.xtol)
+        let brent = BrentMinimizer(tolerance: 100 * options.xtol, absoluteTolerance: options.lineSearchAbsoluteTolerance)
         let minimum = try brent.minimize(phi, from: 0, 1,
                                          valueAtFirst: options.skipLineSearchOrigin ? value : nil)
         // Without clamping the step is exactly t*·d (as in the reference); with clamping it is the

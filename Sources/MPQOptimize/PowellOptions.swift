@@ -33,6 +33,10 @@ public struct PowellOptions: Sendable {
     public var xtol: Double = 1e-4
     /// Stop when 2(fx − fval) ≤ ftol(|fx| + |fval|) + 1e-20 after a sweep.
     public var ftol: Double = 1e-4
+    /// The line searches' absolute tolerance on the step t along a direction (reference: Brent's 1e-11). Where a
+    /// direction gains nothing the minimum sits at t = 0, where the relative tolerance vanishes, and the
+    /// reference spends about fifty evaluations narrowing t down to 1e-11.
+    public var lineSearchAbsoluteTolerance: Double = BrentMinimizer.minimumTolerance
     /// Maximum number of sweeps. When both limits are nil, both default to 1000·N; when only one is
     /// given, the other is unlimited.
     public var maxIterations: Int?

@@ -20,6 +20,23 @@ import Testing
         #expect(abs(result.value - (-1675.0 / 256.0)) < 1e-12)
     }
 
+    /// A minimum at 0, where the relative tolerance vanishes: the reference narrows it down to 1e-11 (dozens of
+    /// evaluations); an absolute tolerance stops at its own width, still within it of the minimum.
+    @Test func absoluteToleranceEndsSearchesForAMinimumAtZero() {
+        let f: (Double) -> Double = { x in abs(x) + 0.1 * x * x }
+        let reference = BrentMinimizer(tolerance: 1e-2).minimize(f, from: 0, 1)
+        let coarse = BrentMinimizer(tolerance: 1e-2, absoluteTolerance: 1e-2).minimize(f, from: 0, 1)
+        #expect(reference.converged && coarse.converged)
+        #expect(abs(reference.x) < 1e-9)
+        #expect(reference.evaluations > 2 * coarse.evaluations, "the reference pins the minimum down to 1e-11: \(reference.evaluations) evaluations")
+        #expect(abs(coarse.x) < 2e-2)
+        #expect(coarse.evaluations < 15, "\(coarse.evaluations) evaluations")
+        // Away from 0 the relative part dominates and both find the same minimum.
+        let g: (Double) -> Double = { x in (x - 3) * (x - 3) }
+        let far = BrentMinimizer(tolerance: 1e-4, absoluteTolerance: 1e-6).minimize(g, from: 0, 1)
+        #expect(abs(far.x - 3) < 1e-3)
+    }
+
     @Test func bracketIsValid() {
         let f: (Double) -> Double = { x in (x - 7.5) * (x - 7.5) }
         let bracket = BrentMinimizer.bracket(f, from: 0, 1)

@@ -87,6 +87,20 @@ import Testing
         #expect(reference.evaluations - skip.evaluations == 4)
     }
 
+    /// Coordinates already at their minimum (like step multipliers that gain nothing): with an absolute line-search
+    /// tolerance a sweep costs a few evaluations per coordinate instead of dozens, and lands within the tolerance.
+    @Test func absoluteLineSearchToleranceSkipsNarrowingAtTheStart() {
+        // Minimum at (0.3, 0, 0, 0): three of the four coordinates start at theirs.
+        let f: ([Double]) -> Double = { v in (v[0] - 0.3) * (v[0] - 0.3) + abs(v[1]) + abs(v[2]) + abs(v[3]) }
+        var coarse = PowellOptions(maxIterations: 1)
+        coarse.lineSearchAbsoluteTolerance = 1e-2
+        let reference = PowellMinimizer(options: PowellOptions(maxIterations: 1)).minimize(f, from: [0, 0, 0, 0])
+        let fast = PowellMinimizer(options: coarse).minimize(f, from: [0, 0, 0, 0])
+        #expect(TestFunctions.maxAbsDifference(reference.x, [0.3, 0, 0, 0]) < 1e-6)
+        #expect(TestFunctions.maxAbsDifference(fast.x, [0.3, 0, 0, 0]) < 2e-2)
+        #expect(fast.evaluations * 2 < reference.evaluations, "\(fast.evaluations) vs \(reference.evaluations) evaluations")
+    }
+
     @Test func referenceStepRules() {
         let f: ([Double]) -> Double = { v in (v[0] - 1) * (v[0] - 1) + 10 * (v[1] + 2) * (v[1] + 2) }
         var afterFirst: [Double] = []

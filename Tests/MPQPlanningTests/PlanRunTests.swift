@@ -107,10 +107,10 @@ import Testing
     #expect(keptOtherSteps > 0)
 }
 
-/// The refinement's patience: 150 evaluations by default, the count given, or none for a command-line 0.
+/// The refinement's patience: 100 evaluations by default, the count given, or none for a command-line 0.
 @Test func refinementPatienceIsTheCountGiven() {
     typealias Patience = PlanRequest.Refinement.Patience
-    #expect(Patience.automatic.evaluations == 150)
+    #expect(Patience.automatic.evaluations == 100)
     #expect(Patience.evaluations(7).evaluations == 7)
     #expect(Patience.unlimited.evaluations == nil)
     #expect(Patience(count: nil) == .automatic && Patience(count: 0) == .unlimited && Patience(count: 12) == .evaluations(12))
