@@ -41,6 +41,7 @@ public struct JointRefinement: Sendable {
         options.joint = settings.optimizer
         options.maxEvaluations = settings.maxEvaluations
         options.patience = settings.patience.evaluations
+        options.lineSearchResolution = settings.lineSearchResolution
         options.coordinateOrder = settings.coordinateOrder ?? Self.coordinateOrder(macsPerPass: Self.macsPerPass(fit))
         let fitObjective = CalibrationObjective(kind: lossKind, session: fit, labels: calibration.labels.map { Array($0.prefix(fitCount)) })
         let search = StepSearch(options: options, loss: fitObjective.function, progress: { _, done, total in progress?(done, total) })

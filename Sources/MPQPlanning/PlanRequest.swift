@@ -16,6 +16,8 @@ public struct PlanRequest: Sendable {
         public var biasCorrection: Bool
         /// When Powell stops for want of a better loss on the held-out samples.
         public var patience: Patience
+        /// How finely Powell's line searches place a step multiplier (`StepSearch.Options.lineSearchResolution`).
+        public var lineSearchResolution: Double?
         /// The order of Powell's coordinates (nil: cheapest first above `PlanRequest.expensivePassMACs` per fit pass,
         /// else the plan's; `JointRefinement.coordinateOrder`).
         public var coordinateOrder: StepSearch.CoordinateOrder?
@@ -25,6 +27,11 @@ public struct PlanRequest: Sendable {
         /// 5bits), so 300 returns the same steps there for a quarter less time; raise it for models whose gains
         /// come later (a sweep over every step of a large model needs about nine evaluations per quantizer).
         public static let defaultMaxEvaluations = 300
+        /// The default line-search resolution. With the reference's (1e-11) mobilenet-digits' refinement at 6bits spent
+        /// 281 evaluations on nine of its ~45 steps, fifty on each step that gained nothing; at 1e-2 a line search
+        /// takes about twelve, so the same budget covers four times as many steps, and over eleven budgets the
+        /// validation loss was no worse (`defaultPatience`; docs/benchmarks.md).
+        public static let defaultLineSearchResolution = 1e-2
         /// The default patience. With line searches that stop at `StepSearch.Options.lineSearchResolution` (about twelve
         /// evaluations each) 100 is eight steps without a held-out gain. Over mobilenet-digits' warm refinements at eleven
         /// budgets from 5 to 8 bits it took 1732 evaluations where 150 took 2530 (and the old line searches 2490), and
@@ -58,8 +65,10 @@ public struct PlanRequest: Sendable {
 
         public init(optimizer: StepSearch.JointOptimizer = .powell, maxEvaluations: Int = Self.defaultMaxEvaluations,
                     biasCorrection: Bool = true, patience: Patience = .automatic,
-                    coordinateOrder: StepSearch.CoordinateOrder? = nil) {
+                    coordinateOrder: StepSearch.CoordinateOrder? = nil,
+                    lineSearchResolution: Double? = Self.defaultLineSearchResolution) {
             self.optimizer = optimizer
+            self.lineSearchResolution = lineSearchResolution
             self.maxEvaluations = maxEvaluations
             self.biasCorrection = biasCorrection
             self.patience = patience
