@@ -1,6 +1,7 @@
 import MPQGraph
 
-/// Runs a graph over a whole dataset in batches along axis 0, compiling one plan per batch size.
+/// Runs a graph over a whole dataset in batches along axis 0, compiling one plan per batch size; each batch runs as
+/// sub-batches side by side (`SubBatchPlan`).
 ///
 /// A model that fixes its batch axis runs batches of that size, the last one padded; its outputs keep
 /// only the real samples (see `BatchLayout`).
@@ -9,7 +10,7 @@ public struct BatchRunner: Sendable {
     public let batchSize: Int
     /// How the samples are cut into forward passes.
     public let layout: BatchLayout
-    private let plans: [Int: ExecutionPlan]
+    private let plans: [Int: SubBatchPlan]
 
     /// Compiles plans for `batchSize` (the model's own batch size when it fixes one) and for the last
     /// partial batch of `sampleCount` samples.
@@ -22,15 +23,15 @@ public struct BatchRunner: Sendable {
         layout = requested.isFixed ? requested : BatchLayout(graph: graph, requested: min(batchSize, sampleCount))
         try layout.checkPadding(sampleCount: sampleCount)
         self.batchSize = layout.batchSize
-        var plans: [Int: ExecutionPlan] = [:]
+        var plans: [Int: SubBatchPlan] = [:]
         for size in Set(layout.batches(sampleCount: sampleCount).map(\.size)) {
-            plans[size] = try ExecutionPlan(graph: graph, inputShapes: sampleShapes.mapValues { [size] + $0 })
+            plans[size] = try SubBatchPlan(graph: graph, inputShapes: sampleShapes.mapValues { [size] + $0 })
         }
         self.plans = plans
     }
 
     /// The plan used for full batches.
-    public var plan: ExecutionPlan { plans[batchSize]! }
+    public var plan: ExecutionPlan { plans[batchSize]!.whole }
 
     /// Runs every batch and concatenates each graph output along axis 0 (real samples only).
     ///
@@ -44,8 +45,8 @@ public struct BatchRunner: Sendable {
                 throw ExecutionError.inputShape(input: inputs.keys.sorted().joined(separator: ", "),
                                                 expected: [batchSize], found: [total])
             }
-            let result = try plan.run(BatchLayout.inputs(of: batch, from: inputs), hooks: hooks)
-            for (name, value) in result.outputs {
+            let outputs = try plan.run(BatchLayout.inputs(of: batch, from: inputs), hooks: hooks)
+            for (name, value) in outputs {
                 pieces[name, default: []].append(value.validRows(batch.validCount, of: batch.size))
             }
             progress?(batch.samples.upperBound, total)

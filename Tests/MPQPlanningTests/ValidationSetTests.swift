@@ -6,7 +6,8 @@ import Testing
 
 /// The validation set's reference outputs are those of a plain batched FP32 run, and a plan validated from another
 /// plan's validation activations (as the Pareto front's plans are, in lexicographic order) gets exactly the metrics
-/// of a batched run under its hooks. Batches of 48 leave a partial last batch.
+/// of a fresh validation run under its hooks, and those of a `BatchRunner` up to float rounding (the runner cuts each
+/// batch into two sub-batches, `SubBatchPlan`). Batches of 48 leave a partial last batch.
 @Test func validationFromAnotherPlanEqualsAFullRun() throws {
     var request = try digitsRequest("validation-reuse", validation: true)
     request.batchSize = 48
@@ -16,7 +17,11 @@ import Testing
     let output = validation.objective.outputName
     let runner = try BatchRunner(graph: graph, sampleShapes: validation.data.sampleShapes,
                                  sampleCount: validation.data.sampleCount, batchSize: 48)
-    #expect(try runner.run(validation.data.inputs)[output] == validation.objective.reference)
+    let plain = try #require(try runner.run(validation.data.inputs)[output])
+    let reference = validation.objective.reference
+    let scale = reference.asFloats.map(abs).max() ?? 1
+    #expect(plain.shape == reference.shape)
+    #expect(zip(plain.asFloats, reference.asFloats).allSatisfy { abs($0 - $1) <= 1e-6 * scale })
 
     let table = try pipeline.sensitivities()
     let problem = pipeline.prepared.problem
@@ -34,7 +39,8 @@ import Testing
         last = state
         #expect(reused == (try validation.metrics(under: settings)), "\(plan)")
         let batched = try #require(try runner.run(validation.data.inputs, hooks: TensorHooks(settings))[output])
-        #expect(reused?.loss == (try validation.objective.evaluate(batched)), "\(plan)")
+        let loss = try #require(reused?.loss), runnerLoss = try validation.objective.evaluate(batched)
+        #expect(abs(loss - runnerLoss) <= 1e-5 * abs(runnerLoss) + 1e-12, "\(plan): \(loss) vs \(runnerLoss)")
     }
     #expect(Set(plans).count >= 5)
 }

@@ -2,6 +2,7 @@
 // (benchmarks/forward_throughput.py runs both side by side). Build in release:
 //   swift run -c release mpq-benchmark MODEL --batch 8 --threads 1 [--iterations 10] [--json]
 //       [--input-shape NAME=D0,D1,...]   (repeatable; for inputs with non-batch symbolic dimensions)
+//       [--sub-batch N]   (samples per sub-batch; 0: the whole batch as one plan)
 // Float inputs are uniform in [-1, 1]; int64 inputs are 1 when their name contains "mask", 0 when it
 // contains "type" (token type ids), else
 // uniform in [0, --int-max) (default 100, valid token ids for any vocabulary); bool inputs are true.
@@ -23,6 +24,8 @@ struct Arguments {
     var intMax = 100
     var gemm: [Int] = []
     var conv: [[Int]] = []
+    /// Sub-batch size (nil: `SubBatchPlan`'s own; 0: run the batch whole, as one `ExecutionPlan`).
+    var subBatch: Int? = nil
 
     init(_ args: [String]) {
         var i = 0
@@ -35,6 +38,7 @@ struct Arguments {
             case "--warmup": warmup = Int(next()) ?? warmup
             case "--json": json = true
             case "--profile": profile = true
+            case "--sub-batch": subBatch = Int(next())
             case "--int-max": intMax = Int(next()) ?? intMax
             case "--gemm": gemm = next().split(separator: ",").compactMap { Int($0) }
             case "--conv": conv = next().split(separator: ";").map { $0.split(separator: ",").compactMap { Int($0) } }
@@ -72,7 +76,8 @@ do {
     let model = try ONNXModel.load(contentsOf: URL(fileURLWithPath: args.model))
     let (graph, _) = try model.optimizedGraph()
     let shapes = args.shapes.isEmpty ? try ONNXModel.concreteShapes(of: graph, batch: args.batch).get() : args.shapes
-    let plan = try ExecutionPlan(graph: graph, inputShapes: shapes)
+    let split = try SubBatchPlan(graph: graph, inputShapes: shapes, maxSamples: args.subBatch == 0 ? Int.max : args.subBatch)
+    let plan = split.whole
     // A fixed-seed generator: SystemRandomNumberGenerator's getrandom calls dominated profiles.
     var generator = SplitMix64(seed: 1)
     var inputs: [String: Tensor] = [:]
@@ -88,11 +93,14 @@ do {
         case .bool: inputs[input.name] = Tensor(shape: shape, bools: [Bool](repeating: true, count: n))
         }
     }
-    for _ in 0..<args.warmup { _ = try plan.run(inputs) }
+    // The product's forward pass (sub-batches side by side); `--sub-batch 0` runs the whole batch as one plan.
+    let subBatches = args.subBatch == 0 ? 1 : split.subBatchCount
+    let forward: () throws -> Void = args.subBatch == 0 ? { _ = try plan.run(inputs) } : { _ = try split.run(inputs) }
+    for _ in 0..<args.warmup { try forward() }
     var times: [Double] = []
     for _ in 0..<args.iterations {
         let start = DispatchTime.now().uptimeNanoseconds
-        _ = try plan.run(inputs)
+        try forward()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
     let median = times.sorted()[times.count / 2]
@@ -115,10 +123,10 @@ do {
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     let maxRSS = Double(usage.ru_maxrss) / 1024
     if args.json {
-        print("{\"samples_per_s\": \(Double(args.batch) / median), \"ms_per_batch\": \(median * 1000), \"batch\": \(args.batch), \"gflops\": \(gflops), \"peak_gflops\": \(peak), \"max_rss_mb\": \(maxRSS)}")
+        print("{\"samples_per_s\": \(Double(args.batch) / median), \"ms_per_batch\": \(median * 1000), \"batch\": \(args.batch), \"gflops\": \(gflops), \"peak_gflops\": \(peak), \"max_rss_mb\": \(maxRSS), \"sub_batches\": \(subBatches)}")
     } else {
-        print(String(format: "mpq: %.1f samples/s, %.2f ms/batch (batch %d, %d threads), %.1f GFLOP/s = %.0f%% of %.0f GFLOP/s peak",
-                     Double(args.batch) / median, median * 1000, args.batch, args.threads, gflops, 100 * gflops / peak, peak))
+        print(String(format: "mpq: %.1f samples/s, %.2f ms/batch (batch %d, %d threads, %d sub-batches), %.1f GFLOP/s = %.0f%% of %.0f GFLOP/s peak",
+                     Double(args.batch) / median, median * 1000, args.batch, args.threads, subBatches, gflops, 100 * gflops / peak, peak))
     }
 } catch {
     FileHandle.standardError.write(Data("mpq-benchmark: error: \(error)\n".utf8))

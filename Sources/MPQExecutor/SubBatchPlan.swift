@@ -1,0 +1,100 @@
+import MPQGraph
+import MPQKernels
+
+/// A forward pass over a batch cut into sub-batches of consecutive samples, run side by side on the kernel threads,
+/// each with single-threaded kernels.
+///
+/// Whole sub-batches scale across cores better than one batch whose kernels are split op by op (every op a
+/// synchronisation, and small ops do not split at all); smaller sub-batches also keep small activations in cache
+/// from one layer to the next. The cut depends on the model and the batch only, never on the thread count, so the outputs are
+/// identical for any thread count. A model that fixes its batch axis, or whose outputs do not follow the batch, runs
+/// whole. Hooks must act on each sample alone (fake quantization with set parameters does).
+public struct SubBatchPlan: Sendable {
+    /// The plan for the whole batch.
+    public let whole: ExecutionPlan
+    /// The sub-batches' samples in order, each with the plan compiled for its size (empty: the batch runs whole).
+    private let parts: [Part]
+
+    private struct Part: Sendable {
+        var samples: Range<Int>
+        var plan: ExecutionPlan
+    }
+
+    /// Compiles `graph` for `inputShapes` and, where the batch can be cut, for sub-batches of at most `maxSamples`
+    /// samples (nil: `defaultSamples`); always two or more when there are two samples.
+    ///
+    public init(graph: Graph, inputShapes: [String: [Int]], maxSamples: Int? = nil) throws {
+        whole = try ExecutionPlan(graph: graph, inputShapes: inputShapes)
+        let batch = inputShapes.values.first?.first ?? 0
+        guard batch >= 2, !BatchLayout(graph: graph, requested: batch).isFixed,
+              inputShapes.values.allSatisfy({ $0.first == batch }) else {
+            parts = []
+            return
+        }
+        let limit = max(1, maxSamples ?? Self.defaultSamples(whole, batch: batch))
+        let count = max(2, (batch + limit - 1) / limit)
+        var plans: [Int: ExecutionPlan] = [:]
+        var parts: [Part] = []
+        for k in 0..<min(count, batch) {
+            let samples = (k * batch / count)..<((k + 1) * batch / count)
+            if plans[samples.count] == nil {
+                guard let plan = try? ExecutionPlan(graph: graph, inputShapes: inputShapes.mapValues { [samples.count] + $0.dropFirst() }),
+                      Self.outputsFollowBatch(plan, whole: whole, batch: batch) else {
+                    self.parts = []
+                    return
+                }
+                plans[samples.count] = plan
+            }
+            parts.append(Part(samples: samples, plan: plans[samples.count]!))
+        }
+        self.parts = parts
+    }
+
+    /// How many sub-batches a run makes (1: the batch runs whole).
+    public var subBatchCount: Int { max(1, parts.count) }
+
+    /// Runs every sub-batch (on up to `KernelThreads.count` threads) and joins each graph output along axis 0.
+    public func run(_ inputs: [String: Tensor], hooks: TensorHooks = .none) throws -> [String: Tensor] {
+        guard parts.count > 1 else { return try whole.run(inputs, hooks: hooks).outputs }
+        let results = Locked([[String: Tensor]?](repeating: nil, count: parts.count))
+        try ParallelWork.forEach(parts.count, workers: KernelThreads.count, state: ()) { _, k in
+            let part = parts[k]
+            let outputs = try part.plan.run(inputs.mapValues { $0.slice(axis0: part.samples) }, hooks: hooks).outputs
+            results.withValue { $0[k] = outputs }
+        }
+        let pieces = results.withValue { $0.map { $0! } }
+        var joined: [String: Tensor] = [:]
+        for output in whole.graph.outputs {
+            joined[output.name] = Tensor.concatenate(axis0: pieces.map { $0[output.name]! })
+        }
+        return joined
+    }
+
+    /// Bytes the largest activation of a sub-batch may take (`defaultSamples`).
+    public static let activationBudget = 24 << 20
+
+    /// The samples of a default sub-batch: the batch's halves, or fewer samples where a sub-batch's largest
+    /// activation (weights and folded constants aside) would exceed `activationBudget`.
+    ///
+    /// Measured side by side (docs/benchmarks.md): halves gained at two threads on every model but ResNet-18, where
+    /// they were even (mobilenet-digits 22.4k → 26.1k samples/s, MiniLM +13 %), and the budget cuts EfficientNet-Lite's
+    /// batch of 16 into four (peak resident set at two threads 226 MB whole, 235–248 MB as halves, 160 MB as fourths,
+    /// at the halves' speed). Smaller sub-batches gained on one thread only where a sample's activations are small
+    /// (mobilenet-digits at 32: +14 %) and lost where they are tiny (the 8×8 digits CNN at 32: −20 %) or large
+    /// (ResNet-18 at 1: −11 %).
+    static func defaultSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
+        let largest = plan.valueTypes.indices.filter { plan.constants[$0] == nil }
+            .map { Tensor.count(of: plan.valueTypes[$0].shape) * 4 }.max() ?? 0
+        let perSample = max(1, largest / batch)
+        return min((batch + 1) / 2, max(1, activationBudget / perSample))
+    }
+
+    /// Whether each graph output of `plan` has its sub-batch along axis 0 and the whole batch's shape otherwise.
+    private static func outputsFollowBatch(_ plan: ExecutionPlan, whole: ExecutionPlan, batch: Int) -> Bool {
+        let size = plan.graph.inputs.first.flatMap { plan.type(of: $0.name)?.shape.first } ?? 0
+        return whole.graph.outputs.allSatisfy { output in
+            guard let full = whole.type(of: output.name)?.shape, let part = plan.type(of: output.name)?.shape else { return false }
+            return full.first == batch && part.first == size && full.dropFirst() == part.dropFirst()
+        }
+    }
+}

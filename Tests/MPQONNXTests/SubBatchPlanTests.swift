@@ -1,0 +1,50 @@
+import Foundation
+import MPQData
+import MPQExecutor
+import MPQGraph
+import MPQKernels
+import MPQONNX
+import Testing
+
+/// A batch run as sub-batches gives ONNX Runtime's outputs within 1e-4, the whole plan's within float rounding, and
+/// the same bits on one thread and two.
+@Test func subBatchesMatchTheWholeBatchAndONNXRuntime() throws {
+    let dir = TestPaths.example("mobilenet-digits")
+    let (graph, _) = try ONNXModel.load(contentsOf: dir.appendingPathComponent("model.onnx")).optimizedGraph()
+    let input = try NumpyArray(contentsOf: dir.appendingPathComponent("val.npy")).tensor.slice(axis0: 0..<37)
+    let reference = try NumpyArray(contentsOf: dir.appendingPathComponent("val_reference.npy")).tensor.slice(axis0: 0..<37)
+    let name = graph.inputs[0].name, output = graph.outputs[0].name
+    let split = try SubBatchPlan(graph: graph, inputShapes: [name: input.shape], maxSamples: 8)
+    #expect(split.subBatchCount == 5, "37 samples, at most 8 a sub-batch")
+    let saved = KernelThreads.count
+    defer { KernelThreads.count = saved }
+    var runs: [Tensor] = []
+    for threads in [1, 2] {
+        KernelThreads.count = threads
+        runs.append(try #require(try split.run([name: input])[output]))
+    }
+    #expect(runs[0].shape == reference.shape)
+    #expect(runs[0].asFloats == runs[1].asFloats, "one thread and two give the same bits")
+    #expect(relativeMaxError(runs[0], reference) <= 1e-4)
+    let whole = try #require(try split.whole.run([name: input]).outputs[output])
+    #expect(relativeMaxError(runs[0], whole) <= 1e-5)
+    // Left to itself the plan cuts the batch in two.
+    #expect(try SubBatchPlan(graph: graph, inputShapes: [name: input.shape]).subBatchCount == 2)
+}
+
+/// A batch that cannot be cut runs whole: a model that fixes its batch axis, one whose output does not follow the
+/// batch (Flatten at axis 0 joins the samples), and a batch of one.
+@Test func subBatchPlanRunsWholeWhereTheBatchCannotBeCut() throws {
+    let fixed = try ONNXModel.load(contentsOf: TestPaths.fixtures.appendingPathComponent("fixed_batch/digits_batch4.onnx")).optimizedGraph().0
+    #expect(try SubBatchPlan(graph: fixed, inputShapes: [fixed.inputs[0].name: [4, 1, 8, 8]], maxSamples: 1).subBatchCount == 1)
+
+    var flatten = try ONNXModel.load(contentsOf: TestPaths.fixtures.appendingPathComponent("flatten_axis0/model.onnx")).optimizedGraph().0
+    flatten.inputs[0].shape = [.symbolic("N"), .fixed(3), .fixed(4), .fixed(5)]
+    let x = Tensor(shape: [2, 3, 4, 5], floats: (0..<120).map(Float.init))
+    let joined = try SubBatchPlan(graph: flatten, inputShapes: [flatten.inputs[0].name: x.shape], maxSamples: 1)
+    #expect(joined.subBatchCount == 1)
+    #expect(try joined.run([flatten.inputs[0].name: x])[flatten.outputs[0].name]?.shape == [1, 120])
+
+    let (graph, _) = try ONNXModel.load(contentsOf: TestPaths.example("digits").appendingPathComponent("model.onnx")).optimizedGraph()
+    #expect(try SubBatchPlan(graph: graph, inputShapes: [graph.inputs[0].name: [1, 1, 8, 8]]).subBatchCount == 1)
+}
