@@ -11,9 +11,13 @@ struct IdentityLanes: LaneActivation {
     @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { v }
 }
 
-/// ReLU with the scalar path's result for NaN (0).
+/// ReLU with the scalar path's result for NaN (0), as a select per lane (one max instruction).
 struct ReLULanes: LaneActivation {
-    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { v.replacing(with: 0, where: .!(v .> 0)) }
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        var r = v
+        for i in v.indices { r[i] = v[i] > 0 ? v[i] : 0 }
+        return r
+    }
 }
 
 /// Clip to `[lo, hi]`; NaN passes, as in the scalar path.
@@ -25,8 +29,5 @@ struct ClipLanes: LaneActivation {
         self.hi = SIMD8(repeating: hi)
     }
 
-    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let b = v.replacing(with: lo, where: v .< lo)
-        return b.replacing(with: hi, where: b .> hi)
-    }
+    @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { v.laneClamped(lo, hi) }
 }

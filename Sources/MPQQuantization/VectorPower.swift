@@ -1,3 +1,5 @@
+import MPQKernels
+
 /// |x|^p on 8 lanes at once: exp(p · log|x|) with Cephes-style polynomials.
 ///
 /// The relative error is about 6e-8 · (1 + |p · ln x|): under 1e-6 for |x| within 1e-4…1e4, which is
@@ -78,21 +80,9 @@ enum VectorPower {
     @inline(__always)
     static func magnitude(_ v: V) -> V { v.replacing(with: -v, where: v .< V(repeating: 0)) }
 
-    /// Lane-wise clamp without the generic (outlined, lane-by-lane) `clamped(lowerBound:upperBound:)`.
-    ///
-    /// Written as a select per lane: LLVM turns `a < lo ? lo : a` into one max instruction (and the upper bound into
-    /// one min) with the same NaN behaviour (a NaN lane passes through), where the mask form `replacing(with:where:)`
-    /// cost a compare and a blend per bound.
+    /// Lane-wise clamp (`SIMD8.laneClamped`: a max and a min instruction; a NaN lane passes through).
     @inline(__always)
-    static func clamp(_ v: V, _ lo: V, _ hi: V) -> V {
-        var r = v
-        for i in v.indices {
-            let a = v[i]
-            let b = a < lo[i] ? lo[i] : a
-            r[i] = b > hi[i] ? hi[i] : b
-        }
-        return r
-    }
+    static func clamp(_ v: V, _ lo: V, _ hi: V) -> V { v.laneClamped(lo, hi) }
 
     /// Lane-wise clamp of 16 lanes (the fake-quantization kernel's width): the eight-lane clamp on each half.
     @inline(__always)
