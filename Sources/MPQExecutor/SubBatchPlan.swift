@@ -5,10 +5,10 @@ import MPQKernels
 /// each with single-threaded kernels.
 ///
 /// Whole sub-batches scale across cores better than one batch whose kernels are split op by op (every op a
-/// synchronisation, and small ops do not split at all); smaller sub-batches also keep small activations in cache
-/// from one layer to the next. The cut depends on the model and the batch only, never on the thread count, so the outputs are
-/// identical for any thread count. A model that fixes its batch axis, or whose outputs do not follow the batch, runs
-/// whole. Hooks must act on each sample alone (fake quantization with set parameters does).
+/// synchronisation, and small ops do not split at all). The cut depends on the model and the batch only, never on the
+/// thread count, so the outputs are identical for any thread count (they differ from a whole-batch run by float
+/// rounding). A model that fixes its batch axis, or whose outputs do not follow the batch, runs whole. Hooks must act
+/// on each sample alone (fake quantization with set parameters does).
 public struct SubBatchPlan: Sendable {
     /// The plan for the whole batch.
     public let whole: ExecutionPlan
@@ -22,7 +22,6 @@ public struct SubBatchPlan: Sendable {
 
     /// Compiles `graph` for `inputShapes` and, where the batch can be cut, for sub-batches of at most `maxSamples`
     /// samples (nil: `defaultSamples`); always two or more when there are two samples.
-    ///
     public init(graph: Graph, inputShapes: [String: [Int]], maxSamples: Int? = nil) throws {
         whole = try ExecutionPlan(graph: graph, inputShapes: inputShapes)
         let batch = inputShapes.values.first?.first ?? 0
@@ -76,12 +75,12 @@ public struct SubBatchPlan: Sendable {
     /// The samples of a default sub-batch: the batch's halves, or fewer samples where a sub-batch's largest
     /// activation (weights and folded constants aside) would exceed `activationBudget`.
     ///
-    /// Measured side by side (docs/benchmarks.md): halves gained at two threads on every model but ResNet-18, where
-    /// they were even (mobilenet-digits 22.4k → 26.1k samples/s, MiniLM +13 %), and the budget cuts EfficientNet-Lite's
-    /// batch of 16 into four (peak resident set at two threads 226 MB whole, 235–248 MB as halves, 160 MB as fourths,
-    /// at the halves' speed). Smaller sub-batches gained on one thread only where a sample's activations are small
-    /// (mobilenet-digits at 32: +14 %) and lost where they are tiny (the 8×8 digits CNN at 32: −20 %) or large
-    /// (ResNet-18 at 1: −11 %).
+    /// Measured side by side (docs/benchmarks.md): at two threads halves gained on every model but ResNet-18
+    /// (mobilenet-digits 22.4k → 26.1k samples/s, MiniLM +13 %; ResNet-18 even there and ~6 % slower on one thread),
+    /// and the budget cuts EfficientNet-Lite's batch of 16 into four (peak resident set at two threads 226 MB whole,
+    /// 235–248 MB as halves, 160 MB as fourths, at the halves' speed). Smaller sub-batches gained on one thread only
+    /// where a sample's activations are small (mobilenet-digits at 32: +14 %) and lost where they are tiny (the 8×8
+    /// digits CNN at 32: −20 %) or large (ResNet-18 at 1: −11 %).
     static func defaultSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
         let largest = plan.valueTypes.indices.filter { plan.constants[$0] == nil }
             .map { Tensor.count(of: plan.valueTypes[$0].shape) * 4 }.max() ?? 0
