@@ -29,10 +29,9 @@ public struct StepSearch {
         public var maxIterations = 1
         /// Loss evaluations allowed to the joint optimizer.
         public var maxEvaluations = 2000
-        /// How finely Powell's line searches place a step multiplier: their absolute tolerance (nil: the reference's
-        /// 1e-11, as LAPQ ran it). Along a step that gains nothing the minimum sits where the line search started,
-        /// where Brent's relative tolerance vanishes, so the reference pins it down to 1e-11 in about fifty
-        /// evaluations, the last of them below a Float step's resolution (`PlanRequest.Refinement.lineSearchResolution`).
+        /// How finely Powell's line searches place a step multiplier (`PowellOptions.lineSearchAbsoluteTolerance`;
+        /// nil: the reference's 1e-11, as LAPQ ran it; the plan's refinement sets
+        /// `PlanRequest.Refinement.defaultLineSearchResolution`).
         public var lineSearchResolution: Double? = nil
         /// With held-out samples and Powell: stop once this many evaluations have passed without a held-out
         /// improvement (the answer, the best point on held-out data, would not change unless one came later).

@@ -12,8 +12,8 @@ public struct BrentMinimizer: Sendable {
     public var tolerance: Double
     /// Maximum number of Brent iterations (one evaluation each).
     public var maxIterations: Int
-    /// Absolute part of the tolerance on x (reference: ``minimumTolerance``). Near x = 0 the relative part
-    /// vanishes, so a minimum at 0 is otherwise pinned down to 1e-11: about fifty evaluations.
+    /// Absolute part of the tolerance on x (reference: ``minimumTolerance``; see
+    /// ``PowellOptions/lineSearchAbsoluteTolerance`` for why a caller raises it).
     public var absoluteTolerance: Double
 
     /// Golden-section fraction (3 − √5)/2 as the reference rounds it.

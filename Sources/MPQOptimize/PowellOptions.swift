@@ -34,8 +34,9 @@ public struct PowellOptions: Sendable {
     /// Stop when 2(fx − fval) ≤ ftol(|fx| + |fval|) + 1e-20 after a sweep.
     public var ftol: Double = 1e-4
     /// The line searches' absolute tolerance on the step t along a direction (reference: Brent's 1e-11). Where a
-    /// direction gains nothing the minimum sits at t = 0, where the relative tolerance vanishes, and the
-    /// reference spends about fifty evaluations narrowing t down to 1e-11.
+    /// direction gains nothing the minimum sits at t = 0, where Brent's relative tolerance vanishes, and the
+    /// reference spends about fifty evaluations narrowing t down to 1e-11, the last of them below what a caller's
+    /// units can resolve.
     public var lineSearchAbsoluteTolerance: Double = BrentMinimizer.minimumTolerance
     /// Maximum number of sweeps. When both limits are nil, both default to 1000·N; when only one is
     /// given, the other is unlimited.

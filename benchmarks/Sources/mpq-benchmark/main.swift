@@ -76,8 +76,9 @@ do {
     let model = try ONNXModel.load(contentsOf: URL(fileURLWithPath: args.model))
     let (graph, _) = try model.optimizedGraph()
     let shapes = args.shapes.isEmpty ? try ONNXModel.concreteShapes(of: graph, batch: args.batch).get() : args.shapes
-    let split = try SubBatchPlan(graph: graph, inputShapes: shapes, maxSamples: args.subBatch == 0 ? Int.max : args.subBatch)
-    let plan = split.whole
+    // `--sub-batch 0` runs the whole batch as one plan, without compiling sub-batch plans.
+    let split = args.subBatch == 0 ? nil : try SubBatchPlan(graph: graph, inputShapes: shapes, maxSamples: args.subBatch)
+    let plan = try split?.whole ?? ExecutionPlan(graph: graph, inputShapes: shapes)
     // A fixed-seed generator: SystemRandomNumberGenerator's getrandom calls dominated profiles.
     var generator = SplitMix64(seed: 1)
     var inputs: [String: Tensor] = [:]
@@ -93,9 +94,9 @@ do {
         case .bool: inputs[input.name] = Tensor(shape: shape, bools: [Bool](repeating: true, count: n))
         }
     }
-    // The product's forward pass (sub-batches side by side); `--sub-batch 0` runs the whole batch as one plan.
-    let subBatches = args.subBatch == 0 ? 1 : split.subBatchCount
-    let forward: () throws -> Void = args.subBatch == 0 ? { _ = try plan.run(inputs) } : { _ = try split.run(inputs) }
+    // The product's forward pass (sub-batches side by side).
+    let subBatches = split?.subBatchCount ?? 1
+    let forward: () throws -> Void = split.map { split in { _ = try split.run(inputs) } } ?? { _ = try plan.run(inputs) }
     for _ in 0..<args.warmup { try forward() }
     var times: [Double] = []
     for _ in 0..<args.iterations {
