@@ -64,6 +64,8 @@ public enum Conv2D {
                                                                                     bias: bias, output: output,
                                                                                     activation: activation, threads: threads) {
             return
+        } else if usesDirectPointwise(shape) {
+            directPointwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         } else if shape.isDepthwise {
             depthwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         } else {

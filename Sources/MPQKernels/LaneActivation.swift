@@ -11,11 +11,16 @@ struct IdentityLanes: LaneActivation {
     @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> { v }
 }
 
-/// ReLU with the scalar path's result for NaN (0), as a select per lane (one max instruction).
+/// ReLU with the scalar path's result for NaN (0), as a select per lane against a stored zero vector.
+///
+/// Against a literal 0 (or with `replacing(with:where:)`) LLVM kept the select lane by lane, a compare and branch
+/// per lane: ReLU depthwise layers ran 4–12× slower than the same layers with Clip.
 struct ReLULanes: LaneActivation {
+    let zero = SIMD8<Float>(repeating: 0)
+
     @inline(__always) func callAsFunction(_ v: SIMD8<Float>) -> SIMD8<Float> {
         var r = v
-        for i in v.indices { r[i] = v[i] > 0 ? v[i] : 0 }
+        for i in v.indices { r[i] = v[i] > zero[i] ? v[i] : zero[i] }
         return r
     }
 }

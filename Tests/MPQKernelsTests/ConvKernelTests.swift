@@ -79,6 +79,14 @@ let convCases: [ConvCase] = [
     // channel multiplier, dilation, and a left pad of 2.
     ConvCase(n: 2, cin: 5, cout: 10, group: 5, h: 10, w: 16, stride: (1, 2), dilation: (1, 2), pads: (1, 2, 2, 1)),
     ConvCase(n: 3, cin: 4, cout: 4, group: 4, h: 17, w: 17, stride: (2, 2), pads: (1, 1, 1, 1)),
+    // The direct pointwise kernel (6 channels × 16 pixels per block): a plane of 63 (last run shifted left) and 13
+    // channels (last block shifted up); exactly 16 pixels, one image (channels split in two), a deep 4×4 plane; a
+    // plane cut into two tiles; channels 6, the smallest block.
+    ConvCase(n: 3, cin: 5, cout: 13, h: 7, w: 9, kh: 1, kw: 1),
+    ConvCase(cin: 24, cout: 13, h: 4, w: 4, kh: 1, kw: 1, bias: false),
+    ConvCase(n: 2, cin: 40, cout: 14, h: 4, w: 4, kh: 1, kw: 1),
+    ConvCase(n: 2, cin: 24, cout: 20, h: 27, w: 29, kh: 1, kw: 1),
+    ConvCase(n: 1, cin: 3, cout: 6, h: 5, w: 17, kh: 1, kw: 1),
 ]
 
 @Test("conv matches a naive reference", arguments: convCases)
@@ -152,12 +160,22 @@ func nativeConvMatchesReference(_ c: ConvCase) {
     #expect(ConvCase(cin: 3, cout: 4, kh: 3, kw: 3).shape.flops == 2 * 4 * 9 * 3 * 9)
 }
 
-@Test("depthwise kernels apply fused activations as the stand-alone ones",
+@Test func directPointwiseCasesTakeTheDirectKernel() {
+    // The pointwise cases above are meant for the direct kernel; a deep plane of 49 pixels goes to sgemm.
+    let direct = convCases.filter { $0.shape.isPointwise && $0.cout >= 6 && $0.group == 1 }
+    #expect(direct.count == 5)
+    for c in direct { #expect(Conv2D.usesDirectPointwise(c.shape), "\(c)") }
+    #expect(!Conv2D.usesDirectPointwise(ConvCase(n: 2, cin: 64, cout: 16, h: 7, w: 7, kh: 1, kw: 1).shape))
+    #expect(!Conv2D.usesDirectPointwise(ConvCase(n: 2, cin: 8, cout: 5, h: 7, w: 7, kh: 1, kw: 1).shape))
+}
+
+@Test("depthwise and direct pointwise kernels apply fused activations as the stand-alone ones",
       arguments: [Activation.none, .relu, .clip(min: 0, max: 6), .hardSwish, .sigmoid])
 func depthwiseFusedActivation(_ activation: Activation) {
     for c in [ConvCase(n: 2, cin: 3, cout: 3, group: 3, h: 11, w: 11, kh: 5, kw: 5),
               ConvCase(cin: 2, cout: 2, group: 2, h: 9, w: 28, pads: (1, 1, 1, 1)),
-              ConvCase(cin: 2, cout: 2, group: 2, h: 5, w: 45, pads: (1, 1, 1, 1))] {
+              ConvCase(cin: 2, cout: 2, group: 2, h: 5, w: 45, pads: (1, 1, 1, 1)),
+              ConvCase(n: 2, cin: 5, cout: 13, h: 7, w: 9, kh: 1, kw: 1)] {
         let s = c.shape
         var rng = SeededRandom(UInt64(s.outputCount))
         let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), b = rng.floats(s.outChannels)

@@ -20,6 +20,7 @@ struct Arguments {
     var warmup = 2
     var json = false
     var profile = false
+    var profileSteps = false
     var shapes: [String: [Int]] = [:]
     var intMax = 100
     var gemm: [Int] = []
@@ -38,6 +39,7 @@ struct Arguments {
             case "--warmup": warmup = Int(next()) ?? warmup
             case "--json": json = true
             case "--profile": profile = true
+            case "--profile-steps": profileSteps = true
             case "--sub-batch": subBatch = Int(next())
             case "--int-max": intMax = Int(next()) ?? intMax
             case "--gemm": gemm = next().split(separator: ",").compactMap { Int($0) }
@@ -66,7 +68,7 @@ if !args.gemm.isEmpty {
     exit(0)
 }
 guard !args.model.isEmpty else {
-    FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile]\n".utf8))
+    FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile] [--profile-steps]\n".utf8))
     exit(64)
 }
 // The allocation policy of the `mpq` executable, so the figures are the product's.
@@ -117,6 +119,17 @@ do {
         let total = perOp.values.reduce(0, +)
         for (op, s) in perOp.sorted(by: { $0.value > $1.value }) {
             FileHandle.standardError.write(Data(String(format: "  %-20@ %8.2f ms  %5.1f%%\n", op as NSString, s * 1000, 100 * s / total).utf8))
+        }
+    }
+    if args.profileSteps {
+        // Time per step (median of five sequential runs), in execution order.
+        var runs: [[ExecutionPlan.StepTime]] = []
+        for _ in 0..<5 { runs.append(try plan.stepTimes(inputs)) }
+        let medians = runs[0].indices.map { i in runs.map { $0[i].seconds }.sorted()[2] }
+        let total = medians.reduce(0, +)
+        for (step, s) in zip(runs[0], medians) {
+            FileHandle.standardError.write(Data(String(format: "  %8.3f ms %5.1f%%  %-18@ %-24@ %@\n", s * 1000, 100 * s / total,
+                                                       step.opType as NSString, "\(step.outputShape)" as NSString, step.node as NSString).utf8))
         }
     }
     // Peak resident set of the process (model load, warm-up and timed passes), in MiB.
