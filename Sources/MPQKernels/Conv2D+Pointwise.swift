@@ -112,7 +112,7 @@ struct PointwiseBlock {
             let x0 = load8(x), x1 = load8(x + 8)
             let w0 = SIMD8<Float>(repeating: w[i])
             a00 = a00.addingProduct(x0, w0); a01 = a01.addingProduct(x1, w0)
-            let w1 = SIMD8<Float>(repeating: w[1 &* k &+ i])
+            let w1 = SIMD8<Float>(repeating: w[k &+ i])
             a10 = a10.addingProduct(x0, w1); a11 = a11.addingProduct(x1, w1)
             let w2 = SIMD8<Float>(repeating: w[2 &* k &+ i])
             a20 = a20.addingProduct(x0, w2); a21 = a21.addingProduct(x1, w2)
@@ -124,18 +124,19 @@ struct PointwiseBlock {
             a50 = a50.addingProduct(x0, w5); a51 = a51.addingProduct(x1, w5)
             x += plane
         }
-        @inline(__always) func store(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, row: Int) {
-            let b = SIMD8<Float>(repeating: bias?[o &+ row] ?? 0)
-            let d = destination + (o &+ row) &* plane
-            store8(activation(v0 + b), d)
-            store8(activation(v1 + b), d + 8)
-        }
-        store(a00, a01, row: 0)
-        store(a10, a11, row: 1)
-        store(a20, a21, row: 2)
-        store(a30, a31, row: 3)
-        store(a40, a41, row: 4)
-        store(a50, a51, row: 5)
+        // Bias and activation in registers, then one store per row (written out: a local store function was not inlined).
+        let b0 = SIMD8<Float>(repeating: bias?[o &+ 0] ?? 0), d0 = destination + (o &+ 0) &* plane
+        store8(activation(a00 + b0), d0); store8(activation(a01 + b0), d0 + 8)
+        let b1 = SIMD8<Float>(repeating: bias?[o &+ 1] ?? 0), d1 = destination + (o &+ 1) &* plane
+        store8(activation(a10 + b1), d1); store8(activation(a11 + b1), d1 + 8)
+        let b2 = SIMD8<Float>(repeating: bias?[o &+ 2] ?? 0), d2 = destination + (o &+ 2) &* plane
+        store8(activation(a20 + b2), d2); store8(activation(a21 + b2), d2 + 8)
+        let b3 = SIMD8<Float>(repeating: bias?[o &+ 3] ?? 0), d3 = destination + (o &+ 3) &* plane
+        store8(activation(a30 + b3), d3); store8(activation(a31 + b3), d3 + 8)
+        let b4 = SIMD8<Float>(repeating: bias?[o &+ 4] ?? 0), d4 = destination + (o &+ 4) &* plane
+        store8(activation(a40 + b4), d4); store8(activation(a41 + b4), d4 + 8)
+        let b5 = SIMD8<Float>(repeating: bias?[o &+ 5] ?? 0), d5 = destination + (o &+ 5) &* plane
+        store8(activation(a50 + b5), d5); store8(activation(a51 + b5), d5 + 8)
     }
 }
 

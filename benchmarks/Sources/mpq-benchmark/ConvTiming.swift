@@ -3,8 +3,10 @@ import MPQKernels
 
 /// `mpq-benchmark --conv N,C,H,W,OC,KH,KW,S,PAD,G[;...]`: time of one `Conv2D.forward` (bias and
 /// a fused ReLU, as in the executor) per shape, best of several repetitions, at `threads` threads.
-/// The same argument format as the oneDNN comparison program in docs/benchmarks.md.
+/// The same argument format as the oneDNN comparison program in docs/benchmarks.md. `MPQ_CONV_ACTIVATION=clip`
+/// fuses a Clip to [0, 6] (ReLU6, as MobileNets and EfficientNet-Lite) instead.
 func timeConv(_ specs: [[Int]], threads: Int) {
+    let activation: Activation = ProcessInfo.processInfo.environment["MPQ_CONV_ACTIVATION"] == "clip" ? .clip(min: 0, max: 6) : .relu
     var rng = SystemRandomNumberGenerator()
     for v in specs where v.count == 10 {
         let (n, c, h, w, oc, kh, kw, s, p, g) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9])
@@ -18,7 +20,7 @@ func timeConv(_ specs: [[Int]], threads: Int) {
         let reps = max(3, min(50, Int(2e9 / Double(max(shape.flops, 1)))))
         for _ in 0..<reps {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            Conv2D.forward(shape, input: x, weights: wt, bias: b, output: &y, activation: .relu, threads: threads)
+            Conv2D.forward(shape, input: x, weights: wt, bias: b, output: &y, activation: activation, threads: threads)
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
         print(String(format: "conv %@: %8.3f ms %6.1f GFLOP/s", v.map(String.init).joined(separator: ",") as NSString,
