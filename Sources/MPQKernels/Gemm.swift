@@ -65,7 +65,7 @@ public enum Gemm {
         let threads = threads ?? KernelThreads.count
         let packed = backend == .packedAVX512 && GemmBackend.cpuHasAVX512F
         if backend == .openBLAS || (backend == .packedAVX512 && !packed) {
-            Parallel.setBLASThreads(threads)
+            Parallel.setBLASThreads(threads, for: backend)
             raw(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return

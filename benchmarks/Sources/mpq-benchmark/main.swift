@@ -105,6 +105,7 @@ do {
         let start = DispatchTime.now().uptimeNanoseconds
         try forward()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        if ProcessInfo.processInfo.environment["MPQ_BENCH_TRACE"] != nil { FileHandle.standardError.write(Data(String(format: "%.2f ", times.last! * 1000).utf8)) }
     }
     let median = times.sorted()[times.count / 2]
     let macs = plan.layerStatistics().reduce(0) { $0 + $1.macs }
