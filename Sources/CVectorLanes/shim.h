@@ -14,3 +14,18 @@ static inline __attribute__((always_inline)) __m256 mpq_relu8(__m256 v) {
 static inline __attribute__((always_inline)) __m256 mpq_clamp8(__m256 v, __m256 lo, __m256 hi) {
     return _mm256_min_ps(hi, _mm256_max_ps(lo, v));
 }
+
+/// Lane-wise max: a > b ? a : b (b when either is NaN).
+static inline __attribute__((always_inline)) __m256 mpq_max8(__m256 a, __m256 b) {
+    return _mm256_max_ps(a, b);
+}
+
+/// a < b ? yes : no, lane by lane (no for NaN).
+static inline __attribute__((always_inline)) __m256 mpq_select_less8(__m256 a, __m256 b, __m256 yes, __m256 no) {
+    return _mm256_blendv_ps(no, yes, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+}
+
+/// x is NaN ? yes : no, lane by lane.
+static inline __attribute__((always_inline)) __m256 mpq_select_nan8(__m256 x, __m256 yes, __m256 no) {
+    return _mm256_blendv_ps(no, yes, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
