@@ -25,8 +25,9 @@ public struct Conv2DShape: Sendable, Hashable {
     /// Multiply-adds × 2.
     public var flops: Int { 2 * outputCount * (inChannels / group) * window.height.kernel * window.width.kernel }
 
-    /// Whether `Conv2D.forward` uses the direct depthwise kernel (one input channel per group).
-    public var isDepthwise: Bool { group > 1 && group == inChannels }
+    /// Whether `Conv2D.forward` uses the direct depthwise kernel (one input channel per group), which includes a
+    /// single-channel input (a stem over grey images: its output channels are the kernel's channel multiplier).
+    public var isDepthwise: Bool { group == inChannels }
     /// Whether `Conv2D.forward` multiplies the input directly, without im2col.
     public var isPointwise: Bool {
         let h = window.height, w = window.width

@@ -87,6 +87,9 @@ let convCases: [ConvCase] = [
     ConvCase(n: 2, cin: 40, cout: 14, h: 4, w: 4, kh: 1, kw: 1),
     ConvCase(n: 2, cin: 24, cout: 20, h: 27, w: 29, kh: 1, kw: 1),
     ConvCase(n: 1, cin: 3, cout: 6, h: 5, w: 17, kh: 1, kw: 1),
+    // A single input channel takes the depthwise kernel with a channel multiplier (grey-image stems).
+    ConvCase(n: 3, cin: 1, cout: 16, h: 8, w: 8, pads: (1, 1, 1, 1)),
+    ConvCase(n: 2, cin: 1, cout: 5, h: 11, w: 9, stride: (2, 2), pads: (1, 0, 1, 1), bias: false),
 ]
 
 @Test("conv matches a naive reference", arguments: convCases)
@@ -156,6 +159,7 @@ func nativeConvMatchesReference(_ c: ConvCase) {
     #expect(!ConvCase(cin: 4, cout: 4, kh: 1, kw: 1, stride: (2, 2)).shape.isPointwise)
     #expect(!ConvCase(cin: 4, cout: 4, kh: 1, kw: 1, pads: (1, 1, 1, 1)).shape.isPointwise)
     #expect(ConvCase(cin: 4, cout: 8, group: 4).shape.isDepthwise)
+    #expect(ConvCase(cin: 1, cout: 16).shape.isDepthwise && !OneDNNConvolution.handles(ConvCase(cin: 1, cout: 16).shape))
     #expect(!ConvCase(cin: 4, cout: 4, group: 2).shape.isDepthwise)
     #expect(ConvCase(cin: 3, cout: 4, kh: 3, kw: 3).shape.flops == 2 * 4 * 9 * 3 * 9)
 }
