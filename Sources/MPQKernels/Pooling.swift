@@ -1,3 +1,4 @@
+import CVectorLanes
 import Dispatch
 
 /// 2-D pooling on NCHW buffers. `planes` is `batch × channels`; each input plane is
@@ -12,29 +13,60 @@ public enum Pool2D {
         let wh = window.height, ww = window.width
         let inPlane = wh.input * ww.input, outPlane = wh.output * ww.output
         guard outPlane > 0, planes > 0 else { return }
-        let validW = (0..<ww.kernel).map { Window2D.validOutputs(ww, tap: $0) }
         let pin = SendablePointer(input), pout = SendablePointer(output)
         let outer = planes * outPlane * wh.kernel * ww.kernel >= 1 << 16 ? (threads ?? KernelThreads.count) : 1
+        let st = ww.stride
+        // Outputs from `first` on read no left padding; eight at a time while every tap's load stays inside the row
+        // (stride 2 takes the even half of a 16-float load), in registers over the whole window, then one store.
+        let first = min(ww.output, (ww.padBegin + st - 1) / st)
+        let lastTap = (ww.kernel - 1) * ww.dilation - ww.padBegin
         Parallel.forEachChunk(count: planes, threads: outer) { _, range in
             for pl in range {
                 let src = UnsafePointer(pin.p) + pl &* inPlane
                 let dst = pout.p + pl &* outPlane
                 for oh in 0..<wh.output {
                     let d = dst + oh &* ww.output
-                    d.update(repeating: -Float.infinity, count: ww.output)
-                    for kh in 0..<wh.kernel {
-                        let ih = oh &* wh.stride &- wh.padBegin &+ kh &* wh.dilation
-                        if ih < 0 || ih >= wh.input { continue }
-                        let line = src + ih &* ww.input
-                        for kw in 0..<ww.kernel {
-                            let off = kw &* ww.dilation &- ww.padBegin
-                            let st = ww.stride
-                            for ow in validW[kw] {
-                                let v = line[ow &* st &+ off]
-                                d[ow] = v > d[ow] ? v : d[ow]
+                    // Kernel rows inside the input: a contiguous range of kh.
+                    let top = oh &* wh.stride &- wh.padBegin
+                    var kh0 = 0, kh1 = wh.kernel
+                    while kh0 < kh1 && top &+ kh0 &* wh.dilation < 0 { kh0 &+= 1 }
+                    while kh1 > kh0 && top &+ (kh1 &- 1) &* wh.dilation >= wh.input { kh1 &-= 1 }
+                    // Taps in the order of the scalar loop (rows, then columns), so the vector path gives the same
+                    // results, NaN included.
+                    @inline(__always) func scalar(_ ow: Int) {
+                        var m = -Float.infinity
+                        for kh in kh0..<kh1 {
+                            let line = src + (top &+ kh &* wh.dilation) &* ww.input
+                            for kw in 0..<ww.kernel {
+                                let x = ow &* st &+ kw &* ww.dilation &- ww.padBegin
+                                if x < 0 || x >= ww.input { continue }
+                                let v = line[x]
+                                m = v > m ? v : m
                             }
                         }
+                        d[ow] = m
                     }
+                    for ow in 0..<first { scalar(ow) }
+                    var ow = first
+                    // The last full chunk is shifted left to end where the loads must (it recomputes a few outputs).
+                    let lastStart = min(ww.output, (ww.input &- lastTap) / st) &- 8
+                    if st <= 2 && lastStart >= first {
+                        while ow < lastStart &+ 8 {
+                            let o = min(ow, lastStart)
+                            var m = SIMD8<Float>(repeating: -.infinity)
+                            for kh in kh0..<kh1 {
+                                let line = src + (top &+ kh &* wh.dilation) &* ww.input
+                                for kw in 0..<ww.kernel {
+                                    let p = line + (o &* st &+ kw &* ww.dilation &- ww.padBegin)
+                                    let v = st == 1 ? load8(p) : UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+                                    m = mpq_max8(v, m)
+                                }
+                            }
+                            store8(m, d + o)
+                            ow = o &+ 8
+                        }
+                    }
+                    while ow < ww.output { scalar(ow); ow &+= 1 }
                 }
             }
         }
@@ -115,4 +147,14 @@ public enum Pool2D {
             output[pl] = sum * scale
         }
     }
+}
+
+@inline(__always)
+private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }

@@ -72,6 +72,12 @@ struct PoolCase: CustomStringConvertible, Sendable {
     PoolCase(h: 9, w: 10, k: (2, 3), s: (1, 1), d: (2, 2), p: (1, 0, 0, 2)),
     PoolCase(planes: 64, h: 20, w: 21, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1), ceil: true), // parallel path
     PoolCase(h: 5, w: 5, k: (5, 5), s: (1, 1), p: (0, 0, 0, 0)),
+    // Rows wide enough for the eight-output max path: stride 2 (ResNet's stem row, an odd width), stride 1 with
+    // dilation and uneven pads, ceil mode.
+    PoolCase(planes: 2, h: 6, w: 112, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1)),
+    PoolCase(planes: 2, h: 9, w: 37, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1)),
+    PoolCase(planes: 2, h: 6, w: 29, k: (3, 3), s: (1, 1), d: (1, 2), p: (1, 2, 1, 3)),
+    PoolCase(planes: 1, h: 7, w: 40, k: (2, 2), s: (2, 2), p: (0, 0, 0, 0), ceil: true),
 ])
 func poolMatchesReference(_ c: PoolCase) {
     let win = Window2D(inputHeight: c.h, inputWidth: c.w, kernel: c.k, stride: c.s, dilation: c.d, pads: c.p, ceilMode: c.ceil)!
