@@ -19,25 +19,39 @@ extension Conv2D {
         let outer = (s.outputCount * tapOffsets.count >= 1 << 15) ? threads : 1
         let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
         let pbias = bias.map { SendablePointer($0) }
-        tapOffsets.withUnsafeBufferPointer { tapBuf in
-            let ptaps = SendablePointer(tapBuf.baseAddress!)
-            Parallel.forEachChunk(count: tasks, threads: outer) { _, range in
-                // Zeroed once: every plane writes the same interior positions, so the padding and
-                // the slack that the last row and column blocks read past the plane stay zero.
-                let capacity = geometry.bufferCount
-                let padded = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-                padded.initialize(repeating: 0, count: capacity)
-                defer { padded.deallocate() }
-                for task in range {
-                    let n = task / s.inChannels, ic = task % s.inChannels
-                    geometry.fill(padded, from: UnsafePointer(pin.p) + task &* inPlane, s)
-                    for m in 0..<mult {
-                        let oc = ic &* mult &+ m
-                        let plane = DepthwisePlane.Operands(
-                            padded: UnsafePointer(padded), taps: UnsafePointer(ptaps.p), tapCount: tapOffsets.count,
-                            weights: UnsafePointer(pw.p) + oc &* tapOffsets.count, bias: pbias.map { $0.p[oc] } ?? 0,
-                            output: pout.p + (n &* s.outChannels &+ oc) &* geometry.outPlane)
-                        geometry.compute(plane, strideH: sH, activation: activation)
+        // The activation is chosen once per call: the plane loop is specialised for it (a per-plane switch and the
+        // division of the task into image and channel were a visible share of 8×8 planes).
+        switch activation {
+        case .relu: planes(ReLULanes(), then: .none)
+        case let .clip(lo, hi): planes(ClipLanes(lo: lo, hi: hi), then: .none)
+        default: planes(IdentityLanes(), then: activation)
+        }
+
+        func planes<A: LaneActivation>(_ lanes: A, then after: Activation) {
+            tapOffsets.withUnsafeBufferPointer { tapBuf in
+                let ptaps = SendablePointer(tapBuf.baseAddress!)
+                Parallel.forEachChunk(count: tasks, threads: outer) { _, range in
+                    // Zeroed once: every plane writes the same interior positions, so the padding and
+                    // the slack that the last row and column blocks read past the plane stay zero.
+                    let capacity = geometry.bufferCount
+                    let padded = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+                    padded.initialize(repeating: 0, count: capacity)
+                    defer { padded.deallocate() }
+                    // Task = image × input channel; output planes task·mult … task·mult + mult − 1.
+                    var ic = range.lowerBound % s.inChannels
+                    for task in range {
+                        geometry.fill(padded, from: UnsafePointer(pin.p) + task &* inPlane, s)
+                        for m in 0..<mult {
+                            let oc = ic &* mult &+ m
+                            let plane = DepthwisePlane.Operands(
+                                padded: UnsafePointer(padded), taps: UnsafePointer(ptaps.p), tapCount: tapOffsets.count,
+                                weights: UnsafePointer(pw.p) + oc &* tapOffsets.count, bias: pbias.map { $0.p[oc] } ?? 0,
+                                output: pout.p + (task &* mult &+ m) &* geometry.outPlane)
+                            geometry.compute(plane, strideH: sH, lanes: lanes)
+                            if !after.isIdentity { after.apply(plane.output, count: geometry.outPlane) }
+                        }
+                        ic &+= 1
+                        if ic == s.inChannels { ic = 0 }
                     }
                 }
             }
@@ -174,25 +188,14 @@ struct DepthwisePlane {
         var output: UnsafeMutablePointer<Float>
     }
 
-    /// Computes one output plane, with the activation applied in registers when it can be.
+    /// Computes one output plane, with `lanes` applied in registers before the stores.
     ///
     /// Rows at least as wide as a block never overhang: the last block of a row is shifted left to
     /// end at the row's end. A narrower row's block overhangs only into later rows of the plane,
     /// which are stored afterwards (rows go top to bottom); a store that would leave the plane is
     /// written element by element.
-    func compute(_ o: Operands, strideH: Int, activation: Activation) {
-        switch activation {
-        case .relu:
-            compute(o, strideH: strideH, lanes: ReLULanes())
-        case let .clip(lo, hi):
-            compute(o, strideH: strideH, lanes: ClipLanes(lo: lo, hi: hi))
-        default:
-            compute(o, strideH: strideH, lanes: IdentityLanes())
-            if !activation.isIdentity { activation.apply(o.output, count: outPlane) }
-        }
-    }
-
-    private func compute<A: LaneActivation>(_ o: Operands, strideH: Int, lanes: A) {
+    @inline(__always)
+    func compute<A: LaneActivation>(_ o: Operands, strideH: Int, lanes: A) {
         if outW >= Self.longWidth {
             longRows(o, rowStep: strideH &* rowStride, activation: lanes)
         } else if outW <= Self.narrowWidth {
@@ -285,6 +288,19 @@ struct DepthwisePlane {
             }
             let rows = min(8, outH &- oh)
             let dst = o.output + oh &* outW
+            if outW == Self.narrowWidth {
+                // Rows of exactly eight: plain stores, no overhang to check.
+                store8(activation(a0), dst)
+                if rows > 1 { store8(activation(a1), dst + 8) }
+                if rows > 2 { store8(activation(a2), dst + 16) }
+                if rows > 3 { store8(activation(a3), dst + 24) }
+                if rows > 4 { store8(activation(a4), dst + 32) }
+                if rows > 5 { store8(activation(a5), dst + 40) }
+                if rows > 6 { store8(activation(a6), dst + 48) }
+                if rows > 7 { store8(activation(a7), dst + 56) }
+                oh &+= 8
+                continue
+            }
             let block = (a0, a1, a2, a3, a4, a5, a6, a7)
             withUnsafeBytes(of: block) { raw in
                 let vectors = raw.bindMemory(to: SIMD8<Float>.self)
