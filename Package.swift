@@ -21,7 +21,6 @@ let package = Package(
     ],
     targets: [
         // C libraries behind thin system-library targets.
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // oneDNN 2.x (Debian libdnnl-dev, OpenMP build): sgemm and convolution primitives.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
@@ -38,10 +37,10 @@ let package = Package(
         .target(name: "MPQGraph"),
         // Low-level float kernels on raw buffers: GEMM, convolution, pooling, element-wise.
         // AVX-512 packed SGEMM; MPQKernels calls it only after a run-time AVX-512F check.
-        .target(name: "MPQGEMM", swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "znver4"])]),
-        .target(name: "MPQKernels", dependencies: ["CBLAS", "CDNNL", "CVectorLanes", "MPQGEMM"], swiftSettings: numericFlags),
+        .target(name: "MPQGEMM", dependencies: ["CVectorLanes"], swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "znver4"])]),
+        .target(name: "MPQKernels", dependencies: ["CDNNL", "CVectorLanes", "MPQGEMM"], swiftSettings: numericFlags),
         // Operators (shape inference + compute), graph passes and the executor with hooks and caches.
-        .target(name: "MPQExecutor", dependencies: ["MPQGraph", "MPQKernels", "CBLAS", "CMalloc"], swiftSettings: numericFlags),
+        .target(name: "MPQExecutor", dependencies: ["MPQGraph", "MPQKernels", "CMalloc"], swiftSettings: numericFlags),
         // ONNX ModelProto -> graph IR.
         .target(name: "MPQONNX", dependencies: ["MPQGraph", "MPQExecutor", "ONNXProto"]),
         // NumPy .npy / .npz input.

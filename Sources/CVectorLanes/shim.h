@@ -29,3 +29,15 @@ static inline __attribute__((always_inline)) __m256 mpq_select_less8(__m256 a, _
 static inline __attribute__((always_inline)) __m256 mpq_select_nan8(__m256 x, __m256 yes, __m256 no) {
     return _mm256_blendv_ps(no, yes, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
+
+// Sixteen-lane forms for the AVX-512 kernels (MPQGEMM, compiled for znver4; called only after a run-time check).
+
+/// ReLU on sixteen lanes: v > 0 ? v : 0 (NaN gives 0).
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512 mpq_relu16(__m512 v) {
+    return _mm512_max_ps(v, _mm512_setzero_ps());
+}
+
+/// Clamp to [lo, hi] on sixteen lanes; NaN passes through.
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512 mpq_clamp16(__m512 v, __m512 lo, __m512 hi) {
+    return _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+}

@@ -1,4 +1,5 @@
 import Foundation
+import MPQGEMM
 
 extension Conv2D {
     /// Input channels up to which a pointwise convolution multiplies in place (`directPointwise`) rather than
@@ -10,6 +11,10 @@ extension Conv2D {
     nonisolated(unsafe) public static var directPointwiseDepth = Int(ProcessInfo.processInfo.environment["MPQ_PW_DEPTH"] ?? "") ?? 24
     /// Output planes up to this many pixels take `directPointwise` whatever their depth (`MPQ_PW_PLANE` overrides).
     nonisolated(unsafe) public static var directPointwisePlane = Int(ProcessInfo.processInfo.environment["MPQ_PW_PLANE"] ?? "") ?? 16
+
+    /// Whether the direct kernel runs its AVX-512 form (`MPQGEMM.PointwiseTile`): when the CPU has AVX-512F, unless
+    /// `MPQ_PW_AVX512=0`.
+    static let usesAVX512Pointwise = GemmBackend.cpuHasAVX512F && ProcessInfo.processInfo.environment["MPQ_PW_AVX512"] != "0"
 
     /// Input bytes per pixel tile of `directPointwise` (a tuning knob: 64 KiB measured better than 256 KiB on 56² and 112² planes).
     nonisolated(unsafe) public static var pointwiseTileInputBytes = Int(ProcessInfo.processInfo.environment["MPQ_PW_TILE"] ?? "") ?? 64 * 1024
@@ -31,18 +36,20 @@ extension Conv2D {
                                 bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                 activation: Activation, threads: Int) {
         switch activation {
-        case .none: directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes())
-        case .relu: directPointwise(s, input, weights, bias, output, threads: threads, lanes: ReLULanes())
-        case let .clip(lo, hi): directPointwise(s, input, weights, bias, output, threads: threads, lanes: ClipLanes(lo: lo, hi: hi))
+        case .none: directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes(), clamp: .none)
+        case .relu: directPointwise(s, input, weights, bias, output, threads: threads, lanes: ReLULanes(), clamp: .relu)
+        case let .clip(lo, hi):
+            directPointwise(s, input, weights, bias, output, threads: threads, lanes: ClipLanes(lo: lo, hi: hi), clamp: .clip(lo, hi))
         default:
-            directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes())
+            directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes(), clamp: .none)
             activation.apply(output, count: s.outputCount)
         }
     }
 
     private static func directPointwise<A: LaneActivation>(_ s: Conv2DShape, _ input: UnsafePointer<Float>,
                                                            _ weights: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                                                           _ output: UnsafeMutablePointer<Float>, threads: Int, lanes: A) {
+                                                           _ output: UnsafeMutablePointer<Float>, threads: Int, lanes: A,
+                                                           clamp: PointwiseTile.Clamp) {
         let plane = s.window.height.output * s.window.width.output
         let width = PointwiseBlock.columns, height = PointwiseBlock.rows
         // Images split between tasks (the last run of a plane overlaps the previous one, so an image stays in one
@@ -55,6 +62,7 @@ extension Conv2D {
         let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
         let pbias = bias.map { SendablePointer($0) }
         Parallel.forEachChunk(count: tasks, threads: threads) { _, range in
+            let wide = usesAVX512Pointwise && (byImages ? s.outChannels : s.outChannels / tasks) >= PointwiseTile.rows
             let block = PointwiseBlock(depth: s.inChannels, plane: plane, weights: UnsafePointer(pw.p),
                                        bias: pbias.map { UnsafePointer($0.p) })
             for task in range {
@@ -67,6 +75,19 @@ extension Conv2D {
                     var t0 = 0
                     while t0 < plane {
                         let t1 = min(plane, t0 &+ tile)
+                        if wide {
+                            // AVX-512: blocks of 12 channels × 16 pixels (`PointwiseTile`), the last block shifted up.
+                            var oc = channels.lowerBound
+                            while oc < channels.upperBound {
+                                let o = min(oc, channels.upperBound &- PointwiseTile.rows)
+                                PointwiseTile.run(depth: s.inChannels, plane: plane, weights: UnsafePointer(pw.p),
+                                                  bias: pbias.map { UnsafePointer($0.p) }, source: src, destination: dst,
+                                                  channel: o, pixels: t0, t1, clamp: clamp)
+                                oc = o &+ PointwiseTile.rows
+                            }
+                            t0 = t1
+                            continue
+                        }
                         var oc = channels.lowerBound
                         while oc < channels.upperBound {
                             let o = min(oc, channels.upperBound &- height)

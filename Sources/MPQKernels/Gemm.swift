@@ -1,4 +1,3 @@
-import CBLAS
 import CDNNL
 import Foundation
 import MPQGEMM
@@ -26,8 +25,8 @@ public enum GemmBackend: Sendable {
     /// when the CPU supports it).
     public static let preferred: GemmBackend = {
         switch ProcessInfo.processInfo.environment["MPQ_GEMM"] {
-        case "openblas": return .openBLAS
-        case "packed": return cpuHasAVX512F ? .packedAVX512 : .openBLAS
+        case "openblas" where OpenBLAS.available: return .openBLAS
+        case "packed" where cpuHasAVX512F: return .packedAVX512
         default: return .oneDNN
         }
     }()
@@ -134,8 +133,8 @@ public enum Gemm {
                              c: c, ldc: ldc, accumulate: beta == 1)
             return
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        OpenBLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                       beta: beta, c: c, ldc: ldc)
     }
 
     /// A batch of equally shaped products `C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i]`, where

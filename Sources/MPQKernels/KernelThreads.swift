@@ -1,4 +1,3 @@
-import CBLAS
 import Dispatch
 import Foundation
 
@@ -46,29 +45,18 @@ struct SendablePointer<T>: @unchecked Sendable {
 
 /// Internal helpers for OpenBLAS's global thread count and outer-level parallel loops.
 enum Parallel {
-    /// Sets OpenBLAS's (process-global) thread count when it differs and products may go to OpenBLAS (`backend` is
-    /// not oneDNN); with oneDNN it leaves OpenBLAS alone, since setting the count starts its threads spinning again.
+    /// Sets OpenBLAS's thread count when products may go to it (`backend` is not oneDNN); with oneDNN, OpenBLAS is
+    /// not even loaded (`OpenBLAS`).
     static func setBLASThreads(_ n: Int, for backend: GemmBackend = Gemm.backend) {
         guard backend != .oneDNN else { return }
-        let n = Int32(max(1, n))
-        if openblas_get_num_threads() != n { openblas_set_num_threads(n) }
+        OpenBLAS.setThreads(n)
     }
-
-    /// OpenBLAS starts its worker threads when the library loads, and they spin (`sched_yield`) for about 0.1 s
-    /// waiting for work. The kernels run products on oneDNN unless `MPQ_GEMM=openblas`, so nothing comes, and on two
-    /// cores the spinning took half the machine from a process's first forward passes (mobilenet-digits at 2
-    /// threads: 6 timed passes after 2 warm-ups at 19.5k samples/s instead of 38k). Stopped once, before the first
-    /// parallel region; a threaded OpenBLAS call starts them again.
-    static let idleBLASThreadsStopped: Void = {
-        if Gemm.backend == .oneDNN { _ = blas_thread_shutdown_() }
-    }()
 
     /// Runs `body(chunk, range)` over `count` items split into at most `threads` contiguous chunks,
     /// in parallel when `threads > 1`, with OpenBLAS forced to one thread inside the region (outer
     /// parallelism plus OpenBLAS threads would oversubscribe the cores).
     static func forEachChunk(count: Int, threads: Int, _ body: (Int, Range<Int>) -> Void) {
         guard count > 0 else { return }
-        _ = idleBLASThreadsStopped
         let chunks = min(max(1, threads), count)
         if chunks == 1 {
             body(0, 0..<count)

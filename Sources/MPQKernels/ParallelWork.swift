@@ -10,7 +10,6 @@ public enum ParallelWork {
     /// Runs `body(&state, index)` for every index in 0..<count on at most `workers` threads.
     public static func forEach<State>(_ count: Int, workers: Int, state: State,
                                       _ body: (inout State, Int) throws -> Void) throws {
-        _ = Parallel.idleBLASThreadsStopped
         let workers = min(max(1, workers), count)
         guard workers > 1 else {
             var state = state

@@ -1,5 +1,6 @@
 import Testing
 @testable import MPQKernels
+import MPQGEMM
 
 struct ConvCase: CustomStringConvertible, Sendable {
     var n = 1, cin = 1, cout = 1, group = 1, h = 5, w = 5, kh = 3, kw = 3
@@ -211,6 +212,36 @@ func oneDNNFusedActivation(_ activation: Activation) throws {
             #expect(maxAbsDiff(got, expected) < 1e-4, "\(c) \(activation) threads \(threads)")
             if case let .clip(lo, hi) = activation { #expect(got.allSatisfy { $0 >= lo && $0 <= hi }) }
             if activation == .relu { #expect(got.allSatisfy { $0 >= 0 } && got.contains(0)) }
+        }
+    }
+}
+
+/// The AVX-512 pointwise block sums each output in input-channel order with fused multiply-adds, as the AVX2 block
+/// does, so both give the same bits: checked against that scalar chain exactly (a plane of 20 pixels: the second run
+/// is shifted left; 12 channels, bias, Clip).
+@Test func avx512PointwiseTileMatchesTheFusedScalarChain() throws {
+    guard GemmBackend.cpuHasAVX512F else { return }
+    let depth = 5, plane = 20, channels = 12
+    var rng = SeededRandom(11)
+    let x = rng.floats(depth * plane), w = rng.floats(channels * depth), b = rng.floats(channels)
+    var out = [Float](repeating: .nan, count: channels * plane)
+    x.withUnsafeBufferPointer { xp in
+        w.withUnsafeBufferPointer { wp in
+            b.withUnsafeBufferPointer { bp in
+                out.withUnsafeMutableBufferPointer { op in
+                    PointwiseTile.run(depth: depth, plane: plane, weights: wp.baseAddress!, bias: bp.baseAddress!,
+                                      source: xp.baseAddress!, destination: op.baseAddress!, channel: 0, pixels: 0, plane,
+                                      clamp: .clip(-0.5, 0.5))
+                }
+            }
+        }
+    }
+    for c in 0..<channels {
+        for p in 0..<plane {
+            var acc: Float = 0
+            for i in 0..<depth { acc = acc.addingProduct(x[i * plane + p], w[c * depth + i]) }
+            let expected = min(max(acc + b[c], -0.5), 0.5)
+            #expect(out[c * plane + p] == expected, "channel \(c) pixel \(p)")
         }
     }
 }

@@ -1,4 +1,3 @@
-import CBLAS
 import Testing
 @testable import MPQKernels
 import MPQGEMM
@@ -6,6 +5,7 @@ import MPQGEMM
 /// MPQGEMM's AVX-512 kernel against OpenBLAS on random sizes, including odd edges and transposes.
 @Test func packedGEMMMatchesOpenBLAS() throws {
     guard GemmBackend.cpuHasAVX512F else { return }
+    try #require(OpenBLAS.available, "OpenBLAS (libopenblas0) is needed as the reference")
     var state: UInt64 = 7
     func rand(_ n: Int) -> [Float] {
         (0..<n).map { _ in state = state &* 6364136223846793005 &+ 1442695040888963407; return Float(state >> 40) / Float(1 << 23) - 1 }
@@ -21,8 +21,8 @@ import MPQGEMM
                 var mine = c0, ref = c0
                 PackedGEMM.sgemm(m: m, n: n, k: k, a: a, lda: lda, transA: ta, b: b, ldb: ldb, transB: tb,
                                  c: &mine, ldc: ldc, accumulate: accumulate)
-                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                            Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, &ref, Int32(ldc))
+                OpenBLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                               beta: accumulate ? 1 : 0, c: &ref, ldc: ldc)
                 var worst: Float = 0
                 for i in 0..<m { for j in 0..<n { worst = max(worst, abs(mine[i * ldc + j] - ref[i * ldc + j])) } }
                 #expect(worst <= 1e-4 * Float(k).squareRoot() + 1e-5, "m \(m) n \(n) k \(k) ta \(ta) tb \(tb) acc \(accumulate): \(worst)")
