@@ -27,7 +27,8 @@ extension Conv2D {
     }
 
     /// A 1×1 convolution read straight from the NCHW planes: each output block is 6 channels × 16 pixels of one
-    /// image, summed over the input channels in registers, with bias and activation applied before its one store.
+    /// image (12 channels with AVX-512, `PointwiseTile`), summed over the input channels in registers, with bias and
+    /// activation applied before its one store.
     ///
     /// No packing, no copy, no second pass over the output: with few input channels the product is cheap and
     /// sgemm's packing and the epilogue's re-read of the output were most of the time. Every output is the
