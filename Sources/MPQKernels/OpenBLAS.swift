@@ -48,8 +48,8 @@ enum OpenBLAS {
                       b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Sets OpenBLAS's (process-global) thread count when it differs; loads nothing when it is not loaded yet and
-    /// `n` is 1 (nothing runs on it then).
+    /// Sets OpenBLAS's (process-global) thread count when it differs (loading the library on first use; a no-op
+    /// where it cannot be loaded).
     static func setThreads(_ n: Int) {
         guard let library else { return }
         let n = Int32(max(1, n))
