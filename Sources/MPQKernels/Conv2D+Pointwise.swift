@@ -52,20 +52,23 @@ extension Conv2D {
                                                            _ output: UnsafeMutablePointer<Float>, threads: Int, lanes: A,
                                                            clamp: PointwiseTile.Clamp) {
         let plane = s.window.height.output * s.window.width.output
-        let width = PointwiseBlock.columns, height = PointwiseBlock.rows
+        let width = PointwiseBlock.columns
         // Images split between tasks (the last run of a plane overlaps the previous one, so an image stays in one
         // task); a single image splits its output channels instead.
         let byImages = s.batch >= Self.minimumTasks
-        let tasks = byImages ? Self.minimumTasks : max(1, min(Self.minimumTasks, s.outChannels / height))
+        let tasks = byImages ? Self.minimumTasks : max(1, min(Self.minimumTasks, s.outChannels / PointwiseBlock.rows))
         // Pixels per tile: each block of output channels sweeps a tile whose inputs stay in L2 and writes six
         // sequential rows (a whole large plane per block would write rows a plane apart, a page each, per 16 pixels).
         let tile = max(width, min(plane, (pointwiseTileInputBytes / (4 * s.inChannels)) & ~(width - 1)))
         let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
         let pbias = bias.map { SendablePointer($0) }
         Parallel.forEachChunk(count: tasks, threads: threads) { _, range in
+            // AVX-512 blocks (`PointwiseTile`) of 12 channels when the task has that many, else AVX2 blocks of 6; both
+            // sum in the same order, so the choice does not change a bit.
             let wide = usesAVX512Pointwise && (byImages ? s.outChannels : s.outChannels / tasks) >= PointwiseTile.rows
-            let block = PointwiseBlock(depth: s.inChannels, plane: plane, weights: UnsafePointer(pw.p),
-                                       bias: pbias.map { UnsafePointer($0.p) })
+            let rows = wide ? PointwiseTile.rows : PointwiseBlock.rows
+            let biasPointer = pbias.map { UnsafePointer($0.p) }
+            let block = PointwiseBlock(depth: s.inChannels, plane: plane, weights: UnsafePointer(pw.p), bias: biasPointer)
             for task in range {
                 let images = byImages ? (s.batch * task / tasks)..<(s.batch * (task + 1) / tasks) : 0..<s.batch
                 let channels = byImages ? 0..<s.outChannels
@@ -73,35 +76,21 @@ extension Conv2D {
                 for n in images {
                     let src = UnsafePointer(pin.p) + n &* s.inChannels &* plane
                     let dst = pout.p + n &* s.outChannels &* plane
-                    var t0 = 0
-                    while t0 < plane {
+                    for t0 in stride(from: 0, to: plane, by: tile) {
                         let t1 = min(plane, t0 &+ tile)
-                        if wide {
-                            // AVX-512: blocks of 12 channels × 16 pixels (`PointwiseTile`), the last block shifted up.
-                            var oc = channels.lowerBound
-                            while oc < channels.upperBound {
-                                let o = min(oc, channels.upperBound &- PointwiseTile.rows)
-                                PointwiseTile.run(depth: s.inChannels, plane: plane, weights: UnsafePointer(pw.p),
-                                                  bias: pbias.map { UnsafePointer($0.p) }, source: src, destination: dst,
-                                                  channel: o, pixels: t0, t1, clamp: clamp)
-                                oc = o &+ PointwiseTile.rows
-                            }
-                            t0 = t1
-                            continue
-                        }
+                        // Blocks of channels over the tile, the last one shifted up to end at the range's end (it
+                        // recomputes a few channels).
                         var oc = channels.lowerBound
                         while oc < channels.upperBound {
-                            let o = min(oc, channels.upperBound &- height)
-                            var next = t0
-                            while next < t1 {
-                                // The last run is shifted left to end at the plane's end (it recomputes a few pixels).
-                                let p = min(next, plane &- width)
-                                block.compute(channel: o, source: src + p, destination: dst + p, activation: lanes)
-                                next = p &+ width
+                            let o = min(oc, channels.upperBound &- rows)
+                            if wide {
+                                PointwiseTile.run(depth: s.inChannels, plane: plane, weights: UnsafePointer(pw.p), bias: biasPointer,
+                                                  source: src, destination: dst, channel: o, pixels: t0, t1, clamp: clamp)
+                            } else {
+                                block.sweep(channel: o, source: src, destination: dst, pixels: t0, t1, activation: lanes)
                             }
-                            oc = o &+ height
+                            oc = o &+ rows
                         }
-                        t0 = t1
                     }
                 }
             }
@@ -117,6 +106,19 @@ struct PointwiseBlock {
     let depth: Int, plane: Int
     let weights: UnsafePointer<Float>
     let bias: UnsafePointer<Float>?
+
+    /// Channels `o ..< o + 6` at pixels `t0 ..< t1` of one image, in runs of 16; the last run is shifted left to end
+    /// at the plane's end (it recomputes a few pixels).
+    @inline(__always)
+    func sweep<A: LaneActivation>(channel o: Int, source: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>,
+                                  pixels t0: Int, _ t1: Int, activation: A) {
+        var next = t0
+        while next < t1 {
+            let p = min(next, plane &- Self.columns)
+            compute(channel: o, source: source + p, destination: destination + p, activation: activation)
+            next = p &+ Self.columns
+        }
+    }
 
     @inline(__always)
     func compute<A: LaneActivation>(channel o: Int, source: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>,
@@ -160,14 +162,4 @@ struct PointwiseBlock {
         let b5 = SIMD8<Float>(repeating: bias?[o &+ 5] ?? 0), d5 = destination + (o &+ 5) &* plane
         store8(activation(a50 + b5), d5); store8(activation(a51 + b5), d5 + 8)
     }
-}
-
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }

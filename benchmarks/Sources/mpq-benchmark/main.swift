@@ -101,11 +101,13 @@ do {
     let forward: () throws -> Void = split.map { split in { _ = try split.run(inputs) } } ?? { _ = try plan.run(inputs) }
     for _ in 0..<args.warmup { try forward() }
     var times: [Double] = []
+    // MPQ_BENCH_TRACE=1 prints each timed pass's milliseconds (to see how many passes a run takes to reach speed).
+    let trace = ProcessInfo.processInfo.environment["MPQ_BENCH_TRACE"] != nil
     for _ in 0..<args.iterations {
         let start = DispatchTime.now().uptimeNanoseconds
         try forward()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        if ProcessInfo.processInfo.environment["MPQ_BENCH_TRACE"] != nil { FileHandle.standardError.write(Data(String(format: "%.2f ", times.last! * 1000).utf8)) }
+        if trace { FileHandle.standardError.write(Data(String(format: "%.2f ", times.last! * 1000).utf8)) }
     }
     let median = times.sorted()[times.count / 2]
     let macs = plan.layerStatistics().reduce(0) { $0 + $1.macs }
