@@ -30,6 +30,11 @@ static inline __attribute__((always_inline)) __m256 mpq_select_nan8(__m256 x, __
     return _mm256_blendv_ps(no, yes, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
+/// a * b + c with one rounding (FMA), for polynomial evaluation.
+static inline __attribute__((always_inline)) __m256 mpq_fma8(__m256 a, __m256 b, __m256 c) {
+    return _mm256_fmadd_ps(a, b, c);
+}
+
 // Sixteen-lane forms for the AVX-512 kernels (MPQGEMM, compiled for znver4; called only after a run-time check).
 
 /// ReLU on sixteen lanes: v > 0 ? v : 0 (NaN gives 0).

@@ -2,7 +2,8 @@ import MPQGraph
 
 /// Load-time simplifications that leave a graph's outputs unchanged:
 /// Identity/Dropout removal, constant folding, BatchNormalization folding, dead-node removal, Pad
-/// fusion into the following Conv and activation fusion into the preceding layer.
+/// fusion into the following Conv, erf-GELU and Softmax-input fusion, and activation fusion into the
+/// preceding layer. `unfuse` turns the fused nodes back into standard ONNX for exporters.
 public struct GraphOptimizer {
     /// What the optimizer did, for `mpq inspect` and logs.
     public struct Report: Sendable, Equatable {
@@ -14,6 +15,10 @@ public struct GraphOptimizer {
         public var fusedActivations = 0
         /// Zero Pads folded into the following Conv's `pads` (see `fusePads`).
         public var fusedPads = 0
+        /// Erf-form GELUs fused into one node each (see `fuseGelus`).
+        public var fusedGelus = 0
+        /// Softmax nodes that absorbed the scale and mask before them (see `fuseSoftmaxInputs`).
+        public var fusedSoftmaxInputs = 0
         public init() {}
     }
 
@@ -28,6 +33,8 @@ public struct GraphOptimizer {
         report.foldedBatchNorms = try foldBatchNorms(&graph)
         report.removedDeadNodes = removeDeadNodes(&graph)
         report.fusedPads = try fusePads(&graph)
+        report.fusedGelus = try fuseGelus(&graph)
+        report.fusedSoftmaxInputs = try fuseSoftmaxInputs(&graph)
         report.fusedActivations = try fuseActivations(&graph)
         // Drop initializers only the fused nodes read (constant Clip bounds, Pad amounts).
         _ = removeDeadNodes(&graph)

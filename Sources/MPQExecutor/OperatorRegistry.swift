@@ -96,9 +96,15 @@ public enum OperatorRegistry {
         "Constant": ConstantOperator.self,
     ]
 
+    /// Fused operators of the internal domain (`GraphOptimizer.internalDomain`), written by the graph optimizer.
+    public static let internalOperators: [String: any Operator.Type] = [
+        "Gelu": GeluOperator.self,
+    ]
+
     /// The operator type for a node, or an error naming the node, op type and opset and listing
     /// what is supported.
     public static func type(for node: Node, opset: Int) throws -> any Operator.Type {
+        if node.domain == GraphOptimizer.internalDomain, let type = internalOperators[node.opType] { return type }
         guard node.domain.isEmpty || node.domain == "ai.onnx", let type = operators[node.opType] else {
             throw GraphError.unsupportedOperator(node: node.displayName, opType: node.opType, domain: node.domain,
                                                  opset: opset, supported: Array(operators.keys))

@@ -42,7 +42,7 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
 
 /// Writes a graph-IR `Graph` as an ONNX `ModelProto`.
 ///
-/// - Activations fused by `GraphOptimizer` are un-fused first (`GraphOptimizer.unfuseActivations`),
+/// - Activations, GELUs and Softmax inputs fused by `GraphOptimizer` are un-fused first (`GraphOptimizer.unfuse`),
 ///   so the model holds standard ONNX nodes only.
 /// - Initializers are written as `raw_data` (little-endian): float32 as FLOAT, int64 as INT64,
 ///   bool as BOOL. (mpq converts float16/double initializers to float32 and narrow integers to
@@ -93,13 +93,13 @@ public struct ONNXWriter {
         "GroupNormalization": [21], "Clip": [11], "Pad": [11], "Resize": [11], "Upsample": [10],
     ]
 
-    /// The model for `graph` (fused activations are un-fused).
+    /// The model for `graph` (fused nodes are un-fused).
     public func model(for graph: Graph) throws -> Onnx_ModelProto {
         let opset = self.opset ?? graph.opsetVersion
         if opset < graph.opsetVersion {
             throw ExportError.opsetTooLow(requested: opset, needed: graph.opsetVersion, reason: "the graph as read")
         }
-        let plain = try Self.upgrade(GraphOptimizer.unfuseActivations(graph), to: opset)
+        let plain = try Self.upgrade(GraphOptimizer.unfuse(graph), to: opset)
         var model = Onnx_ModelProto()
         model.irVersion = Self.irVersion(forOpset: opset)
         model.producerName = "mpq"

@@ -148,7 +148,7 @@ public struct QDQExporter {
         let biasQuantization = int32Biases ? BiasQuantization(graph: input) : .none
         parameters = biasQuantization.fittingInt32Biases(parameters)
         let biasGrids = biasQuantization.grids(parameters)
-        graph = GraphOptimizer.unfuseActivations(graph)
+        graph = GraphOptimizer.unfuse(graph)
 
         var used = Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys).union(graph.inputs.map(\.name))
         func fresh(_ base: String) -> String {

@@ -13,7 +13,12 @@ func tinyBERTMatchesONNXRuntime(opset: Int) throws {
     let dir = TestPaths.example("minilm").appendingPathComponent("tiny")
     let model = try ONNXModel.load(contentsOf: dir.appendingPathComponent("model-opset\(opset).onnx"))
     #expect(model.graph.opsetVersion == opset)
-    let (graph, _) = try model.optimizedGraph()
+    let (graph, report) = try model.optimizedGraph()
+    // Every erf GELU and every attention Softmax's scale and mask are fused, in both exporters' forms.
+    let erfs = model.graph.nodes.filter { $0.opType == "Erf" }.count
+    #expect(erfs > 0 && report.fusedGelus == erfs)
+    #expect(report.fusedSoftmaxInputs == model.graph.nodes.filter { $0.opType == "Softmax" }.count)
+    #expect(!graph.nodes.contains { $0.opType == "Erf" })
     let archive = try NumpyArchive(contentsOf: dir.appendingPathComponent("inputs.npz"))
     var inputs: [String: Tensor] = [:]
     for input in graph.inputs {
@@ -36,4 +41,9 @@ func tinyBERTMatchesONNXRuntime(opset: Int) throws {
     }
     let maxError = zip(a, b).map { abs($0 - $1) }.max() ?? 0
     #expect(maxError <= 1e-4, "max |mpq − ORT| \(maxError)")
+    // The standard graph the exporters write computes the same bits.
+    let unfused = GraphOptimizer.unfuse(graph)
+    #expect(!unfused.nodes.contains { $0.domain == GraphOptimizer.internalDomain })
+    let standard = try ExecutionPlan(graph: unfused, inputShapes: inputs.mapValues(\.shape))
+    #expect(try standard.run(inputs).outputs[graph.outputs[0].name] == embedding)
 }

@@ -11,9 +11,13 @@ import Darwin
 /// Opset < 13 coerces the input to 2-D at `axis` (default 1) and normalises each row of the
 /// flattened `[prod(dims[..<axis]), prod(dims[axis...])]` matrix; opset ≥ 13 normalises along the
 /// single dimension `axis` (default -1).
+///
+/// A Softmax that absorbed its input's scale and mask (`GraphOptimizer.fuseSoftmaxInputs`) first computes
+/// `x · s` (or `x / s`), then `+ mask` (its second input, broadcast), row by row while each row is in cache.
 public struct SoftmaxOperator: Operator {
     public let outputTypes: [TensorType]
     let log: Bool
+    let prelude: SoftmaxPrelude?
     /// The tensor viewed as [outer, n, inner]; normalisation runs along n.
     let outer: Int
     let n: Int
@@ -26,10 +30,12 @@ public struct SoftmaxOperator: Operator {
         case "LogSoftmax": log = true
         default: throw context.invalid("SoftmaxOperator handles Softmax and LogSoftmax, not \(context.node.opType)")
         }
-        let x = try context.inputType(0)
-        guard x.elementType == .float32 else {
-            throw context.invalid("input must be float32, found \(x)")
+        let input = try context.inputType(0)
+        guard input.elementType == .float32 else {
+            throw context.invalid("input must be float32, found \(input)")
         }
+        var prelude = try SoftmaxPrelude(context, input: input)
+        let x = prelude?.outputType ?? input
         let rank = x.shape.count
         if context.opset < 13 {
             let axis = try context.node.int("axis", default: 1)
@@ -52,12 +58,60 @@ public struct SoftmaxOperator: Operator {
                 inner = TensorLayout.product(x.shape[(a + 1)...])
             }
         }
+        if inner == 1 { prelude?.prepareRows(n) }
+        self.prelude = prelude
         outputTypes = [x]
         label = OperatorLabel(context)
     }
 
+    /// Softmax rows (not LogSoftmax) can overwrite their input when it already has the output's shape.
+    public var inPlaceInput: Int? {
+        !log && inner == 1 && (prelude == nil || prelude?.rowOffsets != nil) ? 0 : nil
+    }
+
+    public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] {
+        guard inPlaceInput != nil else { return try run(inputs) }
+        // Only the shape is kept: a live reference to the input's storage would make the in-place write copy it.
+        let shape = try label.input(inputs, 0, expecting: prelude?.inputType ?? outputTypes[0]).shape
+        let mask = try prelude?.mask(inputs, label)
+        guard var v = Tensor.takeFloats(&inputs[0]), n > 0, !v.isEmpty else { return try run(inputs) }
+        v.withUnsafeMutableBufferPointer { b in
+            rows(b.baseAddress!, b.baseAddress!, prelude: prelude, mask: mask)
+        }
+        return [Tensor(shape: shape, floats: v)]
+    }
+
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let x = try label.input(inputs, 0, expecting: outputTypes[0])
+        var x = try label.input(inputs, 0, expecting: prelude?.inputType ?? outputTypes[0])
+        if let prelude, prelude.rowOffsets == nil {
+            // Scale and mask the whole tensor first, then normalise it.
+            x = try prelude.apply(x, mask: prelude.mask(inputs, label))
+            return try normalise(x, prelude: nil, mask: nil)
+        }
+        return try normalise(x, prelude: prelude, mask: prelude?.mask(inputs, label))
+    }
+
+    /// Row kernels on contiguous rows (`inner == 1`), the prelude applied per block of rows; `src` may equal `dst`.
+    private func rows(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, prelude: SoftmaxPrelude?, mask: [Float]?) {
+        let (n, log) = (self.n, self.log)
+        // Rows are independent: split them over the kernel threads when there is work.
+        KernelThreads.forEachRange(count: outer, grain: max(1, (1 << 16) / max(n, 1))) { rows in
+            if let prelude, let mask {
+                mask.withUnsafeBufferPointer { m in
+                    prelude.scaleAndMask(rows: rows, n: n, s, m.baseAddress!, d)
+                }
+                for o in rows { VectorMath.softmaxRow(d + o &* n, d + o &* n, count: n, log: log) }
+            } else if let prelude {
+                prelude.scale(s + rows.lowerBound &* n, d + rows.lowerBound &* n, count: rows.count &* n)
+                for o in rows { VectorMath.softmaxRow(d + o &* n, d + o &* n, count: n, log: log) }
+            } else {
+                for o in rows { VectorMath.softmaxRow(s + o &* n, d + o &* n, count: n, log: log) }
+            }
+        }
+    }
+
+    /// Softmax of `x`, after `prelude` (which must have rows prepared) when one is given.
+    private func normalise(_ x: Tensor, prelude: SoftmaxPrelude?, mask: [Float]?) throws -> [Tensor] {
         guard let v = x.floats else { throw label.error("input must be float32") }
         let total = v.count
         if total == 0 || n == 0 { return [x] }
@@ -65,11 +119,7 @@ public struct SoftmaxOperator: Operator {
             v.withUnsafeBufferPointer { src in
                 let s = src.baseAddress!, d = buf.baseAddress!
                 if inner == 1 {
-                    // Rows are independent: split them over the kernel threads when there is work.
-                    let (n, log) = (self.n, self.log)
-                    KernelThreads.forEachRange(count: outer, grain: max(1, (1 << 16) / max(n, 1))) { rows in
-                        for o in rows { VectorMath.softmaxRow(s + o &* n, d + o &* n, count: n, log: log) }
-                    }
+                    rows(s, d, prelude: prelude, mask: mask)
                 } else {
                     var scratch = [Float](repeating: 0, count: inner)
                     scratch.withUnsafeMutableBufferPointer { acc in

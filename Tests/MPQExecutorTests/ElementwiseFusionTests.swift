@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+import MPQGraph
+import MPQExecutor
+
+/// GELU and Softmax-input fusion (GraphOptimizer): the fused graph computes exactly what the
+/// unfused one does, and `GraphOptimizer.unfuse` gives back standard nodes with the same result.
+private struct Rand {
+    var state: UInt64
+    mutating func floats(_ n: Int, scale: Float = 3) -> [Float] {
+        (0..<n).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (Float(state >> 40) / Float(1 << 23) - 1) * scale
+        }
+    }
+}
+
+private func info(_ name: String, _ shape: [Int]) -> ValueInfo {
+    ValueInfo(name: name, elementType: .float32, declaredTypeName: "float", shape: shape.map { .fixed($0) })
+}
+
+private func run(_ graph: Graph, _ inputs: [String: Tensor], threads: Int = 1) throws -> Tensor {
+    let plan = try ExecutionPlan(graph: graph, inputShapes: inputs.mapValues(\.shape))
+    return try #require(try plan.run(inputs).outputs[graph.outputs[0].name])
+}
+
+/// `x -> GELU (five nodes, the given grouping) -> Tanh -> y`, over 3×37 values (37: not a whole number of vectors).
+private func geluGraph(grouping: Int, divides: Bool) -> (Graph, [String: Tensor]) {
+    var nodes = [
+        Node(name: "act/Div", opType: divides ? "Div" : "Mul", inputs: ["x", "c"], outputs: ["t"]),
+        Node(name: "act/Erf", opType: "Erf", inputs: ["t"], outputs: ["e"]),
+        Node(name: "act/Add", opType: "Add", inputs: ["one", "e"], outputs: ["a"]),
+    ]
+    switch grouping {
+    case 0:
+        nodes += [Node(name: "m1", opType: "Mul", inputs: ["x", "a"], outputs: ["p"]),
+                  Node(name: "m2", opType: "Mul", inputs: ["p", "half"], outputs: ["g"])]
+    case 1:
+        nodes += [Node(name: "m1", opType: "Mul", inputs: ["half", "a"], outputs: ["p"]),
+                  Node(name: "m2", opType: "Mul", inputs: ["x", "p"], outputs: ["g"])]
+    default:
+        nodes.insert(Node(name: "m0", opType: "Mul", inputs: ["x", "half"], outputs: ["p"]), at: 0)
+        nodes += [Node(name: "m1", opType: "Mul", inputs: ["a", "p"], outputs: ["g"])]
+    }
+    nodes.append(Node(name: "tail", opType: "Tanh", inputs: ["g"], outputs: ["y"]))
+    let c: Float = divides ? 1.4142135 : 0.70710677
+    let graph = Graph(nodes: nodes, initializers: ["c": .scalar(c), "one": .scalar(1), "half": .scalar(0.5)],
+                      inputs: [info("x", [3, 37])], outputs: [info("y", [])], opsetVersion: 17)
+    var rand = Rand(state: 7)
+    return (graph, ["x": Tensor(shape: [3, 37], floats: rand.floats(111, scale: 5))])
+}
+
+@Test(arguments: 0..<3, [true, false])
+func fusedGeluMatchesTheFiveNodes(grouping: Int, divides: Bool) throws {
+    let (graph, inputs) = geluGraph(grouping: grouping, divides: divides)
+    let (fused, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedGelus == 1)
+    #expect(fused.nodes.map(\.opType) == ["Gelu", "Tanh"])
+    #expect(fused.nodes[0].domain == GraphOptimizer.internalDomain)
+    #expect(fused.nodes[0].name == "act/Gelu")
+    #expect(fused.nodes[0].inputs == ["x"] && fused.nodes[0].outputs == ["g"])
+    let reference = try run(graph, inputs)
+    #expect(try run(fused, inputs) == reference)
+    // Against the closed form 0.5·x·(1 + erf(x/√2)), before the Tanh.
+    let x = inputs["x"]!.asFloats, y = reference.asFloats
+    for (xi, yi) in zip(x, y) {
+        let exact = tanh(0.5 * Double(xi) * (1 + erf(Double(xi) / 2.0.squareRoot())))
+        #expect(abs(Double(yi) - exact) < 2e-6, "x = \(xi)")
+    }
+    let unfused = GraphOptimizer.unfuse(fused)
+    #expect(unfused.nodes.allSatisfy { $0.domain.isEmpty })
+    #expect(unfused.nodes.map(\.opType).sorted() == graph.nodes.map(\.opType).sorted())
+    #expect(try run(unfused, inputs) == reference)
+}
+
+@Test func geluIsNotFusedWhenAnIntermediateIsVisible() throws {
+    var (graph, inputs) = geluGraph(grouping: 0, divides: true)
+    graph.outputs.append(info("e", []))
+    var (optimized, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedGelus == 0)
+    #expect(optimized.nodes.count == graph.nodes.count)
+    (graph, inputs) = geluGraph(grouping: 1, divides: false)
+    graph.nodes.append(Node(name: "other", opType: "Sigmoid", inputs: ["a"], outputs: ["s"]))
+    graph.outputs.append(info("s", []))
+    (optimized, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedGelus == 0)
+    #expect(try run(optimized, inputs) == (try run(graph, inputs)))
+    // A non-constant argument scale is not a GELU.
+    (graph, inputs) = geluGraph(grouping: 0, divides: true)
+    graph.initializers["c"] = nil
+    graph.inputs.append(info("c", []))
+    (_, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedGelus == 0)
+}
+
+/// Attention-style scores `s` (shape `scores`), scaled (Mul or Div by a constant, or not), masked (Add of `mask`,
+/// or not), normalised by Softmax over `axis`, then Tanh.
+private func softmaxGraph(scores: [Int], mask: [Int]?, scale: String?, maskFirst: Bool = false,
+                          opset: Int = 17, axis: Int = -1) -> (Graph, [String: Tensor]) {
+    var nodes: [Node] = []
+    var current = "s"
+    if let scale {
+        nodes.append(Node(name: "scale", opType: scale, inputs: [current, "k"], outputs: ["scaled"]))
+        current = "scaled"
+    }
+    if mask != nil {
+        nodes.append(Node(name: "mask", opType: "Add", inputs: maskFirst ? ["m", current] : [current, "m"], outputs: ["masked"]))
+        current = "masked"
+    }
+    nodes.append(Node(name: "softmax", opType: "Softmax", inputs: [current], outputs: ["p"], attributes: ["axis": .int(axis)]))
+    nodes.append(Node(name: "tail", opType: "Tanh", inputs: ["p"], outputs: ["y"]))
+    var rand = Rand(state: 11)
+    var inputs = ["s": Tensor(shape: scores, floats: rand.floats(scores.reduce(1, *)))]
+    var infos = [info("s", scores)]
+    if let mask {
+        // A BERT-style mask: 0 where attended, a large negative value elsewhere.
+        inputs["m"] = Tensor(shape: mask, floats: rand.floats(mask.reduce(1, *)).map { $0 > 1 ? -10000 : 0 })
+        infos.append(info("m", mask))
+    }
+    let graph = Graph(nodes: nodes, initializers: ["k": .scalar(0.17677669)], inputs: infos, outputs: [info("y", [])],
+                      opsetVersion: opset)
+    return (graph, inputs)
+}
+
+@Test(arguments: [
+    ([2, 3, 5, 7], [2, 1, 1, 7], "Mul"),   // BERT: rows of 7 (not a whole vector), mask per sequence
+    ([2, 3, 5, 7], [2, 1, 1, 7], "Div"),
+    ([2, 3, 5, 20], [2, 3, 5, 1], "Mul"),  // mask broadcast along each row
+    ([2, 3, 5, 20], [2, 1, 1, 20], nil),   // mask only
+    ([3, 5, 7], [2, 1, 1, 7], "Mul"),      // the mask enlarges the scores' shape
+] as [([Int], [Int], String?)])
+func fusedSoftmaxInputsMatchTheSeparateNodes(scores: [Int], mask: [Int], scale: String?) throws {
+    for maskFirst in [false, true] {
+        let (graph, inputs) = softmaxGraph(scores: scores, mask: mask, scale: scale, maskFirst: maskFirst)
+        let (fused, report) = try GraphOptimizer().optimize(graph)
+        #expect(report.fusedSoftmaxInputs == 1)
+        #expect(fused.nodes.map(\.opType) == ["Softmax", "Tanh"])
+        #expect(fused.nodes[0].inputs == (scale == nil && maskFirst ? ["m", "s"] : ["s", "m"]))
+        let reference = try run(graph, inputs)
+        #expect(try run(fused, inputs) == reference)
+        let unfused = GraphOptimizer.unfuse(fused)
+        #expect(unfused.nodes.map(\.opType) == (scale.map { [$0] } ?? []) + ["Add", "Softmax", "Tanh"])
+        #expect(unfused.nodes.allSatisfy { $0.attributes.keys.allSatisfy { !$0.hasPrefix("mpq_") } })
+        #expect(try run(unfused, inputs) == reference)
+    }
+}
+
+@Test func softmaxScaleAloneAndCoercedAxesAreFused() throws {
+    // Scale only.
+    var (graph, inputs) = softmaxGraph(scores: [4, 9, 13], mask: nil, scale: "Div")
+    var (fused, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedSoftmaxInputs == 1)
+    #expect(fused.nodes[0].inputs == ["s"])
+    #expect(try run(fused, inputs) == (try run(graph, inputs)))
+    // Opset 11 Softmax normalises the flattened [2, 3·5·7] rows: not the last axis alone, so the whole tensor is
+    // scaled and masked first.
+    (graph, inputs) = softmaxGraph(scores: [2, 3, 5, 7], mask: [2, 1, 1, 7], scale: "Mul", opset: 11, axis: 1)
+    (fused, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedSoftmaxInputs == 1)
+    #expect(try run(fused, inputs) == (try run(graph, inputs)))
+    // Softmax along a middle axis (strided rows).
+    (graph, inputs) = softmaxGraph(scores: [2, 6, 5], mask: [2, 1, 5], scale: "Mul", axis: 1)
+    (fused, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedSoftmaxInputs == 1)
+    #expect(try run(fused, inputs) == (try run(graph, inputs)))
+    #expect(try run(GraphOptimizer.unfuse(fused), inputs) == (try run(graph, inputs)))
+}
+
+@Test func softmaxInputsAreNotFusedWhenVisible() throws {
+    var (graph, _) = softmaxGraph(scores: [2, 3, 5, 7], mask: [2, 1, 1, 7], scale: "Mul")
+    graph.outputs.append(info("masked", []))
+    let (optimized, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedSoftmaxInputs == 0)
+    #expect(optimized.nodes.map(\.opType) == ["Mul", "Add", "Softmax", "Tanh"])
+}
