@@ -12,9 +12,6 @@ import MPQKernels
 /// and the quantization policy, which never quantizes the intermediates, picks the same tensors.
 /// Exporters write the five standard nodes back with `GraphOptimizer.unfuse`.
 extension GraphOptimizer {
-    /// The domain of the executor's internal fused operators.
-    public static let internalDomain = "ai.mpq"
-
     /// Fuses erf-form GELUs; returns how many were fused.
     func fuseGelus(_ graph: inout Graph) throws -> Int {
         let consumers = graph.consumers(), producers = graph.producers()
@@ -137,23 +134,5 @@ extension ErfGelu {
               case .float(let h)? = attributes["half"], case .int(let g)? = attributes["grouping"],
               let grouping = Grouping(rawValue: g) else { return nil }
         self.init(dividesArgument: op == "Div", argumentConstant: c, offset: k, half: h, grouping: grouping)
-    }
-}
-
-/// Value and node names not yet used in a graph.
-struct FreshNames {
-    private var used: Set<String>
-
-    init(_ graph: Graph) {
-        used = Set(graph.nodes.flatMap(\.outputs)).union(graph.nodes.map(\.name)).union(graph.initializers.keys)
-            .union(graph.inputs.map(\.name))
-    }
-
-    /// `base`, or `base_1`, `base_2`, … when taken; the name is then taken.
-    mutating func fresh(_ base: String) -> String {
-        var name = base, i = 1
-        while used.contains(name) { name = "\(base)_\(i)"; i += 1 }
-        used.insert(name)
-        return name
     }
 }

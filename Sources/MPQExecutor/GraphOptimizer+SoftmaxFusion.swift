@@ -112,10 +112,4 @@ extension GraphOptimizer {
         graph.nodes = nodes
         return graph
     }
-
-    /// A graph without the optimizer's fusions, as standard ONNX for exporters: activations, GELUs and Softmax
-    /// inputs written as their own nodes again (`unfuseActivations`, `fuseGelus`, `fuseSoftmaxInputs`).
-    public static func unfuse(_ graph: Graph) -> Graph {
-        unfuseSoftmaxInputs(unfuseGelus(unfuseActivations(graph)))
-    }
 }

@@ -42,6 +42,7 @@ public enum Gemm {
     /// - `op(A)` is `M×K`: `A` is `M×K` with leading dimension `lda ≥ K`, or, when `transA`, `K×M`
     ///   with `lda ≥ M`. Likewise `op(B)` is `K×N` (`B` is `K×N`, or `N×K` when `transB`).
     /// - `C` is `M×N` with leading dimension `ldc ≥ N`. With `beta == 0`, `C` need not be initialised.
+    /// - `epilogue` (a column bias, an activation) is applied to each block of C right after it is computed.
     /// - Uses up to `threads` threads (default `KernelThreads.count`). With oneDNN or the packed
     ///   kernel a large product is cut into row (or column) blocks chosen from its shape alone and
     ///   the blocks run in parallel, so the result is bit-identical for every thread count.
@@ -51,22 +52,24 @@ public enum Gemm {
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0,
                              c: UnsafeMutablePointer<Float>, ldc: Int,
-                             threads: Int? = nil) {
+                             threads: Int? = nil, epilogue: GemmEpilogue? = nil) {
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c, ldc: ldc, threads: threads, backend: backend)
+              beta: beta, c: c, ldc: ldc, threads: threads, backend: backend, epilogue: epilogue)
     }
 
     /// `sgemm` with an explicit backend (tests compare them without touching the global setting).
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                      threads: Int?, backend: GemmBackend) {
+                      threads: Int?, backend: GemmBackend, epilogue: GemmEpilogue? = nil) {
+        let epilogue = epilogue?.isIdentity == false ? epilogue : nil
         let threads = threads ?? KernelThreads.count
         let packed = backend == .packedAVX512 && GemmBackend.cpuHasAVX512F
         if backend == .openBLAS || (backend == .packedAVX512 && !packed) {
             Parallel.setBLASThreads(threads, for: backend)
             raw(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            epilogue?.apply(c, ldc: ldc, rows: 0..<m, columns: 0..<n)
             return
         }
         let (rowBlocks, columnBlocks) = blocks(m: m, n: n, k: k)
@@ -85,6 +88,7 @@ public enum Gemm {
                 let bBlock = UnsafePointer(pb.p) + (transB ? j0 &* ldb : j0)
                 raw(transA: transA, transB: transB, m: i1 &- i0, n: j1 &- j0, k: k, alpha: alpha, a: aBlock, lda: lda,
                     b: bBlock, ldb: ldb, beta: beta, c: pc.p + (i0 &* ldc &+ j0), ldc: ldc, backend: backend)
+                epilogue?.apply(pc.p, ldc: ldc, rows: i0..<i1, columns: j0..<j1)
             }
         }
     }

@@ -173,3 +173,58 @@ func fusedSoftmaxInputsMatchTheSeparateNodes(scores: [Int], mask: [Int], scale: 
     #expect(report.fusedSoftmaxInputs == 0)
     #expect(optimized.nodes.map(\.opType) == ["Mul", "Add", "Softmax", "Tanh"])
 }
+
+/// `x [rows…, k] · W [k, n] + b [n]` (bias on either side of the Add), optionally followed by Relu, then Abs
+/// (not an activation a layer absorbs).
+private func linearGraph(x: [Int], n: Int, biasFirst: Bool, relu: Bool) -> (Graph, [String: Tensor]) {
+    var rand = Rand(state: 5)
+    let k = x.last!
+    var nodes = [Node(name: "linear/MatMul", opType: "MatMul", inputs: ["x", "w"], outputs: ["p"]),
+                 Node(name: "linear/Add", opType: "Add", inputs: biasFirst ? ["b", "p"] : ["p", "b"], outputs: ["z"])]
+    if relu { nodes.append(Node(name: "relu", opType: "Relu", inputs: ["z"], outputs: ["r"])) }
+    nodes.append(Node(name: "tail", opType: "Abs", inputs: [relu ? "r" : "z"], outputs: ["y"]))
+    let graph = Graph(nodes: nodes,
+                      initializers: ["w": Tensor(shape: [k, n], floats: rand.floats(k * n, scale: 0.2)),
+                                     "b": Tensor(shape: [n], floats: rand.floats(n))],
+                      inputs: [info("x", x)], outputs: [info("y", [])], opsetVersion: 17)
+    return (graph, ["x": Tensor(shape: x, floats: rand.floats(x.reduce(1, *)))])
+}
+
+@Test(arguments: [[2, 3, 8], [5, 9], [600, 128], [2, 128, 300]])
+func fusedMatMulBiasMatchesTheSeparateAdd(x: [Int]) throws {
+    // [600, 128] · [128, 200] and [256, 300] · [300, 200] are cut into several blocks, each given its bias on its own.
+    let n = x.count == 2 && x[0] > 100 ? 200 : (x.last! == 300 ? 200 : 6)
+    for (biasFirst, relu) in [(false, false), (true, true)] {
+        let (graph, inputs) = linearGraph(x: x, n: n, biasFirst: biasFirst, relu: relu)
+        let (fused, report) = try GraphOptimizer().optimize(graph)
+        #expect(report.fusedBiases == 1)
+        #expect(report.fusedActivations == (relu ? 1 : 0))
+        #expect(fused.nodes.map(\.opType) == ["MatMul", "Abs"])
+        #expect(fused.nodes[0].inputs == ["x", "w", "b"])
+        #expect(fused.nodes[0].outputs == [relu ? "r" : "z"])
+        let reference = try run(graph, inputs)
+        #expect(try run(fused, inputs) == reference)
+        let unfused = GraphOptimizer.unfuse(fused)
+        #expect(unfused.nodes.map(\.opType) == ["MatMul", "Add"] + (relu ? ["Relu"] : []) + ["Abs"])
+        #expect(unfused.nodes[0].inputs.count == 2)
+        #expect(try run(unfused, inputs) == reference)
+    }
+}
+
+@Test func matMulBiasIsNotFusedWhenItIsNotOnePerColumn() throws {
+    // A [1, n] bias, a product with a second reader, and a bias that is not a constant all stay separate.
+    var (graph, inputs) = linearGraph(x: [4, 8], n: 6, biasFirst: false, relu: false)
+    graph.initializers["b"] = graph.initializers["b"]!.reshaped([1, 6])
+    #expect(try GraphOptimizer().optimize(graph).1.fusedBiases == 0)
+    (graph, inputs) = linearGraph(x: [4, 8], n: 6, biasFirst: false, relu: false)
+    graph.outputs.append(info("p", []))
+    var (optimized, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedBiases == 0)
+    #expect(try run(optimized, inputs) == (try run(graph, inputs)))
+    (graph, inputs) = linearGraph(x: [4, 8], n: 6, biasFirst: false, relu: false)
+    inputs["b"] = graph.initializers.removeValue(forKey: "b")
+    graph.inputs.append(info("b", [6]))
+    (optimized, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedBiases == 0)
+    #expect(try run(optimized, inputs) == (try run(graph, inputs)))
+}

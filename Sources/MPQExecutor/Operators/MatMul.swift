@@ -3,6 +3,9 @@ import MPQKernels
 
 /// ONNX MatMul with NumPy semantics: 1-D operands are promoted (and the added axis removed from the
 /// result), leading batch dimensions broadcast.
+///
+/// A linear layer's bias Add fused by the graph optimizer (`GraphOptimizer.fuseMatMulBiases`) is a constant third
+/// input of N values, added to each block of the product while it is in cache, before a fused activation.
 public struct MatMulOperator: Operator {
     public let outputTypes: [TensorType]
     let m: Int, n: Int, k: Int
@@ -12,6 +15,8 @@ public struct MatMulOperator: Operator {
     let singleGemmRows: Int?
     /// Activation fused by the graph optimizer.
     let activation: Activation
+    /// Bias fused by the graph optimizer: one value per output column.
+    let bias: [Float]?
 
     public init(_ context: OperatorContext) throws {
         let a = try convPoolFloatType(context, 0, "A"), b = try convPoolFloatType(context, 1, "B")
@@ -41,6 +46,15 @@ public struct MatMulOperator: Operator {
         if b.shape.count > 1 { outShape.append(n) }
         outputTypes = [TensorType(.float32, outShape)]
         activation = try fusedActivation(context)
+        if context.hasInput(2) {
+            let t = try context.constant(2, what: "the fused bias")
+            guard let values = t.floats, t.rank == 1, values.count == n, b.shape.count > 1 else {
+                throw context.invalid("a fused bias (input #2) must be \(n) float32 values, one per output column; found \(t.elementType) \(t.shape)")
+            }
+            bias = values
+        } else {
+            bias = nil
+        }
 
         let count = batch.reduce(1, *)
         let bCount = bB.reduce(1, *), aCount = aB.reduce(1, *)
@@ -74,29 +88,41 @@ public struct MatMulOperator: Operator {
         let a = try convPoolFloats(inputs, 0), b = try convPoolFloats(inputs, 1)
         let total = outputTypes[0].count
         var out: [Float]
-        if total > 0 && k > 0 {
-            // No zero fill: every product writes its whole output block (beta = 0).
-            out = [Float](unsafeUninitializedCapacity: total) { _, count in count = total }
-            a.withUnsafeBufferPointer { ap in
-                b.withUnsafeBufferPointer { bp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        if let rows = singleGemmRows {
+        guard total > 0 && k > 0 else {
+            out = [Float](repeating: 0, count: total)
+            finish(&out, rows: total / max(n, 1))
+            return [Tensor(shape: outputTypes[0].shape, floats: out)]
+        }
+        // No zero fill: every product writes its whole output block (beta = 0).
+        out = [Float](unsafeUninitializedCapacity: total) { _, count in count = total }
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                out.withUnsafeMutableBufferPointer { op in
+                    if let rows = singleGemmRows {
+                        (bias ?? []).withUnsafeBufferPointer { biasPointer in
+                            // Bias and activation per block of the product, while it is in cache.
+                            let epilogue = GemmEpilogue(columnBias: bias == nil ? nil : biasPointer.baseAddress, activation: activation)
                             Gemm.sgemm(m: rows, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
-                                       c: op.baseAddress!, ldc: n)
-                        } else {
-                            Gemm.sgemmBatched(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, aOffsets: aOffsets,
-                                              b: bp.baseAddress!, ldb: n, bOffsets: bOffsets,
-                                              c: op.baseAddress!, ldc: n, cOffsets: cOffsets)
+                                       c: op.baseAddress!, ldc: n, epilogue: epilogue)
                         }
+                    } else {
+                        Gemm.sgemmBatched(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, aOffsets: aOffsets,
+                                          b: bp.baseAddress!, ldb: n, bOffsets: bOffsets,
+                                          c: op.baseAddress!, ldc: n, cOffsets: cOffsets)
                     }
                 }
             }
-        } else {
-            out = [Float](repeating: 0, count: total)
         }
-        if !activation.isIdentity, total > 0 {
-            out.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
-        }
+        if singleGemmRows == nil { finish(&out, rows: total / n) }
         return [Tensor(shape: outputTypes[0].shape, floats: out)]
+    }
+
+    /// The bias and activation as passes over the whole output (products the epilogue did not cover).
+    private func finish(_ out: inout [Float], rows: Int) {
+        guard !out.isEmpty, bias != nil || !activation.isIdentity else { return }
+        (bias ?? []).withUnsafeBufferPointer { biasPointer in
+            let epilogue = GemmEpilogue(columnBias: bias == nil ? nil : biasPointer.baseAddress, activation: activation)
+            out.withUnsafeMutableBufferPointer { epilogue.apply($0.baseAddress!, ldc: n, rows: 0..<rows, columns: 0..<n) }
+        }
     }
 }
