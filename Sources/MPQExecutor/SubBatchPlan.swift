@@ -23,7 +23,15 @@ public struct SubBatchPlan: Sendable {
     /// Compiles `graph` for `inputShapes` and, where the batch can be cut, for sub-batches of at most `maxSamples`
     /// samples (nil: `defaultSamples`); always two or more when there are two samples.
     public init(graph: Graph, inputShapes: [String: [Int]], maxSamples: Int? = nil) throws {
-        whole = try ExecutionPlan(graph: graph, inputShapes: inputShapes)
+        try self.init(whole: ExecutionPlan(graph: graph, inputShapes: inputShapes), maxSamples: maxSamples)
+    }
+
+    /// Sub-batches for an already compiled whole-batch plan (only the sub-batch sizes are compiled).
+    public init(whole: ExecutionPlan, maxSamples: Int? = nil) throws {
+        self.whole = whole
+        let graph = whole.graph
+        var inputShapes: [String: [Int]] = [:]
+        for input in graph.inputs { inputShapes[input.name] = whole.type(of: input.name)?.shape ?? [] }
         let batch = inputShapes.values.first?.first ?? 0
         guard batch >= 2, !BatchLayout(graph: graph, requested: batch).isFixed,
               inputShapes.values.allSatisfy({ $0.first == batch }) else {

@@ -31,6 +31,8 @@ public struct CalibrationSession: Sendable {
     /// How the samples were cut into batches.
     public let layout: BatchLayout
     let plans: [ExecutionPlan]
+    /// Per batch size, the whole-batch plan cut into sub-batches run side by side (`outputs`, which keeps nothing).
+    let subBatchPlans: [Int: SubBatchPlan]
     /// The FP32 state: no hooks.
     public let reference: State
     /// Cached-evaluation counters, for benchmarks and reports.
@@ -87,6 +89,7 @@ public struct CalibrationSession: Sendable {
             validCounts.append(spec.validCount)
             plans.append(planBySize[spec.size]!)
         }
+        subBatchPlans = try planBySize.mapValues { try SubBatchPlan(whole: $0) }
         let stride = plans[0].checkpointStride(batches: batches.count, budget: activationBudget)
         if stride > 1 {
             for size in planBySize.keys { planBySize[size] = planBySize[size]!.checkpointing(every: stride) }
@@ -162,10 +165,17 @@ public struct CalibrationSession: Sendable {
 
     /// Graph outputs of every batch under `settings`, without keeping activations: the cheap
     /// evaluation of a whole plan that nothing re-runs from (intermediates are freed as they die).
-    public func outputs(_ settings: [String: QuantizerSetting]) throws -> [[String: Tensor]] {
+    ///
+    /// With `subBatched`, each batch runs as sub-batches side by side (`SubBatchPlan`), which keeps a sub-batch's
+    /// activations in cache while they are fake-quantized and uses the cores without splitting every kernel: the
+    /// values of `evaluate` up to float rounding, the same for any thread count. Without it, exactly `evaluate`'s.
+    public func outputs(_ settings: [String: QuantizerSetting], subBatched: Bool = true) throws -> [[String: Tensor]] {
         let hooks = TensorHooks(settings)
-        return try zip(plans, batches).enumerated().map { i, pair in
-            Self.valid(try pair.0.run(pair.1, hooks: hooks).outputs, batch: i, validCounts: validCounts, batches: batches)
+        return try batches.enumerated().map { i, batch in
+            guard subBatched, let plan = subBatchPlans[size(of: i)] else {
+                return Self.valid(try plans[i].run(batch, hooks: hooks).outputs, batch: i, validCounts: validCounts, batches: batches)
+            }
+            return Self.valid(try plan.run(batch, hooks: hooks), batch: i, validCounts: validCounts, batches: batches)
         }
     }
 
