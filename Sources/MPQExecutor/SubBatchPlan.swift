@@ -23,15 +23,7 @@ public struct SubBatchPlan: Sendable {
     /// Compiles `graph` for `inputShapes` and, where the batch can be cut, for sub-batches of at most `maxSamples`
     /// samples (nil: `defaultSamples`); always two or more when there are two samples.
     public init(graph: Graph, inputShapes: [String: [Int]], maxSamples: Int? = nil) throws {
-        try self.init(whole: ExecutionPlan(graph: graph, inputShapes: inputShapes), maxSamples: maxSamples)
-    }
-
-    /// Sub-batches for an already compiled whole-batch plan (only the sub-batch sizes are compiled).
-    public init(whole: ExecutionPlan, maxSamples: Int? = nil) throws {
-        self.whole = whole
-        let graph = whole.graph
-        var inputShapes: [String: [Int]] = [:]
-        for input in graph.inputs { inputShapes[input.name] = whole.type(of: input.name)?.shape ?? [] }
+        whole = try ExecutionPlan(graph: graph, inputShapes: inputShapes)
         let batch = inputShapes.values.first?.first ?? 0
         guard batch >= 2, !BatchLayout(graph: graph, requested: batch).isFixed,
               inputShapes.values.allSatisfy({ $0.first == batch }) else {
@@ -89,7 +81,7 @@ public struct SubBatchPlan: Sendable {
     /// 235–248 MB as halves, 160 MB as fourths, at the halves' speed). Smaller sub-batches gained on one thread only
     /// where a sample's activations are small (mobilenet-digits at 32: +14 %) and lost where they are tiny (the 8×8
     /// digits CNN at 32: −20 %) or large (ResNet-18 at 1: −11 %).
-    static func defaultSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
+    public static func defaultSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
         let largest = plan.valueTypes.indices.filter { plan.constants[$0] == nil }
             .map { Tensor.count(of: plan.valueTypes[$0].shape) * 4 }.max() ?? 0
         let perSample = max(1, largest / batch)

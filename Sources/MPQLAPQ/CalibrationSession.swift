@@ -31,8 +31,6 @@ public struct CalibrationSession: Sendable {
     /// How the samples were cut into batches.
     public let layout: BatchLayout
     let plans: [ExecutionPlan]
-    /// Per batch size, the whole-batch plan cut into sub-batches run side by side (`outputs`, which keeps nothing).
-    let subBatchPlans: [Int: SubBatchPlan]
     /// The FP32 state: no hooks.
     public let reference: State
     /// Cached-evaluation counters, for benchmarks and reports.
@@ -65,7 +63,10 @@ public struct CalibrationSession: Sendable {
 
     /// Runs the FP32 model on every batch and keeps its activations.
     ///
-    /// Batches hold `batchSize` samples, or the model's own batch size when it fixes one (see `BatchLayout`).
+    /// Batches hold `batchSize` samples, or the model's own batch size when it fixes one (see `BatchLayout`), or fewer:
+    /// a batch a model need not take whole is cut as `SubBatchPlan` cuts one (halves, or smaller where a sample's
+    /// activations are large), so batches run side by side on the cores and their activations stay in cache while
+    /// they are quantized. The cut depends on the model and the samples only, never on the thread count.
     /// When all activations would take more than `activationBudget` bytes, only every few nodes' outputs are kept
     /// (`ExecutionPlan.checkpointing(every:)`) and re-runs recompute the rest: the same results in bounded memory.
     public init(graph: Graph, inputs: [String: Tensor], batchSize: Int,
@@ -74,7 +75,7 @@ public struct CalibrationSession: Sendable {
         guard let total = inputs.values.first?.shape.first, total > 0 else {
             throw GraphError.missingGraphInput(graph.inputs.first?.name ?? "?", available: graph.inputs.map(\.name))
         }
-        layout = BatchLayout(graph: graph, requested: batchSize)
+        layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
         try layout.checkPadding(sampleCount: total)
         var batches: [[String: Tensor]] = []
         var validCounts: [Int] = []
@@ -89,7 +90,6 @@ public struct CalibrationSession: Sendable {
             validCounts.append(spec.validCount)
             plans.append(planBySize[spec.size]!)
         }
-        subBatchPlans = try planBySize.mapValues { try SubBatchPlan(whole: $0) }
         let stride = plans[0].checkpointStride(batches: batches.count, budget: activationBudget)
         if stride > 1 {
             for size in planBySize.keys { planBySize[size] = planBySize[size]!.checkpointing(every: stride) }
@@ -106,6 +106,16 @@ public struct CalibrationSession: Sendable {
             outputs.append(Self.valid(result.outputs, batch: i, validCounts: validCounts, batches: batches))
         }
         reference = State(hooks: .none, settings: [:], caches: caches, outputs: outputs)
+    }
+
+    /// How `init` cuts the samples (see there).
+    static func layout(graph: Graph, inputs: [String: Tensor], requested: Int) throws -> BatchLayout {
+        let layout = BatchLayout(graph: graph, requested: requested)
+        let total = inputs.values.first?.shape.first ?? 0
+        let size = min(requested, total)
+        guard !layout.isFixed, size >= 2 else { return layout }
+        let plan = try ExecutionPlan(graph: graph, inputShapes: inputs.mapValues { [size] + $0.shape.dropFirst() })
+        return BatchLayout(graph: graph, requested: SubBatchPlan.defaultSamples(plan, batch: size))
     }
 
     /// The plan used for full batches (shapes, layer statistics).
@@ -165,18 +175,17 @@ public struct CalibrationSession: Sendable {
 
     /// Graph outputs of every batch under `settings`, without keeping activations: the cheap
     /// evaluation of a whole plan that nothing re-runs from (intermediates are freed as they die).
-    ///
-    /// With `subBatched`, each batch runs as sub-batches side by side (`SubBatchPlan`), which keeps a sub-batch's
-    /// activations in cache while they are fake-quantized and uses the cores without splitting every kernel: the
-    /// values of `evaluate` up to float rounding, the same for any thread count. Without it, exactly `evaluate`'s.
-    public func outputs(_ settings: [String: QuantizerSetting], subBatched: Bool = true) throws -> [[String: Tensor]] {
+    /// Exactly `evaluate`'s outputs; batches run side by side, one kernel thread each.
+    public func outputs(_ settings: [String: QuantizerSetting]) throws -> [[String: Tensor]] {
         let hooks = TensorHooks(settings)
-        return try batches.enumerated().map { i, batch in
-            guard subBatched, let plan = subBatchPlans[size(of: i)] else {
-                return Self.valid(try plans[i].run(batch, hooks: hooks).outputs, batch: i, validCounts: validCounts, batches: batches)
-            }
-            return Self.valid(try plan.run(batch, hooks: hooks), batch: i, validCounts: validCounts, batches: batches)
+        let (plans, batches, validCounts) = (self.plans, self.batches, self.validCounts)
+        let results = Locked([[String: Tensor]?](repeating: nil, count: plans.count))
+        try ParallelWork.forEach(plans.count, workers: KernelThreads.count, state: ()) { _, i in
+            let outputs = Self.valid(try plans[i].run(batches[i], hooks: hooks).outputs, batch: i, validCounts: validCounts,
+                                     batches: batches)
+            results.withValue { $0[i] = outputs }
         }
+        return results.withValue { $0.map { $0! } }
     }
 
     /// The samples activation statistics are taken from: the first `count` calibration samples

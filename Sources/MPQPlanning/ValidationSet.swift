@@ -37,8 +37,7 @@ public struct ValidationSet: Sendable {
     /// Loss, accuracy (with labels and class scores) and, with the cosine loss, the worst sample's cosine of
     /// the model quantized by `settings`.
     public func metrics(under settings: [String: QuantizerSetting]) throws -> ValidationMetrics? {
-        // Whole batches: exactly the metrics `metrics(under:from:)` gives, whichever route a plan is validated by.
-        let outputs = try session.outputs(settings, subBatched: false).compactMap { $0[objective.outputName] }
+        let outputs = try session.outputs(settings).compactMap { $0[objective.outputName] }
         return try metrics(of: Tensor.concatenate(axis0: outputs))
     }
 

@@ -14,7 +14,7 @@ import Testing
     let bytes = everything.plan.activationBytes * everything.batches.count
     var bounded = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 16, activationBudget: bytes / 4)
     #expect(bounded.plan.isCheckpointed && !everything.plan.isCheckpointed)
-    #expect(bounded.plan.checkpointStride(batches: 3, budget: bytes / 4) == 4)
+    #expect(bounded.plan.checkpointStride(batches: everything.batches.count, budget: bytes / 4) == 4)
 
     let output = data.graph.outputs[0].name
     let labels = data.labels

@@ -95,7 +95,7 @@ do {
     let rerun = try median(repeats) { _ = try session.evaluate(oneChanged, from: start) }
 
     let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
-    print("\(name): \(count) samples in batches of \(size), \(quantizers.count) quantizers at \(bitsText), threads \(KernelThreads.count), median of \(repeats)")
+    print("\(name): \(count) samples in batches of \(size) (calibration session: \(session.batches.count) side by side), \(quantizers.count) quantizers at \(bitsText), threads \(KernelThreads.count), median of \(repeats)")
     print(String(format: "  FP32 forward                          %8.2f ms", fp32 * 1e3))
     print(String(format: "  quantized evaluation (plan measure)   %8.2f ms   ratio %.2f", composed * 1e3, composed / fp32))
     print(String(format: "  quantized evaluation, caching values  %8.2f ms   ratio %.2f", cachedFull * 1e3, cachedFull / fp32))
