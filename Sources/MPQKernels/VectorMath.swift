@@ -43,6 +43,31 @@ public enum VectorMath {
         return mpq_select_less8(hi, x, V(repeating: .infinity), result)
     }
 
+    /// e^x for lanes x ≤ 0 (or NaN): `exp`'s values bit for bit, without its overflow handling. Softmax exponentiates
+    /// x − max and erf e^(−x²), both ≤ 0, so a third of `exp`'s instructions were spent on a case that cannot occur.
+    @inline(__always)
+    static func expNonPositive(_ x: V) -> V {
+        let lo = V(repeating: -87.33654)
+        // maxps returns its second operand when one is NaN: a NaN lane stays NaN through the arithmetic.
+        let xc = mpq_max8(lo, x)
+        let magic = V(repeating: 12582912)
+        let t = xc * V(repeating: 1.44269504088896341) + magic
+        let n = t - magic
+        var r = fma(n, V(repeating: -0.693359375), xc)
+        r = fma(n, V(repeating: 2.12194440e-4), r)
+        var p = V(repeating: 1.9875691500e-4)
+        p = fma(p, r, V(repeating: 1.3981999507e-3))
+        p = fma(p, r, V(repeating: 8.3334519073e-3))
+        p = fma(p, r, V(repeating: 4.1665795894e-2))
+        p = fma(p, r, V(repeating: 1.6666665459e-1))
+        p = fma(p, r, V(repeating: 5.0000001201e-1))
+        p = fma(p * r, r, r) + V(repeating: 1)
+        // n ∈ [−126, 0]: 2^n is a normal float, and p · 2^n rounds exactly as `exp`'s p · 2^(n/2) · 2^(n − n/2) does.
+        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let scale = unsafeBitCast((ni &+ 127) &<< 23, to: V.self)
+        return mpq_select_less8(x, lo, V(repeating: 0), p * scale)
+    }
+
     /// erf(x) for each lane: a Taylor series for |x| < 0.5 (relative accuracy near 0), else
     /// Abramowitz–Stegun 7.1.26 (absolute error ≤ 1.5e-7); ±1 beyond |x| = 4.
     @inline(__always)
@@ -65,7 +90,7 @@ public enum VectorMath {
         q = fma(q, t, V(repeating: -0.284496736))
         q = fma(q, t, V(repeating: 0.254829592))
         q = q * t
-        let e = exp(-z)
+        let e = expNonPositive(-z)
         var large = fma(-q, e, V(repeating: 1))
         large = mpq_select_less8(V(repeating: 4), a, V(repeating: 1), large)
         // Copy the sign of x onto the odd function's value.
@@ -118,7 +143,7 @@ public enum VectorMath {
 
     /// Softmax of one contiguous row: `dst = exp(src − max) / Σ exp(src − max)`; with `log`,
     /// `dst = (src − max) − log Σ exp(src − max)`. A row whose maximum is ±inf is shifted by 0
-    /// (−inf) or the maximum (+inf), as the scalar version did.
+    /// (−inf) or the maximum (+inf), as the scalar version did. `src` may equal `dst` unless `log`.
     public static func softmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count n: Int, log: Bool) {
         guard n > 0 else { return }
         var mv = V(repeating: -.infinity)
@@ -129,13 +154,54 @@ public enum VectorMath {
         }
         var m = mv.max()
         while i < n { m = Swift.max(m, src[i]); i &+= 1 }
+        normalizedRow(src, dst, count: n, maximum: m, log: log)
+    }
+
+    /// Softmax of `scale`d (multiplied, or divided with `dividesByScale`) and `mask`ed (added; `maskStep` 1 for a row of
+    /// the mask, 0 for one value) row `src`, written to `dst` (which may be `src`): the scores are formed, stored and
+    /// their maximum taken in one pass, with the same float operations as separate Mul/Div and Add nodes.
+    public static func softmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count n: Int,
+                                  scale: Float?, dividesByScale: Bool, mask: UnsafePointer<Float>?, maskStep: Int) {
+        guard n > 0 else { return }
+        let s = V(repeating: scale ?? 1)
+        @inline(__always) func score(_ x: V, _ i: Int) -> V {
+            var v = x
+            if scale != nil { v = dividesByScale ? v / s : v * s }
+            if let mask { v = v + (maskStep == 0 ? V(repeating: mask.pointee) : load(mask + i)) }
+            return v
+        }
+        var mv = V(repeating: -.infinity)
+        var i = 0
+        while i &+ 8 <= n {
+            let v = score(load(src + i), i)
+            store(v, dst + i)
+            mv = mpq_max8(v, mv)
+            i &+= 8
+        }
+        var m = mv.max()
+        while i < n {
+            var v = src[i]
+            if let scale { v = dividesByScale ? v / scale : v * scale }
+            if let mask { v = v + mask[i &* maskStep] }
+            dst[i] = v
+            m = Swift.max(m, v)
+            i &+= 1
+        }
+        normalizedRow(dst, dst, count: n, maximum: m, log: false)
+    }
+
+    /// The softmax passes after the maximum `m` of row `src` is known.
+    @inline(__always)
+    static func normalizedRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count n: Int,
+                              maximum: Float, log: Bool) {
+        var m = maximum
         // A NaN input needs no special case: its exp is NaN, so the sum and every output are NaN.
         if !m.isFinite { m = m.isNaN ? m : (m > 0 ? m : 0) }
         let mb = V(repeating: m)
         var acc = V(repeating: 0)
-        i = 0
+        var i = 0
         while i &+ 8 <= n {
-            let e = exp(load(src + i) - mb)
+            let e = expNonPositive(load(src + i) - mb)
             store(e, dst + i)
             acc += e
             i &+= 8
@@ -144,15 +210,20 @@ public enum VectorMath {
         if i < n {
             var v = V(repeating: -.infinity)
             for j in 0..<(n &- i) { v[j] = src[i &+ j] - m }
-            let e = exp(v)
+            let e = expNonPositive(v)
             for j in 0..<(n &- i) { dst[i &+ j] = e[j]; sum += e[j] }
         }
         if log {
             let ls = _logf(sum)
             for j in 0..<n { dst[j] = (src[j] - m) - ls }
         } else {
-            let r = 1 / sum
-            for j in 0..<n { dst[j] *= r }
+            let r = V(repeating: 1 / sum)
+            i = 0
+            while i &+ 8 <= n {
+                store(load(dst + i) * r, dst + i)
+                i &+= 8
+            }
+            while i < n { dst[i] *= r[0]; i &+= 1 }
         }
     }
 }

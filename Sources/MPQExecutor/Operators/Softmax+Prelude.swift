@@ -94,14 +94,13 @@ struct SoftmaxPrelude: Sendable {
         (dividesByScale ? ElementwiseBinary.div : .mul).run(src, aStep: 1, &s, bStep: 0, dst, count: count)
     }
 
-    /// Scales and masks rows `rows` of `n` elements (`prepareRows` done); `src` may equal `dst`.
-    func scaleAndMask(rows: Range<Int>, n: Int, _ src: UnsafePointer<Float>, _ mask: UnsafePointer<Float>?,
-                      _ dst: UnsafeMutablePointer<Float>) {
+    /// Softmax of rows `rows` of `n` elements after their scale and mask (`prepareRows` done); `src` may equal `dst`.
+    func softmaxRows(_ rows: Range<Int>, n: Int, _ src: UnsafePointer<Float>, _ mask: UnsafePointer<Float>?,
+                     _ dst: UnsafeMutablePointer<Float>) {
         guard let rowOffsets else { return }
         for r in rows {
-            let d = dst + r &* n
-            scale(src + r &* n, d, count: n)
-            if let mask { ElementwiseBinary.add.run(d, aStep: 1, mask + rowOffsets[r], bStep: maskStep, d, count: n) }
+            VectorMath.softmaxRow(src + r &* n, dst + r &* n, count: n, scale: scale, dividesByScale: dividesByScale,
+                                  mask: mask.map { $0 + rowOffsets[r] }, maskStep: maskStep)
         }
     }
 

@@ -97,13 +97,9 @@ public struct SoftmaxOperator: Operator {
         // Rows are independent: split them over the kernel threads when there is work.
         KernelThreads.forEachRange(count: outer, grain: max(1, (1 << 16) / max(n, 1))) { rows in
             if let prelude, let mask {
-                mask.withUnsafeBufferPointer { m in
-                    prelude.scaleAndMask(rows: rows, n: n, s, m.baseAddress!, d)
-                }
-                for o in rows { VectorMath.softmaxRow(d + o &* n, d + o &* n, count: n, log: log) }
+                mask.withUnsafeBufferPointer { m in prelude.softmaxRows(rows, n: n, s, m.baseAddress!, d) }
             } else if let prelude {
-                prelude.scale(s + rows.lowerBound &* n, d + rows.lowerBound &* n, count: rows.count &* n)
-                for o in rows { VectorMath.softmaxRow(d + o &* n, d + o &* n, count: n, log: log) }
+                prelude.softmaxRows(rows, n: n, s, nil, d)
             } else {
                 for o in rows { VectorMath.softmaxRow(s + o &* n, d + o &* n, count: n, log: log) }
             }
