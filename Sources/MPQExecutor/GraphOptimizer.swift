@@ -2,8 +2,8 @@ import MPQGraph
 
 /// Load-time simplifications that leave a graph's outputs unchanged:
 /// Identity/Dropout removal, constant folding, BatchNormalization folding, dead-node removal, Pad
-/// fusion into the following Conv, MatMul bias, erf-GELU and Softmax-input fusion, and activation fusion
-/// into the preceding layer. `unfuse` turns the fused nodes back into standard ONNX for exporters.
+/// fusion into the following Conv, MatMul bias and transpose, erf-GELU and Softmax-input fusion, and
+/// activation fusion into the preceding layer. `unfuse` turns the fused nodes back into standard ONNX for exporters.
 public struct GraphOptimizer {
     /// What the optimizer did, for `mpq inspect` and logs.
     public struct Report: Sendable, Equatable {
@@ -17,6 +17,8 @@ public struct GraphOptimizer {
         public var fusedPads = 0
         /// Constant bias Adds fused into the preceding MatMul (see `fuseMatMulBiases`).
         public var fusedBiases = 0
+        /// Transposes read in place by the MatMul after them (see `fuseMatMulTransposes`).
+        public var fusedTransposes = 0
         /// Erf-form GELUs fused into one node each (see `fuseGelus`).
         public var fusedGelus = 0
         /// Softmax nodes that absorbed the scale and mask before them (see `fuseSoftmaxInputs`).
@@ -39,6 +41,7 @@ public struct GraphOptimizer {
         report.removedDeadNodes = removeDeadNodes(&graph)
         report.fusedPads = try fusePads(&graph)
         report.fusedBiases = try fuseMatMulBiases(&graph)
+        report.fusedTransposes = try fuseMatMulTransposes(&graph)
         report.fusedGelus = try fuseGelus(&graph)
         report.fusedSoftmaxInputs = try fuseSoftmaxInputs(&graph)
         report.fusedActivations = try fuseActivations(&graph)
@@ -47,10 +50,11 @@ public struct GraphOptimizer {
         return (graph, report)
     }
 
-    /// A graph without the optimizer's fusions, as standard ONNX for exporters: activations, MatMul biases, GELUs
-    /// and Softmax inputs written as their own nodes again (activations first: a layer's bias comes before them).
+    /// A graph without the optimizer's fusions, as standard ONNX for exporters: activations, MatMul biases and
+    /// operand transposes, GELUs and Softmax inputs written as their own nodes again (activations first: a layer's
+    /// bias comes before them).
     public static func unfuse(_ graph: Graph) -> Graph {
-        unfuseSoftmaxInputs(unfuseGelus(unfuseMatMulBiases(unfuseActivations(graph))))
+        unfuseMatMulTransposes(unfuseSoftmaxInputs(unfuseGelus(unfuseMatMulBiases(unfuseActivations(graph)))))
     }
 
     /// Rewires readers of Identity (and inference-mode Dropout) outputs to their inputs.

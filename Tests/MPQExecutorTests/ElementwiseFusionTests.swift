@@ -228,3 +228,42 @@ func fusedMatMulBiasMatchesTheSeparateAdd(x: [Int]) throws {
     #expect(report.fusedBiases == 0)
     #expect(try run(optimized, inputs) == (try run(graph, inputs)))
 }
+
+/// Attention's per-head products on [batch, tokens, heads, width] projections: Q = q·(0,2,1,3), Kᵀ = k·(0,2,3,1),
+/// V = v·(0,2,1,3); then (Q·Kᵀ)·V, and a 2-D product of two transposed matrices. Tokens 5 and width 7 make every
+/// stride odd.
+@Test func matMulReadsTransposedOperandsInPlace() throws {
+    var rand = Rand(state: 13)
+    let shape = [2, 5, 3, 7]
+    let graph = Graph(nodes: [
+        Node(name: "tq", opType: "Transpose", inputs: ["q"], outputs: ["Q"], attributes: ["perm": .ints([0, 2, 1, 3])]),
+        Node(name: "tk", opType: "Transpose", inputs: ["k"], outputs: ["KT"], attributes: ["perm": .ints([0, 2, 3, 1])]),
+        Node(name: "tv", opType: "Transpose", inputs: ["v"], outputs: ["V"], attributes: ["perm": .ints([0, 2, 1, 3])]),
+        Node(name: "scores", opType: "MatMul", inputs: ["Q", "KT"], outputs: ["s"]),
+        Node(name: "context", opType: "MatMul", inputs: ["s", "V"], outputs: ["c"]),
+        Node(name: "ta", opType: "Transpose", inputs: ["x"], outputs: ["xt"], attributes: ["perm": .ints([1, 0])]),
+        Node(name: "tb", opType: "Transpose", inputs: ["w"], outputs: ["wt"], attributes: ["perm": .ints([1, 0])]),
+        Node(name: "plain", opType: "MatMul", inputs: ["xt", "wt"], outputs: ["p"]),
+        Node(name: "tail", opType: "Abs", inputs: ["c"], outputs: ["y"]),
+    ], initializers: [:], inputs: [info("q", shape), info("k", shape), info("v", shape), info("x", [6, 4]), info("w", [9, 6])],
+    outputs: [info("y", []), info("p", [])], opsetVersion: 17)
+    var inputs: [String: Tensor] = [:]
+    for name in ["q", "k", "v"] { inputs[name] = Tensor(shape: shape, floats: rand.floats(shape.reduce(1, *))) }
+    inputs["x"] = Tensor(shape: [6, 4], floats: rand.floats(24))
+    inputs["w"] = Tensor(shape: [9, 6], floats: rand.floats(54))
+    let (fused, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedTransposes == 5)
+    #expect(!fused.nodes.contains { $0.opType == "Transpose" })
+    func outputs(_ g: Graph) throws -> [Tensor?] {
+        let plan = try ExecutionPlan(graph: g, inputShapes: inputs.mapValues(\.shape))
+        let result = try plan.run(inputs).outputs
+        return [result["y"], result["p"]]
+    }
+    let reference = try outputs(graph)
+    #expect(reference.allSatisfy { $0 != nil })
+    #expect(try outputs(fused) == reference)
+    let unfused = GraphOptimizer.unfuse(fused)
+    #expect(unfused.nodes.filter { $0.opType == "Transpose" }.count == 5)
+    #expect(unfused.nodes.allSatisfy { $0.attributes.keys.allSatisfy { !$0.hasPrefix("mpq_") } })
+    #expect(try outputs(unfused) == reference)
+}

@@ -19,6 +19,10 @@ func tinyBERTMatchesONNXRuntime(opset: Int) throws {
     #expect(erfs > 0 && report.fusedGelus == erfs)
     #expect(report.fusedSoftmaxInputs == model.graph.nodes.filter { $0.opType == "Softmax" }.count)
     #expect(!graph.nodes.contains { $0.opType == "Erf" })
+    // Each attention layer's Q, Kᵀ and V are read by their MatMuls in place: only the context's Transpose is left.
+    let transposes = model.graph.nodes.filter { $0.opType == "Transpose" }.count
+    #expect(report.fusedTransposes == transposes * 3 / 4)
+    #expect(report.fusedBiases == model.graph.nodes.filter { $0.opType == "MatMul" }.count - 2 * erfs)
     let archive = try NumpyArchive(contentsOf: dir.appendingPathComponent("inputs.npz"))
     var inputs: [String: Tensor] = [:]
     for input in graph.inputs {

@@ -6,9 +6,12 @@ import MPQKernels
 ///
 /// A linear layer's bias Add fused by the graph optimizer (`GraphOptimizer.fuseMatMulBiases`) is a constant third
 /// input of N values, added to each block of the product while it is in cache, before a fused activation.
+/// A Transpose fused into an operand (`GraphOptimizer.fuseMatMulTransposes`: attributes `mpq_perm_a`, `mpq_perm_b`)
+/// is read as a strided view: attention's per-head matrices straight from the [batch, tokens, heads, width] tensor.
 public struct MatMulOperator: Operator {
     public let outputTypes: [TensorType]
     let m: Int, n: Int, k: Int
+    let a: MatMulOperand, b: MatMulOperand
     /// Element offsets of each batch matrix in A, B and the output.
     let aOffsets: [Int], bOffsets: [Int], cOffsets: [Int]
     /// One sgemm of (batch·M)×K by K×N suffices (B shared by every batch, A not broadcast).
@@ -19,16 +22,19 @@ public struct MatMulOperator: Operator {
     let bias: [Float]?
 
     public init(_ context: OperatorContext) throws {
-        let a = try convPoolFloatType(context, 0, "A"), b = try convPoolFloatType(context, 1, "B")
-        guard a.shape.count >= 1, b.shape.count >= 1 else {
-            throw context.invalid("MatMul operands must have rank ≥ 1; got shapes \(a.shape) and \(b.shape)")
+        let aType = try convPoolFloatType(context, 0, "A"), bType = try convPoolFloatType(context, 1, "B")
+        guard aType.shape.count >= 1, bType.shape.count >= 1 else {
+            throw context.invalid("MatMul operands must have rank ≥ 1; got shapes \(aType.shape) and \(bType.shape)")
         }
-        let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape
-        let bShape = b.shape.count == 1 ? b.shape + [1] : b.shape
+        let permA = try Self.permutation(context, GraphOptimizer.matMulPermAKey, rank: aType.shape.count)
+        let permB = try Self.permutation(context, GraphOptimizer.matMulPermBKey, rank: bType.shape.count)
+        a = MatMulOperand(inputShape: aType.shape, perm: permA) { $0 == 1 ? [1] + aType.shape : aType.shape }
+        b = MatMulOperand(inputShape: bType.shape, perm: permB) { $0 == 1 ? bType.shape + [1] : bType.shape }
+        let aShape = a.shape, bShape = b.shape
         m = aShape[aShape.count - 2]; k = aShape[aShape.count - 1]
         let kb = bShape[bShape.count - 2]; n = bShape[bShape.count - 1]
         guard k == kb else {
-            throw context.invalid("inner dimensions differ: A \(a.shape) has K = \(k) but B \(b.shape) has K = \(kb)")
+            throw context.invalid("inner dimensions differ: A \(aShape) has K = \(k) but B \(bShape) has K = \(kb)")
         }
         let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
         let rank = max(aBatch.count, bBatch.count)
@@ -37,13 +43,13 @@ public struct MatMulOperator: Operator {
         var batch: [Int] = []
         for i in 0..<rank {
             guard aB[i] == bB[i] || aB[i] == 1 || bB[i] == 1 else {
-                throw context.invalid("batch dimensions of A \(a.shape) and B \(b.shape) do not broadcast (axis \(i): \(aB[i]) vs \(bB[i]))")
+                throw context.invalid("batch dimensions of A \(aShape) and B \(bShape) do not broadcast (axis \(i): \(aB[i]) vs \(bB[i]))")
             }
             batch.append(aB[i] == 1 ? bB[i] : aB[i])
         }
         var outShape = batch
-        if a.shape.count > 1 { outShape.append(m) }
-        if b.shape.count > 1 { outShape.append(n) }
+        if aType.shape.count > 1 { outShape.append(m) }
+        if bType.shape.count > 1 { outShape.append(n) }
         outputTypes = [TensorType(.float32, outShape)]
         activation = try fusedActivation(context)
         if context.hasInput(2) {
@@ -58,25 +64,19 @@ public struct MatMulOperator: Operator {
 
         let count = batch.reduce(1, *)
         let bCount = bB.reduce(1, *), aCount = aB.reduce(1, *)
-        if bCount == 1 && aCount == count {
+        if bCount == 1 && aCount == count && permA == nil && permB == nil {
             singleGemmRows = count * m
             aOffsets = []; bOffsets = []; cOffsets = []
         } else {
             singleGemmRows = nil
-            // Row-major strides of the broadcast batch index into A's and B's batch dims.
-            func strides(_ dims: [Int]) -> [Int] {
-                var s = [Int](repeating: 0, count: dims.count), acc = 1
-                for i in stride(from: dims.count - 1, through: 0, by: -1) { s[i] = dims[i] == 1 ? 0 : acc; acc *= dims[i] }
-                return s
-            }
-            let aS = strides(aB), bS = strides(bB)
+            let aS = a.batchStrides(rank: rank), bS = b.batchStrides(rank: rank)
             var ao: [Int] = [], bo: [Int] = [], co: [Int] = []
             ao.reserveCapacity(count); bo.reserveCapacity(count); co.reserveCapacity(count)
             var index = [Int](repeating: 0, count: rank)
             for i in 0..<count {
                 var ai = 0, bi = 0
                 for d in 0..<rank { ai += index[d] * aS[d]; bi += index[d] * bS[d] }
-                ao.append(ai * m * k); bo.append(bi * k * n); co.append(i * m * n)
+                ao.append(ai); bo.append(bi); co.append(i * m * n)
                 var d = rank - 1
                 while d >= 0 { index[d] += 1; if index[d] < batch[d] { break }; index[d] = 0; d -= 1 }
             }
@@ -84,8 +84,17 @@ public struct MatMulOperator: Operator {
         }
     }
 
+    /// A fused Transpose's permutation of an operand of `rank` axes, nil when there is none.
+    private static func permutation(_ context: OperatorContext, _ key: String, rank: Int) throws -> [Int]? {
+        guard let perm = try context.node.ints(key) else { return nil }
+        guard perm.count == rank, Set(perm) == Set(0..<rank), rank >= 2 else {
+            throw context.invalid("attribute '\(key)' \(perm) is not a permutation of the operand's \(rank) axes")
+        }
+        return perm
+    }
+
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let a = try convPoolFloats(inputs, 0), b = try convPoolFloats(inputs, 1)
+        let a = self.a.readable(try convPoolFloats(inputs, 0)), b = self.b.readable(try convPoolFloats(inputs, 1))
         let total = outputTypes[0].count
         var out: [Float]
         guard total > 0 && k > 0 else {
@@ -106,8 +115,9 @@ public struct MatMulOperator: Operator {
                                        c: op.baseAddress!, ldc: n, epilogue: epilogue)
                         }
                     } else {
-                        Gemm.sgemmBatched(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, aOffsets: aOffsets,
-                                          b: bp.baseAddress!, ldb: n, bOffsets: bOffsets,
+                        Gemm.sgemmBatched(transA: self.a.transposed, transB: self.b.transposed, m: m, n: n, k: k,
+                                          a: ap.baseAddress!, lda: self.a.leading, aOffsets: aOffsets,
+                                          b: bp.baseAddress!, ldb: self.b.leading, bOffsets: bOffsets,
                                           c: op.baseAddress!, ldc: n, cOffsets: cOffsets)
                     }
                 }
