@@ -21,7 +21,8 @@ extension PreparedModel {
         let policy = QuantizationPolicy(keepFirstAndLastLayersFloat: request.keepFirstLast, perChannelWeights: true,
                                         floatOps: QuantizationPolicy.defaultFloatOps.union(profile.floatOnlyOpTypes.subtracting(layerOpTypes)))
         let tensors = try policy.tensors(in: graph)
-        let allGroups = try QuantizerGrouping(graph: graph, tensors: tensors, equalPrecisionOps: profile.equalPrecisionInputs)
+        let allGroups = try QuantizerGrouping(graph: graph, tensors: tensors, equalPrecisionOps: profile.equalPrecisionInputs,
+                                              floatTensors: Set(try policy.floatTensors(in: graph).map(\.name)))
         let costs = try LayerCostTable(graph: graph, tensors: tensors, sampleShapes: calibration.sampleShapes)
         var groups: [PlanningGroup] = []
         var kept: [QuantizerGroup] = []

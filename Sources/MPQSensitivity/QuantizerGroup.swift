@@ -28,7 +28,11 @@ public struct QuantizerGrouping: Sendable {
     /// activation no layer produces (a graph input, an Add output) belongs to the first layer that
     /// reads it. A layer without a weight forms its own group when it owns an activation. Layers reading the same weight form one group. When `equalPrecisionOps` names an op
     /// type (e.g. Add), the groups owning that op's input activations are tied.
-    public init(graph: Graph, tensors: [QuantizedTensor], equalPrecisionOps: Set<String> = []) throws {
+    ///
+    /// `floatTensors` are layer outputs the policy keeps in float (they feed a float-only op): an equal-precision op
+    /// reading one has a float input, which ties nothing (a transformer's residual Add of a projection's output).
+    public init(graph: Graph, tensors: [QuantizedTensor], equalPrecisionOps: Set<String> = [],
+                floatTensors: Set<String> = []) throws {
         let producers = graph.producers()
         var layerIndex: [String: Int] = [:]   // layer node name -> group
         var groups: [QuantizerGroup] = []
@@ -87,7 +91,7 @@ public struct QuantizerGrouping: Sendable {
                     name = first
                     if let g = groupOfTensor[name] { return g }
                 }
-                if let p = producers[name], let g = layerIndex[graph.nodes[p].displayName] { return g }
+                if !floatTensors.contains(name), let p = producers[name], let g = layerIndex[graph.nodes[p].displayName] { return g }
                 return nil
             }
             let distinct = Array(Set(owners.map(find))).sorted()

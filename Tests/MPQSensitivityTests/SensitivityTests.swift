@@ -112,3 +112,23 @@ private func example(_ name: String) throws -> (Graph, Tensor) {
     #expect(summary == ["q:wq,x,qb", "k:wk,kb", "o:wo", "context:p,ctx"])
     #expect(grouping.groups.last?.opTypes == ["MatMul"])
 }
+
+/// A transformer's residual Adds read a projection's output that the policy keeps in float (it feeds LayerNorm):
+/// float inputs tie nothing, with the linear layers' bias Adds fused into their MatMuls (as the optimizer does) or
+/// not, so the fusion leaves the planning problem as it was.
+@Test func residualAddsOfFloatOutputsTieNothing() throws {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("examples/minilm/tiny")
+    let model = try ONNXModel.load(contentsOf: dir.appendingPathComponent("model-opset17.onnx"))
+    let fused = try model.optimizedGraph().0
+    #expect(fused.nodes.contains { $0.opType == "MatMul" && $0.inputs.count == 3 })
+    for graph in [fused, GraphOptimizer.unfuse(fused)] {
+        let policy = QuantizationPolicy(floatOps: ["Softmax", "LayerNormalization"])
+        let tensors = try policy.tensors(in: graph)
+        let floats = Set(try policy.floatTensors(in: graph).map(\.name))
+        #expect(!floats.isEmpty)
+        let grouping = try QuantizerGrouping(graph: graph, tensors: tensors, equalPrecisionOps: ["Add", "Concat", "Sub", "Mul"],
+                                             floatTensors: floats)
+        #expect(grouping.ties.isEmpty, "\(grouping.tieReasons)")
+    }
+}
