@@ -388,3 +388,36 @@ func packedWeightsDequantizeExactlyInONNXRuntime(type: QuantizedElementType) thr
                            arguments: [schema.path, bad.path])
     #expect(r.status != 0)
 }
+
+/// The tiny BERT of both exporters, optimized (bias, transpose, GELU and Softmax-input fusions) and written back:
+/// standard ONNX only (no `ai.mpq` node, no `mpq_` attribute), which onnx.checker accepts and ONNX Runtime runs to
+/// the committed reference embeddings.
+@Test(arguments: [17, 18])
+func fusedTransformerExportsAsStandardONNX(opset: Int) throws {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("examples/minilm/tiny")
+    let (graph, report) = try ONNXModel.load(contentsOf: dir.appendingPathComponent("model-opset\(opset).onnx")).optimizedGraph()
+    #expect(report.fusedGelus > 0 && report.fusedSoftmaxInputs > 0 && report.fusedBiases > 0 && report.fusedTransposes > 0)
+    let out = try temporaryDirectory("bert")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let url = out.appendingPathComponent("model.onnx")
+    try ONNXWriter().write(graph, to: url)
+    let back = try ONNXModel.load(contentsOf: url)
+    #expect(!back.graph.nodes.contains { !$0.domain.isEmpty || $0.attributes.keys.contains { $0.hasPrefix("mpq_") } })
+    #expect(back.graph.nodes.filter { $0.opType == "Erf" }.count == report.fusedGelus)
+    guard Python.require(["onnxruntime", "onnx", "numpy"]) else { return }
+    let script = """
+    import sys, numpy as np, onnx, onnxruntime as ort
+    model, inputs, reference = sys.argv[1:4]
+    onnx.checker.check_model(onnx.load(model), full_check=True)
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    data = np.load(inputs)
+    out = sess.run(None, {i.name: data[i.name] for i in sess.get_inputs()})[0]
+    print(float(np.abs(out - np.load(reference)).max()))
+    """
+    let r = try Python.run(script, arguments: [url.path, dir.appendingPathComponent("inputs.npz").path,
+                                               dir.appendingPathComponent("reference_embedding_opset\(opset).npy").path])
+    #expect(r.status == 0, "\(r.stderr)")
+    let error = Double(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .infinity
+    #expect(error <= 1e-4, "max |ORT(exported) − reference| = \(error)")
+}
