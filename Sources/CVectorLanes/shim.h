@@ -46,3 +46,23 @@ __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) 
 __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512 mpq_clamp16(__m512 v, __m512 lo, __m512 hi) {
     return _mm512_min_ps(hi, _mm512_max_ps(lo, v));
 }
+
+/// a * b + c with one rounding, sixteen lanes.
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512 mpq_fma16(__m512 a, __m512 b, __m512 c) {
+    return _mm512_fmadd_ps(a, b, c);
+}
+
+/// Lane-wise max on sixteen lanes: a > b ? a : b (b when either is NaN), as mpq_max8.
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512 mpq_max16(__m512 a, __m512 b) {
+    return _mm512_max_ps(a, b);
+}
+
+/// a < b ? yes : no, sixteen lanes (no for NaN), as mpq_select_less8.
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512 mpq_select_less16(__m512 a, __m512 b, __m512 yes, __m512 no) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), no, yes);
+}
+
+/// x is NaN ? yes : no, sixteen lanes, as mpq_select_nan8.
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) __m512 mpq_select_nan16(__m512 x, __m512 yes, __m512 no) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), no, yes);
+}

@@ -129,13 +129,8 @@ extension GraphOptimizer {
     /// initializers at opset ≥ 11 and attributes before; the `mpq_` attributes are dropped.
     public static func unfuseActivations(_ input: Graph) -> Graph {
         var graph = input
-        var used = Set(graph.nodes.flatMap(\.outputs)).union(graph.initializers.keys).union(graph.inputs.map(\.name))
-        func fresh(_ base: String) -> String {
-            var name = base, i = 1
-            while used.contains(name) { name = "\(base)_\(i)"; i += 1 }
-            used.insert(name)
-            return name
-        }
+        var names = FreshNames(graph)
+        func fresh(_ base: String) -> String { names.fresh(base) }
         var nodes: [Node] = []
         for var node in graph.nodes {
             guard let (op, params) = node.fusedActivation else { nodes.append(node); continue }

@@ -1,3 +1,6 @@
+import Foundation
+import MPQGEMM
+
 /// The exact (erf) GELU as exporters write it, `x · ½ · (1 + erf(x / √2))`, evaluated in one pass with
 /// the exported graph's own constants and association, so the result is bit-identical to running its
 /// five element-wise nodes one after another.
@@ -49,8 +52,18 @@ public struct ErfGelu: Sendable, Hashable {
         }
     }
 
+    /// Whether `apply` takes MPQGEMM's sixteen-lane form (AVX-512 CPUs; `MPQ_GELU_AVX512=0` disables it). Both
+    /// forms give the same bits.
+    static let usesAVX512 = GemmBackend.cpuHasAVX512F && ProcessInfo.processInfo.environment["MPQ_GELU_AVX512"] != "0"
+
     /// `dst[i] = gelu(src[i])` (`src` may equal `dst`).
     public func apply(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+        var src = src, dst = dst, count = count
+        if Self.usesAVX512 {
+            let done = ErfGelu16.apply(src, dst, count: count, divides: dividesArgument, argument: argumentConstant,
+                                       offset: offset, half: half, grouping: grouping.rawValue)
+            (src, dst, count) = (src + done, dst + done, count - done)
+        }
         // One grouping per call, so the per-lane switch folds away.
         switch grouping {
         case .inputTimesSumFirst: Self.map2(src, dst, count) { self.grouped($0, .inputTimesSumFirst) }

@@ -1,4 +1,5 @@
 import Foundation
+import MPQGEMM
 import MPQKernels
 import Testing
 
@@ -84,5 +85,31 @@ private func grid(_ lo: Float, _ hi: Float, _ n: Int) -> [Float] {
             op.run(a, aStep: aStep, b, bStep: bStep, &out, count: n)
             for i in 0..<n { #expect(out[i] == f(a[i * aStep], b[i * bStep]), "\(op) \(aStep),\(bStep)") }
         }
+    }
+}
+
+/// The erf GELU's sixteen-lane AVX-512 form gives exactly the eight-lane form's bits for every grouping and argument
+/// form, on a dense grid through the Taylor/Abramowitz–Stegun switch (|x| = 0.5 after the argument's scaling), the
+/// saturation at 4, and the special values.
+@Test(arguments: ErfGelu.Grouping.allCases, [true, false])
+func erfGeluSixteenLanesEqualEightLanes(grouping: ErfGelu.Grouping, divides: Bool) throws {
+    guard GemmBackend.cpuHasAVX512F else { return }
+    var x = grid(-9, 9, 4_001)
+    x += [0, -0.0, .infinity, -.infinity, .nan, Float.leastNonzeroMagnitude, -Float.leastNormalMagnitude, 3e38, -3e38,
+          0.70710677, -0.70710677, 5.656854, -5.656854]
+    let gelu = ErfGelu(dividesArgument: divides, argumentConstant: divides ? 1.4142135 : 0.70710677, offset: 1, half: 0.5,
+                       grouping: grouping)
+    var wide = [Float](repeating: 0, count: x.count)
+    let done = x.withUnsafeBufferPointer { s in
+        wide.withUnsafeMutableBufferPointer { d in
+            ErfGelu16.apply(s.baseAddress!, d.baseAddress!, count: x.count, divides: divides, argument: gelu.argumentConstant,
+                            offset: 1, half: 0.5, grouping: grouping.rawValue)
+        }
+    }
+    #expect(done == x.count / 16 * 16)
+    // The eight-lane reference: the same kernel on 8-float chunks (the lane width never meets a tail of 16).
+    let narrow = x.map { v -> Float in gelu(VectorMath.V(repeating: v))[0] }
+    for i in 0..<done {
+        #expect(wide[i].bitPattern == narrow[i].bitPattern || (wide[i].isNaN && narrow[i].isNaN), "x = \(x[i])")
     }
 }
