@@ -34,29 +34,7 @@ public enum ErfGelu16 {
     }
 
     @inline(__always)
-    static func fma(_ a: V, _ b: V, _ c: V) -> V { mpq_fma16(a, b, c) }
-
-    /// `VectorMath.expNonPositive` on sixteen lanes.
-    @inline(__always)
-    static func expNonPositive(_ x: V) -> V {
-        let lo = V(repeating: -87.33654)
-        let xc = mpq_max16(lo, x)
-        let magic = V(repeating: 12582912)
-        let t = xc * V(repeating: 1.44269504088896341) + magic
-        let n = t - magic
-        var r = fma(n, V(repeating: -0.693359375), xc)
-        r = fma(n, V(repeating: 2.12194440e-4), r)
-        var p = V(repeating: 1.9875691500e-4)
-        p = fma(p, r, V(repeating: 1.3981999507e-3))
-        p = fma(p, r, V(repeating: 8.3334519073e-3))
-        p = fma(p, r, V(repeating: 4.1665795894e-2))
-        p = fma(p, r, V(repeating: 1.6666665459e-1))
-        p = fma(p, r, V(repeating: 5.0000001201e-1))
-        p = fma(p * r, r, r) + V(repeating: 1)
-        let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
-        let scale = unsafeBitCast((ni &+ 127) &<< 23, to: V.self)
-        return mpq_select_less16(x, lo, V(repeating: 0), p * scale)
-    }
+    private static func fma(_ a: V, _ b: V, _ c: V) -> V { Lanes16Math.fma(a, b, c) }
 
     /// `VectorMath.erf` on sixteen lanes.
     @inline(__always)
@@ -77,7 +55,7 @@ public enum ErfGelu16 {
         q = fma(q, t, V(repeating: -0.284496736))
         q = fma(q, t, V(repeating: 0.254829592))
         q = q * t
-        let e = expNonPositive(-z)
+        let e = Lanes16Math.expNonPositive(-z)
         var large = fma(-q, e, V(repeating: 1))
         large = mpq_select_less16(V(repeating: 4), a, V(repeating: 1), large)
         let signBit = SIMD16<UInt32>(repeating: 0x8000_0000)

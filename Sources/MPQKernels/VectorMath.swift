@@ -1,4 +1,6 @@
 import CVectorLanes
+import Foundation
+import MPQGEMM
 
 /// Vectorised `exp` and `erf` on 8 floats at a time, and the row kernels built on them.
 ///
@@ -190,6 +192,10 @@ public enum VectorMath {
         normalizedRow(dst, dst, count: n, maximum: m, log: false)
     }
 
+    /// Whether Softmax rows are exponentiated and normalised on sixteen lanes (AVX-512 CPUs; `MPQ_SOFTMAX_AVX512=0`
+    /// disables it): the same exponentials, summed in sixteen partial sums instead of eight.
+    static let usesAVX512Softmax = GemmBackend.cpuHasAVX512F && ProcessInfo.processInfo.environment["MPQ_SOFTMAX_AVX512"] != "0"
+
     /// The softmax passes after the maximum `m` of row `src` is known.
     @inline(__always)
     static func normalizedRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count n: Int,
@@ -197,6 +203,10 @@ public enum VectorMath {
         var m = maximum
         // A NaN input needs no special case: its exp is NaN, so the sum and every output are NaN.
         if !m.isFinite { m = m.isNaN ? m : (m > 0 ? m : 0) }
+        if !log && usesAVX512Softmax {
+            Softmax16.normalizedRow(src, dst, count: n, maximum: m)
+            return
+        }
         let mb = V(repeating: m)
         var acc = V(repeating: 0)
         var i = 0

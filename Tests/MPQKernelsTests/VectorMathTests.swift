@@ -113,3 +113,19 @@ func erfGeluSixteenLanesEqualEightLanes(grouping: ErfGelu.Grouping, divides: Boo
         #expect(wide[i].bitPattern == narrow[i].bitPattern || (wide[i].isNaN && narrow[i].isNaN), "x = \(x[i])")
     }
 }
+
+/// The sixteen-lane softmax normalisation against a double-precision softmax, on rows shorter than, equal to and
+/// longer than a vector (the tail padded with −inf), with masked (−inf and −1e4) entries.
+@Test(arguments: [1, 7, 16, 17, 128, 129])
+func softmaxSixteenLanesMatchesDoublePrecision(n: Int) throws {
+    guard GemmBackend.cpuHasAVX512F else { return }
+    var x = grid(-30, 12, max(n, 2)).prefix(n).map { $0 }
+    if n > 3 { x[1] = -.infinity; x[2] = -10_000 }
+    let m = x.max()!
+    var y = [Float](repeating: .nan, count: n)
+    Softmax16.normalizedRow(x, &y, count: n, maximum: m)
+    let e = x.map { Foundation.exp(Double($0 - m)) }, total = e.reduce(0, +)
+    for i in 0..<n {
+        #expect(Swift.abs(Double(y[i]) - e[i] / total) <= 4e-7 * (e[i] / total) + 1e-30, "n = \(n), x = \(x[i])")
+    }
+}
