@@ -2,8 +2,8 @@ import MPQGraph
 
 /// Load-time simplifications that leave a graph's outputs unchanged:
 /// Identity/Dropout removal, constant folding, BatchNormalization folding, dead-node removal, Pad
-/// fusion into the following Conv, MatMul bias and transpose, erf-GELU and Softmax-input fusion, and
-/// activation fusion into the preceding layer. `unfuse` turns the fused nodes back into standard ONNX for exporters.
+/// fusion into the following Conv, MatMul bias and transpose, erf-GELU, Softmax-input and residual-Add fusion,
+/// and activation fusion into the preceding layer. `unfuse` turns the fused nodes back into standard ONNX for exporters.
 public struct GraphOptimizer {
     /// What the optimizer did, for `mpq inspect` and logs.
     public struct Report: Sendable, Equatable {
@@ -19,6 +19,8 @@ public struct GraphOptimizer {
         public var fusedBiases = 0
         /// Transposes read in place by the MatMul after them (see `fuseMatMulTransposes`).
         public var fusedTransposes = 0
+        /// Residual Adds summed inside the LayerNormalization after them (see `fuseResidualAdds`).
+        public var fusedResiduals = 0
         /// Erf-form GELUs fused into one node each (see `fuseGelus`).
         public var fusedGelus = 0
         /// Softmax nodes that absorbed the scale and mask before them (see `fuseSoftmaxInputs`).
@@ -42,6 +44,7 @@ public struct GraphOptimizer {
         report.fusedPads = try fusePads(&graph)
         report.fusedBiases = try fuseMatMulBiases(&graph)
         report.fusedTransposes = try fuseMatMulTransposes(&graph)
+        report.fusedResiduals = try fuseResidualAdds(&graph)
         report.fusedGelus = try fuseGelus(&graph)
         report.fusedSoftmaxInputs = try fuseSoftmaxInputs(&graph)
         report.fusedActivations = try fuseActivations(&graph)
@@ -51,10 +54,10 @@ public struct GraphOptimizer {
     }
 
     /// A graph without the optimizer's fusions, as standard ONNX for exporters: activations, MatMul biases and
-    /// operand transposes, GELUs and Softmax inputs written as their own nodes again (activations first: a layer's
-    /// bias comes before them).
+    /// operand transposes, GELUs, Softmax inputs and residual Adds written as their own nodes again (activations
+    /// first: a layer's bias comes before them).
     public static func unfuse(_ graph: Graph) -> Graph {
-        unfuseMatMulTransposes(unfuseSoftmaxInputs(unfuseGelus(unfuseMatMulBiases(unfuseActivations(graph)))))
+        unfuseResidualAdds(unfuseMatMulTransposes(unfuseSoftmaxInputs(unfuseGelus(unfuseMatMulBiases(unfuseActivations(graph))))))
     }
 
     /// Rewires readers of Identity (and inference-mode Dropout) outputs to their inputs.

@@ -31,22 +31,33 @@ public enum Lanes16Math {
     }
 }
 
-/// Softmax's exponentiation and normalisation on sixteen lanes (AVX-512 CPUs, after a run-time check).
+/// Softmax's exponentiation and normalisation on sixteen lanes (AVX-512 CPUs, after a run-time check), with the
+/// eight-lane form's results bit for bit: exponentials are per lane, and the sum is accumulated in eight partial sums
+/// in the eight-lane order (each 16-float block's low half, then its high half), so plans do not depend on the CPU.
 public enum Softmax16 {
     public typealias V = SIMD16<Float>
 
     /// `dst = exp(src − m) / Σ exp(src − m)` for a row of `n` floats whose maximum is `m` (finite, or already mapped
-    /// as `VectorMath.normalizedRow` maps it); `src` may equal `dst`. Sums in sixteen partial sums, then across them.
+    /// as `VectorMath.normalizedRow` maps it); `src` may equal `dst`.
     public static func normalizedRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count n: Int,
                                      maximum m: Float) {
         let mb = V(repeating: m)
-        var acc = V(repeating: 0)
+        var acc = SIMD8<Float>(repeating: 0)
         var i = 0
         while i &+ 16 <= n {
             let e = Lanes16Math.expNonPositive(UnsafeRawPointer(src + i).loadUnaligned(as: V.self) - mb)
             UnsafeMutableRawPointer(dst + i).storeBytes(of: e, as: V.self)
-            acc += e
+            acc += e.lowHalf
+            acc += e.highHalf
             i &+= 16
+        }
+        if i &+ 8 <= n {
+            var v = V(repeating: -.infinity)
+            v.lowHalf = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self) - mb.lowHalf
+            let e = Lanes16Math.expNonPositive(v).lowHalf
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: e, as: SIMD8<Float>.self)
+            acc += e
+            i &+= 8
         }
         var sum = acc.sum()
         if i < n {

@@ -193,7 +193,7 @@ public enum VectorMath {
     }
 
     /// Whether Softmax rows are exponentiated and normalised on sixteen lanes (AVX-512 CPUs; `MPQ_SOFTMAX_AVX512=0`
-    /// disables it): the same exponentials, summed in sixteen partial sums instead of eight.
+    /// disables it): the same values bit for bit.
     static let usesAVX512Softmax = GemmBackend.cpuHasAVX512F && ProcessInfo.processInfo.environment["MPQ_SOFTMAX_AVX512"] != "0"
 
     /// The softmax passes after the maximum `m` of row `src` is known.
@@ -205,8 +205,15 @@ public enum VectorMath {
         if !m.isFinite { m = m.isNaN ? m : (m > 0 ? m : 0) }
         if !log && usesAVX512Softmax {
             Softmax16.normalizedRow(src, dst, count: n, maximum: m)
-            return
+        } else {
+            normalizedRow8(src, dst, count: n, maximum: m, log: log)
         }
+    }
+
+    /// `normalizedRow` on eight lanes, for a maximum `m` already mapped.
+    @inline(__always)
+    static func normalizedRow8(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count n: Int,
+                               maximum m: Float, log: Bool) {
         let mb = V(repeating: m)
         var acc = V(repeating: 0)
         var i = 0

@@ -267,3 +267,29 @@ func fusedMatMulBiasMatchesTheSeparateAdd(x: [Int]) throws {
     #expect(unfused.nodes.allSatisfy { $0.attributes.keys.allSatisfy { !$0.hasPrefix("mpq_") } })
     #expect(try outputs(unfused) == reference)
 }
+
+/// A transformer's `LayerNorm(x + r)`: the residual Add is summed inside the LayerNormalization, row by row (same
+/// shapes) or first as a broadcast (r broadcast along rows), with and without the bias input.
+@Test(arguments: [[3, 5, 7], [1, 7]], [true, false])
+func residualAddFusedIntoLayerNormMatchesTheSeparateAdd(residual: [Int], bias: Bool) throws {
+    var rand = Rand(state: 17)
+    let x = [3, 5, 7]
+    let graph = Graph(nodes: [
+        Node(name: "residual", opType: "Add", inputs: ["x", "r"], outputs: ["s"]),
+        Node(name: "norm", opType: "LayerNormalization", inputs: bias ? ["s", "scale", "bias"] : ["s", "scale"], outputs: ["n"],
+             attributes: ["epsilon": .float(1e-5)]),
+        Node(name: "tail", opType: "Abs", inputs: ["n"], outputs: ["y"]),
+    ], initializers: ["scale": Tensor(shape: [7], floats: rand.floats(7)), "bias": Tensor(shape: [7], floats: rand.floats(7))],
+    inputs: [info("x", x), info("r", residual)], outputs: [info("y", [])], opsetVersion: 17)
+    let inputs = ["x": Tensor(shape: x, floats: rand.floats(105)), "r": Tensor(shape: residual, floats: rand.floats(residual.reduce(1, *)))]
+    let (fused, report) = try GraphOptimizer().optimize(graph)
+    #expect(report.fusedResiduals == 1)
+    #expect(fused.nodes.map(\.opType) == ["LayerNormalization", "Abs"])
+    #expect(fused.nodes[0].inputs == ["x", "scale", bias ? "bias" : "", "r"])
+    let reference = try run(graph, inputs)
+    #expect(try run(fused, inputs) == reference)
+    let unfused = GraphOptimizer.unfuse(fused)
+    #expect(unfused.nodes.map(\.opType) == ["Add", "LayerNormalization", "Abs"])
+    #expect(unfused.nodes[1].inputs.count == (bias ? 3 : 2))
+    #expect(try run(unfused, inputs) == reference)
+}

@@ -397,7 +397,8 @@ func fusedTransformerExportsAsStandardONNX(opset: Int) throws {
     let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/minilm/tiny")
     let (graph, report) = try ONNXModel.load(contentsOf: dir.appendingPathComponent("model-opset\(opset).onnx")).optimizedGraph()
-    #expect(report.fusedGelus > 0 && report.fusedSoftmaxInputs > 0 && report.fusedBiases > 0 && report.fusedTransposes > 0)
+    #expect(report.fusedGelus > 0 && report.fusedSoftmaxInputs > 0 && report.fusedBiases > 0 && report.fusedTransposes > 0
+            && report.fusedResiduals > 0)
     let out = try temporaryDirectory("bert")
     defer { try? FileManager.default.removeItem(at: out) }
     let url = out.appendingPathComponent("model.onnx")

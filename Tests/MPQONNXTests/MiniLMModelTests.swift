@@ -23,6 +23,8 @@ func tinyBERTMatchesONNXRuntime(opset: Int) throws {
     let transposes = model.graph.nodes.filter { $0.opType == "Transpose" }.count
     #expect(report.fusedTransposes == transposes * 3 / 4)
     #expect(report.fusedBiases == model.graph.nodes.filter { $0.opType == "MatMul" }.count - 2 * erfs)
+    // Both residual Adds of every layer, and the embeddings' sum, are summed inside their LayerNorms.
+    #expect(report.fusedResiduals == 2 * erfs + 1)
     let archive = try NumpyArchive(contentsOf: dir.appendingPathComponent("inputs.npz"))
     var inputs: [String: Tensor] = [:]
     for input in graph.inputs {

@@ -11,9 +11,16 @@ import Darwin
 /// optional bias, and the optional Mean and InvStdDev outputs (shaped like the input with the
 /// normalised dimensions set to 1). Statistics are accumulated in double precision
 /// (stash_type 1, float32, is the only type and computes at least as precisely).
+///
+/// A residual Add fused by the graph optimizer (`GraphOptimizer.fuseResidualAdds`: attribute `mpq_residual`, the
+/// Add's second operand as input 3) is summed row by row into the output before the row is normalised.
 public struct LayerNormalizationOperator: Operator {
     public let outputTypes: [TensorType]
     let inputType: TensorType
+    /// The fused residual operand's type, and whether it is summed row by row (same shape as X) or first as a
+    /// broadcast into a new tensor.
+    let residualType: TensorType?
+    let residualPlan: Broadcasting.BinaryPlan?
     let epsilon: Float
     /// Rows normalised and their length.
     let rows: Int
@@ -25,8 +32,22 @@ public struct LayerNormalizationOperator: Operator {
     let label: OperatorLabel
 
     public init(_ context: OperatorContext) throws {
-        let x = try context.inputType(0)
-        guard x.elementType == .float32 else { throw context.invalid("input X must be float32, found \(x)") }
+        let input = try context.inputType(0)
+        guard input.elementType == .float32 else { throw context.invalid("input X must be float32, found \(input)") }
+        var x = input
+        if context.node.attributes[GraphOptimizer.residualKey] != nil {
+            let r = try context.inputType(3)
+            guard r.elementType == .float32, let sum = Broadcasting.shape(input.shape, r.shape) else {
+                throw context.invalid("the fused residual (input #3) \(r) must be float32 and broadcast with X \(input)")
+            }
+            residualType = r
+            x = TensorType(.float32, sum)
+            residualPlan = r.shape == input.shape ? nil : Broadcasting.BinaryPlan(a: input.shape, b: r.shape, out: sum)
+        } else {
+            residualType = nil
+            residualPlan = nil
+        }
+        inputType = input
         let rank = x.shape.count
         guard rank >= 1 else { throw context.invalid("input X must have rank ≥ 1") }
         let axis = try context.normalizedAxis(try context.node.int("axis", default: -1), rank: rank)
@@ -52,7 +73,6 @@ public struct LayerNormalizationOperator: Operator {
         normalizedShape = normalized
         rows = TensorLayout.product(x.shape[..<axis])
         n = TensorLayout.product(normalized)
-        inputType = x
         scaleType = scale
         biasType = bias
         let statShape = Array(x.shape[..<axis]) + [Int](repeating: 1, count: rank - axis)
@@ -61,9 +81,14 @@ public struct LayerNormalizationOperator: Operator {
     }
 
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let x = try label.input(inputs, 0, expecting: inputType)
+        var x = try label.input(inputs, 0, expecting: inputType)
         let scale = try label.input(inputs, 1, expecting: scaleType)
         let bias = try biasType.map { try label.input(inputs, 2, expecting: $0) }
+        var residual = try residualType.map { try label.input(inputs, 3, expecting: $0).floats ?? [] }
+        if let plan = residualPlan, let r = residual {
+            x = Tensor(shape: outputTypes[0].shape, floats: Self.sum(x.floats ?? [], r, plan))
+            residual = nil
+        }
         guard let xv = x.floats, let sv = row(scale).floats else {
             throw label.error("inputs must be float32")
         }
@@ -79,16 +104,25 @@ public struct LayerNormalizationOperator: Operator {
                     means.withUnsafeMutableBufferPointer { mb in
                         invStd.withUnsafeMutableBufferPointer { ib in
                           (bv ?? []).withUnsafeBufferPointer { bb in
+                           (residual ?? []).withUnsafeBufferPointer { rb in
                             let xp = xb.baseAddress!, op = out.baseAddress!, sp = sb.baseAddress!
                             let mp = mb.baseAddress!, ip = ib.baseAddress!
                             let bp = bv == nil ? nil : bb.baseAddress
+                            let rp = residual == nil ? nil : rb.baseAddress
                             // Rows are independent: split them over the kernel threads when large.
                             KernelThreads.forEachRange(count: rows, grain: max(1, (1 << 15) / max(n, 1))) { range in
                                 for r in range {
-                                    LayerNormRow.normalize(xp + r &* n, into: op + r &* n, count: n, scale: sp,
+                                    var source = UnsafePointer(xp + r &* n)
+                                    if let rp {
+                                        // The residual sum, in the output row while it is in cache.
+                                        ElementwiseBinary.add.run(source, aStep: 1, rp + r &* n, bStep: 1, op + r &* n, count: n)
+                                        source = UnsafePointer(op + r &* n)
+                                    }
+                                    LayerNormRow.normalize(source, into: op + r &* n, count: n, scale: sp,
                                                            bias: bp, epsilon: eps, mean: mp + r, invStd: ip + r)
                                 }
                             }
+                           }
                           }
                         }
                     }
@@ -96,9 +130,24 @@ public struct LayerNormalizationOperator: Operator {
             }
             initialized = total
         }
-        return [Tensor(shape: x.shape, floats: y),
+        return [Tensor(shape: outputTypes[0].shape, floats: y),
                 Tensor(shape: outputTypes[1].shape, floats: means),
                 Tensor(shape: outputTypes[2].shape, floats: invStd)]
+    }
+
+    /// `a + b` broadcast by `plan` (a fused residual whose shape differs from X's).
+    private static func sum(_ a: [Float], _ b: [Float], _ plan: Broadcasting.BinaryPlan) -> [Float] {
+        [Float](unsafeUninitializedCapacity: plan.count) { out, initialized in
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    plan.forEachRun { ao, bo, oo, count, aStep, bStep in
+                        ElementwiseBinary.add.run(ap.baseAddress! + ao, aStep: aStep, bp.baseAddress! + bo, bStep: bStep,
+                                                  out.baseAddress! + oo, count: count)
+                    }
+                }
+            }
+            initialized = plan.count
+        }
     }
 
     /// Scale or bias as one dense row of the normalised length.
