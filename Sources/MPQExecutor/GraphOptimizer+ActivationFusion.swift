@@ -50,7 +50,7 @@ extension GraphOptimizer {
             removeNodes.insert(actIndex)
             fused += 1
         }
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return fused
     }
 

@@ -34,7 +34,7 @@ extension GraphOptimizer {
             removeNodes.insert(bnIndex)
             folded += 1
         }
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return folded
     }
 

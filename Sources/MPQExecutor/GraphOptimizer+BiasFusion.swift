@@ -35,7 +35,7 @@ extension GraphOptimizer {
             fused += 1
         }
         // The fused MatMul sits where the product was made; the Add's readers all come later.
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return fused
     }
 

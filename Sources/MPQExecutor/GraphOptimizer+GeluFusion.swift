@@ -75,7 +75,7 @@ extension GraphOptimizer {
             removeNodes.formUnion([argIndex, erfIndex, addIndex] + nodes.filter { $0 != last })
             fused += 1
         }
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return fused
     }
 

@@ -44,7 +44,7 @@ extension GraphOptimizer {
             removeNodes.insert(padIndex)
             fused += 1
         }
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return fused
     }
 

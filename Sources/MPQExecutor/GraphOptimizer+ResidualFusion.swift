@@ -33,7 +33,7 @@ extension GraphOptimizer {
             removeNodes.insert(p)
             fused += 1
         }
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return fused
     }
 

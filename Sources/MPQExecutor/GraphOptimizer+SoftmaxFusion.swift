@@ -73,7 +73,7 @@ extension GraphOptimizer {
             removeNodes.formUnion(absorbed)
             fused += 1
         }
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return fused
     }
 

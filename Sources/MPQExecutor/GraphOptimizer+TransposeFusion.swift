@@ -34,7 +34,7 @@ extension GraphOptimizer {
             }
             graph.nodes[index] = updated
         }
-        graph.nodes = graph.nodes.indices.filter { !removeNodes.contains($0) }.map { graph.nodes[$0] }
+        graph.removeNodes(at: removeNodes)
         return fused
     }
 

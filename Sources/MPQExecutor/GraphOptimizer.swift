@@ -136,3 +136,11 @@ public struct GraphOptimizer {
         return removed
     }
 }
+
+extension Graph {
+    /// Drops the nodes at `indices`, keeping the others in order (what each fusion pass does last).
+    mutating func removeNodes(at indices: Set<Int>) {
+        guard !indices.isEmpty else { return }
+        nodes = nodes.indices.filter { !indices.contains($0) }.map { nodes[$0] }
+    }
+}

@@ -21,7 +21,21 @@ public enum VectorMath {
         // degree-6 polynomial on |r| ≤ ln 2 / 2.
         let lo = V(repeating: -87.33654), hi = V(repeating: 88.72284)
         let xc = x.laneClamped(lo, hi)
-        // Round to nearest via the 1.5·2^23 trick: the low mantissa bits then hold n.
+        let (p, ni) = reducedExp(xc)
+        // 2^n by building the exponent bits; n ∈ [−126, 128]: split 2^n = 2^(n/2)·2^(n−n/2) so
+        // n = 128 (x near 88.7) does not overflow the exponent field.
+        let half = ni &>> 1
+        let s1 = unsafeBitCast((half &+ 127) &<< 23, to: V.self)
+        let s2 = unsafeBitCast((ni &- half &+ 127) &<< 23, to: V.self)
+        let result = mpq_select_less8(x, lo, V(repeating: 0), p * s1 * s2)
+        // A NaN lane passed the clamp and the arithmetic, so it is NaN already.
+        return mpq_select_less8(hi, x, V(repeating: .infinity), result)
+    }
+
+    /// exp's reduction and polynomial for a clamped `xc`: exp(r) = `p` with xc = n·ln 2 + r, and n as an integer.
+    /// Rounds to nearest via the 1.5·2^23 trick: the low mantissa bits then hold n.
+    @inline(__always)
+    static func reducedExp(_ xc: V) -> (p: V, n: SIMD8<Int32>) {
         let magic = V(repeating: 12582912)
         let t = xc * V(repeating: 1.44269504088896341) + magic
         let n = t - magic
@@ -34,15 +48,7 @@ public enum VectorMath {
         p = fma(p, r, V(repeating: 1.6666665459e-1))
         p = fma(p, r, V(repeating: 5.0000001201e-1))
         p = fma(p * r, r, r) + V(repeating: 1)
-        // 2^n by building the exponent bits; n ∈ [−126, 128]: split 2^n = 2^(n/2)·2^(n−n/2) so
-        // n = 128 (x near 88.7) does not overflow the exponent field.
-        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        let half = ni &>> 1
-        let s1 = unsafeBitCast((half &+ 127) &<< 23, to: V.self)
-        let s2 = unsafeBitCast((ni &- half &+ 127) &<< 23, to: V.self)
-        let result = mpq_select_less8(x, lo, V(repeating: 0), p * s1 * s2)
-        // A NaN lane passed the clamp and the arithmetic, so it is NaN already.
-        return mpq_select_less8(hi, x, V(repeating: .infinity), result)
+        return (p, unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self))
     }
 
     /// e^x for lanes x ≤ 0 (or NaN): `exp`'s values bit for bit, without its overflow handling. Softmax exponentiates
@@ -52,20 +58,8 @@ public enum VectorMath {
         let lo = V(repeating: -87.33654)
         // maxps returns its second operand when one is NaN: a NaN lane stays NaN through the arithmetic.
         let xc = mpq_max8(lo, x)
-        let magic = V(repeating: 12582912)
-        let t = xc * V(repeating: 1.44269504088896341) + magic
-        let n = t - magic
-        var r = fma(n, V(repeating: -0.693359375), xc)
-        r = fma(n, V(repeating: 2.12194440e-4), r)
-        var p = V(repeating: 1.9875691500e-4)
-        p = fma(p, r, V(repeating: 1.3981999507e-3))
-        p = fma(p, r, V(repeating: 8.3334519073e-3))
-        p = fma(p, r, V(repeating: 4.1665795894e-2))
-        p = fma(p, r, V(repeating: 1.6666665459e-1))
-        p = fma(p, r, V(repeating: 5.0000001201e-1))
-        p = fma(p * r, r, r) + V(repeating: 1)
+        let (p, ni) = reducedExp(xc)
         // n ∈ [−126, 0]: 2^n is a normal float, and p · 2^n rounds exactly as `exp`'s p · 2^(n/2) · 2^(n − n/2) does.
-        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         let scale = unsafeBitCast((ni &+ 127) &<< 23, to: V.self)
         return mpq_select_less8(x, lo, V(repeating: 0), p * scale)
     }

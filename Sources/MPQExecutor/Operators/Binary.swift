@@ -98,22 +98,7 @@ public struct BinaryOperator: Operator {
     }
 
     /// Float operands: one vectorised kernel call per inner run of the broadcast plan.
-    private func compute(_ x: [Float], _ y: [Float]) -> [Float] {
-        let n = plan.count
-        if n == 0 { return [] }
-        let op = kernel
-        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
-            x.withUnsafeBufferPointer { xb in
-                y.withUnsafeBufferPointer { yb in
-                    let xp = xb.baseAddress!, yp = yb.baseAddress!, optr = out.baseAddress!
-                    plan.forEachRunInParallel { ao, bo, oo, count, aStep, bStep in
-                        op.run(xp + ao, aStep: aStep, yp + bo, bStep: bStep, optr + oo, count: count)
-                    }
-                }
-            }
-            initialized = n
-        }
-    }
+    private func compute(_ x: [Float], _ y: [Float]) -> [Float] { plan.floats(kernel, x, y) }
 
     private func compute(_ x: [Int64], _ y: [Int64]) -> [Int64] {
         switch kind {

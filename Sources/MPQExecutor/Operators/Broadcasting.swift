@@ -124,6 +124,22 @@ enum Broadcasting {
             }
         }
 
+        /// `a ∘ b` broadcast to the output, as a new array (runs in parallel: the cut changes no value).
+        func floats(_ kernel: ElementwiseBinary, _ a: [Float], _ b: [Float]) -> [Float] {
+            if count == 0 { return [] }
+            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                a.withUnsafeBufferPointer { ab in
+                    b.withUnsafeBufferPointer { bb in
+                        let ap = ab.baseAddress!, bp = bb.baseAddress!, op = out.baseAddress!
+                        forEachRunInParallel { ao, bo, oo, n, aStep, bStep in
+                            kernel.run(ap + ao, aStep: aStep, bp + bo, bStep: bStep, op + oo, count: n)
+                        }
+                    }
+                }
+                initialized = count
+            }
+        }
+
         /// Elements below which an element-wise operation stays on one thread.
         static let parallelGrain = 1 << 16
 

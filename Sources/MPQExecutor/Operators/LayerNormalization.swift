@@ -86,7 +86,7 @@ public struct LayerNormalizationOperator: Operator {
         let bias = try biasType.map { try label.input(inputs, 2, expecting: $0) }
         var residual = try residualType.map { try label.input(inputs, 3, expecting: $0).floats ?? [] }
         if let plan = residualPlan, let r = residual {
-            x = Tensor(shape: outputTypes[0].shape, floats: Self.sum(x.floats ?? [], r, plan))
+            x = Tensor(shape: outputTypes[0].shape, floats: plan.floats(.add, x.floats ?? [], r))
             residual = nil
         }
         guard let xv = x.floats, let sv = row(scale).floats else {
@@ -133,21 +133,6 @@ public struct LayerNormalizationOperator: Operator {
         return [Tensor(shape: outputTypes[0].shape, floats: y),
                 Tensor(shape: outputTypes[1].shape, floats: means),
                 Tensor(shape: outputTypes[2].shape, floats: invStd)]
-    }
-
-    /// `a + b` broadcast by `plan` (a fused residual whose shape differs from X's).
-    private static func sum(_ a: [Float], _ b: [Float], _ plan: Broadcasting.BinaryPlan) -> [Float] {
-        [Float](unsafeUninitializedCapacity: plan.count) { out, initialized in
-            a.withUnsafeBufferPointer { ap in
-                b.withUnsafeBufferPointer { bp in
-                    plan.forEachRun { ao, bo, oo, count, aStep, bStep in
-                        ElementwiseBinary.add.run(ap.baseAddress! + ao, aStep: aStep, bp.baseAddress! + bo, bStep: bStep,
-                                                  out.baseAddress! + oo, count: count)
-                    }
-                }
-            }
-            initialized = plan.count
-        }
     }
 
     /// Scale or bias as one dense row of the normalised length.

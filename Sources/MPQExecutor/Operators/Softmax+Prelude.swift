@@ -111,17 +111,6 @@ struct SoftmaxPrelude: Sendable {
         var scaled = v
         scaled.withUnsafeMutableBufferPointer { b in scale(b.baseAddress!, b.baseAddress!, count: b.count) }
         guard let plan, let mask else { return Tensor(shape: x.shape, floats: scaled) }
-        let out = [Float](unsafeUninitializedCapacity: plan.count) { o, initialized in
-            scaled.withUnsafeBufferPointer { a in
-                mask.withUnsafeBufferPointer { m in
-                    plan.forEachRun { ao, bo, oo, count, aStep, bStep in
-                        ElementwiseBinary.add.run(a.baseAddress! + ao, aStep: aStep, m.baseAddress! + bo, bStep: bStep,
-                                                  o.baseAddress! + oo, count: count)
-                    }
-                }
-            }
-            initialized = plan.count
-        }
-        return Tensor(shape: outputType.shape, floats: out)
+        return Tensor(shape: outputType.shape, floats: plan.floats(.add, scaled, mask))
     }
 }
