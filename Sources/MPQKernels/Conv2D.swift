@@ -50,7 +50,8 @@ public enum Conv2D {
     /// use im2col + sgemm per (image, group), skipping im2col for 1×1 stride-1 unpadded kernels;
     /// other depthwise convolutions (`group == inChannels`, any channel multiplier) use a direct
     /// SIMD kernel. `threads` defaults to `KernelThreads.count`; `allowOneDNN: false` forces the
-    /// hand-written paths (for comparisons and tests).
+    /// hand-written paths (for comparisons and tests). `cachedWeights` (the array `weights` points into, and a
+    /// cache owned by the caller's layer) lets oneDNN reorder the weights once per array instead of per call.
     public static func forward(_ shape: Conv2DShape,
                                input: UnsafePointer<Float>,
                                weights: UnsafePointer<Float>,
@@ -58,12 +59,14 @@ public enum Conv2D {
                                output: UnsafeMutablePointer<Float>,
                                activation: Activation = .none,
                                threads: Int? = nil,
-                               allowOneDNN: Bool = true) {
+                               allowOneDNN: Bool = true,
+                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)? = nil) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
         if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), oneDNN(shape, input: input, weights: weights,
                                                                                     bias: bias, output: output,
-                                                                                    activation: activation, threads: threads) {
+                                                                                    activation: activation, threads: threads,
+                                                                                    cachedWeights: cachedWeights) {
             return
         } else if usesDirectPointwise(shape) {
             directPointwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
@@ -80,7 +83,8 @@ public enum Conv2D {
     /// up), in parallel when `threads > 1`; false when oneDNN has no implementation for a half.
     private static func oneDNN(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                               activation: Activation, threads: Int) -> Bool {
+                               activation: Activation, threads: Int,
+                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)?) -> Bool {
         let first = (s.batch + minimumTasks - 1) / minimumTasks
         var halves = [first]
         if s.batch > first { halves.append(s.batch - first) }
@@ -95,12 +99,15 @@ public enum Conv2D {
         let outImage = s.outChannels * s.window.height.output * s.window.width.output
         let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)
         let pbias = bias.map { SendablePointer($0) }
+        // Reordered once for both halves (their primitives read the same layout unless the halves differ in size
+        // enough for oneDNN to choose another; such a half reorders per call).
+        let prepared = cachedWeights.flatMap { $0.cache.prepared($0.array, for: convs[0]) }
         Parallel.forEachChunk(count: convs.count, threads: threads) { _, range in
             for i in range {
                 let n0 = i &* first
                 convs[i].forward(input: UnsafePointer(pin.p) + n0 &* inImage, weights: UnsafePointer(pw.p),
                                  bias: pbias.map { UnsafePointer($0.p) }, output: pout.p + n0 &* outImage,
-                                 activation: activation)
+                                 activation: activation, prepared: prepared)
             }
         }
         return true

@@ -229,11 +229,14 @@ public final class OneDNNConvolution: @unchecked Sendable {
     private static let poolLock = NSLock()
     nonisolated(unsafe) private static var pool: [Scratch] = []
 
-    private func takeScratch() -> Scratch {
+    /// A scratch set for one call; the weights buffer only `withWeights` (cached weights need none).
+    private func takeScratch(withWeights: Bool) -> Scratch {
         Self.poolLock.lock()
         let scratch = Self.pool.popLast() ?? Scratch()
         Self.poolLock.unlock()
-        scratch.reserve(scratchBytes)
+        var bytes = scratchBytes
+        if !withWeights { bytes[3] = 0 }
+        scratch.reserve(bytes)
         return scratch
     }
 
@@ -244,26 +247,51 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
 
 
+    /// `weights` (OIHW) reordered into the primitive's layout, or nil when the primitive reads them as they are.
+    func prepare(_ weights: [Float]) -> PreparedWeights? {
+        guard let r = weightReorder, let engine = Self.engine, weights.count == shape.weightCount else { return nil }
+        let made = PreparedWeights(source: weights, layout: self.weights.pointee, byteCount: scratchBytes[3])
+        weights.withUnsafeBufferPointer { w in
+            omp_set_num_threads(1)
+            run(r, engine, [(DNNL_ARG_FROM, plainWeights, UnsafeMutableRawPointer(mutating: w.baseAddress!)),
+                            (DNNL_ARG_TO, made.layout, made.buffer)])
+        }
+        return made
+    }
+
+    /// Whether this primitive reads its weights in `prepared`'s layout.
+    func readsWeights(like prepared: PreparedWeights) -> Bool {
+        weightReorder != nil && dnnl_memory_desc_equal(weights, prepared.layout) != 0
+    }
+
     /// `output = activation(conv(input, weights) + bias)`, NCHW / OIHW buffers as in `Conv2D.forward`,
-    /// on the calling thread.
+    /// on the calling thread; `prepared`, when given, holds these weights already in the primitive's layout.
     public func forward(input: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                         output: UnsafeMutablePointer<Float>, activation: Activation) {
+        forward(input: input, weights: w, bias: b, output: output, activation: activation, prepared: nil)
+    }
+
+    func forward(input: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
+                 output: UnsafeMutablePointer<Float>, activation: Activation, prepared: PreparedWeights?) {
+        let prepared = prepared.flatMap { readsWeights(like: $0) ? $0 : nil }
         guard let engine = Self.engine else { return }
         // oneDNN's bias is optional too, but a primitive made with a bias needs one: zeros.
         let zeroBias = [Float](repeating: 0, count: b == nil ? shape.outChannels : 0)
         omp_set_num_threads(1)
-        let scratch = takeScratch()
+        let scratch = takeScratch(withWeights: prepared == nil)
         defer { returnScratch(scratch) }
         let x = UnsafeMutableRawPointer(mutating: input), y = UnsafeMutableRawPointer(output)
         let (scratchSrc, scratchDst, scratchPad, scratchWeights) = (scratch.buffers[0], scratch.buffers[1], scratch.buffers[2], scratch.buffers[3])
         let wPlain = UnsafeMutableRawPointer(mutating: w)
-        if let r = weightReorder { run(r, engine, [(DNNL_ARG_FROM, plainWeights, wPlain), (DNNL_ARG_TO, weights, scratchWeights)]) }
+        if let r = weightReorder, prepared == nil {
+            run(r, engine, [(DNNL_ARG_FROM, plainWeights, wPlain), (DNNL_ARG_TO, weights, scratchWeights)])
+        }
         if let r = srcReorder { run(r, engine, [(DNNL_ARG_FROM, plainSrc, x), (DNNL_ARG_TO, src, scratchSrc)]) }
         zeroBias.withUnsafeBufferPointer { zb in
             let biasData = UnsafeMutableRawPointer(mutating: b ?? zb.baseAddress!)
             run(primitive, engine, [
                 (DNNL_ARG_SRC, src, srcReorder == nil ? x : scratchSrc),
-                (DNNL_ARG_WEIGHTS, weights, weightReorder == nil ? wPlain : scratchWeights),
+                (DNNL_ARG_WEIGHTS, weights, weightReorder == nil ? wPlain : prepared?.buffer ?? scratchWeights),
                 (DNNL_ARG_BIAS, bias, biasData),
                 (DNNL_ARG_DST, dst, dstReorder == nil ? y : scratchDst),
                 (DNNL_ARG_SCRATCHPAD, scratchpad, scratchPad),

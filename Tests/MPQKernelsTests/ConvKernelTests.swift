@@ -245,3 +245,31 @@ func oneDNNFusedActivation(_ activation: Activation) throws {
         }
     }
 }
+
+/// Weights reordered once per array: a cached layer gives the plain path's result, and weights changed in place
+/// (which copies the array the cache holds) or handed in as another array are reordered again, never read stale.
+@Test func cachedWeightsFollowEveryNewWeightArray() throws {
+    let s = ConvCase(n: 3, cin: 5, cout: 17, h: 9, w: 7, pads: (1, 1, 1, 1)).shape
+    guard OneDNNConvolution.handles(s), Gemm.backend == .oneDNN else { return }
+    var rng = SeededRandom(5)
+    let x = rng.floats(s.inputCount), b = rng.floats(s.outChannels)
+    var w = rng.floats(s.weightCount)
+    let cache = ConvolutionWeightCache()
+    func run(_ weights: [Float], threads: Int) -> [Float] {
+        var out = [Float](repeating: .nan, count: s.outputCount)
+        weights.withUnsafeBufferPointer { wp in
+            Conv2D.forward(s, input: x, weights: wp.baseAddress!, bias: b, output: &out, threads: threads,
+                           cachedWeights: (weights, cache))
+        }
+        return out
+    }
+    for threads in [1, 2] {
+        let first = run(w, threads: threads)
+        #expect(maxAbsDiff(first, referenceConv(s, input: x, weights: w, bias: b)) < 1e-4)
+        #expect(run(w, threads: threads) == first)  // from the cache: the same bits
+        w[0] += 1                                 // in place: the array the cache holds is copied first
+        #expect(maxAbsDiff(run(w, threads: threads), referenceConv(s, input: x, weights: w, bias: b)) < 1e-4)
+        let other = rng.floats(s.weightCount)
+        #expect(maxAbsDiff(run(other, threads: threads), referenceConv(s, input: x, weights: other, bias: b)) < 1e-4)
+    }
+}

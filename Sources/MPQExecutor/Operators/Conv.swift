@@ -84,6 +84,8 @@ public struct ConvOperator: Operator {
     let hasBias: Bool
     /// Activation fused by the graph optimizer, applied in the convolution's epilogue.
     let activation: Activation
+    /// This layer's weights in oneDNN's layout, kept between runs while the weight array is the same.
+    let weightCache = ConvolutionWeightCache()
 
     public init(_ context: OperatorContext) throws {
         let x = try convPoolFloatType(context, 0, "X")
@@ -139,11 +141,11 @@ public struct ConvOperator: Operator {
                     if let b {
                         b.withUnsafeBufferPointer { bp in
                             Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                           output: buf.baseAddress!, activation: activation)
+                                           output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache))
                         }
                     } else {
                         Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
-                                       output: buf.baseAddress!, activation: activation)
+                                       output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache))
                     }
                 }
             }
