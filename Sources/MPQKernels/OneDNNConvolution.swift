@@ -5,7 +5,8 @@ import Foundation
 ///
 /// oneDNN's JIT kernels (brgconv / brdgmm) want blocked layouts (nChw16c), so each call reorders the
 /// input into the primitive's layout, runs it and reorders the result back; weights are reordered
-/// on every call too, since quantization hooks may change them between runs. Measured side by side
+/// per call, or once per weight array when the caller's layer keeps a `ConvolutionWeightCache`
+/// (quantization hooks may hand in other weights between runs). Measured side by side
 /// with the hand-written paths (docs/benchmarks.md), this wins — reorders included — on dense
 /// convolutions with a spatial kernel (ResNet's 3×3 and 7×7: 1.2–2×) and on depthwise convolutions
 /// over tiny planes (mobilenet-digits' 4×4: 10×); it loses on 1×1 products (the
