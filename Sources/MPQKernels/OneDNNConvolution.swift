@@ -137,36 +137,21 @@ public final class OneDNNConvolution: @unchecked Sendable {
         let wDims: [Int64] = g == 1
             ? [s.outChannels, s.inChannels, wh.kernel, ww.kernel].map(Int64.init)
             : [g, s.outChannels / g, s.inChannels / g, wh.kernel, ww.kernel].map(Int64.init)
-        var anySrc = dnnl_memory_desc_t(), anyDst = dnnl_memory_desc_t(), anyWeights = dnnl_memory_desc_t()
         guard dnnl_memory_desc_init_by_tag(plainSrc, 4, srcDims, dnnl_f32, dnnl_nchw) == dnnl_success,
               dnnl_memory_desc_init_by_tag(plainDst, 4, dstDims, dnnl_f32, dnnl_nchw) == dnnl_success,
               dnnl_memory_desc_init_by_tag(plainWeights, Int32(wDims.count), wDims, dnnl_f32, g == 1 ? dnnl_oihw : dnnl_goihw) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(bias, 1, [Int64(s.outChannels)], dnnl_f32, dnnl_x) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&anySrc, 4, srcDims, dnnl_f32, dnnl_format_tag_any) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&anyDst, 4, dstDims, dnnl_f32, dnnl_format_tag_any) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&anyWeights, Int32(wDims.count), wDims, dnnl_f32, dnnl_format_tag_any) == dnnl_success
+              dnnl_memory_desc_init_by_tag(bias, 1, [Int64(s.outChannels)], dnnl_f32, dnnl_x) == dnnl_success
         else { return nil }
-        var desc = dnnl_convolution_desc_t()
-        let strides = [Int64(wh.stride), Int64(ww.stride)]
-        let dilations = [Int64(wh.dilation - 1), Int64(ww.dilation - 1)]
-        let padL = [Int64(wh.padBegin), Int64(ww.padBegin)], padR = [Int64(wh.padEnd), Int64(ww.padEnd)]
-        guard dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                         &anySrc, &anyWeights, bias, &anyDst,
-                                                         strides, dilations, padL, padR) == dnnl_success else { return nil }
         var attr: dnnl_primitive_attr_t?
         guard dnnl_primitive_attr_create(&attr) == dnnl_success else { return nil }
         defer { dnnl_primitive_attr_destroy(attr) }
         // A scratchpad per call (not the library's shared one), so concurrent calls are safe.
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)
         if let fused = fusedActivation, !Self.appendPostOp(fused, to: attr) { return nil }
-        var pd: dnnl_primitive_desc_t?
-        guard dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil) == dnnl_success, let pd else { return nil }
+        let problem = Problem(shape: s, srcDims: srcDims, dstDims: dstDims, weightDims: wDims, bias: bias, attr: attr, engine: engine)
+        let preferred = Self.activationLayouts(s).flatMap { problem.primitiveDesc(src: $0.src, dst: $0.dst) }
+        guard let pd = preferred ?? problem.primitiveDesc(src: dnnl_format_tag_any, dst: dnnl_format_tag_any) else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
-        // Without a JIT kernel for this CPU (e.g. no AVX2) oneDNN falls back to reference loops,
-        // slower than the hand-written paths: decline.
-        var implementation: UnsafePointer<CChar>?
-        if dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &implementation) == dnnl_success,
-           let implementation, String(cString: implementation).hasPrefix("ref") { return nil }
         src.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0).pointee
         dst.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0).pointee
         weights.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0).pointee
@@ -182,6 +167,57 @@ public final class OneDNNConvolution: @unchecked Sendable {
                         dnnl_memory_desc_get_size(scratchpad),
                         weightReorder == nil ? 0 : dnnl_memory_desc_get_size(weights)]
         created = true
+    }
+
+    /// Whether dense convolutions ask oneDNN for 16-channel blocks (nChw16c) rather than letting it choose
+    /// (`MPQ_CONV_LAYOUT=any` lets it choose, for side-by-side comparisons).
+    static let prefersBlockedActivations = ProcessInfo.processInfo.environment["MPQ_CONV_LAYOUT"] != "any"
+
+    /// The activation layouts asked of a dense convolution: 16-channel blocks for both sides (an input of at
+    /// most 4 channels, an image stem, stays NCHW), or nil to let oneDNN choose. Given free choice it takes NHWC
+    /// for brgconv, whose reorders from and to NCHW cost more, and whose 3-channel stems are slow: one thread,
+    /// reorders included, ResNet's 3×3 at 56² 3.02 → 2.84 ms (batch 2), its 7×7 stem 3.85 → 3.36, its 7² layers
+    /// 2.78 → 2.45, EfficientNet's 3×3 stride-2 stem at batch 8 10.6 → 3.0 (docs/benchmarks.md).
+    static func activationLayouts(_ s: Conv2DShape) -> (src: dnnl_format_tag_t, dst: dnnl_format_tag_t)? {
+        guard prefersBlockedActivations, s.group == 1, s.outChannels % 16 == 0 else { return nil }
+        if s.inChannels % 16 == 0 { return (dnnl_nChw16c, dnnl_nChw16c) }
+        return s.inChannels <= 4 ? (dnnl_nchw, dnnl_nChw16c) : nil
+    }
+
+    /// What a primitive descriptor is made from: the convolution's dimensions, bias, attributes and engine.
+    private struct Problem {
+        let shape: Conv2DShape
+        let srcDims: [Int64], dstDims: [Int64], weightDims: [Int64]
+        let bias: UnsafeMutablePointer<dnnl_memory_desc_t>
+        let attr: dnnl_primitive_attr_t?
+        let engine: dnnl_engine_t
+
+        /// The descriptor with these activation layouts (weights as oneDNN chooses), or nil when oneDNN has no
+        /// implementation for them or only its reference loops (slower than the hand-written paths).
+        func primitiveDesc(src srcTag: dnnl_format_tag_t, dst dstTag: dnnl_format_tag_t) -> dnnl_primitive_desc_t? {
+            var src = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t(), weights = dnnl_memory_desc_t()
+            guard dnnl_memory_desc_init_by_tag(&src, 4, srcDims, dnnl_f32, srcTag) == dnnl_success,
+                  dnnl_memory_desc_init_by_tag(&dst, 4, dstDims, dnnl_f32, dstTag) == dnnl_success,
+                  dnnl_memory_desc_init_by_tag(&weights, Int32(weightDims.count), weightDims, dnnl_f32, dnnl_format_tag_any) == dnnl_success
+            else { return nil }
+            let wh = shape.window.height, ww = shape.window.width
+            var desc = dnnl_convolution_desc_t()
+            let strides = [Int64(wh.stride), Int64(ww.stride)]
+            let dilations = [Int64(wh.dilation - 1), Int64(ww.dilation - 1)]
+            let padL = [Int64(wh.padBegin), Int64(ww.padBegin)], padR = [Int64(wh.padEnd), Int64(ww.padEnd)]
+            guard dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                             &src, &weights, bias, &dst,
+                                                             strides, dilations, padL, padR) == dnnl_success else { return nil }
+            var pd: dnnl_primitive_desc_t?
+            guard dnnl_primitive_desc_create(&pd, &desc, attr, engine, nil) == dnnl_success, let pd else { return nil }
+            var implementation: UnsafePointer<CChar>?
+            if dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &implementation) == dnnl_success,
+               let implementation, String(cString: implementation).hasPrefix("ref") {
+                dnnl_primitive_desc_destroy(pd)
+                return nil
+            }
+            return pd
+        }
     }
 
     deinit {

@@ -196,9 +196,12 @@ func depthwiseFusedActivation(_ activation: Activation) {
       arguments: [Activation.none, .relu, .clip(min: 0, max: 6), .clip(min: -0.5, max: 0.25), .hardSwish])
 func oneDNNFusedActivation(_ activation: Activation) throws {
     for c in [ConvCase(n: 3, cin: 5, cout: 17, h: 9, w: 7, pads: (1, 1, 1, 1)),                        // dense 3×3
-              ConvCase(n: 3, cin: 18, cout: 18, group: 18, h: 7, w: 7, stride: (2, 2), pads: (1, 1, 1, 1))] { // 4×4 depthwise
+              ConvCase(n: 3, cin: 18, cout: 18, group: 18, h: 7, w: 7, stride: (2, 2), pads: (1, 1, 1, 1)), // 4×4 depthwise
+              ConvCase(n: 3, cin: 16, cout: 32, h: 9, w: 7, pads: (1, 1, 1, 1)),                       // 16-channel blocks
+              ConvCase(n: 2, cin: 3, cout: 16, h: 11, w: 13, kh: 5, kw: 5, stride: (2, 2), pads: (2, 1, 2, 1))] { // stem
         let s = c.shape
         guard OneDNNConvolution.handles(s), Gemm.backend == .oneDNN else { continue }
+        #expect((OneDNNConvolution.activationLayouts(s) != nil) == (s.outChannels % 16 == 0), "\(c)")
         let conv = try #require(OneDNNConvolution.cached(s, activation: activation))
         let fusable = activation == .relu || activation == .clip(min: 0, max: 6) || activation == .clip(min: -0.5, max: 0.25)
         #expect(conv.fusedActivation == (fusable ? activation : nil), "\(c) \(activation)")
