@@ -1,7 +1,8 @@
 // oneDNN convolution timing on NCHW tensors, the way mpq's executor calls it (docs/benchmarks.md compares
 // it with `mpq-benchmark --conv` on the same shapes). "plain" forces nchw src/dst; "blocked" lets oneDNN
-// choose (nChw16c / nhwc) and includes the src/dst reorders; "primitive alone" excludes them. Weights
-// are reordered once. Build: gcc -O2 -o /tmp/onednn-conv benchmarks/onednn_conv_timing.c -ldnnl
+// choose (nChw16c / nhwc) and includes the src/dst reorders; "nChw16c" forces 16-channel blocks (an input
+// whose channels are not a multiple of 16 stays nchw), as `OneDNNConvolution.activationLayouts` asks;
+// "primitive alone" excludes the reorders. Weights are reordered once. Build: gcc -O2 -o /tmp/onednn-conv benchmarks/onednn_conv_timing.c -ldnnl
 // Usage: OMP_NUM_THREADS=1 /tmp/onednn-conv N C H W OC KH KW S PAD G [iters]
 #include <dnnl.h>
 #include <stdio.h>
@@ -39,14 +40,15 @@ int main(int argc, char **argv) {
     dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x);
     dnnl_memory_desc_init_by_tag(&src_any, 4, sd, dnnl_f32, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&dst_any, 4, dd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_t src_b, dst_b; dnnl_memory_desc_init_by_tag(&src_b, 4, sd, dnnl_f32, c % 16 == 0 ? dnnl_nChw16c : dnnl_nchw); dnnl_memory_desc_init_by_tag(&dst_b, 4, dd, dnnl_f32, dnnl_nChw16c);
     double flops = 2.0 * n * oc * oh * ow * (c / g) * kh * kw;
     // ReLU post-op, as the executor fuses activations.
     dnnl_post_ops_t po; dnnl_post_ops_create(&po); dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0);
     dnnl_primitive_attr_t attr; dnnl_primitive_attr_create(&attr); dnnl_primitive_attr_set_post_ops(attr, po);
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < (oc % 16 == 0 && g == 1 ? 3 : 2); mode++) {
         dnnl_convolution_desc_t cd;
         CHECK(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-              mode == 0 ? &src_plain : &src_any, &w_any, &b_md, mode == 0 ? &dst_plain : &dst_any, st, dil, pl, pr));
+              mode == 0 ? &src_plain : mode == 1 ? &src_any : &src_b, &w_any, &b_md, mode == 0 ? &dst_plain : mode == 1 ? &dst_any : &dst_b, st, dil, pl, pr));
         dnnl_primitive_desc_t pd; CHECK(dnnl_primitive_desc_create(&pd, &cd, attr, eng, NULL));
         const char *impl; dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
         dnnl_primitive_t prim; CHECK(dnnl_primitive_create(&prim, pd));
@@ -67,16 +69,16 @@ int main(int argc, char **argv) {
         double best = 1e9, bestPrim = 1e9;
         for (int it = 0; it < iters + 2; it++) {
             double t0 = now();
-            if (mode == 1) reorder(ps, xs);
+            if (mode >= 1) reorder(ps, xs);
             double t1 = now();
             CHECK(dnnl_primitive_execute(prim, strm, 4, args)); dnnl_stream_wait(strm);
             double t2 = now();
-            if (mode == 1) reorder(xd, pdst);
+            if (mode >= 1) reorder(xd, pdst);
             double t3 = now();
             if (it >= 2) { if (t3 - t0 < best) best = t3 - t0; if (t2 - t1 < bestPrim) bestPrim = t2 - t1; }
         }
         if (mode == 0) printf("%-40s plain   %8.3f ms %6.1f GFLOP/s\n", impl, best * 1e3, flops / best / 1e9);
-        else printf("%-40s blocked %8.3f ms (with reorders) %6.1f GFLOP/s; primitive alone %8.3f ms %6.1f GFLOP/s\n", impl, best * 1e3, flops / best / 1e9, bestPrim * 1e3, flops / bestPrim / 1e9);
+        else printf("%-40s %s %8.3f ms (with reorders) %6.1f GFLOP/s; primitive alone %8.3f ms %6.1f GFLOP/s\n", impl, mode == 1 ? "blocked" : "nChw16c", best * 1e3, flops / best / 1e9, bestPrim * 1e3, flops / bestPrim / 1e9);
     }
     return 0;
 }
