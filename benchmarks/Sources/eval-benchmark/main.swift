@@ -5,6 +5,7 @@
 // forward pass is what this prints (target ≤ 1.5). Also a one-quantizer re-run from cached activations,
 // as the sweep and Powell's line searches do. Build in release:
 //   swift run -c release eval-benchmark MODEL --calib X.npy [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N]
+//                                       [--activation-budget-mb MB]   (the calibration session's activation budget)
 // Multi-input models (MiniLM) take --calib X.npz.
 import Foundation
 import MPQData
@@ -33,6 +34,7 @@ func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
 var model = "", calib = "", bitsText = "W8A8", batchSize = 256, repeats = 20
 var sampleCount: Int?
 var threads: Int?
+var activationBudget: Int?
 var rest = Array(CommandLine.arguments.dropFirst())
 while !rest.isEmpty {
     let a = rest.removeFirst()
@@ -44,11 +46,12 @@ while !rest.isEmpty {
     case "--repeat": repeats = Int(value()) ?? repeats
     case "--samples": sampleCount = Int(value())
     case "--threads": threads = Int(value())
+    case "--activation-budget-mb": activationBudget = Int(value()).map { $0 << 20 }
     default: model = a
     }
 }
 guard !model.isEmpty, !calib.isEmpty, let bits = BitWidths(bitsText) else {
-    log("usage: eval-benchmark MODEL --calib X.npy|X.npz [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N]")
+    log("usage: eval-benchmark MODEL --calib X.npy|X.npz [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N] [--activation-budget-mb MB]")
     exit(64)
 }
 AllocationPolicy.reuseLargeBuffers()
@@ -66,7 +69,8 @@ do {
     let size = min(batchSize, samples)
     // One batch by default; with --samples, that many samples in batches of --batch-size.
     let count = min(sampleCount ?? size, samples)
-    var session = try CalibrationSession(graph: graph, inputs: inputs.mapValues { $0.slice(axis0: 0..<count) }, batchSize: size)
+    var session = try CalibrationSession(graph: graph, inputs: inputs.mapValues { $0.slice(axis0: 0..<count) }, batchSize: size,
+                                     activationBudget: activationBudget ?? CalibrationSession.defaultActivationBudget)
 
     // MMSE quantizers for every tensor the default policy quantizes.
     var quantizers: [TensorQuantizer] = []
