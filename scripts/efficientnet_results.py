@@ -12,6 +12,7 @@ budget's plan is exported as a QDQ model and run in ONNX Runtime on the validati
 """
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -191,14 +192,13 @@ NOTES = [
     "below 16 bits swept, sensitivities on all crops); 3.7 min in this one.",
     "- Pareto plans are measured in lexicographic order, each re-run from the previous plan's activations from its "
     "first differing group (identical losses), and so are the validation runs of the measured front and the greedy "
-    "points (from the previous plan's validation activations, since this version): 123 plans measured in 2.9 min, "
-    "the front's 45 validated in 30 s (69 s in the run before, 44 plans), the greedy baseline's 18 points in 36 s "
-    "(47 s).",
-    "- Where the default run's time goes (9.5 min in this run, 9.4 and 9.2 in the two before; 11.2 and 15.7 before "
+    "points (from the previous plan's validation activations): 123 plans measured in 3.5 min (2.9 in the run "
+    "before), the front's 45 validated in 30 s (30 s), the greedy baseline's 18 points in 33 s (36 s).",
+    "- Where the default run's time goes (9.1 min in this run, 9.5, 9.4 and 9.2 in the three before; 11.2 and 15.7 before "
     "that, 26.2, 28.9, 42.9, 69.5 and "
     "49.6 before that): the sweep (65 groups × 4 candidates; the swept W4A8 costs ten probe evaluations, the others "
-    "one, each of everything downstream of its group) is 4.1 min; the Pareto measurements 3.4 min; the refinement "
-    "0.6 min (0.9 in the run before). Powell's first sweep visits the steps with the fewest nodes downstream first "
+    "one, each of everything downstream of its group) is 3.7 min (4.1 in the run before); the Pareto measurements "
+    "3.5 min; the refinement 0.6 min. Powell's first sweep visits the steps with the fewest nodes downstream first "
     "(`StepSearch.CoordinateOrder`), so its evaluations re-run the end of the network. Its line searches now stop at "
     "a step resolution of 0.01 (`PlanRequest.Refinement.lineSearchResolution`) and its patience is 100: this run's "
     "search found no held-out gain in 100 evaluations, so it kept the bias-corrected steps (calibration KL 0.0885 → "
@@ -208,13 +208,18 @@ NOTES = [
     "A quantized evaluation that keeps its activations (the sweep's, the Pareto measurements', the refinement's) "
     "costs ~1.5× an FP32 forward pass here (64 crops in batches of 8), much of it the fake-quantization pass "
     "(since this version in place on the fresh output, where before it wrote a copy beside the raw one), and the "
-    "executor runs at 0.64–0.67× ONNX Runtime (issue 12): the levers left.",
+    "executor's FP32 forward pass runs at 0.82–0.83× ONNX Runtime on one thread at batch 16 (issue 12; 0.64–0.67× "
+    "two sessions ago): the levers left.",
     "- The QDQ row compares like with like since this version: before, the plan file's validation metrics were those "
     "of the composed per-group quantizers its measurement ranked it by, while the steps it wrote (and the QDQ model "
     "exports) were the whole-model search's, which measured lower on the calibration crops (0.0904 vs 0.0927) but "
     "generalised worse (ONNX Runtime 0.1211 vs the reported 0.0916). The plan's validation is now that of the steps "
     "it writes.",
-    "- Memory: the whole run of this page peaks at 10.4 GB (`/usr/bin/time -v` over the script: 10,357,744 kB; 10.0 GB in the run before; caches now keep one "
+    "- Memory: the whole run of this page peaks at 12.6 GB (`/usr/bin/time -v` over the script: 12,638,352 kB). The "
+    "default run alone, cold, side by side: 12.70 GB and 9:05 min with the build before this one (503cad0), 12.19 GB "
+    "and 8:58 min with this one, the same plan to the last digit. The run of this page before (f5b99c2) peaked at "
+    "10.4 GB (10,357,744 kB): the rise came with the builds between f5b99c2 and 503cad0 (calibration batches run side "
+    "by side is the likely cause) and is not investigated yet. Before that: 10.0 GB (caches keep one "
     "form of each quantized activation). In the run before, the phases after the sweep peaked at 10.6 GB (same plan; 8.9 GB with the build "
     "before this version): validation now keeps its FP32 activations and each Pareto worker its last validation "
     "state, so plans re-run only what changed (MiniLM's peak rose from 6.7 to 7.6 GB in one pair of runs, not in another). In an earlier run: 4.9 GB during the sweep, up to 7.5 GB while Pareto plans "
@@ -260,6 +265,7 @@ def main():
         if not (EXAMPLE / "generated/model.onnx").exists():
             subprocess.run([sys.executable, str(EXAMPLE / "make_model.py")], check=True)
         subprocess.run(["swift", "build", "-c", "release", "--product", "mpq"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        shutil.rmtree(cache, ignore_errors=True)  # "cold" means no sensitivity table from an earlier run
         timings = measure(args, out, cache, mpq)
     report(args, out, cache, timings)
 
