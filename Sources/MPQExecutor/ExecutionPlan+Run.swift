@@ -34,8 +34,9 @@ extension ExecutionPlan {
         var unhooked: [Int: Tensor] = [:]
         let keepRaw = retain == .all
         for (s, tensor) in constants {
-            // The plan keeps the constant, so the hook reads a shared buffer.
-            if let hooked = hooks.applied(valueNames[s], toShared: tensor) {
+            // The plan keeps the constant, so the hook reads a shared buffer; its result is shared by every run
+            // with these hooks.
+            if let hooked = hooks.appliedToConstant(valueNames[s], tensor) {
                 values[s] = hooked
                 if keepRaw { unhooked[s] = tensor }
             } else {
@@ -102,6 +103,10 @@ extension ExecutionPlan {
                     // run again anyway, and a copy hooked now would be thrown away.
                     values[s] = nil
                     unhooked[s] = raw
+                } else if constants[s] != nil {
+                    let hooked = hooks.appliedToConstant(valueNames[s], raw)
+                    values[s] = hooked ?? raw
+                    unhooked[s] = hooked == nil ? nil : raw
                 } else {
                     unhooked[s] = nil
                     store(raw, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: true)
