@@ -11,17 +11,16 @@ import MPQGraph
 extension GraphOptimizer {
     /// Fuses constant bias Adds into the MatMuls before them; returns how many were fused.
     func fuseMatMulBiases(_ graph: inout Graph) throws -> Int {
-        let consumers = graph.consumers()
-        let graphOutputs = Set(graph.outputs.map(\.name))
+        let links = ValueLinks(graph)
         var removeNodes = Set<Int>()
         var fused = 0
         for (index, node) in graph.nodes.enumerated()
         where node.opType == "MatMul" && node.domain.isEmpty && node.inputs.count == 2 && node.outputs.count == 1 {
             let product = node.outputs[0]
             guard let weight = graph.initializers[node.inputs[1]], weight.elementType == .float32, weight.rank == 2,
-                  graph.initializers[node.inputs[0]] == nil, !graphOutputs.contains(product),
-                  let readers = consumers[product], readers.count == 1, !removeNodes.contains(readers[0]) else { continue }
-            let add = graph.nodes[readers[0]]
+                  graph.initializers[node.inputs[0]] == nil,
+                  let reader = links.soleReader(of: product, excluding: removeNodes) else { continue }
+            let add = graph.nodes[reader]
             guard add.opType == "Add", add.domain.isEmpty, add.inputs.count == 2, add.outputs.count == 1,
                   add.inputs[0] != add.inputs[1] else { continue }
             let biasName = add.inputs[0] == product ? add.inputs[1] : add.inputs[0]
@@ -31,7 +30,7 @@ extension GraphOptimizer {
             updated.inputs.append(biasName)
             updated.outputs = add.outputs
             graph.nodes[index] = updated
-            removeNodes.insert(readers[0])
+            removeNodes.insert(reader)
             fused += 1
         }
         // The fused MatMul sits where the product was made; the Add's readers all come later.

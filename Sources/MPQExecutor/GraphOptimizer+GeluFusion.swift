@@ -14,16 +14,14 @@ import MPQKernels
 extension GraphOptimizer {
     /// Fuses erf-form GELUs; returns how many were fused.
     func fuseGelus(_ graph: inout Graph) throws -> Int {
-        let consumers = graph.consumers(), producers = graph.producers()
-        let graphOutputs = Set(graph.outputs.map(\.name))
+        let links = ValueLinks(graph)
         var removeNodes = Set<Int>()
         var fused = 0
         /// The only reader of `value` (index and node), when it is internal and read once.
         func onlyReader(_ value: String) -> (Int, Node)? {
-            guard !graphOutputs.contains(value), let readers = consumers[value], readers.count == 1,
-                  !removeNodes.contains(readers[0]) else { return nil }
-            let node = graph.nodes[readers[0]]
-            return node.domain.isEmpty && node.outputs.count == 1 ? (readers[0], node) : nil
+            guard let reader = links.soleReader(of: value, excluding: removeNodes) else { return nil }
+            let node = graph.nodes[reader]
+            return node.domain.isEmpty && node.outputs.count == 1 ? (reader, node) : nil
         }
         /// `node`'s operand other than `value`, when `node` reads `value` exactly once.
         func other(_ node: Node, than value: String) -> String? {
@@ -35,7 +33,7 @@ extension GraphOptimizer {
             return t.asFloats.first
         }
         for (erfIndex, erf) in graph.nodes.enumerated() where erf.opType == "Erf" && erf.domain.isEmpty {
-            guard erf.inputs.count == 1, erf.outputs.count == 1, let argIndex = producers[erf.inputs[0]],
+            guard erf.inputs.count == 1, erf.outputs.count == 1, let argIndex = links.producers[erf.inputs[0]],
                   !removeNodes.contains(argIndex), onlyReader(erf.inputs[0])?.0 == erfIndex else { continue }
             let arg = graph.nodes[argIndex]
             guard arg.domain.isEmpty, arg.inputs.count == 2, let x = arg.inputs.first, !x.isEmpty,
@@ -61,7 +59,7 @@ extension GraphOptimizer {
                 guard let (lastIndex, last) = onlyReader(first.outputs[0]), last.opType == "Mul",
                       other(last, than: first.outputs[0]) == x else { continue }
                 (grouping, half, nodes, output) = (.sumTimesHalfFirst, h, [firstIndex, lastIndex], last.outputs[0])
-            } else if let halfIndex = producers[firstOperand], !removeNodes.contains(halfIndex),
+            } else if let halfIndex = links.producers[firstOperand], !removeNodes.contains(halfIndex),
                       onlyReader(firstOperand)?.0 == firstIndex, graph.nodes[halfIndex].opType == "Mul",
                       graph.nodes[halfIndex].domain.isEmpty, other(graph.nodes[halfIndex], than: x) != nil,
                       let h = scalar(other(graph.nodes[halfIndex], than: x)) {

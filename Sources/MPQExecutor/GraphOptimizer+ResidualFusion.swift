@@ -12,15 +12,13 @@ extension GraphOptimizer {
 
     /// Fuses Adds into the LayerNormalizations that alone read them; returns how many were fused.
     func fuseResidualAdds(_ graph: inout Graph) throws -> Int {
-        let consumers = graph.consumers(), producers = graph.producers()
-        let graphOutputs = Set(graph.outputs.map(\.name))
+        let links = ValueLinks(graph)
         var removeNodes = Set<Int>()
         var fused = 0
         for (index, norm) in graph.nodes.enumerated()
         where norm.opType == "LayerNormalization" && norm.domain.isEmpty && norm.inputs.count >= 2 && norm.inputs.count <= 3 {
             let sum = norm.inputs[0]
-            guard !sum.isEmpty, !graphOutputs.contains(sum), consumers[sum] == [index], let p = producers[sum],
-                  !removeNodes.contains(p) else { continue }
+            guard !sum.isEmpty, let p = links.soleProducer(of: sum, readBy: index, excluding: removeNodes) else { continue }
             let add = graph.nodes[p]
             guard add.opType == "Add", add.domain.isEmpty, add.inputs.count == 2, add.outputs.count == 1,
                   add.inputs.allSatisfy({ !$0.isEmpty && graph.initializers[$0] == nil }) else { continue }

@@ -17,14 +17,12 @@ extension GraphOptimizer {
 
     /// Fuses a preceding scale and mask Add into Softmax nodes; returns how many Softmax nodes absorbed something.
     func fuseSoftmaxInputs(_ graph: inout Graph) throws -> Int {
-        let consumers = graph.consumers(), producers = graph.producers()
-        let graphOutputs = Set(graph.outputs.map(\.name))
+        let links = ValueLinks(graph)
         var removeNodes = Set<Int>()
         var fused = 0
         /// The producer of `value` when `value` is internal and read only by `reader`.
         func soleProducer(_ value: String, reader: Int) -> (Int, Node)? {
-            guard !graphOutputs.contains(value), consumers[value] == [reader], let p = producers[value],
-                  !removeNodes.contains(p) else { return nil }
+            guard let p = links.soleProducer(of: value, readBy: reader, excluding: removeNodes) else { return nil }
             let node = graph.nodes[p]
             return node.domain.isEmpty && node.outputs.count == 1 && node.inputs.count == 2 ? (p, node) : nil
         }
@@ -55,7 +53,7 @@ extension GraphOptimizer {
                     soleProducer(p.inputs[k], reader: pIndex).flatMap { scaling($0.1) != nil ? (k, $0.0, $0.1) : nil }
                 }.first
                 // Without a scale, the scores are the operand a MatMul produced (else the first).
-                let fromMatMul = p.inputs.firstIndex { producers[$0].map { graph.nodes[$0].opType == "MatMul" } ?? false }
+                let fromMatMul = p.inputs.firstIndex { links.producers[$0].map { graph.nodes[$0].opType == "MatMul" } ?? false }
                 let maskSide = scaled.map { 1 - $0.0 } ?? fromMatMul.map { 1 - $0 } ?? 1
                 guard !p.inputs[maskSide].isEmpty, p.inputs[0] != p.inputs[1] else { continue }
                 updated.inputs = [p.inputs[1 - maskSide], p.inputs[maskSide]]

@@ -13,16 +13,14 @@ extension GraphOptimizer {
 
     /// Fuses Transposes into the MatMul operands that read them; returns how many were fused.
     func fuseMatMulTransposes(_ graph: inout Graph) throws -> Int {
-        let consumers = graph.consumers(), producers = graph.producers()
-        let graphOutputs = Set(graph.outputs.map(\.name))
+        let links = ValueLinks(graph)
         var removeNodes = Set<Int>()
         var fused = 0
         for (index, node) in graph.nodes.enumerated() where node.opType == "MatMul" && node.domain.isEmpty && node.inputs.count >= 2 {
             var updated = node
             for (k, key) in [(0, Self.matMulPermAKey), (1, Self.matMulPermBKey)] {
                 let value = node.inputs[k]
-                guard !graphOutputs.contains(value), consumers[value] == [index], let t = producers[value],
-                      !removeNodes.contains(t) else { continue }
+                guard let t = links.soleProducer(of: value, readBy: index, excluding: removeNodes) else { continue }
                 let transpose = graph.nodes[t]
                 guard transpose.opType == "Transpose", transpose.domain.isEmpty, transpose.inputs.count == 1,
                       let source = transpose.inputs.first, !source.isEmpty, graph.initializers[source] == nil,

@@ -137,6 +137,35 @@ public struct GraphOptimizer {
     }
 }
 
+/// Which node produces and which nodes read each value of a graph, as fusion passes look them up.
+struct ValueLinks {
+    let consumers: [String: [Int]]
+    let producers: [String: Int]
+    let graphOutputs: Set<String>
+
+    init(_ graph: Graph) {
+        consumers = graph.consumers()
+        producers = graph.producers()
+        graphOutputs = Set(graph.outputs.map(\.name))
+    }
+
+    /// The index of the node producing `value` when `value` is internal (not a graph output), node `reader` alone
+    /// reads it, and its producer is not among `removed` (already fused into another node).
+    func soleProducer(of value: String, readBy reader: Int, excluding removed: Set<Int>) -> Int? {
+        guard !graphOutputs.contains(value), consumers[value] == [reader], let p = producers[value],
+              !removed.contains(p) else { return nil }
+        return p
+    }
+
+    /// The index of the one node reading `value` when `value` is internal, read by that node alone, and the reader
+    /// is not among `removed`.
+    func soleReader(of value: String, excluding removed: Set<Int>) -> Int? {
+        guard !graphOutputs.contains(value), let readers = consumers[value], readers.count == 1,
+              !removed.contains(readers[0]) else { return nil }
+        return readers[0]
+    }
+}
+
 extension Graph {
     /// Drops the nodes at `indices`, keeping the others in order (what each fusion pass does last).
     mutating func removeNodes(at indices: Set<Int>) {

@@ -76,12 +76,7 @@ final class ConstantResults: @unchecked Sendable {
 extension Tensor {
     /// Whether both tensors have the same shape and the same storage buffer (not merely equal elements).
     func sharesStorage(with other: Tensor) -> Bool {
-        guard shape == other.shape else { return false }
-        switch (storage, other.storage) {
-        case let (.float(a), .float(b)): return a.withUnsafeBufferPointer { p in b.withUnsafeBufferPointer { p.baseAddress == $0.baseAddress } }
-        case let (.int64(a), .int64(b)): return a.withUnsafeBufferPointer { p in b.withUnsafeBufferPointer { p.baseAddress == $0.baseAddress } }
-        case let (.bool(a), .bool(b)): return a.withUnsafeBufferPointer { p in b.withUnsafeBufferPointer { p.baseAddress == $0.baseAddress } }
-        default: return false
-        }
+        guard shape == other.shape, elementType == other.elementType else { return false }
+        return storage.withRawBytes { a in other.storage.withRawBytes { b in a == b } }
     }
 }

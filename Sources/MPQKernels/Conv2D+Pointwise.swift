@@ -14,7 +14,7 @@ extension Conv2D {
 
     /// Whether the direct kernel runs its AVX-512 form (`MPQGEMM.PointwiseTile`): when the CPU has AVX-512F, unless
     /// `MPQ_PW_AVX512=0`.
-    static let usesAVX512Pointwise = GemmBackend.cpuHasAVX512F && ProcessInfo.processInfo.environment["MPQ_PW_AVX512"] != "0"
+    static let usesAVX512Pointwise = GemmBackend.usesAVX512(unlessDisabledBy: "MPQ_PW_AVX512")
 
     /// Input bytes per pixel tile of `directPointwise` (a tuning knob: 64 KiB measured better than 256 KiB on 56² and 112² planes).
     nonisolated(unsafe) public static var pointwiseTileInputBytes = Int(ProcessInfo.processInfo.environment["MPQ_PW_TILE"] ?? "") ?? 64 * 1024

@@ -54,7 +54,7 @@ public struct ErfGelu: Sendable, Hashable {
 
     /// Whether `apply` takes MPQGEMM's sixteen-lane form (AVX-512 CPUs; `MPQ_GELU_AVX512=0` disables it). Both
     /// forms give the same bits.
-    static let usesAVX512 = GemmBackend.cpuHasAVX512F && ProcessInfo.processInfo.environment["MPQ_GELU_AVX512"] != "0"
+    static let usesAVX512 = GemmBackend.usesAVX512(unlessDisabledBy: "MPQ_GELU_AVX512")
 
     /// `dst[i] = gelu(src[i])` (`src` may equal `dst`).
     public func apply(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {

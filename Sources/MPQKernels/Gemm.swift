@@ -21,6 +21,12 @@ public enum GemmBackend: Sendable {
         return false
     }()
 
+    /// Whether a kernel with an AVX-512 form takes it: on CPUs with AVX-512F, unless the environment variable
+    /// `disabledBy` is "0" (for side-by-side comparisons; both forms give the same bits).
+    static func usesAVX512(unlessDisabledBy variable: String) -> Bool {
+        cpuHasAVX512F && ProcessInfo.processInfo.environment[variable] != "0"
+    }
+
     /// The default: oneDNN, unless `MPQ_GEMM=openblas` or `MPQ_GEMM=packed` (the AVX-512 kernel,
     /// when the CPU supports it).
     public static let preferred: GemmBackend = {

@@ -188,7 +188,7 @@ public enum VectorMath {
 
     /// Whether Softmax rows are exponentiated and normalised on sixteen lanes (AVX-512 CPUs; `MPQ_SOFTMAX_AVX512=0`
     /// disables it): the same values bit for bit.
-    static let usesAVX512Softmax = GemmBackend.cpuHasAVX512F && ProcessInfo.processInfo.environment["MPQ_SOFTMAX_AVX512"] != "0"
+    static let usesAVX512Softmax = GemmBackend.usesAVX512(unlessDisabledBy: "MPQ_SOFTMAX_AVX512")
 
     /// The softmax passes after the maximum `m` of row `src` is known.
     @inline(__always)
