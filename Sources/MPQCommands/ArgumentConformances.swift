@@ -28,4 +28,6 @@ extension StepSearch.JointOptimizer: ExpressibleByArgument {
 
 extension Encodings.Version: ExpressibleByArgument {}
 
+extension QDQExporter.EightBitWeights: ExpressibleByArgument {}
+
 extension PlanMeasurementMode: ExpressibleByArgument {}

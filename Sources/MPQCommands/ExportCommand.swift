@@ -22,6 +22,10 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("encodings-version"), help: "Encodings layout: 0.6.1 or 1.0.0.")
     var encodingsVersion = Encodings.Version.v1_0_0
 
+    @Option(name: .customLong("weight-type"),
+            help: "Container of 8-bit weights in the QDQ model: int8, or uint8 (the same values, zero point 128) for ONNX Runtime on x86 CPUs without VNNI, whose int8-weight kernels saturate.")
+    var weightType = QDQExporter.EightBitWeights.int8
+
     @Option(help: "The ONNX model the plan was made for (default: the one named in the plan).")
     var model: String?
 
@@ -41,7 +45,7 @@ struct ExportCommand: ParsableCommand {
         switch format {
         case .qdq:
             destination = output ?? "\(stem).qdq.onnx"
-            try QDQExporter().write(graph: graph, quantizers: quantizers, correctedBiases: biases, to: URL(fileURLWithPath: destination))
+            try QDQExporter(eightBitWeights: weightType).write(graph: graph, quantizers: quantizers, correctedBiases: biases, to: URL(fileURLWithPath: destination))
         case .encodings:
             destination = output ?? "\(stem).encodings"
             try Encodings(quantizers: quantizers, graph: graph).write(encodingsVersion,

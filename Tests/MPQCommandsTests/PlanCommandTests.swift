@@ -70,6 +70,9 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     let planFile = dir.appendingPathComponent("plan.json").path
     let qdq = dir.appendingPathComponent("digits.qdq.onnx").path
     #expect(runMPQ(["export", planFile, "--format", "qdq", "-o", qdq]).code == 0)
+    let qdqU8 = dir.appendingPathComponent("digits.u8.qdq.onnx").path
+    #expect(runMPQ(["export", planFile, "--format", "qdq", "--weight-type", "uint8", "-o", qdqU8]).code == 0)
+    #expect(runMPQ(["export", planFile, "--weight-type", "uint7", "-o", qdqU8]).message.contains("uint7"))
     for version in ["0.6.1", "1.0.0"] {
         let out = dir.appendingPathComponent("digits-\(version).encodings").path
         #expect(runMPQ(["export", planFile, "--format", "encodings", "--encodings-version", version, "-o", out]).code == 0)
@@ -77,13 +80,21 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
         #expect(json?["version"] as? String == version)
         #expect(json?[version == "0.6.1" ? "param_encodings" : "param_encodings"] != nil)
     }
-    // ONNX Runtime loads and runs the QDQ model on the validation data.
+    // ONNX Runtime loads and runs the QDQ model on the validation data; the uint8-weight model holds no int8 weight
+    // codes and computes the same outputs (reference semantics, no integer kernels).
     let script = """
-    import numpy as np, onnxruntime as ort
-    s = ort.InferenceSession('\(qdq)', providers=['CPUExecutionProvider'])
+    import numpy as np, onnx, onnxruntime as ort
     x = np.load('\(Paths.example("digits/val.npy"))'); y = np.load('\(Paths.example("digits/val_labels.npy"))')
-    out = s.run(None, {s.get_inputs()[0].name: x})[0]
-    print((out.argmax(1) == y).mean())
+    def run(path, optimize):
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        s = ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
+        return s.run(None, {s.get_inputs()[0].name: x})[0]
+    same = np.array_equal(run('\(qdq)', False), run('\(qdqU8)', False))
+    int8_codes = sum(t.data_type == onnx.TensorProto.INT8 and t.name.endswith('_quantized') for t in onnx.load('\(qdqU8)').graph.initializer)
+    uint8_codes = sum(t.data_type == onnx.TensorProto.UINT8 and t.name.endswith('_quantized') for t in onnx.load('\(qdqU8)').graph.initializer)
+    assert same and int8_codes == 0 and uint8_codes > 0, (same, int8_codes, uint8_codes)
+    print((run('\(qdqU8)', True).argmax(1) == y).mean())
     """
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -151,3 +151,19 @@ func argmax(_ t: Tensor) -> [Int] {
         return row.indices.max { row[$0] < row[$1] }! - r * c
     }
 }
+
+/// What this CPU offers ONNX Runtime's integer kernels.
+enum CPUFeatures {
+    /// Whether ONNX Runtime's uint8 × int8 kernels are exact here: everywhere but on x86 CPUs without VNNI
+    /// (`avx512_vnni`, `avx_vnni` or AMX), where `vpmaddubsw` saturates its int16 pair sums (see `QDQExporter`).
+    static let exactInt8WeightKernels: Bool = {
+        #if arch(x86_64)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return true }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        return !flags.isDisjoint(with: ["avx512_vnni", "avx_vnni", "amx_int8"])
+        #else
+        return true
+        #endif
+    }()
+}
