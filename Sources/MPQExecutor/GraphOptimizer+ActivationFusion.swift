@@ -3,7 +3,9 @@ import MPQKernels
 
 /// Activation fusion: an element-wise activation that directly follows a Conv, Gemm or MatMul is
 /// folded into that layer, which then applies it in its epilogue (per im2col/GEMM tile while the
-/// data is in cache, inside the kernel for depthwise convolutions).
+/// data is in cache, inside the kernel for depthwise convolutions). A float Add, Sub, Mul or Div
+/// (a residual connection's `Relu(x + f(x))`) absorbs it too, applying it to each piece of its
+/// result while that piece is in cache instead of a second pass over the tensor.
 ///
 /// Fused: Relu, Clip (constant bounds), LeakyRelu, HardSigmoid, HardSwish, Sigmoid and Tanh, when
 /// the layer's output has exactly that one reader and is not a graph output. The layer takes the
@@ -25,6 +27,15 @@ extension GraphOptimizer {
     /// Op types a layer can absorb, and the ones that can absorb them.
     static let fusibleActivations: Set<String> = ["Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Tanh"]
     static let activationHosts: Set<String> = ["Conv", "Gemm", "MatMul"]
+    /// Element-wise hosts: they take an activation only when an operand is known to be float32 (the operator runs
+    /// int64 arithmetic too, where an activation has no kernel).
+    static let elementwiseActivationHosts: Set<String> = ["Add", "Sub", "Mul", "Div"]
+    /// Ops whose outputs are float32 whatever their inputs (ONNX defines them on float types only, or the executor
+    /// runs them on float32 only).
+    static let floatProducers: Set<String> = [
+        "Conv", "Gemm", "BatchNormalization", "LayerNormalization", "Softmax", "AveragePool", "GlobalAveragePool",
+        "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Erf", "Sqrt", "Exp",
+    ]
 
     /// Fuses activations into the preceding layers; returns how many were fused.
     func fuseActivations(_ graph: inout Graph) throws -> Int {
@@ -39,7 +50,8 @@ extension GraphOptimizer {
                   let layerIndex = producers[source], !removeNodes.contains(layerIndex),
                   consumers[source]?.count == 1, !graphOutputs.contains(source) else { continue }
             var layer = graph.nodes[layerIndex]
-            guard Self.activationHosts.contains(layer.opType), layer.domain.isEmpty,
+            guard Self.activationHosts.contains(layer.opType) || isFloatElementwise(layer, graph, producers),
+                  layer.domain.isEmpty,
                   layer.outputs.count == 1, layer.outputs[0] == source,
                   layer.attributes[Node.fusedActivationKey] == nil,
                   let params = try activationParameters(act, graph) else { continue }
@@ -52,6 +64,20 @@ extension GraphOptimizer {
         }
         graph.removeNodes(at: removeNodes)
         return fused
+    }
+
+    /// Whether `node` is an element-wise host with an operand known to be float32 (a float32 initializer or graph
+    /// input, or the output of a float-only op); both operands of these ops share one element type.
+    private func isFloatElementwise(_ node: Node, _ graph: Graph, _ producers: [String: Int]) -> Bool {
+        guard Self.elementwiseActivationHosts.contains(node.opType), node.inputs.count == 2 else { return false }
+        let floatInputs = Set(graph.inputs.filter { $0.elementType == .float32 }.map(\.name))
+        return node.inputs.contains { name in
+            if let t = graph.initializers[name] { return t.elementType == .float32 }
+            if floatInputs.contains(name) { return true }
+            guard let p = producers[name] else { return false }
+            let producer = graph.nodes[p]
+            return producer.domain.isEmpty && Self.floatProducers.contains(producer.opType)
+        }
     }
 
     /// The parameters to store for a fusible activation node, or nil when it cannot be fused

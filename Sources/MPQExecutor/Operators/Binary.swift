@@ -13,6 +13,8 @@ public struct BinaryOperator: Operator {
     let plan: Broadcasting.BinaryPlan
     let aType: TensorType
     let bType: TensorType
+    /// An activation fused in by the graph optimizer (`fuseActivations`), applied to each piece of the result.
+    let activation: Activation
     let label: OperatorLabel
 
     public init(_ context: OperatorContext) throws {
@@ -33,6 +35,10 @@ public struct BinaryOperator: Operator {
         }
         guard let out = Broadcasting.shape(a.shape, b.shape) else {
             throw context.invalid("shapes \(TensorLayout.describe(a.shape)) and \(TensorLayout.describe(b.shape)) do not broadcast: aligned from the right, each dimension pair must be equal or contain a 1")
+        }
+        activation = try fusedActivation(context)
+        guard activation.isIdentity || a.elementType == .float32 else {
+            throw context.invalid("a fused activation needs float32 operands, not \(a.elementType); remove the '\(Node.fusedActivationKey)' attribute")
         }
         aType = a
         bType = b
@@ -72,15 +78,15 @@ public struct BinaryOperator: Operator {
         _ = try label.input(inputs, 1, expecting: bType)
         guard var target = Tensor.takeFloats(&inputs[k]), let other = inputs[1 - k]?.floats else { return try run(inputs) }
         // The in-place operand is read at index i just before out[i] is written (its step is 1).
-        let op = kernel
+        let op = kernel, activation = activation
         target.withUnsafeMutableBufferPointer { tb in
             other.withUnsafeBufferPointer { ob in
                 let t = tb.baseAddress!, o = ob.baseAddress!
                 plan.forEachRunInParallel { ao, bo, oo, count, aStep, bStep in
                     if k == 0 {
-                        op.run(t + ao, aStep: aStep, o + bo, bStep: bStep, t + oo, count: count)
+                        op.run(t + ao, aStep: aStep, o + bo, bStep: bStep, t + oo, count: count, then: activation)
                     } else {
-                        op.run(o + ao, aStep: aStep, t + bo, bStep: bStep, t + oo, count: count)
+                        op.run(o + ao, aStep: aStep, t + bo, bStep: bStep, t + oo, count: count, then: activation)
                     }
                 }
             }
@@ -98,7 +104,7 @@ public struct BinaryOperator: Operator {
     }
 
     /// Float operands: one vectorised kernel call per inner run of the broadcast plan.
-    private func compute(_ x: [Float], _ y: [Float]) -> [Float] { plan.floats(kernel, x, y) }
+    private func compute(_ x: [Float], _ y: [Float]) -> [Float] { plan.floats(kernel, x, y, then: activation) }
 
     private func compute(_ x: [Int64], _ y: [Int64]) -> [Int64] {
         switch kind {

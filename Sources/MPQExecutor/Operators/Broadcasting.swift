@@ -124,15 +124,15 @@ enum Broadcasting {
             }
         }
 
-        /// `a ∘ b` broadcast to the output, as a new array (runs in parallel: the cut changes no value).
-        func floats(_ kernel: ElementwiseBinary, _ a: [Float], _ b: [Float]) -> [Float] {
+        /// `activation(a ∘ b)` broadcast to the output, as a new array (runs in parallel: the cut changes no value).
+        func floats(_ kernel: ElementwiseBinary, _ a: [Float], _ b: [Float], then activation: Activation = .none) -> [Float] {
             if count == 0 { return [] }
             return [Float](unsafeUninitializedCapacity: count) { out, initialized in
                 a.withUnsafeBufferPointer { ab in
                     b.withUnsafeBufferPointer { bb in
                         let ap = ab.baseAddress!, bp = bb.baseAddress!, op = out.baseAddress!
                         forEachRunInParallel { ao, bo, oo, n, aStep, bStep in
-                            kernel.run(ap + ao, aStep: aStep, bp + bo, bStep: bStep, op + oo, count: n)
+                            kernel.run(ap + ao, aStep: aStep, bp + bo, bStep: bStep, op + oo, count: n, then: activation)
                         }
                     }
                 }
