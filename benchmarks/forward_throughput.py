@@ -32,6 +32,19 @@ MODELS = [
 ]
 
 
+def cpu_description():
+    """The CPU model and the vector extensions the figures depend on (AVX-512 or AVX2 only, VNNI)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "CPU unknown"
+    model = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "CPU")
+    flags = set(next((l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags")), []))
+    isa = "AVX-512" if "avx512f" in flags else "AVX2 only" if "avx2" in flags else "no AVX2"
+    vnni = ", VNNI" if flags & {"avx512_vnni", "avx_vnni"} else ""
+    return f"{model}, {isa}{vnni}"
+
+
 def run_json(cmd):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -94,7 +107,7 @@ def main():
             rows.append((name, batch, best_ort, best_mpq))
             sys.stdout.flush()
 
-        print(f"\n{threads} thread(s) each")
+        print(f"\n{threads} thread(s) each, {cpu_description()}")
         print(f"{'model':32} {'batch':>5} {'ORT samples/s':>14} {'mpq samples/s':>14} {'mpq/ORT':>8} "
               f"{'mpq GFLOP/s':>12} {'ORT MiB':>8} {'mpq MiB':>8}")
         for name, batch, ort, mpq in rows:

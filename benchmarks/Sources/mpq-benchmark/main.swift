@@ -54,9 +54,10 @@ struct Arguments {
     }
 }
 
-/// FP32 peak of one core on this machine: full-width AVX-512 FMA (ONNX Runtime's MLAS SGEMM measured
-/// 220 GFLOP/s on one thread at 2048³ here; the 115 in the platform notes assumes 256-bit FMA pipes).
-let peakPerCore = 230.0
+/// FP32 peak of one core: full-width AVX-512 FMA where the CPU has AVX-512 (ONNX Runtime's MLAS SGEMM measured
+/// 220 GFLOP/s on one thread at 2048³ on such a machine), half that with 256-bit FMA only (AVX2 machines of the
+/// same family, where every GEMM here measured 83–90 GFLOP/s).
+let peakPerCore = GemmBackend.cpuHasAVX512F ? 230.0 : 115.0
 
 let args = Arguments(Array(CommandLine.arguments.dropFirst()))
 if !args.conv.isEmpty {
