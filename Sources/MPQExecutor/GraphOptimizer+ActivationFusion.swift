@@ -30,10 +30,10 @@ extension GraphOptimizer {
     /// Element-wise hosts: they take an activation only when an operand is known to be float32 (the operator runs
     /// int64 arithmetic too, where an activation has no kernel).
     static let elementwiseActivationHosts: Set<String> = ["Add", "Sub", "Mul", "Div"]
-    /// Ops whose outputs are float32 whatever their inputs (ONNX defines them on float types only, or the executor
-    /// runs them on float32 only).
+    /// Ops whose outputs are float32 whatever their inputs: ONNX defines them on float types only (not Gemm or
+    /// MatMul, which also take integers).
     static let floatProducers: Set<String> = [
-        "Conv", "Gemm", "BatchNormalization", "LayerNormalization", "Softmax", "AveragePool", "GlobalAveragePool",
+        "Conv", "BatchNormalization", "LayerNormalization", "Softmax", "AveragePool", "GlobalAveragePool",
         "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Erf", "Sqrt", "Exp",
     ]
 
@@ -109,7 +109,7 @@ extension GraphOptimizer {
 }
 
 extension Node {
-    /// Attribute naming an activation fused into a Conv, Gemm or MatMul by the graph optimizer.
+    /// Attribute naming an activation fused into a Conv, Gemm, MatMul or float Add/Sub/Mul/Div by the graph optimizer.
     public static let fusedActivationKey = "mpq_activation"
     /// Attribute holding the fused activation's parameters.
     public static let fusedActivationParamsKey = "mpq_activation_params"
