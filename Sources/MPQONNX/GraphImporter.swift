@@ -6,11 +6,15 @@ struct GraphImporter {
     var decoder: TensorDecoder
     var opset: Int
 
-    func graph(from proto: Onnx_GraphProto) throws -> Graph {
+    /// Converts `proto`, emptying each initializer once decoded: when the caller holds the only copy of the
+    /// message, its weight bytes are freed one tensor at a time instead of staying beside the decoded tensors.
+    func graph(consuming proto: inout Onnx_GraphProto) throws -> Graph {
         var initializers: [String: Tensor] = [:]
-        for (i, t) in proto.initializer.enumerated() {
+        for i in proto.initializer.indices {
+            let t = proto.initializer[i]
             let name = t.name.isEmpty ? "initializer_\(i)" : t.name
             initializers[name] = try decoder.decode(t, name: name)
+            proto.initializer[i] = Onnx_TensorProto()
         }
         // Before IR version 4 initializers were also listed as graph inputs; they are not inputs to feed.
         let inputs = proto.input.filter { initializers[$0.name] == nil }.map(valueInfo)

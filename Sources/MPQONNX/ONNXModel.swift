@@ -22,17 +22,7 @@ public struct ONNXModel: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ONNXError.fileNotFound(path: path)
         }
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw ONNXError.unreadable(path: path, reason: error.localizedDescription)
-        }
-        guard !data.isEmpty else { throw ONNXError.notAModel(path: path, reason: "the file is empty") }
-        var options = BinaryDecodingOptions()
-        options.messageDepthLimit = 1000
-        let proto: Onnx_ModelProto
-        do { proto = try Onnx_ModelProto(serializedBytes: data, options: options) } catch {
-            throw ONNXError.notAModel(path: path, reason: "protobuf decoding failed: \(error)")
-        }
+        var proto = try decodedProto(url)
         // Arbitrary bytes can decode as a protobuf message; a real model names an IR version and has a graph.
         guard proto.irVersion > 0 else {
             throw ONNXError.notAModel(path: path, reason: "no ir_version field")
@@ -49,8 +39,27 @@ public struct ONNXModel: Sendable {
             throw ONNXError.unsupportedOpset(path: path, version: opset, range: supportedOpsets)
         }
         let decoder = TensorDecoder(baseDirectory: url.deletingLastPathComponent())
-        let graph = try GraphImporter(decoder: decoder, opset: opset).graph(from: proto.graph)
+        // The graph is taken out of the model so that the importer holds its only copy and can drop each
+        // initializer's bytes once decoded (the peak is then about one copy of the weights, not two).
+        var graphProto = proto.graph
+        proto.clearGraph()
+        let graph = try GraphImporter(decoder: decoder, opset: opset).graph(consuming: &graphProto)
         return ONNXModel(graph: graph, path: path, irVersion: Int(proto.irVersion), opsets: opsets,
                          producer: [proto.producerName, proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " "))
+    }
+
+    /// The file's protobuf message. The file is mapped only while it is decoded (the message holds copies of its bytes).
+    private static func decodedProto(_ url: URL) throws -> Onnx_ModelProto {
+        let path = url.path
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw ONNXError.unreadable(path: path, reason: error.localizedDescription)
+        }
+        guard !data.isEmpty else { throw ONNXError.notAModel(path: path, reason: "the file is empty") }
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = 1000
+        do { return try Onnx_ModelProto(serializedBytes: data, options: options) } catch {
+            throw ONNXError.notAModel(path: path, reason: "protobuf decoding failed: \(error)")
+        }
     }
 }
