@@ -42,10 +42,15 @@ struct ExportCommand: ParsableCommand {
         let biases = Dictionary(file.correctedBiases.map { ($0.key, Tensor(shape: [$0.value.count], floats: $0.value)) },
                                 uniquingKeysWith: { a, _ in a })
         let destination: String
+        var note: String?
         switch format {
         case .qdq:
             destination = output ?? "\(stem).qdq.onnx"
-            try QDQExporter(eightBitWeights: weightType).write(graph: graph, quantizers: quantizers, correctedBiases: biases, to: URL(fileURLWithPath: destination))
+            let exporter = QDQExporter(eightBitWeights: weightType)
+            try exporter.write(graph: graph, quantizers: quantizers, correctedBiases: biases, to: URL(fileURLWithPath: destination))
+            if exporter.writesInt8Weights(quantizers) {
+                note = "note: 8-bit weights are stored as int8; for ONNX Runtime on x86 CPUs without VNNI (AVX2, or AVX-512 without VNNI) export with --weight-type uint8, since its int8-weight kernels saturate there"
+            }
         case .encodings:
             destination = output ?? "\(stem).encodings"
             try Encodings(quantizers: quantizers, graph: graph).write(encodingsVersion,
@@ -55,6 +60,7 @@ struct ExportCommand: ParsableCommand {
             try JSONOutput.write(file, to: destination)
         }
         print("wrote \(destination) (\(quantizers.count) quantized tensors)")
+        if let note { print(note) }
     }
 
     /// A plan file's tensor record as a quantizer (its steps already include the refinement multiplier).

@@ -93,6 +93,12 @@ public struct QDQExporter {
         self.eightBitWeights = eightBitWeights
     }
 
+    /// Whether the export of these quantizers stores int8 weight codes (which ONNX Runtime's integer kernels
+    /// saturate on x86 CPUs without VNNI; see the type's documentation).
+    public func writesInt8Weights(_ quantizers: [TensorQuantizer]) -> Bool {
+        eightBitWeights == .int8 && quantizers.contains { $0.role == .weight && QuantizedElementType(grid: $0.grid) == .int8 }
+    }
+
     /// The corrected bias tensors of a bias-correction plan for quantizers at multipliers, by bias name.
     public static func correctedBiases(_ plan: BiasCorrectionPlan, quantizers: [TensorQuantizer],
                                        multipliers: [Double]? = nil) -> [String: Tensor] {

@@ -186,6 +186,9 @@ private func checkQDQModel(_ model: Onnx_ModelProto, url: URL, weights: QDQExpor
         #expect(types[q.name] == nil)
         #expect(types[q.name + "_quantized"] == Int32(container.dataType.rawValue))
     }
+    let int8Codes = quantizers.contains { $0.role == .weight && types[$0.name + "_quantized"] == Int32(Onnx_TensorProto.DataType.int8.rawValue) }
+    #expect(QDQExporter(eightBitWeights: weights).writesInt8Weights(quantizers) == int8Codes)
+    #expect(int8Codes == (weights == .int8 && plan == .w8a8) || plan == .mixed)
     let biasLinks = BiasQuantization(graph: ex.graph).links
     #expect(!biasLinks.isEmpty)
     for link in biasLinks {
