@@ -21,7 +21,7 @@ public struct SubBatchPlan: Sendable {
     }
 
     /// Compiles `graph` for `inputShapes` and, where the batch can be cut, for sub-batches of at most `maxSamples`
-    /// samples (nil: `defaultSamples`); always two or more when there are two samples.
+    /// samples (nil: `forwardSamples`); always two or more when there are two samples.
     public init(graph: Graph, inputShapes: [String: [Int]], maxSamples: Int? = nil) throws {
         whole = try ExecutionPlan(graph: graph, inputShapes: inputShapes)
         let batch = inputShapes.values.first?.first ?? 0
@@ -30,7 +30,7 @@ public struct SubBatchPlan: Sendable {
             parts = []
             return
         }
-        let limit = max(1, maxSamples ?? Self.defaultSamples(whole, batch: batch))
+        let limit = max(1, maxSamples ?? Self.forwardSamples(whole, batch: batch))
         let count = max(2, (batch + limit - 1) / limit)
         var plans: [Int: ExecutionPlan] = [:]
         var parts: [Part] = []
@@ -82,10 +82,33 @@ public struct SubBatchPlan: Sendable {
     /// where a sample's activations are small (mobilenet-digits at 32: +14 %) and lost where they are tiny (the 8×8
     /// digits CNN at 32: −20 %) or large (ResNet-18 at 1: −11 %).
     public static func defaultSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
+        min((batch + 1) / 2, max(1, activationBudget / largestActivationPerSample(plan, batch: batch)))
+    }
+
+    /// Bytes per sample of a plan's largest activation that is no constant (at least 1).
+    static func largestActivationPerSample(_ plan: ExecutionPlan, batch: Int) -> Int {
         let largest = plan.valueTypes.indices.filter { plan.constants[$0] == nil }
             .map { Tensor.count(of: plan.valueTypes[$0].shape) * 4 }.max() ?? 0
-        let perSample = max(1, largest / batch)
-        return min((batch + 1) / 2, max(1, activationBudget / perSample))
+        return max(1, largest / max(1, batch))
+    }
+
+    /// A sample whose largest activation takes at least this many bytes (an ImageNet-sized CNN's) is "large".
+    public static let largeSampleBytes = 2 << 20
+    /// Sub-batches a forward pass cuts a batch of large samples into at least (when it has that many samples).
+    public static let largeSampleSubBatches = 4
+
+    /// The samples of a forward pass's default sub-batch: `defaultSamples`, and for large samples at most a quarter
+    /// of the batch.
+    ///
+    /// A sub-batch of two such samples already overflows L2 many times, so smaller sub-batches cost no speed, and two
+    /// threads hold two sub-batches' activations at once. Measured side by side (docs/benchmarks.md), ResNet-18 b8 as
+    /// four sub-batches of two instead of two of four: peak resident set 157 → 141 MB on one thread and 185–216 →
+    /// 156–166 MB on two, throughput within the machine's noise on both. EfficientNet-Lite1 b16 already runs as four.
+    /// (Calibration sessions keep `defaultSamples`: their batches decide the plan's sums.)
+    public static func forwardSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
+        let samples = defaultSamples(plan, batch: batch)
+        guard largestActivationPerSample(plan, batch: batch) >= largeSampleBytes else { return samples }
+        return min(samples, max(1, (batch + largeSampleSubBatches - 1) / largeSampleSubBatches))
     }
 
     /// Whether each graph output of `plan` has its sub-batch along axis 0 and the whole batch's shape otherwise.

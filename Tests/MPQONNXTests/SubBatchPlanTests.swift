@@ -48,3 +48,37 @@ import Testing
     let (graph, _) = try ONNXModel.load(contentsOf: TestPaths.example("digits").appendingPathComponent("model.onnx")).optimizedGraph()
     #expect(try SubBatchPlan(graph: graph, inputShapes: [graph.inputs[0].name: [1, 1, 8, 8]]).subBatchCount == 1)
 }
+
+/// A forward pass cuts a batch of large samples (a 3×3 convolution to `channels` × 96² per sample: 2.36 MB at 64
+/// channels, 1.18 MB at 32) into quarters, and small samples into halves; the quarters give the whole batch's outputs
+/// within float rounding and the same bits on one thread and two. Calibration sessions keep the halves.
+@Test(arguments: [(64, 4), (32, 2)])
+func largeSamplesRunAsQuarters(channels: Int, subBatches: Int) throws {
+    var state: UInt64 = 11
+    func floats(_ n: Int) -> [Float] {
+        (0..<n).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24) - 0.5
+        }
+    }
+    let graph = Graph(nodes: [Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"], attributes: ["pads": .ints([1, 1, 1, 1])]),
+                              Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["r"]),
+                              Node(name: "pool", opType: "GlobalAveragePool", inputs: ["r"], outputs: ["y"])],
+                      initializers: ["w": Tensor(shape: [channels, 3, 3, 3], floats: floats(channels * 27))],
+                      inputs: [ValueInfo(name: "x", elementType: .float32, declaredTypeName: "float", shape: [.symbolic("N"), .fixed(3), .fixed(96), .fixed(96)])],
+                      outputs: [ValueInfo(name: "y", elementType: .float32, declaredTypeName: "float", shape: nil)], opsetVersion: 13)
+    let x = Tensor(shape: [8, 3, 96, 96], floats: floats(8 * 3 * 96 * 96))
+    let split = try SubBatchPlan(graph: graph, inputShapes: ["x": x.shape])
+    #expect(split.subBatchCount == subBatches)
+    #expect(SubBatchPlan.defaultSamples(split.whole, batch: 8) == 4, "calibration batches stay halves")
+    let saved = KernelThreads.count
+    defer { KernelThreads.count = saved }
+    var runs: [Tensor] = []
+    for threads in [1, 2] {
+        KernelThreads.count = threads
+        runs.append(try #require(try split.run(["x": x])["y"]))
+    }
+    #expect(runs[0].asFloats == runs[1].asFloats)
+    let whole = try #require(try split.whole.run(["x": x]).outputs["y"])
+    #expect(relativeMaxError(runs[0], whole) <= 1e-5)
+}
