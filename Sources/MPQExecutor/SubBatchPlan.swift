@@ -97,18 +97,32 @@ public struct SubBatchPlan: Sendable {
     /// Sub-batches a forward pass cuts a batch of large samples into at least (when it has that many samples).
     public static let largeSampleSubBatches = 4
 
-    /// The samples of a forward pass's default sub-batch: `defaultSamples`, and for large samples at most a quarter
-    /// of the batch.
+    /// Bytes of a small-sample sub-batch's largest activation in a forward pass (about an L2 cache)…
+    public static let cachedSubBatchBytes = 2 << 20
+    /// …but never fewer samples than this (below it each op's fixed cost shows: the 8×8 digits CNN at 32 lost 20 %).
+    public static let minimumCachedSamples = 32
+
+    /// The samples of a forward pass's default sub-batch: `defaultSamples`; for large samples at most a quarter of
+    /// the batch; for small ones as many as keep the largest activation within `cachedSubBatchBytes` (an even count
+    /// of sub-batches, at least `minimumCachedSamples` samples each).
     ///
-    /// A sub-batch of two such samples already overflows L2 many times, so smaller sub-batches cost no speed, and two
-    /// threads hold two sub-batches' activations at once. Measured side by side (docs/benchmarks.md), ResNet-18 b8 as
-    /// four sub-batches of two instead of two of four: peak resident set 157 → 141 MB on one thread and 185–216 →
-    /// 156–166 MB on two, throughput within the machine's noise on both. EfficientNet-Lite1 b16 already runs as four.
-    /// (Calibration sessions keep `defaultSamples`: their batches decide the plan's sums.)
+    /// Large: a sub-batch of two ImageNet-sized samples already overflows L2 many times, so smaller sub-batches cost
+    /// no speed, and two threads hold two sub-batches' activations at once. Measured side by side (docs/benchmarks.md),
+    /// ResNet-18 b8 as four sub-batches of two instead of two of four: peak resident set 157 → 141 MB on one thread and
+    /// 185–216 → 156–166 MB on two, throughput within the machine's noise on both. EfficientNet-Lite1 b16 already ran
+    /// as four. Small: mobilenet-digits b256 as eight sub-batches of 32 instead of two of 128 ran faster on one and two
+    /// threads and holds less. (Calibration sessions keep `defaultSamples`: their batches decide the plan's sums.)
     public static func forwardSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
         let samples = defaultSamples(plan, batch: batch)
-        guard largestActivationPerSample(plan, batch: batch) >= largeSampleBytes else { return samples }
-        return min(samples, max(1, (batch + largeSampleSubBatches - 1) / largeSampleSubBatches))
+        let perSample = largestActivationPerSample(plan, batch: batch)
+        if perSample >= largeSampleBytes {
+            return min(samples, max(1, (batch + largeSampleSubBatches - 1) / largeSampleSubBatches))
+        }
+        let fitting = cachedSubBatchBytes / perSample
+        guard fitting >= minimumCachedSamples, fitting < samples else { return samples }
+        var count = (batch + fitting - 1) / fitting
+        count += count % 2
+        return max(minimumCachedSamples, (batch + count - 1) / count)
     }
 
     /// Whether each graph output of `plan` has its sub-batch along axis 0 and the whole batch's shape otherwise.

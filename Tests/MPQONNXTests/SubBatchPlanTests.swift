@@ -49,11 +49,12 @@ import Testing
     #expect(try SubBatchPlan(graph: graph, inputShapes: [graph.inputs[0].name: [1, 1, 8, 8]]).subBatchCount == 1)
 }
 
-/// A forward pass cuts a batch of large samples (a 3×3 convolution to `channels` × 96² per sample: 2.36 MB at 64
-/// channels, 1.18 MB at 32) into quarters, and small samples into halves; the quarters give the whole batch's outputs
+/// A forward pass cuts a batch of large samples (a 3×3 convolution to `channels` × `size`² per sample: 2.36 MB at 64 ×
+/// 96², 1.18 MB at 32 × 96²) into quarters, small ones (48 KB at 48 × 16²) into sub-batches whose largest activation
+/// fits `cachedSubBatchBytes` (eight of 32), and others (8 KB) into halves; every cut gives the whole batch's outputs
 /// within float rounding and the same bits on one thread and two. Calibration sessions keep the halves.
-@Test(arguments: [(64, 4), (32, 2)])
-func largeSamplesRunAsQuarters(channels: Int, subBatches: Int) throws {
+@Test(arguments: [(64, 96, 8, 4), (32, 96, 8, 2), (48, 16, 256, 8), (8, 16, 256, 2)])
+func forwardSubBatchesFollowTheSampleSize(channels: Int, size: Int, batch: Int, subBatches: Int) throws {
     var state: UInt64 = 11
     func floats(_ n: Int) -> [Float] {
         (0..<n).map { _ in
@@ -65,12 +66,13 @@ func largeSamplesRunAsQuarters(channels: Int, subBatches: Int) throws {
                               Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["r"]),
                               Node(name: "pool", opType: "GlobalAveragePool", inputs: ["r"], outputs: ["y"])],
                       initializers: ["w": Tensor(shape: [channels, 3, 3, 3], floats: floats(channels * 27))],
-                      inputs: [ValueInfo(name: "x", elementType: .float32, declaredTypeName: "float", shape: [.symbolic("N"), .fixed(3), .fixed(96), .fixed(96)])],
+                      inputs: [ValueInfo(name: "x", elementType: .float32, declaredTypeName: "float",
+                                         shape: [.symbolic("N"), .fixed(3), .fixed(size), .fixed(size)])],
                       outputs: [ValueInfo(name: "y", elementType: .float32, declaredTypeName: "float", shape: nil)], opsetVersion: 13)
-    let x = Tensor(shape: [8, 3, 96, 96], floats: floats(8 * 3 * 96 * 96))
+    let x = Tensor(shape: [batch, 3, size, size], floats: floats(batch * 3 * size * size))
     let split = try SubBatchPlan(graph: graph, inputShapes: ["x": x.shape])
     #expect(split.subBatchCount == subBatches)
-    #expect(SubBatchPlan.defaultSamples(split.whole, batch: 8) == 4, "calibration batches stay halves")
+    #expect(SubBatchPlan.defaultSamples(split.whole, batch: batch) == batch / 2, "calibration batches stay halves")
     let saved = KernelThreads.count
     defer { KernelThreads.count = saved }
     var runs: [Tensor] = []
