@@ -42,6 +42,7 @@ extension GraphOptimizer {
         let consumers = graph.consumers()
         let producers = graph.producers()
         let graphOutputs = Set(graph.outputs.map(\.name))
+        let floatInputs = Set(graph.inputs.filter { $0.elementType == .float32 }.map(\.name))
         var removeNodes = Set<Int>()
         var fused = 0
         for (actIndex, act) in graph.nodes.enumerated()
@@ -50,7 +51,7 @@ extension GraphOptimizer {
                   let layerIndex = producers[source], !removeNodes.contains(layerIndex),
                   consumers[source]?.count == 1, !graphOutputs.contains(source) else { continue }
             var layer = graph.nodes[layerIndex]
-            guard Self.activationHosts.contains(layer.opType) || isFloatElementwise(layer, graph, producers),
+            guard Self.activationHosts.contains(layer.opType) || isFloatElementwise(layer, graph, producers, floatInputs: floatInputs),
                   layer.domain.isEmpty,
                   layer.outputs.count == 1, layer.outputs[0] == source,
                   layer.attributes[Node.fusedActivationKey] == nil,
@@ -68,9 +69,8 @@ extension GraphOptimizer {
 
     /// Whether `node` is an element-wise host with an operand known to be float32 (a float32 initializer or graph
     /// input, or the output of a float-only op); both operands of these ops share one element type.
-    private func isFloatElementwise(_ node: Node, _ graph: Graph, _ producers: [String: Int]) -> Bool {
+    private func isFloatElementwise(_ node: Node, _ graph: Graph, _ producers: [String: Int], floatInputs: Set<String>) -> Bool {
         guard Self.elementwiseActivationHosts.contains(node.opType), node.inputs.count == 2 else { return false }
-        let floatInputs = Set(graph.inputs.filter { $0.elementType == .float32 }.map(\.name))
         return node.inputs.contains { name in
             if let t = graph.initializers[name] { return t.elementType == .float32 }
             if floatInputs.contains(name) { return true }

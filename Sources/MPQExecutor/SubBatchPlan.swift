@@ -82,7 +82,11 @@ public struct SubBatchPlan: Sendable {
     /// where a sample's activations are small (mobilenet-digits at 32: +14 %) and lost where they are tiny (the 8×8
     /// digits CNN at 32: −20 %) or large (ResNet-18 at 1: −11 %).
     public static func defaultSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
-        min((batch + 1) / 2, max(1, activationBudget / largestActivationPerSample(plan, batch: batch)))
+        defaultSamples(batch: batch, perSample: largestActivationPerSample(plan, batch: batch))
+    }
+
+    private static func defaultSamples(batch: Int, perSample: Int) -> Int {
+        min((batch + 1) / 2, max(1, activationBudget / perSample))
     }
 
     /// Bytes per sample of a plan's largest activation that is no constant (at least 1).
@@ -113,8 +117,8 @@ public struct SubBatchPlan: Sendable {
     /// as four. Small: mobilenet-digits b256 as eight sub-batches of 32 instead of two of 128 ran faster on one and two
     /// threads and holds less. (Calibration sessions keep `defaultSamples`: their batches decide the plan's sums.)
     public static func forwardSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
-        let samples = defaultSamples(plan, batch: batch)
         let perSample = largestActivationPerSample(plan, batch: batch)
+        let samples = defaultSamples(batch: batch, perSample: perSample)
         if perSample >= largeSampleBytes {
             return min(samples, max(1, (batch + largeSampleSubBatches - 1) / largeSampleSubBatches))
         }

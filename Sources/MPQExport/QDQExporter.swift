@@ -93,10 +93,16 @@ public struct QDQExporter {
         self.eightBitWeights = eightBitWeights
     }
 
+    /// The container a weight on `grid` is stored in: the grid's own, except int8 as uint8 when `eightBitWeights` says so.
+    func weightContainer(for grid: QuantizationGrid) -> QuantizedElementType {
+        let type = QuantizedElementType(grid: grid)
+        return type == .int8 && eightBitWeights == .uint8 ? .uint8 : type
+    }
+
     /// Whether the export of these quantizers stores int8 weight codes (which ONNX Runtime's integer kernels
     /// saturate on x86 CPUs without VNNI; see the type's documentation).
     public func writesInt8Weights(_ quantizers: [TensorQuantizer]) -> Bool {
-        eightBitWeights == .int8 && quantizers.contains { $0.role == .weight && QuantizedElementType(grid: $0.grid) == .int8 }
+        quantizers.contains { $0.role == .weight && weightContainer(for: $0.grid) == .int8 }
     }
 
     /// The corrected bias tensors of a bias-correction plan for quantizers at multipliers, by bias name.
@@ -223,12 +229,12 @@ public struct QDQExporter {
                 do { codes = try FakeQuantizer(p).codes(values, shape: w.shape) } catch {
                     throw ExportError.invalidQuantizer(tensor: q.name, reason: "\(error)")
                 }
-                var (stored, storedType) = (p, type)
-                if type == .int8 && eightBitWeights == .uint8 {
-                    // Shifted after rounding, so the codes are exactly the int8 ones + 128.
+                var stored = p
+                let storedType = weightContainer(for: q.grid)
+                if storedType != type {
+                    // int8 as uint8, shifted after rounding: exactly the int8 codes + 128.
                     codes = codes.map { $0 + 128 }
                     stored.zeroPoints = p.zeroPoints.map { $0 + 128 }
-                    storedType = .uint8
                 }
                 graph.initializers[q.name] = nil
                 used.insert(q.name)
