@@ -21,7 +21,7 @@ extension PlanPipeline {
     }
 
     /// Stage 2: every group's loss increase at every allowed candidate, from the stored table when its key
-    /// matches; missing groups are measured and the table saved after each, so an interrupted sweep resumes.
+    /// matches; missing groups are measured and journaled as each is done, so an interrupted sweep resumes.
     ///
     /// Shard files of the same key beside the table (`mpq sensitivity --shard I/N`) are merged in first; when
     /// some exist but groups are still missing, this stops with the shards to run (unless
@@ -34,8 +34,14 @@ extension PlanPipeline {
         let lock = try CacheLock(for: store.url) { onEvent(.waitingForSensitivities(holder: $0, lock: store.url.path + ".lock")) }
         defer { withExtendedLifetime(lock) {} }
         var table = try storedTable(at: store.url, store: store) ?? newTable(store)
+        // Groups an interrupted sweep journaled are kept (the sweep writes the table when it ends).
+        let journal = SensitivityJournal(besides: store.url)
+        let journaled = try table.merge(journal)
         let shards = try mergeShards(into: &table, table: store.url, key: store.key)
-        if shards.merged > 0 && table.isComplete { try table.save(to: store.url) }
+        if (shards.merged > 0 || journaled > 0) && table.isComplete {
+            try table.save(to: store.url)
+            journal.remove()
+        }
         let missing = table.groups.filter { table.increases[$0] == nil }
         guard !missing.isEmpty else {
             onEvent(.sensitivitiesReused(cache: store.url))
@@ -63,9 +69,15 @@ extension PlanPipeline {
         defer { withExtendedLifetime(lock) {} }
         var table = try storedTable(at: url, store: store) ?? newTable(store)
         table.description["shard"] = shard.description
+        let journal = SensitivityJournal(besides: url)
+        let journaled = try table.merge(journal)
         let assignment = shardAssignment(count: shard.count)
         let mine = Set(table.groups.indices.filter { assignment[$0] == shard.index }.map { table.groups[$0] })
         if mine.allSatisfy({ table.increases[$0] != nil }) {
+            if journaled > 0 {
+                try table.save(to: url)
+                journal.remove()
+            }
             onEvent(.sensitivitiesReused(cache: url))
             return table
         }
@@ -108,7 +120,7 @@ extension PlanPipeline {
         return (files.count, count)
     }
 
-    /// Measures the missing groups of `table` (all, or those in `only`), saving to `store` after each.
+    /// Measures the missing groups of `table` (all, or those in `only`), journaling each and saving to `store` at the end.
     private func sweep(_ table: inout SensitivityTable, store: URL, only: Set<String>?) throws {
         let problem = prepared.problem
         let missing = table.groups.filter { table.increases[$0] == nil && (only?.contains($0) ?? true) }.count

@@ -31,7 +31,8 @@ public struct SensitivitySweep {
         self.baseline = baseline
     }
 
-    /// Fills the missing groups of `table`, saving it after each group when `store` is given.
+    /// Fills the missing groups of `table`, journaling each group and saving the table at the end when `store` is given
+    /// (groups in the store's journal from an interrupted sweep are taken, not measured again).
     ///
     /// Each loss increase is measured on all calibration data, or on the probe's samples against the probe's own
     /// reference when the search `scoresOnProbe`.
@@ -72,6 +73,8 @@ public struct SensitivitySweep {
         } else if search.scoresOnProbe {
             baseLoss = try search.probeLoss(of: [:], probe: &probe)
         }
+        let journal = store.map(SensitivityJournal.init(besides:))
+        if let journal { try table.merge(journal) }
         let pending = grouping.groups.indices.filter {
             table.increases[grouping.groups[$0].name] == nil && (only?.contains(grouping.groups[$0].name) ?? true)
         }
@@ -79,7 +82,8 @@ public struct SensitivitySweep {
         let fixed = fixedByGroup
         // Groups are independent: each worker measures whole groups on its own copy of the sessions, and a
         // group's numbers do not depend on which worker measured it, so the table is the same for any thread
-        // count. It is saved (atomically) after every group, so an interrupted sweep resumes.
+        // count. Each group is appended to the table's journal as it is done, so an interrupted sweep resumes; the
+        // table itself is written (atomically) once, at the end.
         try ParallelWork.forEach(pending.count, workers: threads ?? KernelThreads.count, state: (session, probe)) { sessions, i in
             let g = pending[i]
             let started = Date()
@@ -90,12 +94,16 @@ public struct SensitivitySweep {
                 shared.table.increases[name] = row
                 shared.table.quantizers[name] = chosen
                 shared.table.seconds[name] = Date().timeIntervalSince(started)
-                if let store { try shared.table.save(to: store) }
+                try journal?.append(shared.table.journalEntry(name))
                 shared.done += 1
                 progress?(shared.done, grouping.groups.count)
             }
         }
         table = shared.withValue { $0.table }
+        if let store, let journal {
+            try table.save(to: store)
+            journal.remove()
+        }
     }
 
     /// One group's loss increase and chosen quantizers at every allowed candidate.

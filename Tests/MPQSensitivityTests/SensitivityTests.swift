@@ -47,15 +47,14 @@ private func example(_ name: String) throws -> (Graph, Tensor) {
     #expect(m == [[0.5, 0.5, 0]])
 }
 
-/// The sweep fills only missing groups, so an interrupted run resumes without re-measuring.
-@Test func sweepResumesFromStoredTable() throws {
+/// A W4A8 / W8A8 sweep of the digits CNN on 32 calibration samples, with its sessions.
+private func digitsSweep() throws -> (SensitivitySweep, CalibrationSession, CalibrationSession, SensitivityTable) {
     let (graph, calib) = try example("digits")
     let inputs = [graph.inputs[0].name: calib.slice(axis0: 0..<32)]
     let tensors = try QuantizationPolicy().tensors(in: graph)
     let grouping = try QuantizerGrouping(graph: graph, tensors: tensors)
     let candidates = [Candidate(name: "W4A8", weightBits: 4, activationBits: 8), Candidate(name: "W8A8", weightBits: 8, activationBits: 8)]
-    var session = try CalibrationSession(graph: graph, inputs: inputs, batchSize: 32)
-    var probe = session
+    let session = try CalibrationSession(graph: graph, inputs: inputs, batchSize: 32)
     let output = graph.outputs[0].name
     let reference = CalibrationSession.joinedOutputs(session.reference, name: output)
     var options = StepSearch.Options()
@@ -64,12 +63,20 @@ private func example(_ name: String) throws -> (Graph, Tensor) {
     let search = StepSearch(options: options, loss: { o in (try? CalibrationLoss.klDivergence(reference: reference, quantized: o[output]!)) ?? .infinity })
     let sweep = SensitivitySweep(grouping: grouping, candidates: candidates,
                                  allowed: grouping.groups.map { _ in [0, 1] }, search: search)
+    let table = SensitivityTable(key: "test", description: [:], groups: grouping.groups.map(\.name),
+                                 candidates: candidates.map(\.name), referenceLoss: 0)
+    return (sweep, session, session, table)
+}
+
+/// The sweep fills only missing groups, so an interrupted run resumes without re-measuring.
+@Test func sweepResumesFromStoredTable() throws {
+    var (sweep, session, probe, table) = try digitsSweep()
     let store = FileManager.default.temporaryDirectory.appendingPathComponent("mpq-sens-\(ProcessInfo.processInfo.processIdentifier).json")
     defer { try? FileManager.default.removeItem(at: store) }
-    var table = SensitivityTable(key: "test", description: [:], groups: grouping.groups.map(\.name),
-                                 candidates: candidates.map(\.name), referenceLoss: 0)
     try sweep.run(&table, session: &session, probe: &probe, store: store)
     #expect(table.isComplete)
+    // The table is written at the end and its journal removed.
+    #expect(!FileManager.default.fileExists(atPath: SensitivityJournal(besides: store).url.path))
     // Fewer bits hurt more (KL from FP32).
     for g in table.groups {
         let w4 = try #require(table.increases[g]?["W4A8"] ?? nil)
@@ -87,6 +94,37 @@ private func example(_ name: String) throws -> (Graph, Tensor) {
     try sweep.run(&resumed, session: &session, probe: &probe, store: store) { done, _ in measured.append(done) }
     #expect(measured == [stored.groups.count])
     #expect(resumed.increases == table.increases)
+}
+
+/// A sweep killed before writing its table resumes from the journal: journaled groups are kept (a torn last line
+/// and another table's lines skipped), the rest measured, the table written and the journal removed.
+@Test func sweepResumesFromJournal() throws {
+    var (sweep, session, probe, table) = try digitsSweep()
+    try sweep.run(&table, session: &session, probe: &probe, store: nil)
+    let store = FileManager.default.temporaryDirectory.appendingPathComponent("mpq-journal-\(ProcessInfo.processInfo.processIdentifier).json")
+    let journal = SensitivityJournal(besides: store)
+    defer { try? FileManager.default.removeItem(at: store); journal.remove() }
+    #expect(table.groups.count == 4)
+    for g in table.groups.prefix(2) { try journal.append(table.journalEntry(g)) }
+    var foreign = table.journalEntry(table.groups[2])
+    foreign.key = "another table"
+    try journal.append(foreign)
+    // A kill in the middle of a line: half of the last group's entry.
+    let torn = try JSONEncoder().encode(table.journalEntry(table.groups[3]))
+    let handle = try FileHandle(forWritingTo: journal.url)
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data("\n".utf8) + torn.prefix(torn.count / 2))
+    try handle.close()
+    #expect(try journal.entries(key: table.key).map(\.group) == Array(table.groups.prefix(2)))
+
+    var resumed = SensitivityTable(key: table.key, description: [:], groups: table.groups, candidates: table.candidates, referenceLoss: 0)
+    var measured: [Int] = []
+    try sweep.run(&resumed, session: &session, probe: &probe, store: store) { done, _ in measured.append(done) }
+    #expect(measured == [3, 4])
+    #expect(resumed.increases == table.increases)
+    #expect(resumed.quantizers == table.quantizers)
+    #expect(try SensitivityTable.load(from: store)?.increases == table.increases)
+    #expect(!FileManager.default.fileExists(atPath: journal.url.path))
 }
 
 /// Attention block: weights give groups, attention·V (no weight) owns the softmax output and its own output,
