@@ -33,6 +33,41 @@ import Testing
     #expect(again.events == [.sensitivitiesReused(cache: cache)])
 }
 
+/// A sweep killed before it wrote its table leaves the groups it measured in the journal: the next pipeline takes
+/// them and measures only the rest; when the journal holds every group, it writes the table without measuring.
+@Test func sensitivitiesResumeFromTheJournal() throws {
+    var request = try digitsRequest("sensitivity-journal")
+    request.calibrationSamples = 32
+    request.batchSize = 32
+    let table = try PlanPipeline(request: request).sensitivities()
+    let store = try PlanPipeline(request: request).sensitivityStore().url
+    let journal = SensitivityJournal(besides: store)
+    #expect(!FileManager.default.fileExists(atPath: journal.url.path))
+
+    // Killed after three groups: no table, three journal lines.
+    try FileManager.default.removeItem(at: store)
+    for group in table.groups.prefix(3) { try journal.append(table.journalEntry(group)) }
+    let log = EventLog()
+    let resumed = try PlanPipeline(request: request, onEvent: log.handler).sensitivities()
+    guard case .sensitivitiesStarted(let missing, _, _, _)? = log.events.first else {
+        Issue.record("first event: \(String(describing: log.events.first))")
+        return
+    }
+    #expect(missing == 1)
+    #expect(resumed.increases == table.increases && resumed.quantizers == table.quantizers)
+    #expect(try SensitivityTable.load(from: store)?.increases == table.increases)
+    #expect(!FileManager.default.fileExists(atPath: journal.url.path))
+
+    // Killed after the last group but before the table was written: nothing is measured again.
+    try FileManager.default.removeItem(at: store)
+    for group in table.groups { try journal.append(table.journalEntry(group)) }
+    let again = EventLog()
+    #expect(try PlanPipeline(request: request, onEvent: again.handler).sensitivities().increases == table.increases)
+    #expect(again.events == [.sensitivitiesReused(cache: store)])
+    #expect(try SensitivityTable.load(from: store)?.increases == table.increases)
+    #expect(!FileManager.default.fileExists(atPath: journal.url.path))
+}
+
 /// The p sweep ranks p on the probe only when the probe is a proper subset of the calibration data, and the
 /// choice is part of the sensitivity table's key.
 @Test func pSweepUsesTheProbeOnlyWhenItIsSmaller() throws {
