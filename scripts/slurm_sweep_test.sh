@@ -123,12 +123,14 @@ echo "== kill -9 one shard mid-way, then run that index again"
 for i in 0 2; do "$MPQ" sensitivity $ARGS --shard "$i/3" --threads 1 --cache-dir "$WORK/killed" >/dev/null 2>&1 & done
 "$MPQ" sensitivity $ARGS --shard 1/3 --threads 1 --cache-dir "$WORK/killed" >/dev/null 2>&1 &
 victim=$!
-shard1() { ls "$WORK"/killed/*.shard-1-of-3.json 2>/dev/null | head -1; }
-for _ in $(seq 200); do [ -n "$(shard1)" ] && break; sleep 0.1; done
+# A shard journals each group as it is measured (its table is written when it ends): kill it after its first group.
+journal1() { ls "$WORK"/killed/*.shard-1-of-3.json.journal 2>/dev/null | head -1; }
+for _ in $(seq 200); do [ -n "$(journal1)" ] && break; sleep 0.1; done
 kill -9 "$victim" 2>/dev/null || true
 wait || true
-done_groups=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['increases']))" "$(shard1)" 2>/dev/null || echo 0)
-echo "shard 1 killed with $done_groups of its groups saved"
+done_groups=$(python3 -c "import sys; print(sum(1 for l in open(sys.argv[1]) if l.strip()))" "$(journal1)" 2>/dev/null || echo 0)
+[ -z "$(ls "$WORK"/killed/*.shard-1-of-3.json 2>/dev/null)" ] || { echo "shard 1 finished before the kill"; exit 1; }
+echo "shard 1 killed with $done_groups of its groups journaled"
 if "$MPQ" plan $ARGS --budget 5.5bits --no-measure --cache-dir "$WORK/killed" --output-dir "$WORK/killed-plan" 2>"$WORK/err" >/dev/null; then
   echo "a plan over an unfinished shard was made"; exit 1
 fi

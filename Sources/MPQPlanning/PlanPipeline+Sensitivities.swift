@@ -107,6 +107,8 @@ extension PlanPipeline {
         guard let count = files.first?.shard.count else { return (0, nil) }
         guard files.allSatisfy({ $0.shard.count == count }) else { throw ShardError.mixedCounts(paths: files.map(\.url.path)) }
         for file in files {
+            // Groups a running or killed shard has journaled count as measured (its rerun keeps them too).
+            try table.merge(SensitivityJournal(besides: file.url))
             guard let shard = try SensitivityTable.load(from: file.url) else { continue }
             guard shard.key == key, shard.groups == table.groups, shard.candidates == table.candidates else {
                 throw ShardError.foreign(path: file.url.path, key: shard.key, expected: key)

@@ -42,11 +42,15 @@ public struct SensitivityShard: Sendable, Hashable, CustomStringConvertible {
         return table.deletingLastPathComponent().appendingPathComponent("\(base).shard-\(index)-of-\(count).json")
     }
 
-    /// The shard files of `table` in its folder, with their shard; files not named like a shard are ignored.
+    /// The shard files of `table` in its folder, with their shard; files not named like a shard are ignored. A shard
+    /// still being measured (or killed) may have only its journal (`SensitivityJournal`): it is listed too, with the
+    /// URL its table will have.
     public static func files(besides table: URL) -> [(shard: SensitivityShard, url: URL)] {
         let folder = table.deletingLastPathComponent()
         let prefix = table.deletingPathExtension().lastPathComponent + ".shard-"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let journal = ".journal"
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let names = Set(listed.map { $0.hasSuffix(journal) ? String($0.dropLast(journal.count)) : $0 })
         return names.sorted().compactMap { name -> (SensitivityShard, URL)? in
             guard name.hasPrefix(prefix), name.hasSuffix(".json") else { return nil }
             let parts = name.dropFirst(prefix.count).dropLast(5).split(separator: "-")

@@ -23,3 +23,22 @@ import Testing
     #expect(loads.max()! - loads.min()! <= costs.max()!)
     #expect(Set(a) == [0, 1, 2, 3])
 }
+
+/// A shard killed before it wrote its table has only its journal: it is listed with its table's URL (once, also
+/// when both files exist); other names are ignored.
+@Test func shardFilesIncludeJournalOnlyShards() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mpq-shard-files-\(ProcessInfo.processInfo.processIdentifier)")
+    try? FileManager.default.removeItem(at: folder)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let table = folder.appendingPathComponent("sensitivity-0123456789abcdef.json")
+    for name in ["sensitivity-0123456789abcdef.shard-0-of-2.json", "sensitivity-0123456789abcdef.shard-0-of-2.json.journal",
+                 "sensitivity-0123456789abcdef.shard-1-of-2.json.journal", "sensitivity-0123456789abcdef.json.journal",
+                 "sensitivity-fedcba9876543210.shard-1-of-2.json.journal", "sensitivity-0123456789abcdef.shard-1-of-2.json.lock"] {
+        #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data()))
+    }
+    let files = SensitivityShard.files(besides: table)
+    #expect(files.map(\.shard) == [try SensitivityShard(index: 0, count: 2), try SensitivityShard(index: 1, count: 2)])
+    #expect(files.map(\.url.lastPathComponent) == ["sensitivity-0123456789abcdef.shard-0-of-2.json",
+                                                   "sensitivity-0123456789abcdef.shard-1-of-2.json"])
+}
