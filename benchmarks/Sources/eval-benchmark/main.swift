@@ -6,6 +6,7 @@
 // as the sweep and Powell's line searches do. Build in release:
 //   swift run -c release eval-benchmark MODEL --calib X.npy [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N]
 //                                       [--activation-budget-mb MB]   (the calibration session's activation budget)
+//                                       [--only fp32|measure|caching]  (repeat just that evaluation, for `perf record`)
 // Multi-input models (MiniLM) take --calib X.npz.
 import Foundation
 import MPQData
@@ -35,6 +36,7 @@ var model = "", calib = "", bitsText = "W8A8", batchSize = 256, repeats = 20
 var sampleCount: Int?
 var threads: Int?
 var activationBudget: Int?
+var only: String?
 var rest = Array(CommandLine.arguments.dropFirst())
 while !rest.isEmpty {
     let a = rest.removeFirst()
@@ -47,6 +49,7 @@ while !rest.isEmpty {
     case "--samples": sampleCount = Int(value())
     case "--threads": threads = Int(value())
     case "--activation-budget-mb": activationBudget = Int(value()).map { $0 << 20 }
+    case "--only": only = value()
     default: model = a
     }
 }
@@ -88,6 +91,15 @@ do {
     let evaluated = inputs.mapValues { $0.slice(axis0: 0..<count) }
     let runner = try BatchRunner(graph: graph, sampleShapes: evaluated.mapValues { Array($0.shape.dropFirst()) },
                                  sampleCount: count, batchSize: size)
+    if let only {
+        let body: () throws -> Void = switch only {
+        case "fp32": { _ = try runner.run(evaluated) }
+        case "measure": { _ = try session.outputs(settings) }
+        default: { _ = try session.evaluate(settings) }
+        }
+        print(String(format: "%@: %.2f ms (median of %d)", only, try median(repeats, body) * 1e3, repeats))
+        exit(0)
+    }
     let fp32 = try median(repeats) { _ = try runner.run(evaluated) }
     let composed = try median(repeats) { _ = try session.outputs(settings) }
     let cachedFull = try median(repeats) { _ = try session.evaluate(settings) }
