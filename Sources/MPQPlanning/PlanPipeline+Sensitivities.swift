@@ -38,8 +38,9 @@ extension PlanPipeline {
         let journal = SensitivityJournal(besides: store.url)
         let journaled = try table.merge(journal)
         let shards = try mergeShards(into: &table, table: store.url, key: store.key)
-        if (shards.merged > 0 || journaled > 0) && table.isComplete {
-            try table.save(to: store.url)
+        if table.isComplete {
+            if shards.merged > 0 || journaled > 0 { try table.save(to: store.url) }
+            // Also a journal left by a kill between the table's write and the journal's removal.
             journal.remove()
         }
         let missing = table.groups.filter { table.increases[$0] == nil }
@@ -74,10 +75,8 @@ extension PlanPipeline {
         let assignment = shardAssignment(count: shard.count)
         let mine = Set(table.groups.indices.filter { assignment[$0] == shard.index }.map { table.groups[$0] })
         if mine.allSatisfy({ table.increases[$0] != nil }) {
-            if journaled > 0 {
-                try table.save(to: url)
-                journal.remove()
-            }
+            if journaled > 0 { try table.save(to: url) }
+            journal.remove()
             onEvent(.sensitivitiesReused(cache: url))
             return table
         }

@@ -66,6 +66,11 @@ import Testing
     #expect(again.events == [.sensitivitiesReused(cache: store)])
     #expect(try SensitivityTable.load(from: store)?.increases == table.increases)
     #expect(!FileManager.default.fileExists(atPath: journal.url.path))
+
+    // Killed after the table was written but before the journal was removed: the stale journal goes.
+    try journal.append(table.journalEntry(table.groups[0]))
+    #expect(try PlanPipeline(request: request).sensitivities() == table)
+    #expect(!FileManager.default.fileExists(atPath: journal.url.path))
 }
 
 /// The p sweep ranks p on the probe only when the probe is a proper subset of the calibration data, and the
