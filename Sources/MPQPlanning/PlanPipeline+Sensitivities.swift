@@ -38,11 +38,7 @@ extension PlanPipeline {
         let journal = SensitivityJournal(besides: store.url)
         let journaled = try table.merge(journal)
         let shards = try mergeShards(into: &table, table: store.url, key: store.key)
-        if table.isComplete {
-            if shards.merged > 0 || journaled > 0 { try table.save(to: store.url) }
-            // Also a journal left by a kill between the table's write and the journal's removal.
-            journal.remove()
-        }
+        if table.isComplete { try settle(table, at: store.url, journal: journal, changed: shards.merged > 0 || journaled > 0) }
         let missing = table.groups.filter { table.increases[$0] == nil }
         guard !missing.isEmpty else {
             onEvent(.sensitivitiesReused(cache: store.url))
@@ -75,13 +71,19 @@ extension PlanPipeline {
         let assignment = shardAssignment(count: shard.count)
         let mine = Set(table.groups.indices.filter { assignment[$0] == shard.index }.map { table.groups[$0] })
         if mine.allSatisfy({ table.increases[$0] != nil }) {
-            if journaled > 0 { try table.save(to: url) }
-            journal.remove()
+            try settle(table, at: url, journal: journal, changed: journaled > 0)
             onEvent(.sensitivitiesReused(cache: url))
             return table
         }
         try sweep(&table, store: url, only: mine)
         return table
+    }
+
+    /// A complete table: written to `url` when merging `changed` it, and its journal removed (also one left by a
+    /// kill between the table's write and the journal's removal).
+    private func settle(_ table: SensitivityTable, at url: URL, journal: SensitivityJournal, changed: Bool) throws {
+        if changed { try table.save(to: url) }
+        journal.remove()
     }
 
     /// The table stored at `url` when it is of these inputs; a file of another key named like ours is refused.
@@ -112,11 +114,7 @@ extension PlanPipeline {
             guard shard.key == key, shard.groups == table.groups, shard.candidates == table.candidates else {
                 throw ShardError.foreign(path: file.url.path, key: shard.key, expected: key)
             }
-            for (group, row) in shard.increases where table.increases[group] == nil {
-                table.increases[group] = row
-                table.quantizers[group] = shard.quantizers[group]
-                table.seconds[group] = shard.seconds[group]
-            }
+            for group in shard.increases.keys { table.add(shard.journalEntry(group)) }
         }
         return (files.count, count)
     }

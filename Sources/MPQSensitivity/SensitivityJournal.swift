@@ -80,13 +80,16 @@ extension SensitivityTable {
     /// Copies the journal's groups that this table lacks into it; returns how many were copied.
     @discardableResult
     public mutating func merge(_ journal: SensitivityJournal) throws -> Int {
-        var merged = 0
-        for entry in try journal.entries(key: key) where groups.contains(entry.group) && increases[entry.group] == nil {
-            increases[entry.group] = entry.increases
-            quantizers[entry.group] = entry.quantizers
-            seconds[entry.group] = entry.seconds
-            merged += 1
-        }
-        return merged
+        try journal.entries(key: key).filter { add($0) }.count
+    }
+
+    /// Adds `entry`'s group when this table has it and lacks its measurement; returns whether it was added.
+    @discardableResult
+    public mutating func add(_ entry: SensitivityJournal.Entry) -> Bool {
+        guard groups.contains(entry.group), increases[entry.group] == nil else { return false }
+        increases[entry.group] = entry.increases
+        quantizers[entry.group] = entry.quantizers
+        seconds[entry.group] = entry.seconds
+        return true
     }
 }

@@ -100,9 +100,9 @@ public struct SensitivitySweep {
             }
         }
         table = shared.withValue { $0.table }
-        if let store, let journal {
+        if let store {
             try table.save(to: store)
-            journal.remove()
+            journal?.remove()
         }
     }
 

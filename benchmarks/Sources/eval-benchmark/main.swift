@@ -57,6 +57,10 @@ guard !model.isEmpty, !calib.isEmpty, let bits = BitWidths(bitsText) else {
     log("usage: eval-benchmark MODEL --calib X.npy|X.npz [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N] [--activation-budget-mb MB]")
     exit(64)
 }
+if let only, !["fp32", "measure", "caching"].contains(only) {
+    log("eval-benchmark: --only takes fp32, measure or caching, not '\(only)'")
+    exit(64)
+}
 AllocationPolicy.reuseLargeBuffers()
 do {
     if let threads { KernelThreads.count = threads }
