@@ -237,7 +237,6 @@ public struct CalibrationSession: Sendable {
         if unhooked, state.hooks[name] != nil, graph.initializers[name] == nil {
             var hooks = state.hooks
             hooks[name] = nil
-            hooks.outOfPlace[name] = nil
             return try? plans[batch].rerun(from: state.caches[batch], changed: [name], hooks: hooks, retain: .all,
                                            through: [name]).cache?.unhookedValue(named: name)
         }
