@@ -1,5 +1,4 @@
 import MPQGraph
-import MPQKernels
 
 /// Errors running a compiled plan.
 public enum ExecutionError: Error, CustomStringConvertible, Equatable {
@@ -223,17 +222,6 @@ extension ExecutionPlan {
     private func execute(_ step: Step, values: inout [Tensor?], unhooked: inout [Int: Tensor],
                          hooks: TensorHooks, keepRaw: Bool, handOver: Int? = nil) throws {
         var outputs: [Tensor]
-        let storesRaw = keepRaw && isCheckpointed
-        if !storesRaw, handOver == nil, step.outputs.count == 1, let s = step.outputs.first, s >= 0,
-           let transform = hooks.elementwise[valueNames[s]],
-           let fused = try step.op.run(step.inputs.map { $0.flatMap { values[$0] } }, transformingOutput: transform) {
-            // The operator applied the hook as it wrote the output.
-            guard fused.count == 1 else {
-                throw ExecutionError.operatorOutput(node: step.node.displayName, reason: "produced \(fused.count) outputs, expected 1")
-            }
-            values[s] = fused[0]
-            return
-        }
         if let s = handOver {
             // The value dies here: give the operator the only reference, so it can write into its buffer.
             let inputs = step.inputs.map { $0.flatMap { values[$0] } }
@@ -251,7 +239,7 @@ extension ExecutionPlan {
             // Moved out of the array, so a hook owns the only reference and can work in place.
             let output = outputs[k]
             outputs[k] = Self.movedOut
-            store(output, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: storesRaw)
+            store(output, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw && isCheckpointed)
         }
     }
 

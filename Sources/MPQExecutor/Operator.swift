@@ -1,5 +1,4 @@
 import MPQGraph
-import MPQKernels
 
 /// The element type and concrete shape of a value, known once the graph is compiled for an input shape.
 public struct TensorType: Sendable, Hashable, CustomStringConvertible {
@@ -81,16 +80,12 @@ public protocol Operator: Sendable {
     /// storage is then uniquely referenced, the result is computed into it; otherwise this is `run`.
     /// Results are identical either way.
     func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor]
-    /// `run` with `transform` applied to the first output as the operator writes it (while each part is in cache),
-    /// or nil when the operator cannot: the caller then applies the transform itself. Results are identical.
-    func run(_ inputs: [Tensor?], transformingOutput transform: ElementwiseTransform) throws -> [Tensor]?
 }
 
 extension Operator {
     public static var needsInputValues: Bool { true }
     public var inPlaceInput: Int? { nil }
     public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] { try run(inputs) }
-    public func run(_ inputs: [Tensor?], transformingOutput transform: ElementwiseTransform) throws -> [Tensor]? { nil }
 }
 
 extension Tensor {

@@ -1,6 +1,5 @@
 import Foundation
 import MPQGraph
-import MPQKernels
 
 /// Transforms applied to named tensors as the executor produces or reads them.
 ///
@@ -19,10 +18,6 @@ public struct TensorHooks: Sendable {
     /// Optional out-of-place forms of `transforms`, used when the executor keeps the unhooked value as well:
     /// one pass from the shared buffer into a new one, where the in-place transform would copy first.
     public var outOfPlace: [String: OutOfPlace] = [:] { didSet { constantResults = ConstantResults() } }
-    /// Optional value-by-value forms of `transforms` (per-tensor fake quantizers), which a producing operator applies to
-    /// each part of its output as it writes it (`Operator.run(_:transformingOutput:)`) instead of a pass over the whole
-    /// tensor afterwards. Each must give exactly what the transform gives.
-    public var elementwise: [String: ElementwiseTransform] = [:]
     /// Hooked constants, shared by every run with these hooks (see `appliedToConstant`); a new, empty one
     /// whenever a hook changes, so copies made before the change keep theirs.
     private var constantResults = ConstantResults()
@@ -31,13 +26,12 @@ public struct TensorHooks: Sendable {
 
     public static let none = TensorHooks()
 
-    /// The hook on `name`; setting it replaces the hook's other forms (`outOfPlace`, `elementwise`) too.
+    /// The hook on `name`; setting it replaces the hook's out-of-place form too.
     public subscript(name: String) -> Transform? {
         get { transforms[name] }
         set {
             transforms[name] = newValue
             outOfPlace[name] = nil
-            elementwise[name] = nil
         }
     }
 

@@ -5,7 +5,7 @@ extension Conv2D {
     /// run and the width loop is plain SIMD.
     static func depthwise(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                          activation: Activation, threads: Int, outputTransform: ElementwiseTransform? = nil) {
+                          activation: Activation, threads: Int) {
         let wh = s.window.height, ww = s.window.width
         let mult = s.outChannels / s.inChannels
         let inH = wh.input, inW = ww.input
@@ -38,7 +38,6 @@ extension Conv2D {
                     padded.initialize(repeating: 0, count: capacity)
                     defer { padded.deallocate() }
                     // Task = image × input channel; output planes task·mult … task·mult + mult − 1.
-                    var transformed = range.lowerBound &* mult &* geometry.outPlane
                     var ic = range.lowerBound % s.inChannels
                     for task in range {
                         geometry.fill(padded, from: UnsafePointer(pin.p) + task &* inPlane, s)
@@ -53,25 +52,11 @@ extension Conv2D {
                         }
                         ic &+= 1
                         if ic == s.inChannels { ic = 0 }
-                        // The task's planes follow the previous ones: transform them in runs of a few KiB (a call per
-                        // small plane cost more than the pass it saves), while they are in cache.
-                        if let outputTransform {
-                            let end = (task &+ 1) &* mult &* geometry.outPlane
-                            if end &- transformed >= Self.outputTransformRun || task == range.upperBound &- 1 {
-                                outputTransform.apply(pout.p + transformed, end &- transformed)
-                                transformed = end
-                            }
-                        }
                     }
                 }
             }
         }
     }
-}
-
-extension Conv2D {
-    /// Output values per call of an output transform in the depthwise kernel (8 KiB: in L1 when applied).
-    static let outputTransformRun = 2048
 }
 
 /// The padded-plane geometry of one depthwise convolution and its output-plane kernels.

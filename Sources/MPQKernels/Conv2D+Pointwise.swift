@@ -35,25 +35,22 @@ extension Conv2D {
     /// same sum in the same order whatever the split, so results do not depend on the thread count.
     static func directPointwise(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                activation: Activation, threads: Int, outputTransform: ElementwiseTransform? = nil) {
-        let t = outputTransform
+                                activation: Activation, threads: Int) {
         switch activation {
-        case .none: directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes(), clamp: .none, then: t)
-        case .relu: directPointwise(s, input, weights, bias, output, threads: threads, lanes: ReLULanes(), clamp: .relu, then: t)
+        case .none: directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes(), clamp: .none)
+        case .relu: directPointwise(s, input, weights, bias, output, threads: threads, lanes: ReLULanes(), clamp: .relu)
         case let .clip(lo, hi):
-            directPointwise(s, input, weights, bias, output, threads: threads, lanes: ClipLanes(lo: lo, hi: hi), clamp: .clip(lo, hi),
-                            then: t)
+            directPointwise(s, input, weights, bias, output, threads: threads, lanes: ClipLanes(lo: lo, hi: hi), clamp: .clip(lo, hi))
         default:
-            directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes(), clamp: .none, then: nil)
+            directPointwise(s, input, weights, bias, output, threads: threads, lanes: IdentityLanes(), clamp: .none)
             activation.apply(output, count: s.outputCount)
-            outputTransform?.apply(output, s.outputCount)
         }
     }
 
     private static func directPointwise<A: LaneActivation>(_ s: Conv2DShape, _ input: UnsafePointer<Float>,
                                                            _ weights: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                                            _ output: UnsafeMutablePointer<Float>, threads: Int, lanes: A,
-                                                           clamp: PointwiseTile.Clamp, then transform: ElementwiseTransform?) {
+                                                           clamp: PointwiseTile.Clamp) {
         let plane = s.window.height.output * s.window.width.output
         let width = PointwiseBlock.columns
         // Images split between tasks (the last run of a plane overlaps the previous one, so an image stays in one
@@ -93,15 +90,6 @@ extension Conv2D {
                                 block.sweep(channel: o, source: src, destination: dst, pixels: t0, t1, activation: lanes)
                             }
                             oc = o &+ rows
-                        }
-                        // The tile's outputs while they are in cache: one run when the tile is the whole plane.
-                        if let transform {
-                            if t1 &- t0 == plane {
-                                transform.apply(dst + channels.lowerBound &* plane, channels.count &* plane)
-                            } else {
-                                transform.applyRows(dst + (channels.lowerBound &* plane &+ t0), count: t1 &- t0,
-                                                    rows: channels.count, stride: plane)
-                            }
                         }
                     }
                 }

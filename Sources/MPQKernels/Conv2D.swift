@@ -60,34 +60,20 @@ public enum Conv2D {
                                activation: Activation = .none,
                                threads: Int? = nil,
                                allowOneDNN: Bool = true,
-                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)? = nil,
-                               outputTransform: ElementwiseTransform? = nil) {
+                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)? = nil) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
         if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), oneDNN(shape, input: input, weights: weights,
                                                                                     bias: bias, output: output,
                                                                                     activation: activation, threads: threads,
-                                                                                    cachedWeights: cachedWeights,
-                                                                                    outputTransform: outputTransform) {
+                                                                                    cachedWeights: cachedWeights) {
             return
         } else if usesDirectPointwise(shape) {
-            directPointwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads,
-                            outputTransform: outputTransform)
+            directPointwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         } else if shape.isDepthwise {
-            depthwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads,
-                      outputTransform: outputTransform)
+            depthwise(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         } else {
             gemmBased(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
-            if let outputTransform { transformImages(shape, output, outputTransform, threads: threads) }
-        }
-    }
-
-    /// Applies `transform` to the whole output, one image per task (the paths that do not apply it as they write).
-    private static func transformImages(_ s: Conv2DShape, _ output: UnsafeMutablePointer<Float>, _ transform: ElementwiseTransform,
-                                        threads: Int) {
-        let image = s.outputCount / max(1, s.batch), pout = SendablePointer(output)
-        Parallel.forEachChunk(count: s.batch, threads: s.outputCount >= 1 << 16 ? threads : 1) { _, range in
-            transform.apply(pout.p + range.lowerBound &* image, range.count &* image)
         }
     }
 
@@ -98,8 +84,7 @@ public enum Conv2D {
     private static func oneDNN(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                activation: Activation, threads: Int,
-                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)?,
-                               outputTransform: ElementwiseTransform?) -> Bool {
+                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)?) -> Bool {
         let first = (s.batch + minimumTasks - 1) / minimumTasks
         var halves = [first]
         if s.batch > first { halves.append(s.batch - first) }
@@ -123,8 +108,6 @@ public enum Conv2D {
                 convs[i].forward(input: UnsafePointer(pin.p) + n0 &* inImage, weights: UnsafePointer(pw.p),
                                  bias: pbias.map { UnsafePointer($0.p) }, output: pout.p + n0 &* outImage,
                                  activation: activation, prepared: prepared)
-                // In the half's task, so the half is transformed while much of it is still in cache.
-                outputTransform?.apply(pout.p + n0 &* outImage, convs[i].shape.batch &* outImage)
             }
         }
         return true

@@ -1,6 +1,5 @@
 import MPQExecutor
 import MPQGraph
-import MPQKernels
 
 /// One tensor's quantization setting: an identifying key (to detect changes) and the transform.
 public struct QuantizerSetting: Sendable, Equatable {
@@ -9,16 +8,11 @@ public struct QuantizerSetting: Sendable, Equatable {
     public let transform: TensorHooks.Transform
     /// The transform reading a buffer that stays shared, when it has a cheaper form than a copy and `transform`.
     public let outOfPlace: TensorHooks.OutOfPlace?
-    /// The transform value by value, when it is one (a per-tensor quantizer): a producing kernel can then apply it as
-    /// it writes its output.
-    public let elementwise: ElementwiseTransform?
 
-    public init(key: String, transform: @escaping TensorHooks.Transform, outOfPlace: TensorHooks.OutOfPlace? = nil,
-                elementwise: ElementwiseTransform? = nil) {
+    public init(key: String, transform: @escaping TensorHooks.Transform, outOfPlace: TensorHooks.OutOfPlace? = nil) {
         self.key = key
         self.transform = transform
         self.outOfPlace = outOfPlace
-        self.elementwise = elementwise
     }
 
     public static func == (a: QuantizerSetting, b: QuantizerSetting) -> Bool { a.key == b.key }
@@ -45,6 +39,5 @@ extension TensorHooks {
     public init(_ settings: [String: QuantizerSetting]) {
         self.init(settings.mapValues(\.transform))
         outOfPlace = settings.compactMapValues(\.outOfPlace)
-        elementwise = settings.compactMapValues(\.elementwise)
     }
 }

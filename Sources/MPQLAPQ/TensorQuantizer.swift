@@ -57,6 +57,6 @@ public struct TensorQuantizer: Sendable, Equatable, Codable {
             var tensor = tensor
             try? quantizer.quantizeInPlace(&tensor)
             return tensor
-        }, outOfPlace: { tensor in (try? quantizer.quantized(tensor)) ?? tensor }, elementwise: quantizer.elementwise)
+        }, outOfPlace: { tensor in (try? quantizer.quantized(tensor)) ?? tensor })
     }
 }

@@ -120,17 +120,6 @@ public struct FakeQuantizer: Sendable {
         }
     }
 
-    /// The transform value by value, for a producing kernel to apply as it writes (`ElementwiseTransform`); nil for
-    /// per-channel parameters. The same kernel as `quantizeInPlace`, so the results are identical.
-    public var elementwise: ElementwiseTransform? {
-        let p = parameters
-        guard p.axis == nil, p.channelCount == 1 else { return nil }
-        let (scale, zeroPoint, qmin, qmax) = (p.scales[0], p.zeroPoints[0], Float(p.qmin), Float(p.qmax))
-        return ElementwiseTransform { values, count in
-            Self.fakeQuantize(values, into: values, count: count, scale: scale, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
-        }
-    }
-
     /// Checks that the parameters fit a tensor of this shape.
     public func validate(shape: [Int]) throws {
         _ = try channelLayout(count: Tensor.count(of: shape), shape: shape)

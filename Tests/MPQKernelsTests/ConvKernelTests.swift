@@ -276,27 +276,3 @@ func oneDNNFusedActivation(_ activation: Activation) throws {
         #expect(maxAbsDiff(run(other, threads: threads), referenceConv(s, input: x, weights: other, bias: b)) < 1e-4)
     }
 }
-
-/// Rounds to eighths and adds a quarter: not idempotent, so a part transformed twice (or not at all) shows.
-let eighthsPlusQuarter = ElementwiseTransform { p, count in
-    for i in 0..<count { p[i] = (p[i] * 8).rounded() / 8 + 0.25 }
-}
-
-@Test("an output transform applied as the kernel writes equals a pass over its output", arguments: convCases)
-func outputTransformMatchesASeparatePass(_ c: ConvCase) {
-    let s = c.shape
-    var rng = SeededRandom(UInt64(s.outputCount * 13 + s.weightCount))
-    let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), b = rng.floats(s.outChannels)
-    for allowOneDNN in [true, false] {
-        for (threads, activation) in [(1, Activation.clip(min: 0, max: 6)), (2, .none), (1, .hardSwish)] {
-            var expected = [Float](repeating: .nan, count: s.outputCount)
-            Conv2D.forward(s, input: x, weights: w, bias: b, output: &expected, activation: activation, threads: threads,
-                           allowOneDNN: allowOneDNN)
-            expected.withUnsafeMutableBufferPointer { eighthsPlusQuarter.apply($0.baseAddress!, $0.count) }
-            var got = [Float](repeating: .nan, count: s.outputCount)
-            Conv2D.forward(s, input: x, weights: w, bias: b, output: &got, activation: activation, threads: threads,
-                           allowOneDNN: allowOneDNN, outputTransform: eighthsPlusQuarter)
-            #expect(got == expected, "\(c) oneDNN \(allowOneDNN) threads \(threads) \(activation)")
-        }
-    }
-}

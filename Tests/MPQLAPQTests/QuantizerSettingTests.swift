@@ -31,3 +31,20 @@ import Testing
     let other = try #require(plan.setting(for: q, multiplier: 1.2)).1
     #expect(other.key != setting.key && other.transform(original).asFloats != expected)
 }
+
+/// Setting a hook by name replaces all of it: a run reads the new transform, not the out-of-place form of the old one.
+@Test func settingAHookReplacesItsOutOfPlaceForm() throws {
+    let data = try ExampleData("mobilenet-digits", samples: 4)
+    let plan = try ExecutionPlan(graph: data.graph, inputShapes: data.inputs.mapValues(\.shape))
+    let activation = try #require(data.graph.nodes.first?.outputs.first)
+    let coarse = TensorQuantizer.setting(QuantizerParameters(grid: try .signedSymmetric(bits: 4), scales: [0.5], zeroPoints: [0],
+                                                             qmin: -8, qmax: 7, axis: nil))
+    var hooks = TensorHooks([activation: coarse])
+    #expect(hooks.outOfPlace[activation] != nil)
+    hooks[activation] = { $0 }
+    #expect(hooks.outOfPlace[activation] == nil)
+    // A cached run re-applies the hook out of place: it must be the identity now.
+    let cache = try #require(plan.run(data.inputs, retain: .all).cache)
+    let rerun = try plan.rerun(from: cache, changed: [activation], hooks: hooks, retain: .all)
+    #expect(rerun.outputs == (try plan.run(data.inputs).outputs))
+}

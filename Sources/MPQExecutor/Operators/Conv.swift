@@ -123,13 +123,7 @@ public struct ConvOperator: Operator {
         outputTypes = [TensorType(.float32, [n, cout] + sw.outputSpatial(rank: spatial.count))]
     }
 
-    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { try run(inputs, outputTransform: nil) }
-
-    public func run(_ inputs: [Tensor?], transformingOutput transform: ElementwiseTransform) throws -> [Tensor]? {
-        try run(inputs, outputTransform: transform)
-    }
-
-    private func run(_ inputs: [Tensor?], outputTransform: ElementwiseTransform?) throws -> [Tensor] {
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
         let b = hasBias ? try convPoolFloats(inputs, 2) : nil
         let shape = self.shape
@@ -138,10 +132,7 @@ public struct ConvOperator: Operator {
             let plane = shape.window.height.output * shape.window.width.output
             var out = [Float](repeating: 0, count: shape.outputCount)
             if let b, plane > 0 { for i in 0..<out.count { out[i] = b[(i / plane) % shape.outChannels] } }
-            out.withUnsafeMutableBufferPointer {
-                activation.apply($0.baseAddress!, count: $0.count)
-                if $0.count > 0 { outputTransform?.apply($0.baseAddress!, $0.count) }
-            }
+            out.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
             return [Tensor(shape: outputTypes[0].shape, floats: out)]
         }
         let out = [Float](unsafeUninitializedCapacity: shape.outputCount) { buf, count in
@@ -150,13 +141,11 @@ public struct ConvOperator: Operator {
                     if let b {
                         b.withUnsafeBufferPointer { bp in
                             Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                           output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache),
-                                           outputTransform: outputTransform)
+                                           output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache))
                         }
                     } else {
                         Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
-                                       output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache),
-                                       outputTransform: outputTransform)
+                                       output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache))
                     }
                 }
             }
