@@ -10,6 +10,20 @@ extension CalibrationLoss: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
     public var defaultValueDescription: String { name }
     public static var allValueStrings: [String] { allCases.map(\.name) }
+    /// One line per loss in `--help` (by name: the default form keys them by raw value, which help does not list).
+    public static var allValueDescriptions: [String: String] {
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0.helpText) })
+    }
+
+    private var helpText: String {
+        switch self {
+        case .crossEntropy: "mean cross-entropy with the calibration labels"
+        case .klDivergence: "mean KL divergence of the quantized output distribution from the FP32 one"
+        case .meanSquaredError: "mean squared error against the FP32 outputs"
+        case .cosineDistance: "mean cosine distance to the FP32 outputs"
+        case .negativeSQNR: "the outputs' signal-to-quantization-noise ratio in dB, negated (lower is better)"
+        }
+    }
 }
 
 extension SensitivitySweep.Baseline: ExpressibleByArgument {}

@@ -41,7 +41,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Hardware profile: a bundled name (generic-npu, dsp-int16, mcu-int8, gpu-tensorcore) or a JSON path.")
     var profile: String?
 
-    @Option(help: "Calibration loss: kl (default: KL divergence from the FP32 outputs, which grows with every deviation even where a trained model's cross-entropy on its own data is saturated) | cross-entropy | mse | cosine | sqnr.")
+    @Option(help: "Calibration loss (default: kl, which grows with every deviation from the FP32 outputs even where a trained model's cross-entropy on its own data is saturated).")
     var loss: CalibrationLoss?
 
     @Option(help: "While measuring one group, the rest of the model is fp32 (default) or highest.")

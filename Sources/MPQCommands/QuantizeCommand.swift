@@ -49,7 +49,7 @@ struct QuantizeCommand: ParsableCommand {
             help: "Starting steps of the joint search for --method lapq: minmax | mmse | lapq-layerwise | lapq-quadratic (default).")
     var initialization = StepSearch.Initialization.quadratic
 
-    @Option(help: "Calibration loss: cross-entropy | kl | mse | cosine | sqnr (default: cross-entropy with labels, kl without).")
+    @Option(help: "Calibration loss (default: cross-entropy with labels, kl without).")
     var loss: CalibrationLoss?
 
     @Flag(name: .customLong("per-channel"), help: "Per-channel weight steps.")

@@ -6,6 +6,8 @@ extension PlanPipeline {
     /// the Pareto sweep, the chosen plan's steps, refinement and the greedy baseline.
     public func run() throws -> PlanResult {
         var clock = PhaseClock(onEvent: onEvent)
+        // A budget no plan can meet is known from the costs: say so before the sweep (minutes on a real model).
+        try PlannerSetup.checkBudgets(of: prepared.problem, request: request)
         let table = try sensitivities()
         clock.lap(.sensitivities)
         let setup = try PlannerSetup(problem: prepared.problem, sensitivities: table, request: request)

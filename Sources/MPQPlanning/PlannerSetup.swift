@@ -43,6 +43,17 @@ public struct PlannerSetup: Sendable {
 
     /// The ILP plan under `budgets`; an infeasible budget's message names the pins when there are any.
     public func plan(budgets: [BudgetConstraint], pins: [Pin]) throws -> Plan {
+        try Self.plan(planner, budgets: budgets, pins: pins)
+    }
+
+    /// Throws what `plan` would when no plan meets the request's budgets with its pins, from the costs alone: with
+    /// every candidate allowed, so a budget that passes here may still fail once sensitivities rule candidates out.
+    public static func checkBudgets(of problem: PlanningProblem, request: PlanRequest) throws {
+        let planner = try MixedPrecisionPlanner(problem: try problem.pinning(request.pins), profile: request.profile)
+        _ = try plan(planner, budgets: request.budgets, pins: request.pins)
+    }
+
+    private static func plan(_ planner: MixedPrecisionPlanner, budgets: [BudgetConstraint], pins: [Pin]) throws -> Plan {
         do { return try planner.plan(budgets: budgets) } catch let error as PlanningError {
             guard !pins.isEmpty, case let .infeasible(shortfalls, _) = error else { throw error }
             let reason = shortfalls.filter { !$0.isMet }.map(\.message).joined(separator: "; ")

@@ -331,3 +331,16 @@ private func editedPlan(_ name: String, _ edit: (inout [String: Any]) -> Void) t
         }
     }
 }
+
+/// Every value an option lists in `--help` comes with its description (none is an empty "value - " line).
+@Test func helpDescribesEveryListedValue() throws {
+    for command in ["plan", "sensitivity", "quantize", "refine", "export", "eval", "inspect"] {
+        let text = MPQCommand.helpMessage(for: try #require(MPQCommand.configuration.subcommands.first {
+            $0.configuration.commandName == command
+        }), columns: 200)
+        let bare = text.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasSuffix(" -") }
+        #expect(bare.isEmpty, "\(command): \(bare)")
+    }
+    let plan = MPQCommand.helpMessage(for: PlanCommand.self, columns: 200)
+    #expect(plan.contains("kl") && plan.contains("- mean KL divergence of the quantized output distribution from the FP32 one"))
+}

@@ -126,3 +126,22 @@ import Testing
     #expect(perSample > 0)
     #expect(JointRefinement.macsPerPass(pipeline.workspace.session) == Double(perSample * 64))
 }
+
+/// A budget no plan can meet fails before the sensitivity sweep (from the costs alone), with the planner's message;
+/// nothing is measured and no table or journal is started.
+@Test func infeasibleBudgetFailsBeforeTheSweep() throws {
+    let request = try digitsRequest("infeasible-early", budget: "2bits")
+    try? FileManager.default.removeItem(at: request.cacheDirectory)
+    let log = EventLog()
+    let pipeline = try PlanPipeline(request: request, onEvent: log.handler)
+    #expect {
+        try pipeline.run()
+    } throws: { error in
+        "\(error)".contains("2bits") && "\(error)".contains("cheapest")
+    }
+    #expect(log.phases.isEmpty)
+    #expect(!log.events.contains { if case .sensitivitiesStarted = $0 { true } else { false } })
+    let store = try pipeline.sensitivityStore().url
+    #expect(!FileManager.default.fileExists(atPath: store.path))
+    #expect(!FileManager.default.fileExists(atPath: store.path + ".journal"))
+}
