@@ -71,6 +71,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "Reshape the array to \(expectedShape) (named dimensions such as a batch axis accept any size)."
         case .labelsNotInteger(let path, let dtype):
             return "\(path): labels must be integers, found dtype \(dtype). Convert them with labels.astype(numpy.int64)."
+        case .labelsShapeMismatch(let path, let foundShape, let expectedCount) where foundShape.count == 1:
+            return "\(path): holds \(foundShape[0]) labels but the inputs have \(expectedCount) samples; give one class index per "
+                + "input sample, in the same order (are these the labels of other inputs?)."
         case .labelsShapeMismatch(let path, let foundShape, let expectedCount):
             return "\(path): labels must be a 1-D array of \(expectedCount) class indices (one per sample), found shape \(DataError.shapeText(foundShape)). "
                 + "Use labels.reshape(-1) and make sure there is one label per input sample."

@@ -73,7 +73,9 @@ private struct ProfileReader {
     }
 
     func object(_ v: JSONValue, _ path: String, allowedKeys: [String]) throws -> [String: JSONValue] {
-        guard case .object(let o) = v else { throw fail(path, "expected an object, got \(v.rendered)") }
+        guard case .object(let o) = v else {
+            throw fail(path.isEmpty ? "top level" : path, "expected an object, got \(v.rendered)")
+        }
         for key in o.keys.sorted() where !allowedKeys.contains(key) {
             throw fail(join(path, key), "unknown field; allowed fields here: \(allowedKeys.joined(separator: ", "))")
         }
@@ -144,7 +146,8 @@ extension HardwareProfile {
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw HardwareProfileError.invalidJSON(origin: origin, reason: "\(error)")
+            let detail = StrictJSON.syntaxError(in: data) ?? (error as? DecodingError).map(StrictJSON.describe) ?? "\(error)"
+            throw HardwareProfileError.invalidJSON(origin: origin, reason: detail)
         }
         let r = ProfileReader(origin: origin)
         let top = try r.object(root, "", allowedKeys: HardwareProfile.topLevelKeys)

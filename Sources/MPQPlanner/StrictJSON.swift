@@ -31,15 +31,19 @@ public enum StrictJSON {
     public static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
         let data = try read(url)
         do { return try JSONDecoder().decode(type, from: data) } catch let error as DecodingError {
-            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty {
-                // A syntax error: JSONSerialization says where ("around line 1, column 40").
-                do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-                    let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
-                    throw Problem(path: url.path, reason: "not valid JSON: \(detail)")
-                }
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let detail = syntaxError(in: data) {
+                throw Problem(path: url.path, reason: "not valid JSON: \(detail)")
             }
             throw Problem(path: url.path, reason: describe(error))
         }
+    }
+
+    /// Where and why `data` is not JSON, as JSONSerialization says it ("… around line 1, column 40."); nil when it is JSON.
+    public static func syntaxError(in data: Data) -> String? {
+        do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            return (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+        }
+        return nil
     }
 
     /// Throws when an object in `data` names a key twice, naming the key and the object's path.

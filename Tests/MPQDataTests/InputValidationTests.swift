@@ -77,6 +77,8 @@ import Testing
 
         let count = Fixture.dataError { _ = try Fixture.read("labels_i8.npy").validatedLabels(sampleCount: 4, numClasses: 10) }
         #expect(count == .labelsShapeMismatch(path: Fixture.path("labels_i8.npy"), foundShape: [5], expectedCount: 4))
+        #expect(count?.description == "\(Fixture.path("labels_i8.npy")): holds 5 labels but the inputs have 4 samples; give one class "
+            + "index per input sample, in the same order (are these the labels of other inputs?).")
 
         let bools = Fixture.dataError { _ = try Fixture.read("b1.npy").validatedLabels(sampleCount: 4, numClasses: 2) }
         #expect(bools == .labelsNotInteger(path: Fixture.path("b1.npy"), dtype: "|b1"))

@@ -88,8 +88,12 @@ let profilesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 
     @Test func notJSON() {
         let error = #expect(throws: HardwareProfileError.self) { try HardwareProfile(json: Data("{\"format_version\": ".utf8), origin: "x.json") }
-        guard case .invalidJSON(let origin, _)? = error else { Issue.record("expected invalidJSON"); return }
+        guard case .invalidJSON(let origin, let reason)? = error else { Issue.record("expected invalidJSON"); return }
         #expect(origin == "x.json")
+        // Where, in JSONSerialization's words, not a DecodingError dump.
+        #expect(reason == "Unexpected end of file during JSON parse.", "\(reason)")
+        let array = #expect(throws: HardwareProfileError.self) { try HardwareProfile(json: Data("[]".utf8), origin: "x.json") }
+        #expect(array?.description == "hardware profile x.json: top level: expected an object, got an array of 0")
     }
 
     @Test(arguments: ["generic-npu", "dsp-int16", "mcu-int8", "gpu-tensorcore"])
