@@ -62,6 +62,10 @@ public enum CommandFailure {
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 return "\(path): is a directory, not a file"
             }
+            let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            if path != "a file", !FileManager.default.fileExists(atPath: parent) {
+                return "\(path): the directory \(parent) does not exist; create it or choose another path"
+            }
             return "\(path): cannot be read or written (\(e.localizedDescription))"
         }
         return oneLine(String(describing: error))

@@ -37,7 +37,7 @@ struct ExportCommand: ParsableCommand {
         let modelPath = model ?? file.model
         let stem = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
         let graph = try LoadedModel(path: modelPath).graph.withExplicitBiases()
-        try file.validate(against: graph, path: plan)
+        try file.validate(against: graph, modelPath: modelPath, path: plan)
         let quantizers = try file.tensors.map { try Self.quantizer(from: $0) }
         let biases = Dictionary(file.correctedBiases.map { ($0.key, Tensor(shape: [$0.value.count], floats: $0.value)) },
                                 uniquingKeysWith: { a, _ in a })

@@ -39,9 +39,10 @@ extension PlanFile {
         }
     }
 
-    /// Checks the plan against the model it is applied to: every quantized tensor and corrected bias exists,
-    /// and a per-channel axis lies inside the weight's rank with one scale per channel.
-    public func validate(against graph: Graph, path: String) throws {
+    /// Checks the plan against the model it is applied to (`modelPath`, by default the plan's own): every quantized
+    /// tensor and corrected bias exists, and a per-channel axis lies inside the weight's rank with one scale per channel.
+    public func validate(against graph: Graph, modelPath: String? = nil, path: String) throws {
+        let model = modelPath ?? self.model
         var names = Set(graph.inputs.map(\.name)).union(graph.initializers.keys)
         for node in graph.nodes { names.formUnion(node.outputs) }
         for (i, r) in tensors.enumerated() {

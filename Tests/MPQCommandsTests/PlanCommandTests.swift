@@ -73,6 +73,10 @@ private func planArguments(_ extra: [String], dir: URL) -> [String] {
     let qdqU8 = dir.appendingPathComponent("digits.u8.qdq.onnx").path
     #expect(runMPQ(["export", planFile, "--format", "qdq", "--weight-type", "uint8", "-o", qdqU8]).code == 0)
     #expect(runMPQ(["export", planFile, "--weight-type", "uint7", "-o", qdqU8]).message.contains("uint7"))
+    // A --model the plan was not made for is refused, naming that model (not the plan's).
+    let other = Paths.example("mobilenet-digits/model.onnx")
+    let mismatch = runMPQ(["export", planFile, "--model", other, "-o", qdqU8])
+    #expect(mismatch.code == CommandFailure.dataError && mismatch.message.contains("does not exist in the model \(other)"), "\(mismatch.message)")
     for version in ["0.6.1", "1.0.0"] {
         let out = dir.appendingPathComponent("digits-\(version).encodings").path
         #expect(runMPQ(["export", planFile, "--format", "encodings", "--encodings-version", version, "-o", out]).code == 0)

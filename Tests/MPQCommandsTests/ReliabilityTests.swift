@@ -254,6 +254,17 @@ func pSweepCountsAreValidatedLikeTheirOptions(field: String, option: String) thr
     #expect(CommandFailure.oneLine("budget '4\u{85}bits\r'\n") == "budget '4\\u{85}bits\\u{d}' ")
 }
 
+/// An output path in a directory that does not exist says which directory (not Foundation's "the file doesn't exist").
+@Test func missingOutputDirectoryIsNamed() throws {
+    let dir = Paths.temporary("missing-output-dir")
+    try? FileManager.default.removeItem(at: dir)
+    let target = dir.appendingPathComponent("sub/plan-copy.json").path
+    let error = CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: target])
+    #expect(CommandFailure.message(for: error) == "\(target): the directory \(dir.path)/sub does not exist; create it or choose another path")
+    let existing = CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: dir.deletingLastPathComponent().appendingPathComponent("x.npy").path])
+    #expect(CommandFailure.message(for: existing).contains("cannot be read or written"))
+}
+
 // MARK: Profile numbers
 
 @Test func profileNumbersOutOfRangeNameTheJSONPath() throws {
