@@ -73,6 +73,7 @@ public struct ExecutionPlan: Sendable {
         var producer: [Int: Int] = [:]
         var folded: Set<Int> = []
         let initializerNames = Set(graph.initializers.keys)
+        let sizeHint = Self.chosenSizesHint(graph, inputShapes)
         for node in graph.nodes {
             let type = try OperatorRegistry.type(for: node, opset: graph.opsetVersion)
             var inputIDs: [Int?] = []
@@ -85,7 +86,10 @@ public struct ExecutionPlan: Sendable {
                 node: node, opset: graph.opsetVersion,
                 inputTypes: inputIDs.map { $0.map { types[$0] } },
                 constants: inputIDs.map { $0.flatMap { constants[$0] } })
-            let op = try type.init(context)
+            let op: any Operator
+            do { op = try type.init(context) } catch GraphError.invalidInput(let name, let opType, let reason) where !sizeHint.isEmpty {
+                throw GraphError.invalidInput(node: name, opType: opType, reason: reason + sizeHint)
+            }
             // Absurd pads, strides or shape constants give negative or gigantic shapes: refuse them before allocating.
             for t in op.outputTypes where Tensor.checkedCount(of: t.shape) == nil {
                 throw GraphError.invalidInput(node: node.displayName, opType: node.opType,
@@ -163,4 +167,18 @@ public struct ExecutionPlan: Sendable {
 
     /// The constant value of a name (an initializer or a value folded at compile time), if it is one.
     public func constant(named name: String) -> Tensor? { slots[name].flatMap { constants[$0] } }
+}
+
+extension ExecutionPlan {
+    /// " (inputs: ids [2, 600], …; does the model accept these sizes?)" when some input's non-batch size is the
+    /// caller's choice (symbolic in the model, as a transformer's sequence length): a shape error inside the model may
+    /// then be the size's fault (more tokens than position embeddings). Empty otherwise.
+    static func chosenSizesHint(_ graph: Graph, _ inputShapes: [String: [Int]]) -> String {
+        let chosen = graph.inputs.contains { input in
+            input.shape?.dropFirst().contains { if case .symbolic = $0 { true } else { false } } ?? false
+        }
+        guard chosen else { return "" }
+        let sizes = graph.inputs.map { "\($0.name) \(inputShapes[$0.name] ?? [])" }.joined(separator: ", ")
+        return " (inputs: \(sizes); does the model accept these sizes?)"
+    }
 }

@@ -74,9 +74,27 @@ public struct Dataset: Sendable {
             fileCount = inFile
             inputs[input.name] = tensor
         }
+        try Self.checkSharedDimensions(inputs, graph: graph, sources: arrays.mapValues(\.source))
         self.inputs = inputs
         self.sampleCount = count ?? 0
         self.fileSampleCount = fileCount ?? 0
+    }
+
+    /// Inputs that declare the same named dimension (a transformer's `seq` on its token ids and attention mask) must
+    /// give it the same size: otherwise the model fails deep inside, at the first node that combines them.
+    static func checkSharedDimensions(_ inputs: [String: Tensor], graph: Graph, sources: [String: String]) throws {
+        var seen: [String: (input: String, size: Int)] = [:]
+        for input in graph.inputs {
+            guard let dims = input.shape, let shape = inputs[input.name]?.shape, dims.count == shape.count else { continue }
+            for (axis, dim) in dims.enumerated().dropFirst() {
+                guard case .symbolic(let name) = dim else { continue }
+                if let first = seen[name], first.size != shape[axis] {
+                    throw InputProblem("\(sources[input.name] ?? input.name): input '\(input.name)' has \(name) = \(shape[axis]) (axis \(axis)) "
+                        + "but input '\(first.input)' has \(name) = \(first.size); inputs that share the dimension '\(name)' must agree")
+                }
+                seen[name] = seen[name] ?? (input.name, shape[axis])
+            }
+        }
     }
 
     /// Each input's shape without the batch axis.
