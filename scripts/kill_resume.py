@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`kill -9` at random points of `mpq plan` (20 kills by default), then a rerun: the plan must equal an uninterrupted run's, and every
-file on disk must be complete at all times (the old version or the new one, never a torn write).
+file on disk must be complete at all times (the old version or the new one, never a torn write). Then Ctrl-C (SIGINT) and
+SIGTERM in the sweep: exit 128 + signal with a last line saying what is kept, and the rerun resumes to the same plan.
 
     python3 scripts/kill_resume.py [--runs 20] [--seed 14] [--example examples/digits] [--mpq .build/release/mpq]
 
@@ -112,8 +113,26 @@ def main():
         print(f"{'run ' + format(run, '2') if killed else 'extra '}: {'killed' if killed else 'finished (not counted)'} after {delay:5.2f}s ({'cold' if cold else 'warm'} cache; last output: {phase}); rerun "
               f"{'same plan' if same else 'DIFFERENT PLAN or failure: ' + err.decode()[-300:]}"
               + (f"; files: {problems}" if problems else ""), flush=True)
-    shutil.rmtree(work, ignore_errors=True)
     print(f"{run - failures}/{run} killed runs resumed to the reference plan with complete files")
+    # Ctrl-C and SIGTERM in the sweep: exit 128 + signal with one line saying what is kept, then the rerun resumes.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        shutil.rmtree(cache, ignore_errors=True)
+        p = plan(out, cache)
+        time.sleep(duration * 0.3)
+        if p.poll() is not None:
+            print(f"{sig.name}: the plan finished before the signal (not counted)")
+            continue
+        p.send_signal(sig)
+        _, err = p.communicate()
+        last = [l for l in err.decode("utf-8", "replace").replace("\r", "\n").split("\n") if l.strip()][-1:]
+        noted = p.returncode == 128 + sig and last and last[0].startswith("mpq: interrupted;") and "resumes" in last[0]
+        r = plan(out, cache)
+        r.communicate()
+        same = r.returncode == 0 and summary(os.path.join(out, "plan.json")) == reference
+        failures += not (noted and same)
+        print(f"{sig.name}: exit {p.returncode}, last line {last[0][:100] if last else '(none)'!r}; rerun "
+              f"{'same plan' if same else 'DIFFERENT PLAN or failure'}", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if failures else 0)
 
 

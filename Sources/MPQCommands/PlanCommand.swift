@@ -137,6 +137,7 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         var renderer = PlanEventRenderer()
         let planRequest = try request()
+        Interruption.announceSensitivities(in: planRequest.cacheDirectory)
         let pipeline = try PlanPipeline(request: planRequest) { renderer.render($0) }
         FixedBatchNotice.say(graph: pipeline.prepared.graph,
                              requested: batchSize ?? (planRequest.batchSize == 256 ? nil : planRequest.batchSize))

@@ -31,6 +31,7 @@ struct SensitivityCommand: ParsableCommand {
     func run() throws {
         var request = try plan.request(requiringBudget: false)
         request.shard = try shard.map(SensitivityShard.init(parsing:))
+        Interruption.announceSensitivities(in: request.cacheDirectory)
         var renderer = PlanEventRenderer()
         let pipeline = try PlanPipeline(request: request) { renderer.render($0) }
         if merge {

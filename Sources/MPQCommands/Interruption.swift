@@ -1,0 +1,28 @@
+import Foundation
+
+/// A one-line note on stderr when Ctrl-C (SIGINT) or SIGTERM stops a long command, saying what was kept and how to go
+/// on; the process then exits with 128 + the signal, as the signal itself would have.
+///
+/// The handler only writes a prepared message and exits (both async-signal-safe); what is kept was already written
+/// (the sweep journals each group as it is measured).
+enum Interruption {
+    /// The message the handler writes, as a C string made once (a handler must not allocate).
+    nonisolated(unsafe) private static var note: UnsafeMutablePointer<CChar>?
+
+    /// Installs the handlers with `message` (one line, without the program name).
+    static func announce(_ message: String) {
+        free(note)
+        note = strdup("\nmpq: interrupted; \(CommandFailure.oneLine(message))\n")
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { received in
+                if let text = Interruption.note { _ = write(STDERR_FILENO, text, strlen(text)) }
+                _exit(128 + received)
+            }
+        }
+    }
+
+    /// The note of commands that measure sensitivities into `cache`.
+    static func announceSensitivities(in cache: URL) {
+        announce("the sensitivity groups measured so far are kept in \(cache.path); the same command resumes from them")
+    }
+}
