@@ -57,13 +57,14 @@ public enum CommandFailure {
     public static func message(for error: Error) -> String {
         if let e = error as? CocoaError {
             // "The operation could not be completed (NSCocoaErrorDomain Code=256)" says nothing; name the file.
-            let path = e.filePath ?? e.url?.path ?? (e.userInfo[NSFilePathErrorKey] as? String) ?? "a file"
+            let known = e.filePath ?? e.url?.path ?? (e.userInfo[NSFilePathErrorKey] as? String)
+            let path = known ?? "a file"
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 return "\(path): is a directory, not a file"
             }
-            let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            if path != "a file", !FileManager.default.fileExists(atPath: parent) {
+            if let known, case let parent = URL(fileURLWithPath: known).deletingLastPathComponent().path,
+               !FileManager.default.fileExists(atPath: parent) {
                 return "\(path): the directory \(parent) does not exist; create it or choose another path"
             }
             return "\(path): cannot be read or written (\(e.localizedDescription))"
