@@ -21,6 +21,12 @@ enum Interruption {
         }
     }
 
+    /// Restores the default handlers (the command is done; in tests the process goes on to other work).
+    static func clear() {
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+
     /// The note of commands that measure sensitivities into `cache`.
     static func announceSensitivities(in cache: URL) {
         announce("the sensitivity groups measured so far are kept in \(cache.path); the same command resumes from them")

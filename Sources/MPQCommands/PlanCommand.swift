@@ -138,6 +138,7 @@ struct PlanCommand: ParsableCommand {
         var renderer = PlanEventRenderer()
         let planRequest = try request()
         Interruption.announceSensitivities(in: planRequest.cacheDirectory)
+        defer { Interruption.clear() }
         let pipeline = try PlanPipeline(request: planRequest) { renderer.render($0) }
         FixedBatchNotice.say(graph: pipeline.prepared.graph,
                              requested: batchSize ?? (planRequest.batchSize == 256 ? nil : planRequest.batchSize))

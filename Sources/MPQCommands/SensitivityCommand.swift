@@ -32,6 +32,7 @@ struct SensitivityCommand: ParsableCommand {
         var request = try plan.request(requiringBudget: false)
         request.shard = try shard.map(SensitivityShard.init(parsing:))
         Interruption.announceSensitivities(in: request.cacheDirectory)
+        defer { Interruption.clear() }
         var renderer = PlanEventRenderer()
         let pipeline = try PlanPipeline(request: request) { renderer.render($0) }
         if merge {
