@@ -11,9 +11,12 @@ public struct SensitivityJournal {
     /// The journal file: the table's path with `.journal` appended.
     public let url: URL
 
+    /// The extension a journal adds to its table's file name.
+    public static let pathExtension = "journal"
+
     /// The journal of the table stored at `table`.
     public init(besides table: URL) {
-        url = table.appendingPathExtension("journal")
+        url = table.appendingPathExtension(Self.pathExtension)
     }
 
     /// One measured group of the table with key `key`.

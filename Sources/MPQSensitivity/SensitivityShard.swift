@@ -48,7 +48,7 @@ public struct SensitivityShard: Sendable, Hashable, CustomStringConvertible {
     public static func files(besides table: URL) -> [(shard: SensitivityShard, url: URL)] {
         let folder = table.deletingLastPathComponent()
         let prefix = table.deletingPathExtension().lastPathComponent + ".shard-"
-        let journal = ".journal"
+        let journal = "." + SensitivityJournal.pathExtension
         let listed = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let names = Set(listed.map { $0.hasSuffix(journal) ? String($0.dropLast(journal.count)) : $0 })
         return names.sorted().compactMap { name -> (SensitivityShard, URL)? in

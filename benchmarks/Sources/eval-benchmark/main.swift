@@ -20,18 +20,6 @@ import MPQQuantization
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 func log(_ text: String) { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
 
-/// The median of `repeats` timings of `body` (after one warm-up call).
-func median(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
-    try body()
-    var times: [Double] = []
-    for _ in 0..<repeats {
-        let t = now()
-        try body()
-        times.append(now() - t)
-    }
-    return times.sorted()[times.count / 2]
-}
-
 /// Each round times every body once, in order (after one warm-up call of each): `repeats` rows of timings.
 func interleaved(_ repeats: Int, _ bodies: [() throws -> Void]) throws -> [[Double]] {
     for body in bodies { try body() }
@@ -45,6 +33,11 @@ func interleaved(_ repeats: Int, _ bodies: [() throws -> Void]) throws -> [[Doub
 }
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// The median of `repeats` timings of `body` (after one warm-up call).
+func median(_ repeats: Int, _ body: @escaping () throws -> Void) throws -> Double {
+    median(try interleaved(repeats, [body]).map { $0[0] })
+}
 
 var model = "", calib = "", bitsText = "W8A8", batchSize = 256, repeats = 20
 var sampleCount: Int?
