@@ -12,6 +12,10 @@ public struct PlanMeasurements {
     private var unvalidated: Set<[Int]> = []
     private var store: MeasuredPlanStore
     private let storeURL: URL?
+    /// How often a batch of measurements writes the plans measured so far to the store, so that an interrupted
+    /// run (Ctrl-C, a killed job) loses at most this much measuring; the store is also written when a batch ends
+    /// or a measurement fails.
+    public var checkpointInterval: TimeInterval = 1
 
     /// Measurements through `measurer`, reusing and extending the store at `storeURL` (nil: in memory only).
     public init(measurer: any PlanMeasurer, storeURL: URL?, key: String) {
@@ -76,29 +80,59 @@ public struct PlanMeasurements {
         // Workers take runs of consecutive plans; results are stored in the order given.
         let order = pending.indices.sorted { pending[$0].lexicographicallyPrecedes(pending[$1]) }
         defer { measurer.forgetActivations() }
-        guard workers > 1 else {
-            for (k, i) in order.enumerated() {
-                record(pending[i], try measured(i, by: &measurer), validated: !lossOnly)
-                progress(k + 1, pending.count)
-            }
-            if let storeURL { try store.save(to: storeURL) }
-            return
-        }
-        let runLength = max(1, order.count / (workers * 4))
+        let runLength = workers > 1 ? max(1, order.count / (workers * 4)) : order.count
         let runs = stride(from: 0, to: order.count, by: runLength).map { $0..<min($0 + runLength, order.count) }
-        let results = Locked((plans: [MeasuredPlan?](repeating: nil, count: pending.count), done: 0))
-        try ParallelWork.forEach(runs.count, workers: workers, state: measurer) { measurer, r in
+        let done = Locked(Checkpoints(store: store, url: storeURL, interval: checkpointInterval, count: pending.count))
+        func measureRun(_ r: Int, by measurer: inout any PlanMeasurer) throws {
             for i in runs[r].map({ order[$0] }) {
                 let m = try measured(i, by: &measurer)
-                results.withValue { r in
-                    r.plans[i] = m
-                    r.done += 1
-                    progress(r.done, pending.count)
-                }
+                let count = try done.withValue { try $0.add(m, at: i, assignment: pending[i], validated: !lossOnly) }
+                progress(count, pending.count)
             }
         }
-        for (a, m) in zip(pending, results.withValue { $0.plans }) { record(a, m!, validated: !lossOnly) }
+        do {
+            if workers > 1 {
+                try ParallelWork.forEach(runs.count, workers: workers, state: measurer) { try measureRun($1, by: &$0) }
+            } else {
+                try measureRun(0, by: &measurer)   // this measurer itself: it may keep what the next batch reuses
+            }
+        } catch {
+            // What was measured before the failure stays measured.
+            try? done.withValue { try $0.save() }
+            throw error
+        }
+        for (a, m) in zip(pending, done.withValue { $0.plans }) { record(a, m!, validated: !lossOnly) }
         if let storeURL { try store.save(to: storeURL) }
+    }
+
+    /// Plans measured so far in one batch, and the store written with them every `interval` seconds.
+    private struct Checkpoints {
+        var store: MeasuredPlanStore
+        let url: URL?
+        let interval: TimeInterval
+        var plans: [MeasuredPlan?]
+        var done = 0
+        var lastSave = Date()
+
+        init(store: MeasuredPlanStore, url: URL?, interval: TimeInterval, count: Int) {
+            (self.store, self.url, self.interval) = (store, url, interval)
+            plans = Array(repeating: nil, count: count)
+        }
+
+        /// Keeps plan `i`'s measurement, writes the store when it is due, and returns how many plans are done.
+        mutating func add(_ m: MeasuredPlan, at i: Int, assignment: [Int], validated: Bool) throws -> Int {
+            plans[i] = m
+            done += 1
+            store[assignment] = .init(loss: m.loss, validation: m.validation, unvalidated: validated ? nil : true)
+            if Date().timeIntervalSince(lastSave) >= interval { try save() }
+            return done
+        }
+
+        mutating func save() throws {
+            guard let url else { return }
+            try store.save(to: url)
+            lastSave = Date()
+        }
     }
 
     /// Keeps a new measurement in memory and in the store (saved by the caller).
