@@ -11,6 +11,11 @@ struct MeasuredPlanStore: Codable {
         var validation: ValidationMetrics?
         /// True when the plan's calibration loss was measured without its validation metrics (absent: with them).
         var unvalidated: Bool? = nil
+
+        /// The stored form of `plan`, measured with its validation run when `validated`.
+        init(_ plan: MeasuredPlan, validated: Bool) {
+            (loss, validation, unvalidated) = (plan.loss, plan.validation, validated ? nil : true)
+        }
     }
 
     var key: String

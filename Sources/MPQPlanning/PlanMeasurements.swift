@@ -119,11 +119,14 @@ public struct PlanMeasurements {
             plans = Array(repeating: nil, count: count)
         }
 
-        /// Keeps plan `i`'s measurement, writes the store when it is due, and returns how many plans are done.
+        /// Keeps plan `i`'s measurement (without its steps, which may hold a whole set of activations), writes the
+        /// store when it is due, and returns how many plans are done.
         mutating func add(_ m: MeasuredPlan, at i: Int, assignment: [Int], validated: Bool) throws -> Int {
+            var m = m
+            m.steps = nil
             plans[i] = m
             done += 1
-            store[assignment] = .init(loss: m.loss, validation: m.validation, unvalidated: validated ? nil : true)
+            store[assignment] = MeasuredPlanStore.Entry(m, validated: validated)
             if Date().timeIntervalSince(lastSave) >= interval { try save() }
             return done
         }
@@ -141,7 +144,7 @@ public struct PlanMeasurements {
         m.steps = nil
         known[assignment] = m
         if validated { unvalidated.remove(assignment) } else { unvalidated.insert(assignment) }
-        store[assignment] = .init(loss: m.loss, validation: m.validation, unvalidated: validated ? nil : true)
+        store[assignment] = MeasuredPlanStore.Entry(m, validated: validated)
     }
 
     /// The measurement of `assignment`: known ones without steps, new ones (stored at once) with the measurer's.
