@@ -19,7 +19,7 @@ struct PlanEventRenderer {
                 self.task = task
                 progress = Progress(label: Self.label(task), total: total)
             }
-            progress?.update(done)
+            progress?.update(done, of: total)
         case .uniformMeasured(let candidate, let loss):
             log("measured uniform \(candidate): loss \(String(format: "%.4f", loss))")
         case .paretoMeasured(let proposals, let budgets, let plans, let onFront):

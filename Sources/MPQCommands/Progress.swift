@@ -3,7 +3,7 @@ import Foundation
 /// Progress of long work, printed to stderr: a rewritten line on a terminal, sparse lines otherwise.
 struct Progress {
     let label: String
-    let total: Int
+    private(set) var total: Int
     private let start = Date()
     private let interactive = isatty(FileHandle.standardError.fileDescriptor) != 0
     private var lastPrinted = Date.distantPast
@@ -29,6 +29,12 @@ struct Progress {
         let text = "\(label): \(done)/\(total) (\(percent)%), \(Self.format(elapsed)) elapsed, ETA \(Self.format(eta))"
         let line = interactive ? "\r\(text)\u{1B}[K" + (finished ? "\n" : "") : text + "\n"
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Updates with a total that may have changed (work that ends before its budget, e.g. an early stop).
+    mutating func update(_ done: Int, of total: Int) {
+        self.total = total
+        update(done)
     }
 
     static func format(_ seconds: Double) -> String {

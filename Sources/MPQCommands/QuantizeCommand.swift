@@ -138,7 +138,7 @@ struct QuantizeCommand: ParsableCommand {
         var stage = ""
         let search = StepSearch(options: options, loss: objective.function) { name, done, total in
             if name != stage { stage = name; progress = Progress(label: name, total: total) }
-            progress?.update(done)
+            progress?.update(done, of: total)
         }
         let corrections = biasCorrection
             ? try BiasCorrectionPlan(graph: graph, session: session, weights: targets.filter { $0.role == .weight }.map(\.name))

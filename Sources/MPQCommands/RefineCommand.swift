@@ -63,7 +63,7 @@ struct RefineCommand: ParsableCommand {
         let refined = try JointRefinement(settings, lossKind: lossKind)
             .refine(quantizers, calibration: calibration, session: &session, batchSize: file.batchSize) { done, total in
                 if progress == nil { progress = Progress(label: "refining", total: total) }
-                progress?.update(done)
+                progress?.update(done, of: total)
             }
         let groups = Dictionary(file.tensors.map { ($0.name, $0.group) }, uniquingKeysWith: { a, _ in a })
         file.formatVersion = PlanFile.currentFormatVersion

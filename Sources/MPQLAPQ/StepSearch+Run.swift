@@ -371,9 +371,9 @@ extension StepSearch {
             powell.upperBounds = [Double](repeating: 4, count: x0.count)
             if let resolution = options.lineSearchResolution { powell.lineSearchAbsoluteTolerance = resolution }
             let result = PowellMinimizer(options: powell).minimize(objective, from: x0, shouldStop: patienceRanOut)
-            // Stopped early: the evaluations left are not needed, so progress reaches its end.
+            // Stopped early: the search ends at the evaluations done, and progress says so (not the unused budget).
             if result.stopReason == .stopRequested {
-                progress?("joint \(joint.rawValue)", options.maxEvaluations, options.maxEvaluations)
+                progress?("joint \(joint.rawValue)", evaluations, evaluations)
             }
         case .bobyqa:
             var bobyqa = BOBYQAOptions()

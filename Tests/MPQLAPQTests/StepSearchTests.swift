@@ -140,13 +140,19 @@ private func crossEntropy(_ data: ExampleData, output: String) -> @Sendable ([St
     options.maxEvaluations = 400
     options.patience = 6
     let holdout = Holdout(session: try CalibrationSession(graph: data.graph, inputs: heldInputs, batchSize: 16), loss: heldLoss)
-    let result = try StepSearch(options: options, loss: fitLoss).refine(quantizers, session: &fit, holdout: holdout)
+    var reported: [(done: Int, total: Int)] = []
+    let result = try StepSearch(options: options, loss: fitLoss, progress: { _, done, total in reported.append((done, total)) })
+        .refine(quantizers, session: &fit, holdout: holdout)
     let gains = try #require(result.report.heldOutGains)
     let evaluations = try #require(result.report.jointEvaluations)
     #expect(zip(gains, gains.dropFirst()).allSatisfy { $0 < $1 })
     #expect(gains.allSatisfy { (1...evaluations).contains($0) })
     #expect(evaluations - (gains.last ?? 0) <= 6)
     #expect(evaluations < 400, "patience 6 stops long before the budget")
+    // Progress ends at the evaluations done, not at the unused budget.
+    let last = try #require(reported.last)
+    #expect(last.done == evaluations && last.total == evaluations)
+    #expect(reported.dropLast().allSatisfy { $0.total == 400 && $0.done <= evaluations })
 
     // The returned steps' held-out loss is below the starting one exactly when there was a gain.
     let biases = BiasQuantization(graph: data.graph)
