@@ -22,8 +22,9 @@ struct PlanEventRenderer {
             progress?.update(done, of: total)
         case .uniformMeasured(let candidate, let loss):
             log("measured uniform \(candidate): loss \(String(format: "%.4f", loss))")
-        case .paretoMeasured(let proposals, let budgets, let plans, let onFront):
-            log("Pareto sweep: \(proposals) proposals at \(budgets) budgets, \(plans) distinct plans measured, \(onFront) on the measured front")
+        case .paretoMeasured(let proposals, let budgets, let plans, let measuredBefore, let onFront):
+            let known = measuredBefore > 0 ? "\(plans - measuredBefore) newly measured, \(measuredBefore) known" : "all newly measured"
+            log("Pareto sweep: \(proposals) proposals at \(budgets) budgets, \(plans) distinct plans (\(known)), \(onFront) on the measured front")
         case .phaseFinished:
             break
         }

@@ -28,8 +28,10 @@ public enum PlanEvent: Sendable, Equatable {
     case progress(Task, done: Int, total: Int)
     /// A uniform-precision point was measured.
     case uniformMeasured(candidate: String, loss: Double)
-    /// The Pareto sweep is measured: proposals over all budget values, distinct plans, plans on the measured front.
-    case paretoMeasured(proposals: Int, budgets: Int, plans: Int, onFront: Int)
+    /// The Pareto sweep is measured: proposals over all budget values, distinct plans (`measuredBefore` of them
+    /// were measured before the sweep: by earlier runs, an interrupted one, or this run's earlier stages), plans on
+    /// the measured front.
+    case paretoMeasured(proposals: Int, budgets: Int, plans: Int, measuredBefore: Int, onFront: Int)
     /// A phase ended after `seconds` of wall time.
     case phaseFinished(PlanPhase, seconds: Double)
 }

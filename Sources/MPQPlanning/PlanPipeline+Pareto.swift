@@ -19,6 +19,8 @@ extension PlanPipeline {
             budgets.append(extra)
         }
         budgets.append(own)
+        let distinct = Set(budgets.flatMap { $0.proposals.map(\.plan.assignment) })
+        let measuredBefore = distinct.filter { measurements.contains($0, validated: false) }.count
         let curve = try measure(budgets, kind: setup.costKind, measurements: &measurements)
         // Validation runs only for the plans reported beside the front: the front itself and the best plan.
         let best = setup.proposalCount > 1
@@ -30,7 +32,7 @@ extension PlanPipeline {
             PlanPoint(e, label: "plan \(i + 1)", fp32Loss: setup.fp32Loss, validation: measurements[e.plan.assignment]?.validation)
         }
         onEvent(.paretoMeasured(proposals: curve.proposalCount, budgets: budgets.count, plans: curve.entries.count,
-                                onFront: curve.front.count))
+                                measuredBefore: measuredBefore, onFront: curve.front.count))
         // With several proposals, any measured proposal that meets every budget may be the plan (ties keep the cheaper one).
         return ParetoMeasurement(points: points, proposalCount: curve.proposalCount, budgetCount: budgets.count, greedy: greedy, best: best)
     }

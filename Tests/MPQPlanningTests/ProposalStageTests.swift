@@ -90,6 +90,22 @@ import Testing
         if case .progress(.frontValidation, let done, let total) = event, total == fake.counter.validationOnly { return done } else { return nil }
     }
     #expect(progress.first == 0 && progress.last == fake.counter.validationOnly)
+
+    // The event counts the plans measured before the sweep: the proposals at the budget here; all of them when the
+    // sweep runs again on the same measurements (and nothing is measured again).
+    let distinct = Set(pareto.points.map(\.assignment))
+    let expected = distinct.intersection(atBudget.points.map(\.assignment)).count
+    #expect(expected > 0 && log.events.contains { event in
+        if case .paretoMeasured(_, _, distinct.count, expected, _) = event { return true } else { return false }
+    })
+    let measuredCount = fake.counter.count
+    let again = EventLog()
+    pipeline.onEvent = again.handler
+    _ = try pipeline.paretoSweep(setup, own: atBudget.proposals, measurements: &measurements)
+    #expect(fake.counter.count == measuredCount)
+    #expect(again.events.contains { event in
+        if case .paretoMeasured(_, _, distinct.count, distinct.count, _) = event { return true } else { return false }
+    })
 }
 
 /// The composed measurer's validation run alone gives the metrics its whole measurement does.
