@@ -4,7 +4,7 @@ import Foundation
 /// on; the process then exits with 128 + the signal, as the signal itself would have.
 ///
 /// The handler only writes a prepared message and exits (both async-signal-safe); what is kept was already written
-/// (the sweep journals each group as it is measured; plan measurements are written every second).
+/// (see `announce(keeping:in:)`).
 enum Interruption {
     /// The message the handler writes, as a C string made once (a handler must not allocate).
     nonisolated(unsafe) private static var note: UnsafeMutablePointer<CChar>?
@@ -27,13 +27,9 @@ enum Interruption {
         signal(SIGTERM, SIG_DFL)
     }
 
-    /// The note of commands that measure sensitivities into `cache`.
-    static func announceSensitivities(in cache: URL) {
-        announce("the sensitivity groups measured so far are kept in \(cache.path); the same command resumes from them")
-    }
-
-    /// The note of `mpq plan`, which also keeps the plans it measured (written every second) in `cache`.
-    static func announcePlanning(in cache: URL) {
-        announce("the sensitivity groups and plans measured so far are kept in \(cache.path); the same command resumes from them")
+    /// The note of commands that keep `what` (e.g. "the sensitivity groups") in `cache` as they measure it: the
+    /// sweep journals each group, `mpq plan` writes its measured plans every second.
+    static func announce(keeping what: String, in cache: URL) {
+        announce("\(what) measured so far are kept in \(cache.path); the same command resumes from them")
     }
 }

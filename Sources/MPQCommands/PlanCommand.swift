@@ -137,7 +137,7 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         var renderer = PlanEventRenderer()
         let planRequest = try request()
-        Interruption.announcePlanning(in: planRequest.cacheDirectory)
+        Interruption.announce(keeping: "the sensitivity groups and plans", in: planRequest.cacheDirectory)
         defer { Interruption.clear() }
         let pipeline = try PlanPipeline(request: planRequest) { renderer.render($0) }
         FixedBatchNotice.say(graph: pipeline.prepared.graph,

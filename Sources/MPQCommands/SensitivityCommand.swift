@@ -31,7 +31,7 @@ struct SensitivityCommand: ParsableCommand {
     func run() throws {
         var request = try plan.request(requiringBudget: false)
         request.shard = try shard.map(SensitivityShard.init(parsing:))
-        Interruption.announceSensitivities(in: request.cacheDirectory)
+        Interruption.announce(keeping: "the sensitivity groups", in: request.cacheDirectory)
         defer { Interruption.clear() }
         var renderer = PlanEventRenderer()
         let pipeline = try PlanPipeline(request: request) { renderer.render($0) }

@@ -73,7 +73,6 @@ public struct ExecutionPlan: Sendable {
         var producer: [Int: Int] = [:]
         var folded: Set<Int> = []
         let initializerNames = Set(graph.initializers.keys)
-        let sizeHint = Self.chosenSizesHint(graph, inputShapes)
         for node in graph.nodes {
             let type = try OperatorRegistry.type(for: node, opset: graph.opsetVersion)
             var inputIDs: [Int?] = []
@@ -87,8 +86,8 @@ public struct ExecutionPlan: Sendable {
                 inputTypes: inputIDs.map { $0.map { types[$0] } },
                 constants: inputIDs.map { $0.flatMap { constants[$0] } })
             let op: any Operator
-            do { op = try type.init(context) } catch GraphError.invalidInput(let name, let opType, let reason) where !sizeHint.isEmpty {
-                throw GraphError.invalidInput(node: name, opType: opType, reason: reason + sizeHint)
+            do { op = try type.init(context) } catch GraphError.invalidInput(let name, let opType, let reason) {
+                throw GraphError.invalidInput(node: name, opType: opType, reason: reason + Self.chosenSizesHint(graph, inputShapes))
             }
             // Absurd pads, strides or shape constants give negative or gigantic shapes: refuse them before allocating.
             for t in op.outputTypes where Tensor.checkedCount(of: t.shape) == nil {

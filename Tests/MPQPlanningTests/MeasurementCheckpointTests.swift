@@ -28,15 +28,21 @@ private struct FailingMeasurer: PlanMeasurer {
 
 private let plans = (0..<12).map { [$0 / 4, $0 % 4] }
 
+/// Measures `plans` on `threads` workers into a fresh store, checkpointing after every plan, until `failing` fails.
+private func failedBatch(_ name: String, failing: [Int], threads: Int) -> (FailingMeasurer, URL) {
+    let url = Paths.temporary(name).appendingPathComponent("measured.json")
+    let measurer = FailingMeasurer(failing: failing, storeURL: url, measuresConcurrently: threads > 1)
+    var measurements = PlanMeasurements(measurer: measurer, storeURL: url, key: "k")
+    measurements.checkpointInterval = 0
+    #expect(throws: FailingMeasurer.Failure.self) { try measurements.measureAll(plans, threads: threads) }
+    return (measurer, url)
+}
+
 /// A batch of measurements writes its plans to the store as it goes (here after every plan), so a run killed in the
 /// middle keeps them; the plans measured before a failure are stored, and a new run measures only the rest.
 @Test func measuredPlansReachTheStoreWhileTheBatchRuns() throws {
-    let url = Paths.temporary("measurement-checkpoints").appendingPathComponent("measured.json")
     let failing = plans[7]
-    let measurer = FailingMeasurer(failing: failing, storeURL: url, measuresConcurrently: false)
-    var measurements = PlanMeasurements(measurer: measurer, storeURL: url, key: "k")
-    measurements.checkpointInterval = 0
-    #expect(throws: FailingMeasurer.Failure.self) { try measurements.measureAll(plans) }
+    let (measurer, url) = failedBatch("measurement-checkpoints", failing: failing, threads: 1)
     // One worker, lexicographic order: plan k began with the k plans before it already on disk.
     #expect(measurer.log.withValue { $0.map(\.plan) } == Array(plans[0...7]))
     #expect(measurer.log.withValue { $0.map(\.stored) } == Array(0...7))
@@ -52,12 +58,8 @@ private let plans = (0..<12).map { [$0 / 4, $0 % 4] }
 /// With several workers every plan finished before a failure is stored too, whichever worker measured it, and the
 /// checkpoints written meanwhile hold only finished plans.
 @Test func plansMeasuredSideBySideAreKeptWhenOneFails() throws {
-    let url = Paths.temporary("measurement-checkpoints-workers").appendingPathComponent("measured.json")
     let failing = plans[5]
-    let measurer = FailingMeasurer(failing: failing, storeURL: url, measuresConcurrently: true)
-    var measurements = PlanMeasurements(measurer: measurer, storeURL: url, key: "k")
-    measurements.checkpointInterval = 0
-    #expect(throws: FailingMeasurer.Failure.self) { try measurements.measureAll(plans, threads: 2) }
+    let (measurer, url) = failedBatch("measurement-checkpoints-workers", failing: failing, threads: 2)
     let begun = measurer.log.withValue { $0 }
     let finished = begun.map(\.plan).filter { $0 != failing }
     let stored = MeasuredPlanStore.load(from: url, key: "k")
