@@ -8,11 +8,18 @@ import Foundation
 enum Interruption {
     /// The message the handler writes, as a C string made once (a handler must not allocate).
     nonisolated(unsafe) private static var note: UnsafeMutablePointer<CChar>?
+    /// Every note made, by text, never freed: commands run concurrently in one test process, and freeing a note
+    /// another thread installed (or a handler reads) was a double free.
+    nonisolated(unsafe) private static var made: [String: UnsafeMutablePointer<CChar>] = [:]
+    private static let lock = NSLock()
 
     /// Installs the handlers with `message` (one line, without the program name).
     static func announce(_ message: String) {
-        free(note)
-        note = strdup("\nmpq: interrupted; \(CommandFailure.oneLine(message))\n")
+        let text = "\nmpq: interrupted; \(CommandFailure.oneLine(message))\n"
+        lock.lock()
+        if made[text] == nil { made[text] = strdup(text) }
+        note = made[text]
+        lock.unlock()
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { received in
                 if let text = Interruption.note { _ = write(STDERR_FILENO, text, strlen(text)) }
