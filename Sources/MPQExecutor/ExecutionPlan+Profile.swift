@@ -13,16 +13,17 @@ extension ExecutionPlan {
         public var seconds: Double
     }
 
-    /// Runs the graph once, step by step, and returns each step's wall time in execution order.
+    /// Runs the graph once, step by step, and returns each step's wall time in execution order (channel-blocked, as
+    /// an unhooked `run`; a step's time includes copying its blocked inputs to NCHW).
     public func stepTimes(_ inputs: [String: Tensor]) throws -> [StepTime] {
         var values = [Tensor?](repeating: nil, count: valueNames.count)
         for (s, t) in constants { values[s] = t }
         for (i, s) in inputSlots.enumerated() { values[s] = inputs[graph.inputs[i].name] }
         var times: [StepTime] = []
-        for step in steps {
+        for step in channelBlockedSteps where !step.isFusedAway {
             let args = step.inputs.map { $0.flatMap { values[$0] } }
             let start = DispatchTime.now().uptimeNanoseconds
-            let outputs = try step.op.run(args)
+            let outputs = try step.op.run(args.unblocking(step.unblockInputs))
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             times.append(StepTime(node: step.node.displayName, opType: step.node.opType,
                                   outputShape: outputs.first?.shape ?? [], seconds: seconds))

@@ -28,6 +28,10 @@ public enum ExecutionError: Error, CustomStringConvertible, Equatable {
 
 extension ExecutionPlan {
     /// Runs the whole graph on `inputs` (one tensor per graph input, shaped as compiled).
+    ///
+    /// Without hooks and with `.outputs` retention this is a plain forward pass, which keeps activations in oneDNN's
+    /// blocked layout between convolutions (`ExecutionPlan+ChannelBlocking`): its outputs may differ from those of a
+    /// hooked or retaining run by float rounding.
     public func run(_ inputs: [String: Tensor], hooks: TensorHooks = .none,
                     retain: Retention = .outputs) throws -> ExecutionResult {
         var values = [Tensor?](repeating: nil, count: valueNames.count)
@@ -56,9 +60,11 @@ extension ExecutionPlan {
             }
             store(tensor, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
         }
+        // A forward pass that hands out no activations and hooks none may keep them blocked between convolutions.
+        let steps = hooks.isEmpty && retain == .outputs ? channelBlockedSteps : self.steps
         for (i, step) in steps.enumerated() {
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw,
-                        handOver: keepRaw ? nil : handOverSlot(of: step, at: i))
+                        handOver: keepRaw ? nil : step.handedOver ?? handOverSlot(of: step, at: i))
             if retain == .outputs {
                 for case let s? in step.inputs where lastUse[s] == i { values[s] = nil }
             } else if isCheckpointed {
@@ -207,7 +213,7 @@ extension ExecutionPlan {
     /// The input slot an in-place operator may take over at step `i`: its `inPlaceInput`, when nothing reads
     /// that value later (not a graph output), it is neither a constant nor a graph input, and the step reads it once.
     private func handOverSlot(of step: Step, at i: Int) -> Int? {
-        guard let k = step.op.inPlaceInput, k < step.inputs.count, let s = step.inputs[k],
+        guard let k = step.op.inPlaceInput, k < step.inputs.count, !step.unblockInputs.contains(k), let s = step.inputs[k],
               lastUse[s] == i, constants[s] == nil, !inputSlots.contains(s),
               step.inputs.filter({ $0 == s }).count == 1 else { return nil }
         return s
@@ -221,12 +227,16 @@ extension ExecutionPlan {
     /// every hooked activation in each evaluation and twice the memory.
     private func execute(_ step: Step, values: inout [Tensor?], unhooked: inout [Int: Tensor],
                          hooks: TensorHooks, keepRaw: Bool, handOver: Int? = nil) throws {
+        if step.isFusedAway { return }
         var outputs: [Tensor]
         if let s = handOver {
             // The value dies here: give the operator the only reference, so it can write into its buffer.
-            let inputs = step.inputs.map { $0.flatMap { values[$0] } }
+            var inputs = step.inputs.map { $0.flatMap { values[$0] } }
             values[s] = nil
+            if !step.unblockInputs.isEmpty { inputs = inputs.unblocking(step.unblockInputs) }
             outputs = try step.op.run(consuming: consume inputs)
+        } else if !step.unblockInputs.isEmpty {
+            outputs = try step.op.run(step.inputs.map { $0.flatMap { values[$0] } }.unblocking(step.unblockInputs))
         } else {
             outputs = try step.inputs.withUnsafeBufferPointer { slots in
                 try step.op.run(slots.map { $0.flatMap { values[$0] } })

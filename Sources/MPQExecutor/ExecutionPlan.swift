@@ -10,6 +10,14 @@ public struct ExecutionPlan: Sendable {
         /// Value slot per node input; nil for an omitted optional input.
         var inputs: [Int?]
         var outputs: [Int]
+        /// Inputs that arrive in the blocked layout and are copied to NCHW first (channel-blocked steps only).
+        var unblockInputs: [Int] = []
+        /// Whether the first output is written in the blocked layout (channel-blocked steps only).
+        var blockedOutput = false
+        /// A residual Add a convolution before it computes (channel-blocked steps only): the step does nothing.
+        var isFusedAway = false
+        /// The input slot this step writes its result into, handed over by the run (a fused residual sum).
+        var handedOver: Int?
     }
 
     public let graph: Graph
@@ -36,6 +44,8 @@ public struct ExecutionPlan: Sendable {
     let producer: [Int?]
     /// Slots an `.all` run keeps (nil: every slot); the others are recomputed when a re-run needs them.
     var keptSlots: [Bool]? = nil
+    /// The steps of an unhooked forward pass with blocked activations, made on first use.
+    let channelBlocking: ChannelBlockingCache
 
     /// Compiles `graph` for the given input shapes (every graph input must have one).
     ///
@@ -149,6 +159,7 @@ public struct ExecutionPlan: Sendable {
         self.outputSlots = outputSlots
         self.lastUse = lastUse
         self.producer = (0..<names.count).map { producer[$0] }
+        self.channelBlocking = ChannelBlockingCache()
     }
 
     /// Whether a value was computed at compile time from shapes and constants (its node has no step).

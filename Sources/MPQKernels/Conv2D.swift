@@ -52,6 +52,9 @@ public enum Conv2D {
     /// SIMD kernel. `threads` defaults to `KernelThreads.count`; `allowOneDNN: false` forces the
     /// hand-written paths (for comparisons and tests). `cachedWeights` (the array `weights` points into, and a
     /// cache owned by the caller's layer) lets oneDNN reorder the weights once per array instead of per call.
+    /// A `layout` with a blocked side runs on oneDNN with that side in `ChannelBlocks`' layout; with `residual`, the
+    /// output buffer holds a residual on entry: `output = residual(activation(conv + bias) + output)`. The caller
+    /// checks `runsOnOneDNN(_:activation:layout:residual:)` first.
     public static func forward(_ shape: Conv2DShape,
                                input: UnsafePointer<Float>,
                                weights: UnsafePointer<Float>,
@@ -60,9 +63,16 @@ public enum Conv2D {
                                activation: Activation = .none,
                                threads: Int? = nil,
                                allowOneDNN: Bool = true,
-                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)? = nil) {
+                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)? = nil,
+                               layout: ConvolutionLayout = .plain, residual: Activation? = nil) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
+        if !layout.isPlain {
+            let ran = oneDNN(shape, input: input, weights: weights, bias: bias, output: output, activation: activation,
+                             threads: threads, cachedWeights: cachedWeights, layout: layout, residual: residual)
+            precondition(ran, "Conv2D: oneDNN cannot run \(shape) with \(layout); check runsOnOneDNN first")
+            return
+        }
         if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), oneDNN(shape, input: input, weights: weights,
                                                                                     bias: bias, output: output,
                                                                                     activation: activation, threads: threads,
@@ -79,12 +89,17 @@ public enum Conv2D {
 
     // MARK: oneDNN
 
-    /// Runs the convolution as oneDNN primitives over the batch's two halves (first half rounded
-    /// up), in parallel when `threads > 1`; false when oneDNN has no implementation for a half.
-    private static func oneDNN(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                               activation: Activation, threads: Int,
-                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)?) -> Bool {
+    /// Whether `forward` can run this convolution on oneDNN with `layout`'s blocked sides (and `residual`).
+    public static func runsOnOneDNN(_ s: Conv2DShape, activation: Activation, layout: ConvolutionLayout,
+                                    residual: Activation? = nil) -> Bool {
+        Gemm.backend == .oneDNN && s.outputCount > 0
+            && oneDNNHalves(s, activation: activation, layout: layout, residual: residual) != nil
+    }
+
+    /// The primitives for the batch's two halves (first half rounded up) and the first half's size; nil when oneDNN
+    /// has no implementation for a half.
+    private static func oneDNNHalves(_ s: Conv2DShape, activation: Activation, layout: ConvolutionLayout,
+                                     residual: Activation? = nil) -> (first: Int, convs: [OneDNNConvolution])? {
         let first = (s.batch + minimumTasks - 1) / minimumTasks
         var halves = [first]
         if s.batch > first { halves.append(s.batch - first) }
@@ -92,9 +107,21 @@ public enum Conv2D {
         for images in halves {
             var part = s
             part.batch = images
-            guard let conv = OneDNNConvolution.cached(part, activation: activation) else { return false }
+            guard let conv = OneDNNConvolution.cached(part, activation: activation, layout: layout, residual: residual) else { return nil }
             convs.append(conv)
         }
+        return (first, convs)
+    }
+
+    /// Runs the convolution as oneDNN primitives over the batch's two halves, in parallel when `threads > 1`; false
+    /// when oneDNN has no implementation for a half. A blocked layout keeps each image's blocks contiguous, so the
+    /// halves split it at the same offsets as NCHW.
+    private static func oneDNN(_ s: Conv2DShape, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                               activation: Activation, threads: Int,
+                               cachedWeights: (array: [Float], cache: ConvolutionWeightCache)?,
+                               layout: ConvolutionLayout = .plain, residual: Activation? = nil) -> Bool {
+        guard let (first, convs) = oneDNNHalves(s, activation: activation, layout: layout, residual: residual) else { return false }
         let inImage = s.inChannels * s.window.height.input * s.window.width.input
         let outImage = s.outChannels * s.window.height.output * s.window.width.output
         let pin = SendablePointer(input), pw = SendablePointer(weights), pout = SendablePointer(output)

@@ -24,6 +24,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// The activation the primitive applies as a post-op while the output is in registers (ReLU and Clip); nil
     /// when the caller's activation is applied after the primitive, on the NCHW result.
     public let fusedActivation: Activation?
+    /// Which sides the caller hands over blocked (no reorder on those sides).
+    public let layout: ConvolutionLayout
+    /// When set, the output buffer holds a residual on entry that the primitive adds to its result (a sum post-op),
+    /// then applies this activation (as a post-op when oneDNN has it, else after the primitive).
+    public let residualActivation: Activation?
     /// Bytes of each scratch buffer a call needs: blocked input, blocked output, scratchpad, weights.
     private var scratchBytes: [Int] = []
     let primitive: dnnl_primitive_t
@@ -51,9 +56,15 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// nothing measurable but added ~10 MiB of peak resident set (JIT kernels, blocked buffers).
     nonisolated(unsafe) public static var depthwisePlaneLimit = Int(ProcessInfo.processInfo.environment["MPQ_DW_PLANE"] ?? "") ?? 16
 
-    /// Whether `Conv2D` sends this shape to oneDNN (see the type's documentation for the figures).
-    public static func handles(_ s: Conv2DShape) -> Bool {
+    /// Whether `Conv2D` sends this shape to oneDNN (see the type's documentation for the figures); with a blocked
+    /// side, whether it can: any dense or depthwise convolution whose blocked sides have whole blocks of channels.
+    public static func handles(_ s: Conv2DShape, layout: ConvolutionLayout = .plain) -> Bool {
         guard enabled, s.batch > 0, s.outputCount > 0, engine != nil else { return false }
+        if !layout.isPlain {
+            guard s.group == 1 || (s.isDepthwise && s.outChannels == s.inChannels) else { return false }
+            return (!layout.blockedInput || ChannelBlocks.fits(channels: s.inChannels))
+                && (!layout.blockedOutput || ChannelBlocks.fits(channels: s.outChannels))
+        }
         let plane = s.window.height.output * s.window.width.output
         let spatialKernel = s.window.height.kernel * s.window.width.kernel > 1
         // A single input channel is a depthwise convolution with a channel multiplier: the direct kernel reads each
@@ -62,23 +73,34 @@ public final class OneDNNConvolution: @unchecked Sendable {
         return s.isDepthwise && s.outChannels == s.inChannels && plane <= depthwisePlaneLimit
     }
 
+    /// Whether a primitive for `s` with these options can be asked for (a cheap check: `cached` may still find that
+    /// oneDNN has only its reference loops for it).
+    public static func mayRun(_ s: Conv2DShape, activation: Activation, layout: ConvolutionLayout,
+                              residual: Activation? = nil) -> Bool {
+        guard handles(s, layout: layout) else { return false }
+        return residual == nil || (layout.blockedOutput && (activation.isIdentity || fusable(activation) != nil))
+    }
+
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var cache: [Key: OneDNNConvolution?] = [:]
 
-    /// A primitive's identity: its shape and the activation fused into it.
+    /// A primitive's identity: its shape, the activation fused into it and the caller's layouts.
     private struct Key: Hashable {
         var shape: Conv2DShape
         var activation: Activation?
+        var layout: ConvolutionLayout
+        var residualActivation: Activation?
     }
 
     /// The primitive for `shape` followed by `activation`, created on first use and kept for the process (a model has
     /// a few dozen distinct shapes); nil when oneDNN has no implementation for it.
-    public static func cached(_ shape: Conv2DShape, activation: Activation = .none) -> OneDNNConvolution? {
-        let key = Key(shape: shape, activation: fusable(activation))
+    public static func cached(_ shape: Conv2DShape, activation: Activation = .none, layout: ConvolutionLayout = .plain,
+                              residual: Activation? = nil) -> OneDNNConvolution? {
+        let key = Key(shape: shape, activation: fusable(activation), layout: layout, residualActivation: residual)
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if let known = cache[key] { return known }
-        let made = OneDNNConvolution(shape, activation: activation)
+        let made = OneDNNConvolution(shape, activation: activation, layout: layout, residual: residual)
         cache[key] = .some(made)
         return made
     }
@@ -98,14 +120,21 @@ public final class OneDNNConvolution: @unchecked Sendable {
         }
     }
 
-    /// Appends `activation` to `attr` as an element-wise post-op.
-    private static func appendPostOp(_ activation: Activation, to attr: dnnl_primitive_attr_t?) -> Bool {
-        guard let (kind, alpha, beta) = eltwise(activation) else { return false }
+    /// Sets `attr`'s post-ops: `activation` (when fusable), then, with `residual`, the sum with the output's prior
+    /// contents followed by that activation (when fusable).
+    private static func setPostOps(_ activation: Activation?, residual: Activation?, on attr: dnnl_primitive_attr_t?) -> Bool {
         var ops: dnnl_post_ops_t?
         guard dnnl_post_ops_create(&ops) == dnnl_success else { return false }
         defer { dnnl_post_ops_destroy(ops) }
-        return dnnl_post_ops_append_eltwise(ops, 1, kind, alpha, beta) == dnnl_success
-            && dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success
+        func append(_ activation: Activation?) -> Bool {
+            guard let (kind, alpha, beta) = activation.flatMap(eltwise) else { return true }
+            return dnnl_post_ops_append_eltwise(ops, 1, kind, alpha, beta) == dnnl_success
+        }
+        guard append(activation) else { return false }
+        if let residual {
+            guard dnnl_post_ops_append_sum(ops, 1) == dnnl_success, append(residual) else { return false }
+        }
+        return dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success
     }
 
     /// The CPU engine, created once; nil when oneDNN cannot create one.
@@ -115,10 +144,16 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }()
 
     /// Creates the primitive and reorders, or returns nil when oneDNN has no implementation; a ReLU or Clip
-    /// `activation` becomes a post-op of the primitive.
-    public init?(_ s: Conv2DShape, activation: Activation = .none) {
-        guard let engine = Self.engine, Self.handles(s) else { return nil }
+    /// `activation` becomes a post-op of the primitive. `layout` names the sides the caller keeps blocked. With
+    /// `residual`, the primitive adds the output buffer's prior contents, then applies that activation: it needs a
+    /// blocked output (written in place) and an `activation` that is none or fusable.
+    public init?(_ s: Conv2DShape, activation: Activation = .none, layout: ConvolutionLayout = .plain,
+                 residual: Activation? = nil) {
+        guard let engine = Self.engine, Self.handles(s, layout: layout) else { return nil }
+        if residual != nil && (!layout.blockedOutput || (!activation.isIdentity && Self.fusable(activation) == nil)) { return nil }
         shape = s
+        self.layout = layout
+        residualActivation = residual
         fusedActivation = Self.fusable(activation)
         // oneDNN partitions the work for the thread count current at creation: one.
         omp_set_num_threads(1)
@@ -137,8 +172,10 @@ public final class OneDNNConvolution: @unchecked Sendable {
         let wDims: [Int64] = g == 1
             ? [s.outChannels, s.inChannels, wh.kernel, ww.kernel].map(Int64.init)
             : [g, s.outChannels / g, s.inChannels / g, wh.kernel, ww.kernel].map(Int64.init)
-        guard dnnl_memory_desc_init_by_tag(plainSrc, 4, srcDims, dnnl_f32, dnnl_nchw) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(plainDst, 4, dstDims, dnnl_f32, dnnl_nchw) == dnnl_success,
+        let callerSrc = layout.blockedInput ? ChannelBlocks.tag : dnnl_nchw
+        let callerDst = layout.blockedOutput ? ChannelBlocks.tag : dnnl_nchw
+        guard dnnl_memory_desc_init_by_tag(plainSrc, 4, srcDims, dnnl_f32, callerSrc) == dnnl_success,
+              dnnl_memory_desc_init_by_tag(plainDst, 4, dstDims, dnnl_f32, callerDst) == dnnl_success,
               dnnl_memory_desc_init_by_tag(plainWeights, Int32(wDims.count), wDims, dnnl_f32, g == 1 ? dnnl_oihw : dnnl_goihw) == dnnl_success,
               dnnl_memory_desc_init_by_tag(bias, 1, [Int64(s.outChannels)], dnnl_f32, dnnl_x) == dnnl_success
         else { return nil }
@@ -147,10 +184,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
         defer { dnnl_primitive_attr_destroy(attr) }
         // A scratchpad per call (not the library's shared one), so concurrent calls are safe.
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)
-        if let fused = fusedActivation, !Self.appendPostOp(fused, to: attr) { return nil }
+        if fusedActivation != nil || residual != nil, !Self.setPostOps(fusedActivation, residual: residual, on: attr) { return nil }
         let problem = Problem(shape: s, srcDims: srcDims, dstDims: dstDims, weightDims: wDims, bias: bias, attr: attr, engine: engine)
-        let preferred = Self.activationLayouts(s).flatMap { problem.primitiveDesc(src: $0.src, dst: $0.dst) }
-        guard let pd = preferred ?? problem.primitiveDesc(src: dnnl_format_tag_any, dst: dnnl_format_tag_any) else { return nil }
+        let preferred = Self.activationLayouts(s, layout).flatMap { problem.primitiveDesc(src: $0.src, dst: $0.dst) }
+        guard let pd = preferred ?? (layout.isPlain ? problem.primitiveDesc(src: dnnl_format_tag_any, dst: dnnl_format_tag_any) : nil)
+        else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
         src.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0).pointee
         dst.pointee = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0).pointee
@@ -178,7 +216,14 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// for brgconv, whose reorders from and to NCHW cost more, and whose 3-channel stems are slow: one thread,
     /// reorders included, ResNet's 3×3 at 56² 3.02 → 2.84 ms (batch 2), its 7×7 stem 3.85 → 3.36, its 7² layers
     /// 2.78 → 2.45, EfficientNet's 3×3 stride-2 stem at batch 8 10.6 → 3.0 (docs/benchmarks.md).
-    static func activationLayouts(_ s: Conv2DShape) -> (src: dnnl_format_tag_t, dst: dnnl_format_tag_t)? {
+    static func activationLayouts(_ s: Conv2DShape, _ layout: ConvolutionLayout = .plain) -> (src: dnnl_format_tag_t, dst: dnnl_format_tag_t)? {
+        if !layout.isPlain {
+            // The caller's blocked sides are the primitive's; a plain side is blocked inside when its channels allow.
+            let src = layout.blockedInput || ChannelBlocks.fits(channels: s.inChannels) ? ChannelBlocks.tag
+                : s.inChannels <= 4 ? dnnl_nchw : dnnl_format_tag_any
+            let dst = layout.blockedOutput || ChannelBlocks.fits(channels: s.outChannels) ? ChannelBlocks.tag : dnnl_format_tag_any
+            return (src, dst)
+        }
         guard prefersBlockedActivations, s.group == 1, s.outChannels % 16 == 0 else { return nil }
         if s.inChannels % 16 == 0 { return (dnnl_nChw16c, dnnl_nChw16c) }
         return s.inChannels <= 4 ? (dnnl_nchw, dnnl_nChw16c) : nil
@@ -301,8 +346,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
         weightReorder != nil && dnnl_memory_desc_equal(weights, prepared.layout) != 0
     }
 
-    /// `output = activation(conv(input, weights) + bias)`, NCHW / OIHW buffers as in `Conv2D.forward`,
-    /// on the calling thread; `prepared`, when given, holds these weights already in the primitive's layout.
+    /// `output = activation(conv(input, weights) + bias)`, NCHW / OIHW buffers as in `Conv2D.forward` (blocked
+    /// where `layout` says), on the calling thread; `prepared`, when given, holds these weights already in the primitive's layout.
     public func forward(input: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?,
                         output: UnsafeMutablePointer<Float>, activation: Activation) {
         forward(input: input, weights: w, bias: b, output: output, activation: activation, prepared: nil)
@@ -335,8 +380,10 @@ public final class OneDNNConvolution: @unchecked Sendable {
             ])
         }
         if let r = dstReorder { run(r, engine, [(DNNL_ARG_FROM, dst, scratchDst), (DNNL_ARG_TO, plainDst, y)]) }
-        // An activation the primitive did not apply, on the NCHW result: the stand-alone operator's arithmetic.
+        // An activation the primitive did not apply, on the result (element-wise, so in either layout): the
+        // stand-alone operator's arithmetic.
         if fusedActivation != activation && !activation.isIdentity { activation.apply(output, count: shape.outputCount) }
+        if let after = residualActivation, Self.fusable(after) == nil, !after.isIdentity { after.apply(output, count: shape.outputCount) }
     }
 
     /// Executes `primitive` on a fresh stream with memories wrapping the given buffers.

@@ -175,7 +175,8 @@ public struct CalibrationSession: Sendable {
 
     /// Graph outputs of every batch under `settings`, without keeping activations: the cheap
     /// evaluation of a whole plan that nothing re-runs from (intermediates are freed as they die).
-    /// Exactly `evaluate`'s outputs; batches run side by side, one kernel thread each.
+    /// Exactly `evaluate`'s outputs (with no settings at all, an unhooked forward pass, which may keep activations
+    /// channel-blocked and round differently); batches run side by side, one kernel thread each.
     public func outputs(_ settings: [String: QuantizerSetting]) throws -> [[String: Tensor]] {
         let hooks = TensorHooks(settings)
         let (plans, batches, validCounts) = (self.plans, self.batches, self.validCounts)

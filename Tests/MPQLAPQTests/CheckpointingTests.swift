@@ -62,7 +62,8 @@ import Testing
         #expect(rerun.outputs == full, "changed \(names)")
         // And back to FP32 from that state.
         let back = try sparse.rerun(from: rerun.cache!, changed: Set(names), hooks: .none, retain: .all)
-        #expect(back.outputs == (try plan.run(data.inputs).outputs))
+        // (A retaining run: an unhooked forward pass may keep activations channel-blocked, with other rounding.)
+        #expect(back.outputs == (try plan.run(data.inputs, retain: .all).outputs))
     }
 }
 

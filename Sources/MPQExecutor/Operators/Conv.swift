@@ -86,6 +86,11 @@ public struct ConvOperator: Operator {
     let activation: Activation
     /// This layer's weights in oneDNN's layout, kept between runs while the weight array is the same.
     let weightCache = ConvolutionWeightCache()
+    /// The sides a channel-blocked forward pass hands over in oneDNN's blocked layout (`ExecutionPlan+ChannelBlocking`).
+    private(set) var layout = ConvolutionLayout.plain
+    /// Set when a channel-blocked pass fused a residual Add into this convolution: input #3 is the residual, which
+    /// the result is added to in its buffer, followed by this activation (the Add's).
+    private(set) var residual: Activation?
 
     public init(_ context: OperatorContext) throws {
         let x = try convPoolFloatType(context, 0, "X")
@@ -123,7 +128,45 @@ public struct ConvOperator: Operator {
         outputTypes = [TensorType(.float32, [n, cout] + sw.outputSpatial(rank: spatial.count))]
     }
 
+    /// Whether oneDNN may run this convolution with `layout`'s sides blocked (and `residual` fused): a cheap check
+    /// that `isRunnable` confirms for the form chosen.
+    func mayRun(_ layout: ConvolutionLayout, residual: Activation? = nil) -> Bool {
+        Gemm.backend == .oneDNN && shape.outputCount > 0
+            && OneDNNConvolution.mayRun(shape, activation: activation, layout: layout, residual: residual)
+    }
+
+    /// This convolution with `layout`'s sides blocked and, when given, a residual (input #3) added to its result,
+    /// followed by `residual`. It shares the weight cache: its primitive reads the plain plan's weight layout unless
+    /// oneDNN chose another (then a process alternating between hooked and unhooked runs reorders the weights again
+    /// at each switch, as every call did before caching).
+    func blocked(_ layout: ConvolutionLayout, residual: Activation? = nil) -> ConvOperator {
+        var copy = self
+        copy.layout = layout
+        copy.residual = residual
+        return copy
+    }
+
+    /// Whether oneDNN has kernels for this form (creating its primitives, which its runs then use).
+    var isRunnable: Bool {
+        layout.isPlain || Conv2D.runsOnOneDNN(shape, activation: activation, layout: layout, residual: residual)
+    }
+
+    /// The residual, whose buffer a fused residual sum writes the result into.
+    public var inPlaceInput: Int? { residual == nil ? nil : 3 }
+
+    public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] {
+        guard residual != nil, var sum = Tensor.takeFloats(&inputs[3]) else { return try run(inputs) }
+        try accumulate(inputs, into: &sum)
+        return [Tensor(shape: outputTypes[0].shape, floats: sum)]
+    }
+
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        if residual != nil {
+            // A shared residual: the sum goes into a copy.
+            guard var sum = inputs[3]?.floats else { throw GraphError.invalidInput(node: "?", opType: "Conv", reason: "the residual is missing") }
+            try accumulate(inputs, into: &sum)
+            return [Tensor(shape: outputTypes[0].shape, floats: sum)]
+        }
         let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
         let b = hasBias ? try convPoolFloats(inputs, 2) : nil
         let shape = self.shape
@@ -141,16 +184,36 @@ public struct ConvOperator: Operator {
                     if let b {
                         b.withUnsafeBufferPointer { bp in
                             Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                           output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache))
+                                           output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache),
+                                           layout: layout)
                         }
                     } else {
                         Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
-                                       output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache))
+                                       output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache),
+                                           layout: layout)
                     }
                 }
             }
             count = shape.outputCount
         }
         return [Tensor(shape: outputTypes[0].shape, floats: out)]
+    }
+
+    /// `sum = residual(activation(conv + bias) + sum)` in `sum`'s buffer (a fused residual Add; sizes not degenerate).
+    private func accumulate(_ inputs: [Tensor?], into sum: inout [Float]) throws {
+        let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
+        let b = hasBias ? try convPoolFloats(inputs, 2) : nil
+        let (shape, activation, layout, residual, cache) = (shape, activation, layout, residual, weightCache)
+        sum.withUnsafeMutableBufferPointer { out in
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeBufferPointer { wp in
+                    (b ?? []).withUnsafeBufferPointer { bp in
+                        Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: b == nil ? nil : bp.baseAddress!,
+                                       output: out.baseAddress!, activation: activation, cachedWeights: (w, cache),
+                                       layout: layout, residual: residual)
+                    }
+                }
+            }
+        }
     }
 }

@@ -38,6 +38,8 @@ public struct MaxPoolOperator: Operator {
     public let outputTypes: [TensorType]
     let window: Window2D
     let planes: Int
+    /// Whether input and output are in `ChannelBlocks`' blocked layout (a channel-blocked forward pass).
+    private(set) var blocked = false
 
     public init(_ context: OperatorContext) throws {
         if context.node.outputs.count > 1 && !context.node.outputs[1].isEmpty {
@@ -49,9 +51,20 @@ public struct MaxPoolOperator: Operator {
         outputTypes = [TensorType(.float32, outShape)]
     }
 
+    /// This pooling reading and writing the blocked layout (its channels must be whole blocks).
+    func blockedForm() -> MaxPoolOperator {
+        var copy = self
+        copy.blocked = true
+        return copy
+    }
+
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         try runPoolKernel(inputs, outShape: outputTypes[0].shape, planes: planes) { x, y in
-            Pool2D.max(window, planes: planes, input: x, output: y)
+            if blocked {
+                Pool2D.maxBlocked(window, blocks: planes / ChannelBlocks.size, input: x, output: y)
+            } else {
+                Pool2D.max(window, planes: planes, input: x, output: y)
+            }
         }
     }
 }

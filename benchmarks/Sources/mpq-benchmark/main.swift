@@ -121,6 +121,7 @@ do {
             for (op, seconds) in try plan.profile(inputs) { perOp[op, default: 0] += seconds / 3 }
         }
         let total = perOp.values.reduce(0, +)
+        FileHandle.standardError.write(Data("  (\(plan.channelBlockedValueCount) values kept channel-blocked)\n".utf8))
         for (op, s) in perOp.sorted(by: { $0.value > $1.value }) {
             FileHandle.standardError.write(Data(String(format: "  %-20@ %8.2f ms  %5.1f%%\n", op as NSString, s * 1000, 100 * s / total).utf8))
         }
