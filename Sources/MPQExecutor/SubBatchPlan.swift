@@ -98,16 +98,16 @@ public struct SubBatchPlan: Sendable {
 
     /// A sample whose largest activation takes at least this many bytes (an ImageNet-sized CNN's) is "large".
     public static let largeSampleBytes = 2 << 20
-    /// Sub-batches a forward pass cuts a batch of large samples into at least (when it has that many samples).
-    public static let largeSampleSubBatches = 4
+    /// Samples a forward pass puts in one sub-batch of large samples at most.
+    public static let largeSubBatchSamples = 2
 
     /// Bytes of a small-sample sub-batch's largest activation in a forward pass (about an L2 cache)…
     public static let cachedSubBatchBytes = 2 << 20
     /// …but never fewer samples than this (below it each op's fixed cost shows: the 8×8 digits CNN at 32 lost 20 %).
     public static let minimumCachedSamples = 32
 
-    /// The samples of a forward pass's default sub-batch: `defaultSamples`; for large samples at most a quarter of
-    /// the batch; for small ones as many as keep the largest activation within `cachedSubBatchBytes` (an even count
+    /// The samples of a forward pass's default sub-batch: `defaultSamples`; for large samples at most
+    /// `largeSubBatchSamples`; for small ones as many as keep the largest activation within `cachedSubBatchBytes` (an even count
     /// of sub-batches, at least `minimumCachedSamples` samples each).
     ///
     /// Large: a sub-batch of two ImageNet-sized samples already overflows L2 many times, so smaller sub-batches cost
@@ -115,12 +115,15 @@ public struct SubBatchPlan: Sendable {
     /// ResNet-18 b8 as four sub-batches of two instead of two of four: peak resident set 157 → 141 MB on one thread and
     /// 185–216 → 156–166 MB on two, throughput within the machine's noise on both. EfficientNet-Lite1 b16 already ran
     /// as four. Small: mobilenet-digits b256 as eight sub-batches of 32 instead of two of 128 ran faster on one and two
-    /// threads and holds less. (Calibration sessions keep `defaultSamples`: their batches decide the plan's sums.)
+    /// threads and holds less. EfficientNet-Lite1 b16 with channel-blocked activations as eight sub-batches of two
+    /// instead of four of four: 212 vs 211 ms per batch on one thread, peak resident set 94 instead of 110 MB (its
+    /// 1×1 and depthwise convolutions keep oneDNN's reordered weights too). (Calibration sessions keep
+    /// `defaultSamples`: their batches decide the plan's sums.)
     public static func forwardSamples(_ plan: ExecutionPlan, batch: Int) -> Int {
         let perSample = largestActivationPerSample(plan, batch: batch)
         let samples = defaultSamples(batch: batch, perSample: perSample)
         if perSample >= largeSampleBytes {
-            return min(samples, max(1, (batch + largeSampleSubBatches - 1) / largeSampleSubBatches))
+            return min(samples, largeSubBatchSamples)
         }
         let fitting = cachedSubBatchBytes / perSample
         guard fitting >= minimumCachedSamples, fitting < samples else { return samples }
