@@ -43,15 +43,16 @@ extension ExecutionPlan {
     /// primitives, and a convolution oneDNN turns out to have no kernels for is left plain and the choice made again.
     private static func channelBlocked(_ plan: ExecutionPlan) -> [Step] {
         guard channelBlockingEnabled, Gemm.backend == .oneDNN, ChannelBlocks.size > 0 else { return plan.steps }
+        let layoutFree = plan.steps.map { isLayoutFree($0, in: plan) }
         var groups = ValueGroups(count: plan.valueNames.count)
-        for step in plan.steps where isLayoutFree(step, in: plan) {
+        for (i, step) in plan.steps.enumerated() where layoutFree[i] {
             for case let s? in step.inputs where plan.blockable(s) { groups.join(s, step.outputs[0]) }
         }
         var plainConvs = Set<Int>()
         while true {
-            let blocked = blockedValues(plan, groups, plainConvs: plainConvs)
+            let blocked = blockedValues(plan, groups, layoutFree: layoutFree, plainConvs: plainConvs)
             guard !blocked.isEmpty else { return plan.steps }
-            var steps = assigned(plan, blocked, plainConvs: plainConvs)
+            var steps = assigned(plan, blocked, layoutFree: layoutFree, plainConvs: plainConvs)
             fuseResidualSums(&steps, plan)
             let failed = steps.indices.filter { (steps[$0].op as? ConvOperator)?.isRunnable == false }
             if failed.isEmpty { return steps }
@@ -60,10 +61,11 @@ extension ExecutionPlan {
     }
 
     /// The plan's steps reading and writing the `blocked` values in the blocked layout.
-    private static func assigned(_ plan: ExecutionPlan, _ blocked: Set<Int>, plainConvs: Set<Int>) -> [Step] {
+    private static func assigned(_ plan: ExecutionPlan, _ blocked: Set<Int>, layoutFree: [Bool],
+                                 plainConvs: Set<Int>) -> [Step] {
         plan.steps.indices.map { i in
             var step = plan.steps[i]
-            if isLayoutFree(step, in: plan) {
+            if layoutFree[i] {
                 step.blockedOutput = blocked.contains(step.outputs[0])
                 return step
             }
@@ -123,13 +125,14 @@ extension ExecutionPlan {
     /// The values of the groups worth blocking, such that every max pooling that pools blocks has a blocked input
     /// and output (a pooling whose two sides came out differently is taken as a plain step and the groups weighed
     /// again, until none does).
-    private static func blockedValues(_ plan: ExecutionPlan, _ groups: ValueGroups, plainConvs: Set<Int>) -> Set<Int> {
+    private static func blockedValues(_ plan: ExecutionPlan, _ groups: ValueGroups, layoutFree: [Bool],
+                                      plainConvs: Set<Int>) -> Set<Int> {
         var pools = Set(plan.steps.indices.filter { i in
             let step = plan.steps[i]
             return step.op is MaxPoolOperator && step.inputs[0].map(plan.blockable) == true && plan.blockable(step.outputs[0])
         })
         while true {
-            let blocked = blockedValues(plan, groups, pools: pools, plainConvs: plainConvs)
+            let blocked = blockedValues(plan, groups, layoutFree: layoutFree, pools: pools, plainConvs: plainConvs)
             let mixed = pools.filter { blocked.contains(plan.steps[$0].inputs[0]!) != blocked.contains(plan.steps[$0].outputs[0]) }
             if mixed.isEmpty { return blocked }
             pools.subtract(mixed)
@@ -139,12 +142,12 @@ extension ExecutionPlan {
     /// The values of the groups worth blocking if the steps `pools` pool blocks: every producer can write blocked,
     /// and convolutions and poolings reading or writing the group outnumber the other steps that read it (each of
     /// those costs a reorder).
-    private static func blockedValues(_ plan: ExecutionPlan, _ groups: ValueGroups, pools: Set<Int>,
+    private static func blockedValues(_ plan: ExecutionPlan, _ groups: ValueGroups, layoutFree: [Bool], pools: Set<Int>,
                                       plainConvs: Set<Int>) -> Set<Int> {
         var producible = [Int: Bool](), score = [Int: Int]()
         for s in plan.valueNames.indices where plan.blockable(s) {
             let p = plan.producer[s]!, g = groups.root(s), step = plan.steps[p]
-            if isLayoutFree(step, in: plan) {
+            if layoutFree[p] {
                 if producible[g] == nil { producible[g] = true }
                 continue
             }
@@ -154,7 +157,7 @@ extension ExecutionPlan {
             producible[g] = producible[g, default: true] && writes
             score[g, default: 0] += writes ? 1 : 0
         }
-        for (i, step) in plan.steps.enumerated() where !isLayoutFree(step, in: plan) {
+        for (i, step) in plan.steps.enumerated() where !layoutFree[i] {
             for (k, input) in step.inputs.enumerated() {
                 guard let s = input, plan.blockable(s) else { continue }
                 let conv = plainConvs.contains(i) ? nil : step.op as? ConvOperator
@@ -178,7 +181,7 @@ extension ExecutionPlan {
 
     /// Whether a step computes its one output element by element from blockable operands of the output's shape
     /// (and constant scalars), so it runs the same on blocked buffers.
-    static func isLayoutFree(_ step: Step, in plan: ExecutionPlan) -> Bool {
+    private static func isLayoutFree(_ step: Step, in plan: ExecutionPlan) -> Bool {
         guard layoutFreeOps.contains(step.node.opType), step.node.domain.isEmpty, step.outputs.count == 1,
               step.outputs[0] >= 0, plan.blockable(step.outputs[0]) else { return false }
         let shape = plan.valueTypes[step.outputs[0]].shape
@@ -239,8 +242,9 @@ extension Tensor {
 }
 
 extension [Tensor?] {
-    /// These inputs with the ones at `positions` copied from the blocked layout to NCHW.
+    /// These inputs with the ones at `positions` copied from the blocked layout to NCHW (themselves when none).
     func unblocking(_ positions: [Int]) -> [Tensor?] {
+        guard !positions.isEmpty else { return self }
         var inputs = self
         for k in positions { inputs[k] = inputs[k]?.unblocked() }
         return inputs

@@ -233,13 +233,11 @@ extension ExecutionPlan {
             // The value dies here: give the operator the only reference, so it can write into its buffer.
             var inputs = step.inputs.map { $0.flatMap { values[$0] } }
             values[s] = nil
-            if !step.unblockInputs.isEmpty { inputs = inputs.unblocking(step.unblockInputs) }
+            inputs = inputs.unblocking(step.unblockInputs)
             outputs = try step.op.run(consuming: consume inputs)
-        } else if !step.unblockInputs.isEmpty {
-            outputs = try step.op.run(step.inputs.map { $0.flatMap { values[$0] } }.unblocking(step.unblockInputs))
         } else {
             outputs = try step.inputs.withUnsafeBufferPointer { slots in
-                try step.op.run(slots.map { $0.flatMap { values[$0] } })
+                try step.op.run(slots.map { $0.flatMap { values[$0] } }.unblocking(step.unblockInputs))
             }
         }
         for (k, s) in step.outputs.enumerated() where s >= 0 {

@@ -32,14 +32,3 @@ extension Pool2D {
         }
     }
 }
-
-extension WindowAxis {
-    /// The first input position of output `o`'s window and the range of kernel offsets that fall inside the input.
-    func taps(at o: Int) -> (start: Int, first: Int, end: Int) {
-        let start = o &* stride &- padBegin
-        var first = 0, end = kernel
-        while first < end && start &+ first &* dilation < 0 { first &+= 1 }
-        while end > first && start &+ (end &- 1) &* dilation >= input { end &-= 1 }
-        return (start, first, end)
-    }
-}

@@ -27,10 +27,7 @@ public enum Pool2D {
                 for oh in 0..<wh.output {
                     let d = dst + oh &* ww.output
                     // Kernel rows inside the input: a contiguous range of kh.
-                    let top = oh &* wh.stride &- wh.padBegin
-                    var kh0 = 0, kh1 = wh.kernel
-                    while kh0 < kh1 && top &+ kh0 &* wh.dilation < 0 { kh0 &+= 1 }
-                    while kh1 > kh0 && top &+ (kh1 &- 1) &* wh.dilation >= wh.input { kh1 &-= 1 }
+                    let (top, kh0, kh1) = wh.taps(at: oh)
                     // Taps in the order of the scalar loop (rows, then columns), so the vector path gives the same
                     // results, NaN included.
                     @inline(__always) func scalar(_ ow: Int) {

@@ -96,3 +96,15 @@ public struct Window2D: Sendable, Hashable {
         return lo < hi ? lo..<hi : lo..<lo
     }
 }
+
+extension WindowAxis {
+    /// The first input position of output `o`'s window and the kernel offsets `first..<end` that fall inside the
+    /// input (a contiguous range).
+    func taps(at o: Int) -> (start: Int, first: Int, end: Int) {
+        let start = o &* stride &- padBegin
+        var first = 0, end = kernel
+        while first < end && start &+ first &* dilation < 0 { first &+= 1 }
+        while end > first && start &+ (end &- 1) &* dilation >= input { end &-= 1 }
+        return (start, first, end)
+    }
+}

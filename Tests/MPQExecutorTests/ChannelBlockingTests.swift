@@ -3,16 +3,6 @@ import MPQGraph
 import MPQKernels
 @testable import MPQExecutor
 
-private struct BlockingRand {
-    var state: UInt64
-    mutating func floats(_ n: Int) -> [Float] {
-        (0..<n).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 23) - 1
-        }
-    }
-}
-
 private func info(_ name: String, _ shape: [Int]) -> ValueInfo {
     ValueInfo(name: name, elementType: .float32, declaredTypeName: "float", shape: shape.map { .fixed($0) })
 }
@@ -21,7 +11,7 @@ private func info(_ name: String, _ shape: [Int]) -> ValueInfo {
 /// stride-2 1×1 projection, a dilated 3×3 and a depthwise 3×3), a 12-channel convolution (not whole blocks of 8 or
 /// 16), and two pooled graph outputs, one of them read straight from a residual sum.
 private func residualGraph(channels c: Int) -> (Graph, [String: Tensor]) {
-    var rand = BlockingRand(state: 7)
+    var rand = SeededFloats(state: 7)
     var initializers: [String: Tensor] = [:]
     var nodes: [Node] = []
     func conv(_ name: String, _ x: String, cin: Int, cout: Int, kernel: Int = 3, group: Int = 1,
@@ -103,7 +93,7 @@ func channelBlockedForwardMatchesPlain(channels: Int) throws {
 func channelBlockingSkipsValuesMostlyReadPlain() throws {
     try #require(Gemm.backend == .oneDNN && OneDNNConvolution.enabled)
     let c = ChannelBlocks.size
-    var rand = BlockingRand(state: 3)
+    var rand = SeededFloats(state: 3)
     // A convolution whose result only poolings and a Reshape-like Flatten read: blocking it saves one reorder and
     // costs three.
     let w = [c, c, 3, 3]

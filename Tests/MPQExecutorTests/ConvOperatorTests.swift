@@ -2,16 +2,6 @@ import Testing
 import MPQGraph
 @testable import MPQExecutor
 
-private struct Rand {
-    var state: UInt64
-    mutating func floats(_ n: Int) -> [Float] {
-        (0..<n).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 23) - 1
-        }
-    }
-}
-
 private func convOp(_ attrs: [String: Attribute], x: [Int], w: [Int], bias: Bool = true, opset: Int = 13,
                     constantWeights: Tensor? = nil) throws -> ConvOperator {
     let node = Node(name: "conv", opType: "Conv", inputs: bias ? ["x", "w", "b"] : ["x", "w"], outputs: ["y"], attributes: attrs)
@@ -68,7 +58,7 @@ private struct ConvSpec: Sendable, CustomStringConvertible {
 private func convMatchesNaive(_ s: ConvSpec) throws {
     let op = try convOp(["group": .int(s.group), "strides": .ints(s.strides), "dilations": .ints(s.dilations), "pads": .ints(s.pads)],
                         x: s.x, w: s.w, bias: s.bias)
-    var r = Rand(state: UInt64(s.x.reduce(1, *) + s.w.reduce(7, *)))
+    var r = SeededFloats(state: UInt64(s.x.reduce(1, *) + s.w.reduce(7, *)))
     let x = r.floats(s.x.reduce(1, *)), w = r.floats(s.w.reduce(1, *)), b = s.bias ? r.floats(s.w[0]) : nil
     let expected = naiveConv(x: x, xs: s.x, w: w, ws: s.w, b: b, group: s.group, strides: s.strides, dilations: s.dilations, pads: s.pads)
     #expect(op.outputTypes == [TensorType(.float32, expected.shape)])
@@ -91,7 +81,7 @@ private func convMatchesNaive(_ s: ConvSpec) throws {
 }
 
 @Test func convAutoPad() throws {
-    var r = Rand(state: 99)
+    var r = SeededFloats(state: 99)
     let xs = [1, 2, 6, 7], ws = [3, 2, 3, 3]
     let x = r.floats(84), w = r.floats(54), b = r.floats(3)
     let inputs: [Tensor?] = [Tensor(shape: xs, floats: x), Tensor(shape: ws, floats: w), Tensor(shape: [3], floats: b)]

@@ -156,7 +156,7 @@ public struct ConvOperator: Operator {
 
     public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] {
         guard residual != nil, var sum = Tensor.takeFloats(&inputs[3]) else { return try run(inputs) }
-        try accumulate(inputs, into: &sum)
+        try convolve(inputs) { out in sum.withUnsafeMutableBufferPointer { out($0.baseAddress!) } }
         return [Tensor(shape: outputTypes[0].shape, floats: sum)]
     }
 
@@ -164,53 +164,42 @@ public struct ConvOperator: Operator {
         if residual != nil {
             // A shared residual: the sum goes into a copy.
             guard var sum = inputs[3]?.floats else { throw GraphError.invalidInput(node: "?", opType: "Conv", reason: "the residual is missing") }
-            try accumulate(inputs, into: &sum)
+            try convolve(inputs) { out in sum.withUnsafeMutableBufferPointer { out($0.baseAddress!) } }
             return [Tensor(shape: outputTypes[0].shape, floats: sum)]
         }
-        let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
-        let b = hasBias ? try convPoolFloats(inputs, 2) : nil
         let shape = self.shape
+        let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
         if shape.outputCount == 0 || x.isEmpty || w.isEmpty {
             // Degenerate sizes: nothing to accumulate, the result is the bias (or zero).
+            let b = hasBias ? try convPoolFloats(inputs, 2) : nil
             let plane = shape.window.height.output * shape.window.width.output
             var out = [Float](repeating: 0, count: shape.outputCount)
             if let b, plane > 0 { for i in 0..<out.count { out[i] = b[(i / plane) % shape.outChannels] } }
             out.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
             return [Tensor(shape: outputTypes[0].shape, floats: out)]
         }
-        let out = [Float](unsafeUninitializedCapacity: shape.outputCount) { buf, count in
-            x.withUnsafeBufferPointer { xp in
-                w.withUnsafeBufferPointer { wp in
-                    if let b {
-                        b.withUnsafeBufferPointer { bp in
-                            Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                           output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache),
-                                           layout: layout)
-                        }
-                    } else {
-                        Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
-                                       output: buf.baseAddress!, activation: activation, cachedWeights: (w, weightCache),
-                                           layout: layout)
-                    }
-                }
+        var out: [Float] = []
+        try convolve(inputs) { write in
+            out = [Float](unsafeUninitializedCapacity: shape.outputCount) { buf, count in
+                write(buf.baseAddress!)
+                count = shape.outputCount
             }
-            count = shape.outputCount
         }
         return [Tensor(shape: outputTypes[0].shape, floats: out)]
     }
 
-    /// `sum = residual(activation(conv + bias) + sum)` in `sum`'s buffer (a fused residual Add; sizes not degenerate).
-    private func accumulate(_ inputs: [Tensor?], into sum: inout [Float]) throws {
+    /// Runs the convolution (sizes not degenerate) into the buffer `output` hands it: a fresh one, or a residual's
+    /// (then `residual(activation(conv + bias) + residual)`).
+    private func convolve(_ inputs: [Tensor?], output: ((UnsafeMutablePointer<Float>) -> Void) -> Void) throws {
         let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
         let b = hasBias ? try convPoolFloats(inputs, 2) : nil
         let (shape, activation, layout, residual, cache) = (shape, activation, layout, residual, weightCache)
-        sum.withUnsafeMutableBufferPointer { out in
-            x.withUnsafeBufferPointer { xp in
-                w.withUnsafeBufferPointer { wp in
-                    (b ?? []).withUnsafeBufferPointer { bp in
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                (b ?? []).withUnsafeBufferPointer { bp in
+                    output { out in
                         Conv2D.forward(shape, input: xp.baseAddress!, weights: wp.baseAddress!, bias: b == nil ? nil : bp.baseAddress!,
-                                       output: out.baseAddress!, activation: activation, cachedWeights: (w, cache),
-                                       layout: layout, residual: residual)
+                                       output: out, activation: activation, cachedWeights: (w, cache), layout: layout, residual: residual)
                     }
                 }
             }
