@@ -18,9 +18,11 @@ import MPQKernels
 /// adds its result to the operand in the operand's buffer (oneDNN's sum post-op) and applies the Add's activation, and
 /// the Add's step does nothing (ResNet-18: one pass over each block's output less).
 ///
-/// Only unhooked runs that keep no activations use this: hooks, caches and callers see NCHW tensors. Results equal
-/// the plain plan's up to float rounding where a 1×1 or depthwise convolution moves from the hand-written kernels to
-/// oneDNN. `MPQ_CHANNEL_BLOCKING=0` turns it off (for side-by-side comparisons).
+/// Only runs that keep no activations use this, and hooked ones only where every hook on a blocked value acts per
+/// element (a per-tensor fake quantizer, `TensorHooks.perElement`); a hooked convolution result is never the host of a
+/// fused sum, which would not write it. Caches and callers see NCHW tensors. Results equal the plain plan's up to float
+/// rounding where a 1×1 or depthwise convolution moves from the hand-written kernels to oneDNN.
+/// `MPQ_CHANNEL_BLOCKING=0` turns it off (for side-by-side comparisons).
 extension ExecutionPlan {
     static let channelBlockingEnabled = ProcessInfo.processInfo.environment["MPQ_CHANNEL_BLOCKING"] != "0"
 
@@ -31,17 +33,36 @@ extension ExecutionPlan {
 
     /// The steps of an unhooked forward pass, channel-blocked where that saves reorders (computed on first use).
     var channelBlockedSteps: [Step] {
-        channelBlocking.steps { Self.channelBlocked(self) }
+        channelBlocking.steps(unfusing: []) { Self.channelBlocked(self, unfusing: []) }
+    }
+
+    /// The steps of a forward pass under `hooks` that keeps no activations: channel-blocked (with no fused sum
+    /// hosted by a hooked convolution result) when every hook on a blocked value acts per element, else the plain ones.
+    func forwardSteps(under hooks: TensorHooks) -> [Step] {
+        guard !hooks.isEmpty else { return channelBlockedSteps }
+        let hookedConvResults = Set(hooks.transforms.keys.compactMap { name -> Int? in
+            guard let s = slots[name], let p = producer[s], steps[p].op is ConvOperator else { return nil }
+            return s
+        })
+        let blocked = channelBlocking.steps(unfusing: hookedConvResults) {
+            Self.channelBlocked(self, unfusing: hookedConvResults)
+        }
+        let layoutSafe = hooks.transforms.keys.allSatisfy { name in
+            guard !hooks.perElement.contains(name), let s = slots[name], let p = producer[s] else { return true }
+            return !blocked[p].blockedOutput
+        }
+        return layoutSafe ? blocked : steps
     }
 
     /// How many values an unhooked forward pass keeps in the blocked layout.
     public var channelBlockedValueCount: Int { channelBlockedSteps.filter { $0.blockedOutput && !$0.isFusedAway }.count }
 
-    /// `plan`'s steps with blocked values assigned, or its own steps when nothing is worth blocking.
+    /// `plan`'s steps with blocked values assigned, or its own steps when nothing is worth blocking; no residual sum
+    /// is fused into the convolution producing one of the `unfusing` values.
     ///
     /// Layouts are chosen with `ConvOperator.mayRun`'s cheap checks; then the convolutions' chosen forms create their
     /// primitives, and a convolution oneDNN turns out to have no kernels for is left plain and the choice made again.
-    private static func channelBlocked(_ plan: ExecutionPlan) -> [Step] {
+    private static func channelBlocked(_ plan: ExecutionPlan, unfusing: Set<Int>) -> [Step] {
         guard channelBlockingEnabled, Gemm.backend == .oneDNN, ChannelBlocks.size > 0 else { return plan.steps }
         let layoutFree = plan.steps.map { isLayoutFree($0, in: plan) }
         var groups = ValueGroups(count: plan.valueNames.count)
@@ -53,7 +74,7 @@ extension ExecutionPlan {
             let blocked = blockedValues(plan, groups, layoutFree: layoutFree, plainConvs: plainConvs)
             guard !blocked.isEmpty else { return plan.steps }
             var steps = assigned(plan, blocked, layoutFree: layoutFree, plainConvs: plainConvs)
-            fuseResidualSums(&steps, plan)
+            fuseResidualSums(&steps, plan, unfusing: unfusing)
             let failed = steps.indices.filter { (steps[$0].op as? ConvOperator)?.isRunnable == false }
             if failed.isEmpty { return steps }
             plainConvs.formUnion(failed)
@@ -92,9 +113,9 @@ extension ExecutionPlan {
         }
     }
 
-    /// Fuses each blocked residual Add into the convolution producing one operand, where the other operand's buffer
-    /// can take the sum (see the extension's documentation).
-    private static func fuseResidualSums(_ steps: inout [Step], _ plan: ExecutionPlan) {
+    /// Fuses each blocked residual Add into the convolution producing one operand (none of `unfusing`), where the other
+    /// operand's buffer can take the sum (see the extension's documentation).
+    private static func fuseResidualSums(_ steps: inout [Step], _ plan: ExecutionPlan, unfusing: Set<Int>) {
         var readers = [[Int]](repeating: [], count: plan.valueNames.count)
         for (i, step) in steps.enumerated() { for case let s? in step.inputs { readers[s].append(i) } }
         for i in steps.indices where steps[i].node.opType == "Add" && steps[i].blockedOutput {
@@ -102,7 +123,8 @@ extension ExecutionPlan {
                   let a = steps[i].inputs[0], let b = steps[i].inputs[1], a != b else { continue }
             // The later-computed convolution hosts the sum; the other operand must be ready and free by then.
             let hosts = [(a, b), (b, a)].compactMap { host, other -> (j: Int, conv: ConvOperator, other: Int)? in
-                guard let j = plan.producer[host], let conv = steps[j].op as? ConvOperator, conv.residual == nil,
+                guard !unfusing.contains(host), let j = plan.producer[host], let conv = steps[j].op as? ConvOperator,
+                      conv.residual == nil,
                       conv.layout.blockedOutput, readers[host] == [i],
                       let p = plan.producer[other], p < j, readers[other].allSatisfy({ $0 < j || $0 == i }),
                       readers[other].filter({ $0 == i }).count == 1, plan.lastUse[other] == i,
@@ -213,17 +235,21 @@ private struct ValueGroups {
     }
 }
 
-/// The channel-blocked steps of a plan, made on first use and shared by the plan's copies.
+/// The channel-blocked steps of a plan, made on first use and shared by the plan's copies: one form per set of
+/// convolution results whose residual sums stay unfused (hooked runs have their own; a few are kept).
 final class ChannelBlockingCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var made: [ExecutionPlan.Step]?
+    private var made: [(unfusing: Set<Int>, steps: [ExecutionPlan.Step])] = []
+    /// Forms kept at most (the oldest goes first): a plan is run unhooked and under one or two sets of hooked values.
+    static let capacity = 4
 
-    func steps(_ make: () -> [ExecutionPlan.Step]) -> [ExecutionPlan.Step] {
+    func steps(unfusing: Set<Int>, _ make: () -> [ExecutionPlan.Step]) -> [ExecutionPlan.Step] {
         lock.lock()
         defer { lock.unlock() }
-        if let made { return made }
+        if let known = made.first(where: { $0.unfusing == unfusing }) { return known.steps }
         let steps = make()
-        made = steps
+        if made.count == Self.capacity { made.removeFirst() }
+        made.append((unfusing, steps))
         return steps
     }
 }

@@ -29,9 +29,9 @@ public enum ExecutionError: Error, CustomStringConvertible, Equatable {
 extension ExecutionPlan {
     /// Runs the whole graph on `inputs` (one tensor per graph input, shaped as compiled).
     ///
-    /// Without hooks and with `.outputs` retention this is a plain forward pass, which keeps activations in oneDNN's
-    /// blocked layout between convolutions (`ExecutionPlan+ChannelBlocking`): its outputs may differ from those of a
-    /// hooked or retaining run by float rounding.
+    /// With `.outputs` retention this is a forward pass that may keep activations in oneDNN's blocked layout between
+    /// convolutions (`ExecutionPlan+ChannelBlocking`; under hooks only where they act per element): its outputs may
+    /// differ from those of a retaining run by float rounding.
     public func run(_ inputs: [String: Tensor], hooks: TensorHooks = .none,
                     retain: Retention = .outputs) throws -> ExecutionResult {
         var values = [Tensor?](repeating: nil, count: valueNames.count)
@@ -60,8 +60,8 @@ extension ExecutionPlan {
             }
             store(tensor, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
         }
-        // A forward pass that hands out no activations and hooks none may keep them blocked between convolutions.
-        let steps = hooks.isEmpty && retain == .outputs ? channelBlockedSteps : self.steps
+        // A forward pass that hands out no activations may keep them blocked between convolutions.
+        let steps = retain == .outputs ? forwardSteps(under: hooks) : self.steps
         for (i, step) in steps.enumerated() {
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw,
                         handOver: keepRaw ? nil : step.handedOver ?? handOverSlot(of: step, at: i))

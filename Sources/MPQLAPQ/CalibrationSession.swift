@@ -175,8 +175,9 @@ public struct CalibrationSession: Sendable {
 
     /// Graph outputs of every batch under `settings`, without keeping activations: the cheap
     /// evaluation of a whole plan that nothing re-runs from (intermediates are freed as they die).
-    /// Exactly `evaluate`'s outputs (with no settings at all, an unhooked forward pass, which may keep activations
-    /// channel-blocked and round differently); batches run side by side, one kernel thread each.
+    /// `evaluate`'s outputs up to float rounding: a forward pass keeps activations channel-blocked between convolutions
+    /// where every quantizer on them is per-tensor (`ExecutionPlan.run`), so a 1×1 or depthwise convolution may run in
+    /// oneDNN instead of the hand-written kernel; batches run side by side, one kernel thread each.
     public func outputs(_ settings: [String: QuantizerSetting]) throws -> [[String: Tensor]] {
         let hooks = TensorHooks(settings)
         let (plans, batches, validCounts) = (self.plans, self.batches, self.validCounts)

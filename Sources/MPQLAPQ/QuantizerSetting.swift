@@ -8,9 +8,13 @@ public struct QuantizerSetting: Sendable, Equatable {
     public let transform: TensorHooks.Transform
     /// The transform reading a buffer that stays shared, when it has a cheaper form than a copy and `transform`.
     public let outOfPlace: TensorHooks.OutOfPlace?
+    /// Whether the transform acts on each element alone, the same way at every position (`TensorHooks.perElement`).
+    public let actsPerElement: Bool
 
-    public init(key: String, transform: @escaping TensorHooks.Transform, outOfPlace: TensorHooks.OutOfPlace? = nil) {
+    public init(key: String, actsPerElement: Bool = false, transform: @escaping TensorHooks.Transform,
+                outOfPlace: TensorHooks.OutOfPlace? = nil) {
         self.key = key
+        self.actsPerElement = actsPerElement
         self.transform = transform
         self.outOfPlace = outOfPlace
     }
@@ -39,5 +43,6 @@ extension TensorHooks {
     public init(_ settings: [String: QuantizerSetting]) {
         self.init(settings.mapValues(\.transform))
         outOfPlace = settings.compactMapValues(\.outOfPlace)
+        perElement = Set(settings.filter(\.value.actsPerElement).keys)
     }
 }

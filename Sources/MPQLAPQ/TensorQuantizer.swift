@@ -53,7 +53,7 @@ public struct TensorQuantizer: Sendable, Equatable, Codable {
         let grid = parameters.grid
         let quantizer = FakeQuantizer(parameters)
         let key = grid.description + "|" + QuantizerSetting.keyPart(parameters.scales) + "|" + QuantizerSetting.keyPart(parameters.zeroPoints)
-        return QuantizerSetting(key: key, transform: { tensor in
+        return QuantizerSetting(key: key, actsPerElement: parameters.axis == nil, transform: { tensor in
             var tensor = tensor
             try? quantizer.quantizeInPlace(&tensor)
             return tensor

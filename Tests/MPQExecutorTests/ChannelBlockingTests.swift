@@ -124,3 +124,35 @@ func unblockingMatchesTheLayoutsDefinition() {
     for i in 0..<n { for ch in 0..<c { for p in 0..<plane { expected.append(Float(i * 10_000 + ch * 100 + p)) } } }
     #expect(plain == expected)
 }
+
+@Test("A hooked forward pass keeps values blocked under per-element hooks and never fuses a sum away from a hooked result")
+func hookedForwardPassesKeepBlocksWhereHooksAllow() throws {
+    try #require(Gemm.backend == .oneDNN && OneDNNConvolution.enabled)
+    let c = ChannelBlocks.size
+    let (graph, inputs) = residualGraph(channels: c)
+    let plan = try ExecutionPlan(graph: graph, inputShapes: ["x": [3, 3, 9, 11]])
+    // An affine map: skipping it, or applying it twice, moves the outputs far beyond float rounding.
+    let affine: TensorHooks.Transform = { t in Tensor(shape: t.shape, floats: t.floats!.map { $0 * 1.5 + 0.25 }) }
+    var hooks = TensorHooks(["a": affine, "b2": affine, "r2": affine, "x": affine])
+    hooks.perElement = ["a", "b2", "r2", "x"]
+    let steps = plan.forwardSteps(under: hooks)
+    let blocked = Set(steps.filter { $0.blockedOutput && !$0.isFusedAway }.map { plan.valueNames[$0.outputs[0]] })
+    #expect(["a", "b2", "r2"].allSatisfy(blocked.contains), "\(blocked.sorted())")
+    // b2's result is hooked, so its residual Add runs as a step; c2's is not, so that one is still fused.
+    #expect(steps.filter(\.isFusedAway).map { plan.valueNames[$0.outputs[0]] } == ["r2"])
+    let fast = try plan.run(inputs, hooks: hooks).outputs
+    let plain = try plan.run(inputs, hooks: hooks, retain: .all).outputs
+    for name in ["g", "h"] {
+        let a = try #require(fast[name]?.floats), b = try #require(plain[name]?.floats)
+        let diff = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(diff <= 1e-5 * max(b.map(abs).max() ?? 1, 1), "\(name): max |Δ| \(diff)")
+    }
+    // A hook that may depend on positions (not declared per element) on a blocked value: the plain steps run.
+    hooks["a"] = affine
+    let anyBlocked = plan.forwardSteps(under: hooks).contains { $0.blockedOutput }
+    #expect(!anyBlocked)
+    let unsafe = try plan.run(inputs, hooks: hooks).outputs
+    let reference = try plan.run(inputs, hooks: hooks, retain: .all).outputs
+    #expect(unsafe["g"]?.floats == reference["g"]?.floats)
+    #expect(unsafe["h"]?.floats == reference["h"]?.floats)
+}

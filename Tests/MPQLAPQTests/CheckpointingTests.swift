@@ -57,7 +57,7 @@ import Testing
                        [activations[3], activations[7]]].enumerated() {
         var hooks = TensorHooks()
         for name in names { hooks[name] = { t in Tensor(shape: t.shape, floats: t.floats!.map { $0 * 0.5 + Float(k) * 0.01 }) } }
-        let full = try plan.run(data.inputs, hooks: hooks).outputs
+        let full = try plan.run(data.inputs, hooks: hooks, retain: .all).outputs
         let rerun = try sparse.rerun(from: base, changed: Set(names), hooks: hooks, retain: .all)
         #expect(rerun.outputs == full, "changed \(names)")
         // And back to FP32 from that state.

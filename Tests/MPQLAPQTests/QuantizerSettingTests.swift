@@ -1,5 +1,5 @@
 import Foundation
-import MPQExecutor
+@testable import MPQExecutor
 import MPQGraph
 @testable import MPQLAPQ
 import MPQQuantization
@@ -47,4 +47,49 @@ import Testing
     let fp32 = try plan.run(data.inputs, retain: .all)
     let rerun = try plan.rerun(from: try #require(fp32.cache), changed: [activation], hooks: hooks, retain: .all)
     #expect(rerun.outputs == fp32.outputs)
+}
+
+/// Per-tensor quantizers act per element, so a forward pass may apply them to channel-blocked activations;
+/// per-channel ones depend on the channel's position and may not.
+@Test func perTensorSettingsActPerElement() throws {
+    let grid = try QuantizationGrid.signedSymmetric(bits: 8)
+    let perTensor = TensorQuantizer.setting(QuantizerParameters(grid: grid, scales: [0.1], zeroPoints: [0], qmin: -128,
+                                                                qmax: 127, axis: nil))
+    let perChannel = TensorQuantizer.setting(QuantizerParameters(grid: grid, scales: [0.1, 0.2], zeroPoints: [0, 0],
+                                                                 qmin: -128, qmax: 127, axis: 0))
+    #expect(perTensor.actsPerElement && !perChannel.actsPerElement)
+    var hooks = TensorHooks(["a": perTensor, "w": perChannel, "b": QuantizerSetting(key: "k") { $0 }])
+    #expect(hooks.perElement == ["a"])
+    hooks["a"] = { $0 }
+    #expect(hooks.perElement.isEmpty)
+}
+
+/// A plan's measurement (a forward pass keeping no activations) runs mobilenet-digits with per-tensor activation and
+/// per-channel weight quantizers on channel-blocked activations, and its outputs are the caching evaluation's up to
+/// float rounding.
+@Test func quantizedForwardPassesKeepActivationsBlocked() throws {
+    let data = try ExampleData("mobilenet-digits", samples: 8)
+    var session = try CalibrationSession(graph: data.graph, inputs: data.inputs, batchSize: 8)
+    let grid = try QuantizationGrid.signedSymmetric(bits: 8)
+    var settings: [String: QuantizerSetting] = [:]
+    for node in data.graph.nodes where node.opType == "Conv" {
+        let weight = node.inputs[1]
+        let channels = try #require(data.graph.initializers[weight]?.shape.first)
+        settings[weight] = TensorQuantizer.setting(QuantizerParameters(
+            grid: grid, scales: Array(repeating: 0.01, count: channels), zeroPoints: Array(repeating: 0, count: channels),
+            qmin: -128, qmax: 127, axis: 0))
+        settings[node.outputs[0]] = TensorQuantizer.setting(QuantizerParameters(grid: grid, scales: [0.05], zeroPoints: [0],
+                                                                                qmin: -128, qmax: 127, axis: nil))
+    }
+    let steps = session.plan.forwardSteps(under: TensorHooks(settings))
+    #expect(steps.contains { $0.blockedOutput })
+    let fast = try session.outputs(settings)
+    let cached = try session.evaluate(settings).outputs
+    let name = data.graph.outputs[0].name
+    let a = try #require(fast.first?[name]?.floats), b = try #require(cached.first?[name]?.floats)
+    let diff = zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+    // The quantizers act (8-bit weights on a 0.01 grid move the logits visibly).
+    let fp32 = try #require(session.reference.outputs.first?[name]?.floats)
+    #expect(zip(a, fp32).map { abs($0 - $1) }.max()! > 100 * max(diff, 1e-6))
+    #expect(diff <= 0.05 * max(b.map(abs).max() ?? 1, 1), "max |Δ| \(diff)")
 }
