@@ -17,6 +17,9 @@ public struct ActivationCache: Sendable {
     var stale: Set<Int> = []
     /// The run's hooks, which re-create a hooked value the cache keeps only raw (`ExecutionPlan.dropHooked`).
     var hooks: TensorHooks = .none
+    /// Slots whose values are held in the channel-blocked layout (`ExecutionPlan.cachingSteps`); re-runs from this
+    /// cache run the same steps.
+    var blocked: Set<Int> = []
 
     /// Whether every value is up to date (no re-run stopped early).
     public var isComplete: Bool { stale.isEmpty }
@@ -24,14 +27,19 @@ public struct ActivationCache: Sendable {
     /// The value a name had in the cached run, as consumers read it (re-made from the raw value when only that is kept).
     public func value(named name: String) -> Tensor? {
         guard let s = slots[name] else { return nil }
-        if let value = values[s] { return value }
-        return unhooked[s].map { hooks.applied(name, toShared: $0) ?? $0 }
+        if let value = values[s] { return inNCHW(value, slot: s) }
+        return unhooked[s].map { inNCHW(hooks.applied(name, toShared: $0) ?? $0, slot: s) }
     }
 
     /// The value of a name before its hook was applied (the same as `value(named:)` without a hook); nil when the
     /// cache keeps only the hooked form (its producer must run again without the hook).
     public func unhookedValue(named name: String) -> Tensor? {
-        slots[name].flatMap(rawValue(slot:))
+        guard let s = slots[name] else { return nil }
+        return rawValue(slot: s).map { inNCHW($0, slot: s) }
+    }
+
+    private func inNCHW(_ value: Tensor, slot s: Int) -> Tensor {
+        blocked.contains(s) ? value.unblocked() : value
     }
 
     /// The raw value of slot `s`: kept beside its hooked form, or the value itself when the run had no hook on it.

@@ -18,10 +18,12 @@ import MPQKernels
 /// adds its result to the operand in the operand's buffer (oneDNN's sum post-op) and applies the Add's activation, and
 /// the Add's step does nothing (ResNet-18: one pass over each block's output less).
 ///
-/// Only runs that keep no activations use this, and hooked ones only where every hook on a blocked value acts per
-/// element (a per-tensor fake quantizer, `TensorHooks.perElement`); a hooked convolution result is never the host of a
-/// fused sum, which would not write it. Caches and callers see NCHW tensors. Results equal the plain plan's up to float
-/// rounding where a 1×1 or depthwise convolution moves from the hand-written kernels to oneDNN.
+/// Hooked runs use this only where every hook on a blocked value acts per element (a per-tensor fake quantizer,
+/// `TensorHooks.perElement`); a hooked convolution result is never the host of a fused sum, which would not write it,
+/// and a run that keeps every value fuses no sum (`cachingSteps`). Its cache holds blocked values as they are, and a
+/// re-run from it runs the same steps (or unblocks the cache first when its hooks forbid them); callers read NCHW
+/// tensors. Results equal the plain plan's up to float rounding where a 1×1 or depthwise convolution moves from the
+/// hand-written kernels to oneDNN.
 /// `MPQ_CHANNEL_BLOCKING=0` turns it off (for side-by-side comparisons).
 extension ExecutionPlan {
     static let channelBlockingEnabled = ProcessInfo.processInfo.environment["MPQ_CHANNEL_BLOCKING"] != "0"
@@ -40,18 +42,33 @@ extension ExecutionPlan {
     /// hosted by a hooked convolution result) when every hook on a blocked value acts per element, else the plain ones.
     func forwardSteps(under hooks: TensorHooks) -> [Step] {
         guard !hooks.isEmpty else { return channelBlockedSteps }
-        let hookedConvResults = Set(hooks.transforms.keys.compactMap { name -> Int? in
-            guard let s = slots[name], let p = producer[s], steps[p].op is ConvOperator else { return nil }
-            return s
-        })
-        let blocked = channelBlocking.steps(unfusing: hookedConvResults) {
-            Self.channelBlocked(self, unfusing: hookedConvResults)
-        }
+        let hookedConvResults = Set(hooks.transforms.keys.compactMap { slots[$0] }.filter(isConvolutionResult))
+        return blockedSteps(unfusing: hookedConvResults, under: hooks) ?? steps
+    }
+
+    /// The steps of a run that keeps every value under `hooks`: channel-blocked with no sum fused away (every value
+    /// exists, with the plain steps' inputs and outputs), or nil when a hook on a blocked value may not act per element
+    /// or nothing is worth blocking.
+    func cachingSteps(under hooks: TensorHooks) -> [Step]? {
+        let convResults = Set(steps.compactMap { $0.op is ConvOperator ? $0.outputs.first : nil })
+        guard let blocked = blockedSteps(unfusing: convResults, under: hooks),
+              blocked.contains(where: \.blockedOutput) else { return nil }
+        return blocked
+    }
+
+    /// The blocked steps with no sum fused into the convolutions producing `unfusing`, or nil when a hook on one of
+    /// their blocked values may not act per element.
+    private func blockedSteps(unfusing: Set<Int>, under hooks: TensorHooks) -> [Step]? {
+        let blocked = channelBlocking.steps(unfusing: unfusing) { Self.channelBlocked(self, unfusing: unfusing) }
         let layoutSafe = hooks.transforms.keys.allSatisfy { name in
             guard !hooks.perElement.contains(name), let s = slots[name], let p = producer[s] else { return true }
             return !blocked[p].blockedOutput
         }
-        return layoutSafe ? blocked : steps
+        return layoutSafe ? blocked : nil
+    }
+
+    private func isConvolutionResult(_ s: Int) -> Bool {
+        producer[s].map { steps[$0].op is ConvOperator } ?? false
     }
 
     /// How many values an unhooked forward pass keeps in the blocked layout.

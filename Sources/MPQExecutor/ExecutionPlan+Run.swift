@@ -60,8 +60,8 @@ extension ExecutionPlan {
             }
             store(tensor, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
         }
-        // A forward pass that hands out no activations may keep them blocked between convolutions.
-        let steps = retain == .outputs ? forwardSteps(under: hooks) : self.steps
+        // Activations may stay blocked between convolutions (a cache keeps them so, for re-runs on the same steps).
+        let steps = retain == .outputs ? forwardSteps(under: hooks) : cachingSteps(under: hooks) ?? self.steps
         for (i, step) in steps.enumerated() {
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw,
                         handOver: keepRaw ? nil : step.handedOver ?? handOverSlot(of: step, at: i))
@@ -74,7 +74,12 @@ extension ExecutionPlan {
             }
         }
         if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked) }
-        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks)
+        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, blocked: blockedOutputs(of: steps))
+    }
+
+    /// The slots `steps` write in the blocked layout.
+    private func blockedOutputs(of steps: [Step]) -> Set<Int> {
+        Set(steps.lazy.filter(\.blockedOutput).map { $0.outputs[0] })
     }
 
     /// Re-runs only the nodes downstream of `changed` values, reading everything else from `cache`.
@@ -93,6 +98,22 @@ extension ExecutionPlan {
     public func rerun(from cache: ActivationCache, changed: Set<String>, hooks: TensorHooks,
                       retain: Retention = .outputs, through targets: Set<String>? = nil,
                       materializing wanted: Set<String> = []) throws -> ExecutionResult {
+        // The steps a run keeps every value with under these hooks. When the cached run took others (its hooks
+        // allowed blocked values and these do not, or the reverse), every step runs again from the graph inputs, so
+        // the result is exactly a full run's with these hooks.
+        let blockedSteps = cachingSteps(under: hooks)
+        let layout = blockedSteps.map(blockedOutputs(of:)) ?? []
+        var cache = cache
+        var changed = changed
+        if cache.blocked != layout {
+            for s in producer.indices where producer[s] != nil {
+                cache.values[s] = nil
+                cache.unhooked[s] = nil
+            }
+            cache.blocked = layout
+            changed.formUnion(graph.inputs.map(\.name))
+        }
+        let runSteps = blockedSteps ?? steps
         var values = cache.values
         var unhooked = cache.unhooked
         var stale = cache.stale
@@ -136,7 +157,7 @@ extension ExecutionPlan {
                               recompute: recompute)
         var lastRead = [Int](repeating: -1, count: valueNames.count)
         for (i, step) in steps.enumerated() where runs[i] { for case let s? in step.inputs { lastRead[s] = i } }
-        for (i, step) in steps.enumerated() {
+        for (i, step) in runSteps.enumerated() {
             if reached[i] && i > limit {
                 for s in step.outputs where s >= 0 { stale.insert(s); dirty[s] = true }
                 continue
@@ -155,7 +176,7 @@ extension ExecutionPlan {
             dropHooked(dead, values: &values, unhooked: unhooked, except: wantedSlots)
         }
         if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked, except: wantedSlots) }
-        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, stale: stale)
+        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, stale: stale, blocked: layout)
     }
 
     /// The steps a change reaches: those reading a dirty value (transitively), producing a stale one, or `forced`.
@@ -267,11 +288,12 @@ extension ExecutionPlan {
     }
 
     private func result(values: [Tensor?], unhooked: [Int: Tensor], retain: Retention, hooks: TensorHooks,
-                        stale: Set<Int> = []) -> ExecutionResult {
+                        stale: Set<Int> = [], blocked: Set<Int>) -> ExecutionResult {
         var outputs: [String: Tensor] = [:]
         for (i, s) in outputSlots.enumerated() { outputs[graph.outputs[i].name] = values[s] }
         let cache = retain == .all
-            ? ActivationCache(values: values, unhooked: unhooked, slots: slots, names: valueNames, stale: stale, hooks: hooks) : nil
+            ? ActivationCache(values: values, unhooked: unhooked, slots: slots, names: valueNames, stale: stale, hooks: hooks,
+                              blocked: blocked) : nil
         return ExecutionResult(outputs: outputs, cache: cache)
     }
 }

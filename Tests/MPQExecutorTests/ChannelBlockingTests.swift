@@ -156,3 +156,38 @@ func hookedForwardPassesKeepBlocksWhereHooksAllow() throws {
     #expect(unsafe["g"]?.floats == reference["g"]?.floats)
     #expect(unsafe["h"]?.floats == reference["h"]?.floats)
 }
+
+@Test("A cache keeps blocked values for re-runs on the same steps and hands out NCHW values", arguments: [1, 3])
+func cachedRunsKeepBlocksAndRerunExactly(checkpointStride: Int) throws {
+    try #require(Gemm.backend == .oneDNN && OneDNNConvolution.enabled)
+    let c = ChannelBlocks.size
+    let (graph, inputs) = residualGraph(channels: c)
+    let plan = try ExecutionPlan(graph: graph, inputShapes: ["x": [3, 3, 9, 11]]).checkpointing(every: checkpointStride)
+    let base = try #require(plan.run(inputs, retain: .all).cache)
+    #expect(base.blocked.contains(try #require(plan.slots["b1r"])))
+    // Values come out in NCHW: the same as the plain steps' within rounding.
+    // (An identity hook not declared per element on a blocked value: the plain steps.)
+    let plainCache = try #require(plan.run(inputs, hooks: TensorHooks(["a": { $0 }]), retain: .all).cache)
+    #expect(plainCache.blocked.isEmpty)
+    // (A checkpointed cache keeps every third step's values.)
+    for name in ["a", "b1r", "r1", "r2"] where base.value(named: name) != nil || checkpointStride == 1 {
+        let a = try #require(base.value(named: name)?.floats), b = try #require(plainCache.value(named: name)?.floats)
+        #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-5 * max(b.map(abs).max()!, 1), "\(name)")
+    }
+    let affine: TensorHooks.Transform = { t in Tensor(shape: t.shape, floats: t.floats!.map { $0 * 1.5 + 0.25 }) }
+    // Per-element hooks: the re-run takes the blocked steps and equals a full run bit for bit.
+    var hooks = TensorHooks(["b1r": affine, "c1": affine])
+    hooks.perElement = ["b1r", "c1"]
+    let rerun = try plan.rerun(from: base, changed: ["b1r", "c1"], hooks: hooks, retain: .all)
+    let full = try plan.run(inputs, hooks: hooks, retain: .all)
+    #expect(rerun.outputs == full.outputs && rerun.cache?.blocked == base.blocked)
+    #expect(rerun.cache?.value(named: "r1") == full.cache?.value(named: "r1"))
+    // A hook that may depend on positions: the plain steps, from the graph inputs, again equal to a full run.
+    hooks["c1"] = affine
+    let plainRerun = try plan.rerun(from: try #require(rerun.cache), changed: ["c1"], hooks: hooks, retain: .all)
+    #expect(plainRerun.outputs == (try plan.run(inputs, hooks: hooks, retain: .all)).outputs)
+    #expect(plainRerun.cache?.blocked.isEmpty == true)
+    // And back to FP32: the blocked steps once more, exactly the FP32 run.
+    let back = try plan.rerun(from: try #require(plainRerun.cache), changed: ["b1r", "c1"], hooks: .none, retain: .all)
+    #expect(back.outputs == (try plan.run(inputs, retain: .all)).outputs && back.cache?.blocked == base.blocked)
+}
