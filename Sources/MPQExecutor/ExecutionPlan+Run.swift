@@ -29,9 +29,9 @@ public enum ExecutionError: Error, CustomStringConvertible, Equatable {
 extension ExecutionPlan {
     /// Runs the whole graph on `inputs` (one tensor per graph input, shaped as compiled).
     ///
-    /// With `.outputs` retention this is a forward pass that may keep activations in oneDNN's blocked layout between
-    /// convolutions (`ExecutionPlan+ChannelBlocking`; under hooks only where they act per element): its outputs may
-    /// differ from those of a retaining run by float rounding.
+    /// Activations may stay in oneDNN's blocked layout between convolutions (`ExecutionPlan+ChannelBlocking`; under
+    /// hooks only where they act per element). A forward pass (`.outputs`) also fuses residual sums into convolutions,
+    /// so its outputs may differ from a retaining run's by float rounding.
     public func run(_ inputs: [String: Tensor], hooks: TensorHooks = .none,
                     retain: Retention = .outputs) throws -> ExecutionResult {
         var values = [Tensor?](repeating: nil, count: valueNames.count)
@@ -85,7 +85,7 @@ extension ExecutionPlan {
     /// Re-runs only the nodes downstream of `changed` values, reading everything else from `cache`.
     ///
     /// `changed` names values whose hook differs from the cached run (weights, inputs or
-    /// activations). The result equals a full `run` with `hooks`, provided the hooks on
+    /// activations). The result equals a full `run` with `hooks` and `.all` retention exactly, provided the hooks on
     /// unchanged values are the same as in the cached run.
     ///
     /// With `through`, nodes after the last producer of those values are not run: what they would
