@@ -21,8 +21,8 @@ import MPQKernels
 /// Hooked runs use this only where every hook on a blocked value acts per element (a per-tensor fake quantizer,
 /// `TensorHooks.perElement`); a hooked convolution result is never the host of a fused sum, which would not write it,
 /// and a run that keeps every value fuses no sum (`cachingSteps`). Its cache holds blocked values as they are, and a
-/// re-run from it runs the same steps (or unblocks the cache first when its hooks forbid them); callers read NCHW
-/// tensors. Results equal the plain plan's up to float rounding where a 1×1 or depthwise convolution moves from the
+/// re-run from it runs the same steps (or, when its hooks choose the other steps, every step from the graph inputs);
+/// callers read NCHW tensors. Results equal the plain plan's up to float rounding where a 1×1 or depthwise convolution moves from the
 /// hand-written kernels to oneDNN.
 /// `MPQ_CHANNEL_BLOCKING=0` turns it off (for side-by-side comparisons).
 extension ExecutionPlan {

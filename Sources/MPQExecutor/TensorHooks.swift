@@ -19,7 +19,7 @@ public struct TensorHooks: Sendable {
     /// one pass from the shared buffer into a new one, where the in-place transform would copy first.
     public var outOfPlace: [String: OutOfPlace] = [:] { didSet { constantResults = ConstantResults() } }
     /// Names whose transform acts on each element alone, the same way at every position (a per-tensor fake
-    /// quantizer): a forward pass may apply it to an activation held in the channel-blocked layout.
+    /// quantizer): a run may apply it to an activation held in the channel-blocked layout.
     public var perElement: Set<String> = []
     /// Hooked constants, shared by every run with these hooks (see `appliedToConstant`); a new, empty one
     /// whenever a hook changes, so copies made before the change keep theirs.
