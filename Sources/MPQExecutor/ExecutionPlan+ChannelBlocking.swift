@@ -34,37 +34,28 @@ extension ExecutionPlan {
     ]
 
     /// The steps of an unhooked forward pass, channel-blocked where that saves reorders (computed on first use).
-    var channelBlockedSteps: [Step] {
-        channelBlocking.steps(unfusing: []) { Self.channelBlocked(self, unfusing: []) }
-    }
+    var channelBlockedSteps: [Step] { blockedForm(.allBut([])).steps }
 
     /// The steps of a forward pass under `hooks` that keeps no activations: channel-blocked (with no fused sum
     /// hosted by a hooked convolution result) when every hook on a blocked value acts per element, else the plain ones.
-    func forwardSteps(under hooks: TensorHooks) -> [Step] {
-        guard !hooks.isEmpty else { return channelBlockedSteps }
+    func forwardSteps(under hooks: TensorHooks) -> BlockedSteps {
+        guard !hooks.isEmpty else { return blockedForm(.allBut([])) }
         let hookedConvResults = Set(hooks.transforms.keys.compactMap { slots[$0] }.filter(isConvolutionResult))
-        return blockedSteps(unfusing: hookedConvResults, under: hooks) ?? steps
+        let form = blockedForm(.allBut(hookedConvResults))
+        return form.admits(hooks, slots: slots) ? form : BlockedSteps(plain: steps)
     }
 
     /// The steps of a run that keeps every value under `hooks`: channel-blocked with no sum fused away (every value
     /// exists, with the plain steps' inputs and outputs), or nil when a hook on a blocked value may not act per element
     /// or nothing is worth blocking.
-    func cachingSteps(under hooks: TensorHooks) -> [Step]? {
-        let convResults = Set(steps.compactMap { $0.op is ConvOperator ? $0.outputs.first : nil })
-        guard let blocked = blockedSteps(unfusing: convResults, under: hooks),
-              blocked.contains(where: \.blockedOutput) else { return nil }
-        return blocked
+    func cachingSteps(under hooks: TensorHooks) -> BlockedSteps? {
+        let form = blockedForm(.none)
+        return !form.blocked.isEmpty && form.admits(hooks, slots: slots) ? form : nil
     }
 
-    /// The blocked steps with no sum fused into the convolutions producing `unfusing`, or nil when a hook on one of
-    /// their blocked values may not act per element.
-    private func blockedSteps(unfusing: Set<Int>, under hooks: TensorHooks) -> [Step]? {
-        let blocked = channelBlocking.steps(unfusing: unfusing) { Self.channelBlocked(self, unfusing: unfusing) }
-        let layoutSafe = hooks.transforms.keys.allSatisfy { name in
-            guard !hooks.perElement.contains(name), let s = slots[name], let p = producer[s] else { return true }
-            return !blocked[p].blockedOutput
-        }
-        return layoutSafe ? blocked : nil
+    /// The form of the blocked steps fusing `sums` (made on first use).
+    private func blockedForm(_ sums: SumFusion) -> BlockedSteps {
+        channelBlocking.form(sums) { BlockedSteps(steps: Self.channelBlocked(self, sums: sums)) }
     }
 
     private func isConvolutionResult(_ s: Int) -> Bool {
@@ -74,12 +65,12 @@ extension ExecutionPlan {
     /// How many values an unhooked forward pass keeps in the blocked layout.
     public var channelBlockedValueCount: Int { channelBlockedSteps.filter { $0.blockedOutput && !$0.isFusedAway }.count }
 
-    /// `plan`'s steps with blocked values assigned, or its own steps when nothing is worth blocking; no residual sum
-    /// is fused into the convolution producing one of the `unfusing` values.
+    /// `plan`'s steps with blocked values assigned, or its own steps when nothing is worth blocking; residual sums are
+    /// fused as `sums` allows.
     ///
     /// Layouts are chosen with `ConvOperator.mayRun`'s cheap checks; then the convolutions' chosen forms create their
     /// primitives, and a convolution oneDNN turns out to have no kernels for is left plain and the choice made again.
-    private static func channelBlocked(_ plan: ExecutionPlan, unfusing: Set<Int>) -> [Step] {
+    private static func channelBlocked(_ plan: ExecutionPlan, sums: SumFusion) -> [Step] {
         guard channelBlockingEnabled, Gemm.backend == .oneDNN, ChannelBlocks.size > 0 else { return plan.steps }
         let layoutFree = plan.steps.map { isLayoutFree($0, in: plan) }
         var groups = ValueGroups(count: plan.valueNames.count)
@@ -91,7 +82,7 @@ extension ExecutionPlan {
             let blocked = blockedValues(plan, groups, layoutFree: layoutFree, plainConvs: plainConvs)
             guard !blocked.isEmpty else { return plan.steps }
             var steps = assigned(plan, blocked, layoutFree: layoutFree, plainConvs: plainConvs)
-            fuseResidualSums(&steps, plan, unfusing: unfusing)
+            fuseResidualSums(&steps, plan, sums)
             let failed = steps.indices.filter { (steps[$0].op as? ConvOperator)?.isRunnable == false }
             if failed.isEmpty { return steps }
             plainConvs.formUnion(failed)
@@ -130,9 +121,9 @@ extension ExecutionPlan {
         }
     }
 
-    /// Fuses each blocked residual Add into the convolution producing one operand (none of `unfusing`), where the other
-    /// operand's buffer can take the sum (see the extension's documentation).
-    private static func fuseResidualSums(_ steps: inout [Step], _ plan: ExecutionPlan, unfusing: Set<Int>) {
+    /// Fuses each blocked residual Add into the convolution producing one operand (where `sums` allows), where the
+    /// other operand's buffer can take the sum (see the extension's documentation).
+    private static func fuseResidualSums(_ steps: inout [Step], _ plan: ExecutionPlan, _ sums: SumFusion) {
         var readers = [[Int]](repeating: [], count: plan.valueNames.count)
         for (i, step) in steps.enumerated() { for case let s? in step.inputs { readers[s].append(i) } }
         for i in steps.indices where steps[i].node.opType == "Add" && steps[i].blockedOutput {
@@ -140,7 +131,7 @@ extension ExecutionPlan {
                   let a = steps[i].inputs[0], let b = steps[i].inputs[1], a != b else { continue }
             // The later-computed convolution hosts the sum; the other operand must be ready and free by then.
             let hosts = [(a, b), (b, a)].compactMap { host, other -> (j: Int, conv: ConvOperator, other: Int)? in
-                guard !unfusing.contains(host), let j = plan.producer[host], let conv = steps[j].op as? ConvOperator,
+                guard sums.allows(host), let j = plan.producer[host], let conv = steps[j].op as? ConvOperator,
                       conv.residual == nil,
                       conv.layout.blockedOutput, readers[host] == [i],
                       let p = plan.producer[other], p < j, readers[other].allSatisfy({ $0 < j || $0 == i }),
@@ -252,22 +243,62 @@ private struct ValueGroups {
     }
 }
 
-/// The channel-blocked steps of a plan, made on first use and shared by the plan's copies: one form per set of
-/// convolution results whose residual sums stay unfused (hooked runs have their own; a few are kept).
+/// Which residual sums a form of the channel-blocked steps fuses into the convolutions before them.
+enum SumFusion: Hashable {
+    /// Every one but those hosted by these convolution results (hooked, so they must be written).
+    case allBut(Set<Int>)
+    /// None: every value exists (a run that keeps them all).
+    case none
+
+    /// Whether the convolution producing `host` may compute a sum instead.
+    func allows(_ host: Int) -> Bool {
+        switch self {
+        case .allBut(let kept): !kept.contains(host)
+        case .none: false
+        }
+    }
+}
+
+/// One form of a plan's steps with the slots it writes in the blocked layout (none: the plain steps).
+struct BlockedSteps {
+    var steps: [ExecutionPlan.Step]
+    let blocked: Set<Int>
+
+    init(steps: [ExecutionPlan.Step]) {
+        self.steps = steps
+        blocked = Set(steps.lazy.filter(\.blockedOutput).map { $0.outputs[0] })
+    }
+
+    init(plain steps: [ExecutionPlan.Step]) {
+        self.steps = steps
+        blocked = []
+    }
+
+    /// Whether every hook on a value these steps keep blocked acts per element.
+    func admits(_ hooks: TensorHooks, slots: [String: Int]) -> Bool {
+        hooks.transforms.keys.allSatisfy { name in
+            hooks.perElement.contains(name) || slots[name].map { !blocked.contains($0) } ?? true
+        }
+    }
+}
+
+/// The channel-blocked forms of a plan's steps, made on first use and shared by the plan's copies: one per way of
+/// fusing residual sums (an unhooked pass, a hooked one, a run that keeps every value).
 final class ChannelBlockingCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var made: [(unfusing: Set<Int>, steps: [ExecutionPlan.Step])] = []
-    /// Forms kept at most (the oldest goes first): a plan is run unhooked and under one or two sets of hooked values.
+    private var made: [(sums: SumFusion, form: BlockedSteps)] = []
+    /// Forms kept at most (the oldest goes first): a plan is run unhooked, under one or two sets of hooked values,
+    /// and keeping every value.
     static let capacity = 4
 
-    func steps(unfusing: Set<Int>, _ make: () -> [ExecutionPlan.Step]) -> [ExecutionPlan.Step] {
+    func form(_ sums: SumFusion, _ make: () -> BlockedSteps) -> BlockedSteps {
         lock.lock()
         defer { lock.unlock() }
-        if let known = made.first(where: { $0.unfusing == unfusing }) { return known.steps }
-        let steps = make()
+        if let known = made.first(where: { $0.sums == sums }) { return known.form }
+        let form = make()
         if made.count == Self.capacity { made.removeFirst() }
-        made.append((unfusing, steps))
-        return steps
+        made.append((sums, form))
+        return form
     }
 }
 

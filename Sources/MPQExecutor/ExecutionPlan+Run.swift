@@ -61,8 +61,8 @@ extension ExecutionPlan {
             store(tensor, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
         }
         // Activations may stay blocked between convolutions (a cache keeps them so, for re-runs on the same steps).
-        let steps = retain == .outputs ? forwardSteps(under: hooks) : cachingSteps(under: hooks) ?? self.steps
-        for (i, step) in steps.enumerated() {
+        let form = retain == .outputs ? forwardSteps(under: hooks) : cachingSteps(under: hooks) ?? BlockedSteps(plain: steps)
+        for (i, step) in form.steps.enumerated() {
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw,
                         handOver: keepRaw ? nil : step.handedOver ?? handOverSlot(of: step, at: i))
             if retain == .outputs {
@@ -74,12 +74,7 @@ extension ExecutionPlan {
             }
         }
         if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked) }
-        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, blocked: blockedOutputs(of: steps))
-    }
-
-    /// The slots `steps` write in the blocked layout.
-    private func blockedOutputs(of steps: [Step]) -> Set<Int> {
-        Set(steps.lazy.filter(\.blockedOutput).map { $0.outputs[0] })
+        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, blocked: form.blocked)
     }
 
     /// Re-runs only the nodes downstream of `changed` values, reading everything else from `cache`.
@@ -101,19 +96,17 @@ extension ExecutionPlan {
         // The steps a run keeps every value with under these hooks. When the cached run took others (its hooks
         // allowed blocked values and these do not, or the reverse), every step runs again from the graph inputs, so
         // the result is exactly a full run's with these hooks.
-        let blockedSteps = cachingSteps(under: hooks)
-        let layout = blockedSteps.map(blockedOutputs(of:)) ?? []
+        let form = cachingSteps(under: hooks) ?? BlockedSteps(plain: steps)
         var cache = cache
         var changed = changed
-        if cache.blocked != layout {
+        if cache.blocked != form.blocked {
             for s in producer.indices where producer[s] != nil {
                 cache.values[s] = nil
                 cache.unhooked[s] = nil
             }
-            cache.blocked = layout
+            cache.blocked = form.blocked
             changed.formUnion(graph.inputs.map(\.name))
         }
-        let runSteps = blockedSteps ?? steps
         var values = cache.values
         var unhooked = cache.unhooked
         var stale = cache.stale
@@ -157,7 +150,7 @@ extension ExecutionPlan {
                               recompute: recompute)
         var lastRead = [Int](repeating: -1, count: valueNames.count)
         for (i, step) in steps.enumerated() where runs[i] { for case let s? in step.inputs { lastRead[s] = i } }
-        for (i, step) in runSteps.enumerated() {
+        for (i, step) in form.steps.enumerated() {
             if reached[i] && i > limit {
                 for s in step.outputs where s >= 0 { stale.insert(s); dirty[s] = true }
                 continue
@@ -176,7 +169,7 @@ extension ExecutionPlan {
             dropHooked(dead, values: &values, unhooked: unhooked, except: wantedSlots)
         }
         if retain == .all { dropUnkept(values.indices, values: &values, unhooked: &unhooked, except: wantedSlots) }
-        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, stale: stale, blocked: layout)
+        return result(values: values, unhooked: unhooked, retain: retain, hooks: hooks, stale: stale, blocked: form.blocked)
     }
 
     /// The steps a change reaches: those reading a dirty value (transitively), producing a stale one, or `forced`.

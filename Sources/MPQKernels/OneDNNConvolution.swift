@@ -149,8 +149,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// blocked output (written in place) and an `activation` that is none or fusable.
     public init?(_ s: Conv2DShape, activation: Activation = .none, layout: ConvolutionLayout = .plain,
                  residual: Activation? = nil) {
-        guard let engine = Self.engine, Self.handles(s, layout: layout) else { return nil }
-        if residual != nil && (!layout.blockedOutput || (!activation.isIdentity && Self.fusable(activation) == nil)) { return nil }
+        guard let engine = Self.engine, Self.mayRun(s, activation: activation, layout: layout, residual: residual) else { return nil }
         shape = s
         self.layout = layout
         residualActivation = residual

@@ -135,7 +135,7 @@ func hookedForwardPassesKeepBlocksWhereHooksAllow() throws {
     let affine: TensorHooks.Transform = { t in Tensor(shape: t.shape, floats: t.floats!.map { $0 * 1.5 + 0.25 }) }
     var hooks = TensorHooks(["a": affine, "b2": affine, "r2": affine, "x": affine])
     hooks.perElement = ["a", "b2", "r2", "x"]
-    let steps = plan.forwardSteps(under: hooks)
+    let steps = plan.forwardSteps(under: hooks).steps
     let blocked = Set(steps.filter { $0.blockedOutput && !$0.isFusedAway }.map { plan.valueNames[$0.outputs[0]] })
     #expect(["a", "b2", "r2"].allSatisfy(blocked.contains), "\(blocked.sorted())")
     // b2's result is hooked, so its residual Add runs as a step; c2's is not, so that one is still fused.
@@ -149,7 +149,7 @@ func hookedForwardPassesKeepBlocksWhereHooksAllow() throws {
     }
     // A hook that may depend on positions (not declared per element) on a blocked value: the plain steps run.
     hooks["a"] = affine
-    let anyBlocked = plan.forwardSteps(under: hooks).contains { $0.blockedOutput }
+    let anyBlocked = plan.forwardSteps(under: hooks).steps.contains { $0.blockedOutput }
     #expect(!anyBlocked)
     let unsafe = try plan.run(inputs, hooks: hooks).outputs
     let reference = try plan.run(inputs, hooks: hooks, retain: .all).outputs

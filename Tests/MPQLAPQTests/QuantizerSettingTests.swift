@@ -83,7 +83,7 @@ import Testing
         settings[node.outputs[0]] = TensorQuantizer.setting(QuantizerParameters(grid: grid, scales: [0.05], zeroPoints: [0],
                                                                                 qmin: -128, qmax: 127, axis: nil))
     }
-    let steps = session.plan.forwardSteps(under: TensorHooks(settings))
+    let steps = session.plan.forwardSteps(under: TensorHooks(settings)).steps
     #expect(steps.contains { $0.blockedOutput })
     let fast = try session.outputs(settings)
     let cached = try session.evaluate(settings).outputs

@@ -156,16 +156,14 @@ public struct ConvOperator: Operator {
 
     public func run(consuming inputs: consuming [Tensor?]) throws -> [Tensor] {
         guard residual != nil, var sum = Tensor.takeFloats(&inputs[3]) else { return try run(inputs) }
-        try convolve(inputs) { out in sum.withUnsafeMutableBufferPointer { out($0.baseAddress!) } }
-        return [Tensor(shape: outputTypes[0].shape, floats: sum)]
+        return try summed(inputs, into: &sum)
     }
 
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         if residual != nil {
             // A shared residual: the sum goes into a copy.
             guard var sum = inputs[3]?.floats else { throw GraphError.invalidInput(node: "?", opType: "Conv", reason: "the residual is missing") }
-            try convolve(inputs) { out in sum.withUnsafeMutableBufferPointer { out($0.baseAddress!) } }
-            return [Tensor(shape: outputTypes[0].shape, floats: sum)]
+            return try summed(inputs, into: &sum)
         }
         let shape = self.shape
         let x = try convPoolFloats(inputs, 0), w = try convPoolFloats(inputs, 1)
@@ -186,6 +184,12 @@ public struct ConvOperator: Operator {
             }
         }
         return [Tensor(shape: outputTypes[0].shape, floats: out)]
+    }
+
+    /// The fused residual sum, computed in `sum` (the residual's values).
+    private func summed(_ inputs: [Tensor?], into sum: inout [Float]) throws -> [Tensor] {
+        try convolve(inputs) { out in sum.withUnsafeMutableBufferPointer { out($0.baseAddress!) } }
+        return [Tensor(shape: outputTypes[0].shape, floats: sum)]
     }
 
     /// Runs the convolution (sizes not degenerate) into the buffer `output` hands it: a fresh one, or a residual's
