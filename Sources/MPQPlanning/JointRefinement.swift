@@ -40,9 +40,10 @@ public struct JointRefinement: Sendable {
         var options = StepSearch.Options()
         options.joint = settings.optimizer
         options.maxEvaluations = settings.maxEvaluations
-        options.patience = settings.patience.evaluations
+        let macs = Self.macsPerPass(fit)
+        options.patience = settings.patience.evaluations(macsPerPass: macs)
         options.lineSearchResolution = settings.lineSearchResolution
-        options.coordinateOrder = settings.coordinateOrder ?? Self.coordinateOrder(macsPerPass: Self.macsPerPass(fit))
+        options.coordinateOrder = settings.coordinateOrder ?? Self.coordinateOrder(macsPerPass: macs)
         let fitObjective = CalibrationObjective(kind: lossKind, session: fit, labels: calibration.labels.map { Array($0.prefix(fitCount)) })
         let search = StepSearch(options: options, loss: fitObjective.function, progress: { _, done, total in progress?(done, total) })
         let holdout = try fitCount < count ? self.holdout(calibration, from: fitCount, graph: graph, batchSize: batchSize) : nil

@@ -32,27 +32,35 @@ public struct PlanRequest: Sendable {
         /// takes about twelve, so the same budget covers four times as many steps, and over eleven budgets the
         /// validation loss was no worse (`defaultPatience`; docs/benchmarks.md).
         public static let defaultLineSearchResolution = 1e-2
-        /// The default patience. With line searches that stop at `defaultLineSearchResolution` (about twelve
-        /// evaluations each) 100 is eight steps without a held-out gain. Over mobilenet-digits' warm refinements at
+        /// The default patience where one pass over the fit samples costs more than `PlanRequest.expensivePassMACs`
+        /// (the steps are visited cheapest first). With line searches that stop at `defaultLineSearchResolution` (about
+        /// twelve evaluations each) 100 is eight steps without a held-out gain. Over mobilenet-digits' warm refinements at
         /// eleven budgets from 5 to 8 bits it took 1732 evaluations where 150 took 2530 (and the old line searches
         /// 2490), and the validation KL's geometric mean was 0.000210 against 0.000212 (0.000215); single budgets move
         /// both ways by the held-out selection's noise (docs/benchmarks.md). On EfficientNet-Lite it found no held-out
         /// gain in 100 evaluations and kept the bias-corrected steps, which validated better (KL 0.0485) than the old
-        /// settings' gain at evaluation 75 (0.0496).
+        /// settings' gain at evaluation 75 (0.0496); MiniLM's refinements had held-out gains up to evaluation 78.
         public static let defaultPatience = 100
+        /// The default patience below `PlanRequest.expensivePassMACs` a fit pass (the steps visited in the plan's
+        /// order): five line searches. On the examples' cheap models it validated as well as 100 in a third fewer
+        /// evaluations (`benchmarks/refine_patience.py`, eleven budgets each: mobilenet-digits 1829 → 1168 evaluations,
+        /// the same steps at nine budgets, validation KL's geometric mean 0.00022412 → 0.00022405; the digits CNN
+        /// 1019 → 774, the same steps at all eleven); 50 lost held-out gains there (docs/benchmarks.md).
+        public static let cheapPassPatience = 60
 
         /// How many evaluations without a held-out gain end the search.
         public enum Patience: Sendable, Equatable {
-            /// `defaultPatience`.
+            /// `defaultPatience`, or `cheapPassPatience` where a pass over the fit samples is cheap.
             case automatic
             case evaluations(Int)
             /// Run to `maxEvaluations`.
             case unlimited
 
-            /// The patience in evaluations (nil: run to the evaluation budget).
-            public var evaluations: Int? {
+            /// The patience in evaluations for a fit pass of `macs` multiply-accumulates (nil: run to the evaluation
+            /// budget).
+            public func evaluations(macsPerPass macs: Double) -> Int? {
                 switch self {
-                case .automatic: Refinement.defaultPatience
+                case .automatic: PlanRequest.isExpensive(macsPerPass: macs) ? Refinement.defaultPatience : Refinement.cheapPassPatience
                 case .evaluations(let n): n
                 case .unlimited: nil
                 }

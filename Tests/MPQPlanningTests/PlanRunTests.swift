@@ -23,7 +23,7 @@ import Testing
     let measurement = try #require(result.measurement)
     #expect(measurement.cost <= 6 + 1e-9)
     #expect(!measurement.tensors.isEmpty && measurement.refinement != nil)
-    #expect(measurement.refinement?.patience == PlanRequest.Refinement.defaultPatience)
+    #expect(measurement.refinement?.patience == PlanRequest.Refinement.cheapPassPatience, "digits' fit pass is far below 10 GMAC")
     #expect(measurement.refinement?.coordinateOrder == .graph, "digits' fit pass is far below 10 GMAC")
     let pareto = try #require(measurement.pareto)
     // The plan is the best measured proposal within the budget, wherever it was proposed.
@@ -107,12 +107,14 @@ import Testing
     #expect(keptOtherSteps > 0)
 }
 
-/// The refinement's patience: 100 evaluations by default, the count given, or none for a command-line 0.
+/// The refinement's patience: by default 100 evaluations where a fit pass costs more than 10 GMAC and 60 below, the
+/// count given, or none for a command-line 0.
 @Test func refinementPatienceIsTheCountGiven() {
     typealias Patience = PlanRequest.Refinement.Patience
-    #expect(Patience.automatic.evaluations == 100)
-    #expect(Patience.evaluations(7).evaluations == 7)
-    #expect(Patience.unlimited.evaluations == nil)
+    #expect(Patience.automatic.evaluations(macsPerPass: 2e10) == 100)
+    #expect(Patience.automatic.evaluations(macsPerPass: 1e9) == 60)
+    #expect(Patience.evaluations(7).evaluations(macsPerPass: 1e9) == 7)
+    #expect(Patience.unlimited.evaluations(macsPerPass: 2e10) == nil)
     #expect(Patience(count: nil) == .automatic && Patience(count: 0) == .unlimited && Patience(count: 12) == .evaluations(12))
 }
 
