@@ -41,11 +41,12 @@ public struct PlanRequest: Sendable {
         /// gain in 100 evaluations and kept the bias-corrected steps, which validated better (KL 0.0485) than the old
         /// settings' gain at evaluation 75 (0.0496); MiniLM's refinements had held-out gains up to evaluation 78.
         public static let defaultPatience = 100
-        /// The default patience below `PlanRequest.expensivePassMACs` a fit pass (the steps visited in the plan's
-        /// order): five line searches. On the examples' cheap models it validated as well as 100 in a third fewer
-        /// evaluations (`benchmarks/refine_patience.py`, eleven budgets each: mobilenet-digits 1829 → 1168 evaluations,
-        /// the same steps at nine budgets, validation KL's geometric mean 0.00022412 → 0.00022405; the digits CNN
-        /// 1019 → 774, the same steps at all eleven); 50 lost held-out gains there (docs/benchmarks.md).
+        /// The default patience where one pass over the fit samples costs at most `PlanRequest.expensivePassMACs` (the
+        /// steps are visited in the plan's order): five line searches. On the examples' cheap models it validated as
+        /// well as 100 in 24–36 % fewer evaluations (`benchmarks/refine_patience.py`, eleven budgets each:
+        /// mobilenet-digits 1829 → 1168 evaluations, the same steps at nine budgets, validation KL's geometric mean
+        /// 0.00022412 → 0.00022405; the digits CNN 1019 → 774, the same steps at all eleven); 50 lost held-out gains
+        /// there (docs/benchmarks.md).
         public static let cheapPassPatience = 60
 
         /// How many evaluations without a held-out gain end the search.
