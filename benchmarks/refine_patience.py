@@ -5,10 +5,10 @@ Usage: python3 benchmarks/refine_patience.py [--example mobilenet-digits] [--pat
 
 Plans the example (mobilenet-digits or digits) once from a cold cache, then at eleven budgets (5, 5.25, ..., 7,
 7.5, 8 bits) with each patience (`mpq plan --refine-patience N`; "default": mpq's own choice) on that cache, so
-every budget refines the same plan from the same steps. Prints per patience the evaluations summed over the budgets, the geometric means of the refined plans' KL
-on the calibration samples and on the validation samples, and the geometric mean of validation after / before
-refinement (the pipeline is deterministic: one run each). A table of this form in docs/benchmarks.md chose the
-default patience.
+every budget refines the same plan from the same steps. Prints per patience the evaluations summed over the
+budgets, the geometric means of the refined plans' KL on the calibration samples and on the validation samples, and
+the geometric mean of validation after / before refinement (the pipeline is deterministic: one run each). A table
+of this form in docs/benchmarks.md chose the default patience.
 """
 import argparse
 import json
@@ -41,7 +41,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         cache, out = f"{tmp}/cache", f"{tmp}/out"
         plan(args.mpq, args.example, "5.5bits", cache, out)
-        print(f"{'patience':>8} {'evaluations':>11} {'fit KL':>10} {'val. KL':>10} {'val. after/before':>17}   per budget: evaluations (last held-out gain)")
+        print(f"{'patience':>8} {'evaluations':>11} {'fit KL':>10} {'val. KL':>10} {'val. after/before':>17}"
+              "   per budget: evaluations (last held-out gain)")
         for patience in args.patience.split(","):
             flags = [] if patience == "default" else ["--refine-patience", patience]
             rows = [plan(args.mpq, args.example, b, cache, out, flags)["refinement"] for b in BUDGETS]

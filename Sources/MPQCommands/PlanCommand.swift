@@ -86,7 +86,7 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("refine-evaluations"), help: "Loss evaluations allowed to the joint refinement.")
     var refineEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
-    @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (default: \(PlanRequest.Refinement.defaultPatience), or \(PlanRequest.Refinement.cheapPassPatience) where a pass over the fit samples is below 10 GMAC; 0: use every --refine-evaluations).")
+    @Option(name: .customLong("refine-patience"), help: "Stop the refinement after this many evaluations without a better loss on its held-out samples (default: \(PlanRequest.Refinement.defaultPatience), or \(PlanRequest.Refinement.cheapPassPatience) where a pass over the fit samples costs at most 10 GMAC; 0: use every --refine-evaluations).")
     var refinePatience: Int?
 
     @Option(name: .customLong("refine-order"), help: "Order of the refinement's Powell coordinates: graph (the first layers first) or cheapest-first (the steps with the fewest nodes downstream first: faster, and on small models a better fit of the calibration data that validated worse in two of eight runs). Default: cheapest-first when one pass over the fit samples costs more than 10 GMAC, else graph.")

@@ -21,7 +21,7 @@ struct RefineCommand: ParsableCommand {
     @Option(name: .customLong("max-evaluations"), help: "Loss evaluations allowed.")
     var maxEvaluations = PlanRequest.Refinement.defaultMaxEvaluations
 
-    @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (default: \(PlanRequest.Refinement.defaultPatience), or \(PlanRequest.Refinement.cheapPassPatience) where a pass over the fit samples is below 10 GMAC; 0: use every --max-evaluations).")
+    @Option(help: "Stop after this many evaluations without a better loss on the held-out samples (default: \(PlanRequest.Refinement.defaultPatience), or \(PlanRequest.Refinement.cheapPassPatience) where a pass over the fit samples costs at most 10 GMAC; 0: use every --max-evaluations).")
     var patience: Int?
 
     @Option(help: "Order of Powell's coordinates: graph or cheapest-first (default: cheapest-first when one pass over the fit samples costs more than 10 GMAC, else graph).")

@@ -46,11 +46,11 @@ extension ExecutionPlan {
     }
 
     /// The steps of a run that keeps every value under `hooks`: channel-blocked with no sum fused away (every value
-    /// exists, with the plain steps' inputs and outputs), or nil when a hook on a blocked value may not act per element
-    /// or nothing is worth blocking.
-    func cachingSteps(under hooks: TensorHooks) -> BlockedSteps? {
+    /// exists, with the plain steps' inputs and outputs), or the plain ones when a hook on a blocked value may not act
+    /// per element.
+    func cachingSteps(under hooks: TensorHooks) -> BlockedSteps {
         let form = blockedForm(.none)
-        return !form.blocked.isEmpty && form.admits(hooks, slots: slots) ? form : nil
+        return form.admits(hooks, slots: slots) ? form : BlockedSteps(plain: steps)
     }
 
     /// The form of the blocked steps fusing `sums` (made on first use).

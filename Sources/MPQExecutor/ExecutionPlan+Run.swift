@@ -61,7 +61,7 @@ extension ExecutionPlan {
             store(tensor, slot: s, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw)
         }
         // Activations may stay blocked between convolutions (a cache keeps them so, for re-runs on the same steps).
-        let form = retain == .outputs ? forwardSteps(under: hooks) : cachingSteps(under: hooks) ?? BlockedSteps(plain: steps)
+        let form = retain == .outputs ? forwardSteps(under: hooks) : cachingSteps(under: hooks)
         for (i, step) in form.steps.enumerated() {
             try execute(step, values: &values, unhooked: &unhooked, hooks: hooks, keepRaw: keepRaw,
                         handOver: keepRaw ? nil : step.handedOver ?? handOverSlot(of: step, at: i))
@@ -96,7 +96,7 @@ extension ExecutionPlan {
         // The steps a run keeps every value with under these hooks. When the cached run took others (its hooks
         // allowed blocked values and these do not, or the reverse), every step runs again from the graph inputs, so
         // the result is exactly a full run's with these hooks.
-        let form = cachingSteps(under: hooks) ?? BlockedSteps(plain: steps)
+        let form = cachingSteps(under: hooks)
         var cache = cache
         var changed = changed
         if cache.blocked != form.blocked {
