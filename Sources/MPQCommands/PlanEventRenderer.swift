@@ -25,6 +25,9 @@ struct PlanEventRenderer {
         case .paretoMeasured(let proposals, let budgets, let plans, let measuredBefore, let onFront):
             let known = measuredBefore > 0 ? "\(plans - measuredBefore) newly measured, \(measuredBefore) known" : "all newly measured"
             log("Pareto sweep: \(proposals) proposals at \(budgets) budgets, \(plans) distinct plans (\(known)), \(onFront) on the measured front")
+        case .paddingTrimmed(let data, let run, let total):
+            let share = Int((100 * Double(run) / Double(max(total, 1))).rounded())
+            log("\(data): padded sequences batched by length and cut to each batch's longest: \(run) of \(total) token positions run (\(share) %)")
         case .phaseFinished:
             break
         }

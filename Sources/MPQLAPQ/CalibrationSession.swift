@@ -18,6 +18,8 @@ public struct CalibrationSession: Sendable {
         let caches: [ActivationCache]
         /// Graph outputs per batch under these hooks (out of date when the state is not complete).
         public let outputs: [[String: Tensor]]
+        /// The data index of each joined output row, when batches hold the samples in another order.
+        let sampleOrder: SampleOrder?
 
         /// Whether every activation, and so the outputs, is up to date (see `evaluate(_:from:through:)`).
         public var isComplete: Bool { caches.allSatisfy(\.isComplete) }
@@ -30,6 +32,10 @@ public struct CalibrationSession: Sendable {
     public let validCounts: [Int]
     /// How the samples were cut into batches.
     public let layout: BatchLayout
+    /// The padded sequences cut from each batch (nil: batches hold the samples whole and in data order).
+    public let padding: SequencePadding?
+    /// The inputs as given, when batches hold them reordered and trimmed (`probeInputs` takes their first samples).
+    let sourceInputs: [String: Tensor]?
     let plans: [ExecutionPlan]
     /// The FP32 state: no hooks.
     public let reference: State
@@ -69,31 +75,61 @@ public struct CalibrationSession: Sendable {
     /// they are quantized. The cut depends on the model and the samples only, never on the thread count.
     /// When all activations would take more than `activationBudget` bytes, only every few nodes' outputs are kept
     /// (`ExecutionPlan.checkpointing(every:)`) and re-runs recompute the rest: the same results in bounded memory.
+    ///
+    /// With `trimsPadding`, right-padded token sequences (`SequencePadding`) are batched longest first and each batch
+    /// is cut to its longest sample, when the model's outputs on the shortest batch match its outputs on the whole
+    /// padded batch (within 1e-4): a sentence encoder then computes its real tokens only. Outputs come back in data
+    /// order; activation statistics cover the real tokens and what padding is left in each batch.
     public init(graph: Graph, inputs: [String: Tensor], batchSize: Int,
-                activationBudget: Int = CalibrationSession.defaultActivationBudget) throws {
+                activationBudget: Int = CalibrationSession.defaultActivationBudget, trimsPadding: Bool = true) throws {
+        if trimsPadding, let padding = SequencePadding(graph: graph, inputs: inputs) {
+            let layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
+            let order = padding.longestFirst
+            let lengths = layout.batches(sampleCount: order.count).map { padding.length(of: $0.samples.map { order[$0] }) }
+            if lengths.contains(where: { $0 < padding.fullLength }) {
+                let trimmed = try Self(graph: graph, inputs: inputs, layout: layout, padding: padding,
+                                       activationBudget: activationBudget)
+                if try trimmed.ignoresPadding() {
+                    self = trimmed
+                    return
+                }
+            }
+        }
+        let layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
+        try self.init(graph: graph, inputs: inputs, layout: layout, padding: nil, activationBudget: activationBudget)
+    }
+
+    private init(graph: Graph, inputs: [String: Tensor], layout: BatchLayout, padding: SequencePadding?,
+                 activationBudget: Int) throws {
         self.graph = graph
         guard let total = inputs.values.first?.shape.first, total > 0 else {
             throw GraphError.missingGraphInput(graph.inputs.first?.name ?? "?", available: graph.inputs.map(\.name))
         }
-        layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
+        self.layout = layout
+        self.padding = padding
         try layout.checkPadding(sampleCount: total)
+        let order = padding.map { SampleOrder($0.longestFirst) }
+        let ordered = order.map { order in inputs.mapValues { $0.rows(order.indices) } } ?? inputs
+        sourceInputs = padding == nil ? nil : inputs
         var batches: [[String: Tensor]] = []
         var validCounts: [Int] = []
         var plans: [ExecutionPlan] = []
-        var planBySize: [Int: ExecutionPlan] = [:]
+        var planByShape: [[String: [Int]]: ExecutionPlan] = [:]
         for spec in layout.batches(sampleCount: total) {
-            let batch = BatchLayout.inputs(of: spec, from: inputs)
-            if planBySize[spec.size] == nil {
-                planBySize[spec.size] = try ExecutionPlan(graph: graph, inputShapes: batch.mapValues(\.shape))
+            var batch = BatchLayout.inputs(of: spec, from: ordered)
+            if let padding, let order {
+                batch = padding.trimmed(batch, to: padding.length(of: spec.samples.map { order.indices[$0] }))
             }
+            let shapes = batch.mapValues(\.shape)
+            if planByShape[shapes] == nil { planByShape[shapes] = try ExecutionPlan(graph: graph, inputShapes: shapes) }
             batches.append(batch)
             validCounts.append(spec.validCount)
-            plans.append(planBySize[spec.size]!)
+            plans.append(planByShape[shapes]!)
         }
         let stride = plans[0].checkpointStride(batches: batches.count, budget: activationBudget)
         if stride > 1 {
-            for size in planBySize.keys { planBySize[size] = planBySize[size]!.checkpointing(every: stride) }
-            plans = batches.map { planBySize[$0.values.first!.shape[0]]! }
+            for shapes in planByShape.keys { planByShape[shapes] = planByShape[shapes]!.checkpointing(every: stride) }
+            plans = batches.map { planByShape[$0.mapValues(\.shape)]! }
         }
         self.batches = batches
         self.validCounts = validCounts
@@ -105,7 +141,24 @@ public struct CalibrationSession: Sendable {
             caches.append(result.cache!)
             outputs.append(Self.valid(result.outputs, batch: i, validCounts: validCounts, batches: batches))
         }
-        reference = State(hooks: .none, settings: [:], caches: caches, outputs: outputs)
+        reference = State(hooks: .none, settings: [:], caches: caches, outputs: outputs, sampleOrder: order)
+    }
+
+    /// Whether the last (shortest) batch's FP32 outputs, trimmed, match those of its samples padded as given.
+    private func ignoresPadding() throws -> Bool {
+        guard let padding, let sourceInputs, let last = layout.batches(sampleCount: padding.lengths.count).last,
+              let order = reference.sampleOrder else { return true }
+        let rows = last.samples.map { order.indices[$0] }
+        let whole = sourceInputs.mapValues { $0.rows(rows).padded(axis0: last.size) }
+        let plan = try ExecutionPlan(graph: graph, inputShapes: whole.mapValues(\.shape))
+        let expected = Self.valid(try plan.run(whole).outputs, batch: batches.count - 1, validCounts: validCounts,
+                                  batches: batches)
+        return expected.allSatisfy { name, value in
+            guard let trimmed = reference.outputs.last?[name], trimmed.shape == value.shape else { return false }
+            let (a, b) = (trimmed.asFloats, value.asFloats)
+            let scale = max(1, b.lazy.map(abs).max() ?? 0)
+            return zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * scale }
+        }
     }
 
     /// How `init` cuts the samples (see there).
@@ -116,6 +169,13 @@ public struct CalibrationSession: Sendable {
         guard !layout.isFixed, size >= 2 else { return layout }
         let plan = try ExecutionPlan(graph: graph, inputShapes: inputs.mapValues { [size] + $0.shape.dropFirst() })
         return BatchLayout(graph: graph, requested: SubBatchPlan.defaultSamples(plan, batch: size))
+    }
+
+    /// The token positions the batches run and the data holds, when padding is trimmed (`padding`).
+    public var trimmedPositions: (run: Int, total: Int)? {
+        guard let padding else { return nil }
+        let run = batches.reduce(0) { $0 + ($1[padding.maskName]?.count ?? 0) }
+        return (run, padding.lengths.count * padding.fullLength)
     }
 
     /// The plan used for full batches (shapes, layer statistics).
@@ -132,9 +192,19 @@ public struct CalibrationSession: Sendable {
         return outputs.mapValues { $0.validRows(validCounts[batch], of: size) }
     }
 
-    /// Graph outputs of all batches joined along axis 0.
+    /// Graph outputs of all batches joined along axis 0, in data order.
     public static func joinedOutputs(_ state: State, name: String) -> Tensor {
-        Tensor.concatenate(axis0: state.outputs.compactMap { $0[name] })
+        joined(state.outputs, name: name, order: state.sampleOrder)
+    }
+
+    /// Per-batch graph outputs (of `outputs(_:)`) joined along axis 0, in data order.
+    public func joinedOutputs(_ outputs: [[String: Tensor]], name: String) -> Tensor {
+        Self.joined(outputs, name: name, order: reference.sampleOrder)
+    }
+
+    private static func joined(_ outputs: [[String: Tensor]], name: String, order: SampleOrder?) -> Tensor {
+        let joined = Tensor.concatenate(axis0: outputs.compactMap { $0[name] })
+        return order?.dataOrder(joined) ?? joined
     }
 
     /// Evaluates `settings` (one hook per quantized tensor), re-running from `base` only what differs.
@@ -170,10 +240,11 @@ public struct CalibrationSession: Sendable {
         statistics.evaluations += 1
         statistics.nodesRun += (reusesActivations ? downstream : graph.nodes.count) * plans.count
         statistics.nodesTotal += graph.nodes.count * plans.count
-        return State(hooks: hooks, settings: settings, caches: caches, outputs: outputs)
+        return State(hooks: hooks, settings: settings, caches: caches, outputs: outputs, sampleOrder: reference.sampleOrder)
     }
 
-    /// Graph outputs of every batch under `settings`, without keeping activations: the cheap
+    /// Graph outputs of every batch (in batch order; `joinedOutputs(_:name:)` joins them) under `settings`, without
+    /// keeping activations: the cheap
     /// evaluation of a whole plan that nothing re-runs from (intermediates are freed as they die).
     /// `evaluate`'s outputs up to float rounding: a forward pass keeps activations channel-blocked between convolutions
     /// where every quantizer on them is per-tensor (`ExecutionPlan.run`), so a 1×1 or depthwise convolution may run in
@@ -197,6 +268,7 @@ public struct CalibrationSession: Sendable {
         // A model fixing a batch above `count` gets one whole batch: padding the probe would only compute copies.
         let count = session.layout.isFixed ? max(count, session.layout.batchSize) : count
         let wanted = min(count, session.validCounts.reduce(0, +))
+        if let source = session.sourceInputs { return source.mapValues { $0.slice(axis0: 0..<wanted) } }
         var parts: [[String: Tensor]] = []
         var taken = 0
         for (batch, valid) in zip(session.batches, session.validCounts) where taken < wanted {
@@ -209,16 +281,20 @@ public struct CalibrationSession: Sendable {
         }
     }
 
-    /// A tensor's FP32 value across all batches (joined along axis 0).
+    /// A tensor's FP32 value across all batches (joined along axis 0), or nil where batches trimmed to different
+    /// lengths (`padding`) give it different shapes.
     public func referenceValue(_ name: String) -> Tensor? {
         let parts = reference.caches.indices.compactMap { cachedValue(name, in: reference, batch: $0, unhooked: false) }
         guard parts.count == reference.caches.count else { return nil }
         if graph.initializers[name] != nil { return parts.first }
-        return Tensor.concatenate(axis0: parts.enumerated().map { $1.validRows(validCounts[$0], of: size(of: $0)) })
+        let rows = parts.enumerated().map { $1.validRows(validCounts[$0], of: size(of: $0)) }
+        return Set(rows.map { $0.shape.dropFirst() }).count == 1 ? Tensor.concatenate(axis0: rows) : nil
     }
 
     /// A tensor's value before its own hook (the input a quantizer sees): in batch `batch` of `state`, or
-    /// with nil, every batch joined (a probe's samples). Padding rows are left out.
+    /// with nil, every batch joined (a probe's samples). Padding rows are left out. Batches trimmed to different
+    /// lengths (`padding`) give a value of different shapes: then their elements are joined flat, as the
+    /// per-tensor statistics that read them need.
     public func unhookedValue(_ name: String, in state: State, batch: Int? = nil) -> Tensor? {
         let indices = batch.map { [$0] } ?? Array(state.caches.indices)
         var parts: [Tensor] = []
@@ -227,7 +303,8 @@ public struct CalibrationSession: Sendable {
             parts.append(graph.initializers[name] != nil ? value : value.validRows(validCounts[i], of: size(of: i)))
         }
         if graph.initializers[name] != nil { return parts.first }
-        return Tensor.concatenate(axis0: parts)
+        guard Set(parts.map { $0.shape.dropFirst() }).count > 1 else { return Tensor.concatenate(axis0: parts) }
+        return Tensor(shape: [parts.reduce(0) { $0 + $1.count }], floats: parts.flatMap(\.asFloats))
     }
 
     /// A value of one batch's cache, recomputed from the kept ones when checkpointing dropped it.

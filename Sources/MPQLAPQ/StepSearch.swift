@@ -140,7 +140,7 @@ public struct StepSearch {
                      using loss: (@Sendable ([String: Tensor]) -> Double)? = nil) -> Double {
         var joined: [String: Tensor] = [:]
         for output in session.graph.outputs {
-            joined[output.name] = Tensor.concatenate(axis0: outputs.compactMap { $0[output.name] })
+            joined[output.name] = session.joinedOutputs(outputs, name: output.name)
         }
         return (loss ?? self.loss)(joined)
     }

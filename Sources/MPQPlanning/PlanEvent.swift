@@ -32,6 +32,9 @@ public enum PlanEvent: Sendable, Equatable {
     /// were measured before the sweep: by earlier runs, an interrupted one, or this run's earlier stages), plans on
     /// the measured front.
     case paretoMeasured(proposals: Int, budgets: Int, plans: Int, measuredBefore: Int, onFront: Int)
+    /// Padded token sequences of `data` ("calibration", "validation") run in batches of similar lengths, each cut
+    /// to its longest sequence: `run` of the data's `total` token positions are computed.
+    case paddingTrimmed(data: String, run: Int, total: Int)
     /// A phase ended after `seconds` of wall time.
     case phaseFinished(PlanPhase, seconds: Double)
 }

@@ -8,6 +8,9 @@ extension PlanPipeline {
         var clock = PhaseClock(onEvent: onEvent)
         // A budget no plan can meet is known from the costs: say so before the sweep (minutes on a real model).
         try PlannerSetup.checkBudgets(of: prepared.problem, request: request)
+        for (data, session) in [("calibration", workspace.session), ("validation", prepared.validation?.session)] {
+            if let trimmed = session?.trimmedPositions { onEvent(.paddingTrimmed(data: data, run: trimmed.run, total: trimmed.total)) }
+        }
         let table = try sensitivities()
         clock.lap(.sensitivities)
         let setup = try PlannerSetup(problem: prepared.problem, sensitivities: table, request: request)

@@ -14,6 +14,7 @@ extension PlanPipeline {
         let options = search.options
         let settings = "loss=\(request.loss.name);baseline=\(request.baseline.rawValue);keepFirstLast=\(request.keepFirstLast);batch=\(request.batchSize);search=\(options.initialization.rawValue);p=\(options.pValues);pSweep=\(effectivePSweepSamples.rawValue);int32Biases=\(options.int32Biases);finalists=\(options.probeFinalists);unsweptFrom=\(options.unsweptFromBits.map(String.init) ?? "off");v8"
             + (sensitivitySamples == .probe ? ";sensitivitySamples=probe" : "")
+            + (workspace.session.padding != nil ? ";paddingTrimmed" : "")
         hash.combine(settings)
         let description = ["model": request.model, "profile": request.profile.name, "settings": settings,
                            "calibration samples": "\(calibration.sampleCount)"]

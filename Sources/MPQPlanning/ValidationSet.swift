@@ -37,8 +37,7 @@ public struct ValidationSet: Sendable {
     /// Loss, accuracy (with labels and class scores) and, with the cosine loss, the worst sample's cosine of
     /// the model quantized by `settings`.
     public func metrics(under settings: [String: QuantizerSetting]) throws -> ValidationMetrics? {
-        let outputs = try session.outputs(settings).compactMap { $0[objective.outputName] }
-        return try metrics(of: Tensor.concatenate(axis0: outputs))
+        return try metrics(of: session.joinedOutputs(try session.outputs(settings), name: objective.outputName))
     }
 
     /// The metrics of `settings` evaluated from `last` (an earlier validation's state, nil: FP32), and the state to

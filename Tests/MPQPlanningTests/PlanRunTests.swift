@@ -147,3 +147,26 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: store.path))
     #expect(!FileManager.default.fileExists(atPath: store.path + ".journal"))
 }
+
+/// Padded sentences (the tiny BERT's eight, 10–22 of 24 tokens) are reported as trimmed for calibration and
+/// validation, with the positions run: batches of two, longest first, cut to 22+17+13+12 tokens.
+@Test func trimmedPaddingIsReported() throws {
+    let tiny = Paths.example("minilm/tiny")
+    var request = try digitsRequest("run-trimmed-padding", budget: "60KB")
+    request.model = tiny + "/model-opset17.onnx"
+    request.calibration = [tiny + "/inputs.npz"]
+    request.labels = nil
+    request.validation = [tiny + "/inputs.npz"]
+    request.loss = .cosineDistance
+    request.batchSize = 4
+    request.measures = false
+    let log = EventLog()
+    let pipeline = try PlanPipeline(request: request, onEvent: log.handler)
+    try syntheticTable(for: pipeline).save(to: try pipeline.sensitivityStore().url)
+    _ = try pipeline.run()
+    let run = 2 * (22 + 17 + 13 + 12)
+    #expect(log.events.filter { if case .paddingTrimmed = $0 { true } else { false } }
+            == [.paddingTrimmed(data: "calibration", run: run, total: 8 * 24),
+                .paddingTrimmed(data: "validation", run: run, total: 8 * 24)])
+    #expect(try pipeline.sensitivityStore().description["settings"]?.hasSuffix(";paddingTrimmed") == true)
+}

@@ -83,8 +83,10 @@ do {
     let size = min(batchSize, samples)
     // One batch by default; with --samples, that many samples in batches of --batch-size.
     let count = min(sampleCount ?? size, samples)
+    // Padded sentences stay whole (`trimsPadding: false`): the FP32 forward pass it is compared with runs them whole.
     var session = try CalibrationSession(graph: graph, inputs: inputs.mapValues { $0.slice(axis0: 0..<count) }, batchSize: size,
-                                     activationBudget: activationBudget ?? CalibrationSession.defaultActivationBudget)
+                                     activationBudget: activationBudget ?? CalibrationSession.defaultActivationBudget,
+                                     trimsPadding: false)
 
     // MMSE quantizers for every tensor the default policy quantizes.
     var quantizers: [TensorQuantizer] = []
