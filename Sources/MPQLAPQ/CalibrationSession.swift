@@ -78,21 +78,22 @@ public struct CalibrationSession: Sendable {
     ///
     /// With `trimsPadding`, right-padded token sequences (`SequencePadding`) are batched longest first and each batch
     /// is cut to its longest sample, when the model's outputs on the shortest batch match its outputs on the whole
-    /// padded batch (within 1e-4): a sentence encoder then computes its real tokens only. Outputs come back in data
-    /// order; activation statistics cover the real tokens and what padding is left in each batch.
+    /// padded batch (within 1e-4; a model that fails on shorter sequences runs them padded): a sentence encoder then
+    /// computes its real tokens only. Outputs come back in data order; activation statistics cover the real tokens
+    /// and what padding is left in each batch.
     public init(graph: Graph, inputs: [String: Tensor], batchSize: Int,
                 activationBudget: Int = CalibrationSession.defaultActivationBudget, trimsPadding: Bool = true) throws {
         if trimsPadding, let padding = SequencePadding(graph: graph, inputs: inputs) {
             let layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
             let order = padding.longestFirst
             let lengths = layout.batches(sampleCount: order.count).map { padding.length(of: $0.samples.map { order[$0] }) }
-            if lengths.contains(where: { $0 < padding.fullLength }) {
-                let trimmed = try Self(graph: graph, inputs: inputs, layout: layout, padding: padding,
-                                       activationBudget: activationBudget)
-                if try trimmed.ignoresPadding() {
-                    self = trimmed
-                    return
-                }
+            // A model that cannot run shorter sequences (a length baked into a Reshape) runs them padded.
+            if lengths.contains(where: { $0 < padding.fullLength }),
+               let trimmed = try? Self(graph: graph, inputs: inputs, layout: layout, padding: padding,
+                                       activationBudget: activationBudget),
+               (try? trimmed.ignoresPadding()) == true {
+                self = trimmed
+                return
             }
         }
         let layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)

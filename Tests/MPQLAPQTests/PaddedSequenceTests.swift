@@ -127,6 +127,18 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(CalibrationSession.joinedOutputs(reading.reference, name: "out").floats == [17, 14, 61, 24])
     // Outputs per position: run whole.
     #expect(try CalibrationSession(graph: model(summed: false), inputs: inputs, batchSize: 4).padding == nil)
+    // A length baked into a Reshape (the data's 5 positions): shorter batches fail to run, so all run padded.
+    var baked = model(summed: true)
+    baked.nodes.insert(Node(name: "reshape", opType: "Reshape", inputs: ["ids", "five"], outputs: ["ids5"]), at: 1)
+    baked.nodes = baked.nodes.map { node in
+        var node = node
+        node.inputs = node.inputs.map { $0 == "ids" && node.name != "reshape" ? "ids5" : $0 }
+        return node
+    }
+    baked.initializers["five"] = Tensor(shape: [2], int64s: [-1, 5])
+    let bakedSession = try CalibrationSession(graph: baked, inputs: inputs, batchSize: 4)
+    #expect(bakedSession.padding == nil)
+    #expect(CalibrationSession.joinedOutputs(bakedSession.reference, name: "out").floats == [14, 10, 60, 22])
     // Left padding, a gap in a mask, an input with the positions on another axis, a fixed length: no padding found.
     let left = Tensor(shape: [2, 3], int64s: [0, 1, 1, 1, 1, 1])
     let gap = Tensor(shape: [2, 3], int64s: [1, 0, 1, 1, 1, 0])
