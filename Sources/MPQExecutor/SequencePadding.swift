@@ -10,7 +10,8 @@ import MPQGraph
 public struct SequencePadding: Sendable, Equatable {
     /// The attention mask input.
     public let maskName: String
-    /// The inputs cut along axis 1: the mask and every other input of its shape (token ids, token types, positions).
+    /// The inputs cut along axis 1: the mask and every other input whose first two axes are the mask's (token ids,
+    /// token types, positions, per-token features).
     public let inputNames: [String]
     /// Positions per sample in the data.
     public let fullLength: Int
@@ -20,22 +21,24 @@ public struct SequencePadding: Sendable, Equatable {
     /// The padding of `inputs`, or nil when none is a right-padded attention mask of a length the model lets vary.
     ///
     /// The mask is a rank-2 `[samples, positions]` input named like `attention_mask` (int64, bool or float), whose
-    /// rows are ones then zeros. Nil also when another input has a non-batch axis of the mask's length, since which
-    /// of its axes holds positions cannot be told.
+    /// rows are ones then zeros. Nil also when another input has the mask's length on an axis other than 1, since
+    /// which of its axes holds positions cannot be told.
     public init?(graph: Graph, inputs: [String: Tensor]) {
         let declared = Dictionary(graph.inputs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // Whether the model lets axis 1 of an input vary (an input without a declared shape may).
         func varies(_ name: String) -> Bool {
             guard let shape = declared[name]?.shape else { return declared[name] != nil }
-            guard shape.count == 2 else { return false }
+            guard shape.count >= 2 else { return false }
             if case .fixed = shape[1] { return false }
             return true
         }
         guard let (mask, lengths) = inputs.keys.sorted().lazy.filter({ $0.lowercased().contains("mask") && varies($0) })
             .compactMap({ name in inputs[name].flatMap(Self.rightPaddedLengths).map { (name, $0) } }).first,
               let shape = inputs[mask]?.shape else { return nil }
-        let sequences = inputs.keys.sorted().filter { inputs[$0]?.shape == shape && varies($0) }
-        for (name, tensor) in inputs where !sequences.contains(name) && tensor.shape.dropFirst().contains(shape[1]) {
-            return nil
+        let sequences = inputs.keys.sorted().filter { inputs[$0]?.shape.prefix(2).elementsEqual(shape) == true && varies($0) }
+        for (name, tensor) in inputs {
+            let others = sequences.contains(name) ? Array(tensor.shape.dropFirst(2)) : Array(tensor.shape.dropFirst())
+            if others.contains(shape[1]) { return nil }
         }
         maskName = mask
         inputNames = sequences

@@ -146,8 +146,14 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
         #expect(SequencePadding(graph: model(summed: true), inputs: ["input_ids": m, "attention_mask": m]) == nil)
     }
     var extra = model(summed: true)
-    extra.inputs.append(ValueInfo(name: "positions", elementType: .int64, declaredTypeName: "int64", shape: nil))
-    #expect(SequencePadding(graph: extra, inputs: inputs.merging(["positions": Tensor(shape: [4, 2, 5], int64s: Array(repeating: 0, count: 40))]) { a, _ in a }) == nil)
+    extra.inputs.append(ValueInfo(name: "features", elementType: .float32, declaredTypeName: "float", shape: nil))
+    let across = Tensor(shape: [4, 2, 5], floats: Array(repeating: 0, count: 40))
+    #expect(SequencePadding(graph: extra, inputs: inputs.merging(["features": across]) { a, _ in a }) == nil)
+    // Per-position features (positions on axis 1) are cut with the tokens.
+    let along = Tensor(shape: [4, 5, 2], floats: (0..<40).map(Float.init))
+    let withFeatures = try #require(SequencePadding(graph: extra, inputs: inputs.merging(["features": along]) { a, _ in a }))
+    #expect(withFeatures.inputNames == ["attention_mask", "features", "input_ids"])
+    #expect(withFeatures.trimmed(["features": along], to: 3)["features"] == along.prefix(axis1: 3))
     var fixed = model(summed: true)
     fixed.inputs = fixed.inputs.map { ValueInfo(name: $0.name, elementType: .int64, declaredTypeName: "int64", shape: [.symbolic("batch"), .fixed(5)]) }
     #expect(SequencePadding(graph: fixed, inputs: inputs) == nil)
