@@ -17,6 +17,9 @@ public struct SequencePadding: Sendable, Equatable {
     public let fullLength: Int
     /// Real tokens of each sample: the ones at the start of its mask row.
     public let lengths: [Int]
+    /// Sample indices with the longest first (ties in data order): batches cut from this order hold samples of
+    /// similar lengths, so little padding is left after trimming.
+    public let longestFirst: [Int]
 
     /// The padding of `inputs`, or nil when none is a right-padded attention mask of a length the model lets vary.
     ///
@@ -44,6 +47,7 @@ public struct SequencePadding: Sendable, Equatable {
         inputNames = sequences
         fullLength = shape[1]
         self.lengths = lengths
+        longestFirst = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
     }
 
     /// Each row's count of leading ones, when `mask` is `[samples, positions]` of ones then zeros with at least one one.
@@ -61,11 +65,6 @@ public struct SequencePadding: Sendable, Equatable {
         return lengths
     }
 
-    /// Sample indices with the longest first (ties in data order): batches cut from this order hold samples of
-    /// similar lengths, so little padding is left after trimming.
-    public var longestFirst: [Int] {
-        lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
-    }
 
     /// Positions a batch of `samples` needs: its longest sample's real tokens.
     public func length(of samples: some Sequence<Int>) -> Int {

@@ -83,8 +83,8 @@ public struct CalibrationSession: Sendable {
     /// and what padding is left in each batch.
     public init(graph: Graph, inputs: [String: Tensor], batchSize: Int,
                 activationBudget: Int = CalibrationSession.defaultActivationBudget, trimsPadding: Bool = true) throws {
+        let layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
         if trimsPadding, let padding = SequencePadding(graph: graph, inputs: inputs) {
-            let layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
             let order = padding.longestFirst
             let lengths = layout.batches(sampleCount: order.count).map { padding.length(of: $0.samples.map { order[$0] }) }
             // A model that cannot run shorter sequences (a length baked into a Reshape) runs them padded.
@@ -96,7 +96,6 @@ public struct CalibrationSession: Sendable {
                 return
             }
         }
-        let layout = try Self.layout(graph: graph, inputs: inputs, requested: batchSize)
         try self.init(graph: graph, inputs: inputs, layout: layout, padding: nil, activationBudget: activationBudget)
     }
 
