@@ -54,7 +54,8 @@ public enum Conv2D {
     /// cache owned by the caller's layer) lets oneDNN reorder the weights once per array instead of per call.
     /// A `layout` with a blocked side runs on oneDNN with that side in `ChannelBlocks`' layout; with `residual`, the
     /// output buffer holds a residual on entry: `output = residual(activation(conv + bias) + output)`. The caller
-    /// checks `runsOnOneDNN(_:activation:layout:residual:)` first.
+    /// checks `runsOnOneDNN(_:activation:layout:residual:)` first. Blocked on both sides, a 3×3 stride-1 convolution
+    /// runs as Winograd F(2×2, 3×3) instead where `WinogradConvolution.preferred` says so (`winograd: false` never).
     public static func forward(_ shape: Conv2DShape,
                                input: UnsafePointer<Float>,
                                weights: UnsafePointer<Float>,
@@ -64,9 +65,18 @@ public enum Conv2D {
                                threads: Int? = nil,
                                allowOneDNN: Bool = true,
                                cachedWeights: (array: [Float], cache: ConvolutionWeightCache)? = nil,
-                               layout: ConvolutionLayout = .plain, residual: Activation? = nil) {
+                               layout: ConvolutionLayout = .plain, residual: Activation? = nil, winograd: Bool = true) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
+        if winograd, layout.blockedInput, layout.blockedOutput,
+           let wino = WinogradConvolution.preferred(shape, activation: activation, residual: residual) {
+            let u = cachedWeights.map { $0.cache.winogradWeights($0.array, for: wino) }
+                ?? wino.transformedWeights(weights)
+            u.withUnsafeBufferPointer {
+                wino.forward(input: input, transformed: $0.baseAddress!, bias: bias, output: output, threads: threads)
+            }
+            return
+        }
         if !layout.isPlain {
             let ran = oneDNN(shape, input: input, weights: weights, bias: bias, output: output, activation: activation,
                              threads: threads, cachedWeights: cachedWeights, layout: layout, residual: residual)

@@ -13,8 +13,26 @@ import Foundation
 public final class ConvolutionWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entry: PreparedWeights?
+    /// The weights last transformed for Winograd, with the array they came from (kept alive, as `entry`'s).
+    private var winogradEntry: (source: [Float], transformed: [Float])?
 
     public init() {}
+
+    /// The weights transformed for `conv`, from the cache when `weights` is the array transformed last.
+    func winogradWeights(_ weights: [Float], for conv: WinogradConvolution) -> [Float] {
+        lock.lock()
+        let known = winogradEntry
+        lock.unlock()
+        if let known, known.transformed.count == conv.transformedWeightCount, known.source.count == weights.count,
+           known.source.withUnsafeBufferPointer({ s in weights.withUnsafeBufferPointer { $0.baseAddress == s.baseAddress } }) {
+            return known.transformed
+        }
+        let made = weights.withUnsafeBufferPointer { conv.transformedWeights($0.baseAddress!) }
+        lock.lock()
+        winogradEntry = (weights, made)
+        lock.unlock()
+        return made
+    }
 
     /// The weights reordered for `conv`, from the cache when `weights` is the array reordered last for the same
     /// layout; nil when the primitive reads the plain layout (nothing to reorder).

@@ -15,6 +15,10 @@ func timeConv(_ specs: [[Int]], threads: Int) {
         let x = (0..<shape.inputCount).map { _ in Float.random(in: -1...1, using: &rng) }
         let wt = (0..<shape.weightCount).map { _ in Float.random(in: -1...1, using: &rng) }
         let b = (0..<oc).map { _ in Float.random(in: -1...1, using: &rng) }
+        if ProcessInfo.processInfo.environment["MPQ_CONV_BLOCKED"] == "1" {
+            timeBlocked(shape, x, wt, b, activation: activation, threads: threads, spec: v)
+            continue
+        }
         var y = [Float](repeating: 0, count: shape.outputCount)
         var best = Double.infinity
         let reps = max(3, min(50, Int(2e9 / Double(max(shape.flops, 1)))))
@@ -26,4 +30,38 @@ func timeConv(_ specs: [[Int]], threads: Int) {
         print(String(format: "conv %@: %8.3f ms %6.1f GFLOP/s", v.map(String.init).joined(separator: ",") as NSString,
                      best * 1e3, Double(shape.flops) / best / 1e9))
     }
+}
+
+/// With `MPQ_CONV_BLOCKED=1`: the convolution on channel-blocked activations, oneDNN's direct kernels against
+/// Winograd F(2×2, 3×3) where it applies, side by side, with the largest difference between their outputs.
+func timeBlocked(_ shape: Conv2DShape, _ x: [Float], _ w: [Float], _ bias: [Float], activation: Activation, threads: Int,
+                 spec: [Int]) {
+    guard OneDNNConvolution.handles(shape, layout: ConvolutionLayout(blockedInput: true, blockedOutput: true)) else { return }
+    let layout = ConvolutionLayout(blockedInput: true, blockedOutput: true)
+    let reps = max(3, min(50, Int(2e9 / Double(max(shape.flops, 1)))))
+    func best(_ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<reps {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        return best
+    }
+    let cache = ConvolutionWeightCache()
+    var direct = [Float](repeating: 0, count: shape.outputCount)
+    let tDirect = best {
+        Conv2D.forward(shape, input: x, weights: w, bias: bias, output: &direct, activation: activation, threads: threads,
+                       cachedWeights: (w, cache), layout: layout, winograd: false)
+    }
+    var line = String(format: "conv %@ blocked: oneDNN %8.3f ms %6.1f GFLOP/s", spec.map(String.init).joined(separator: ",") as NSString,
+                      tDirect * 1e3, Double(shape.flops) / tDirect / 1e9)
+    if let wino = WinogradConvolution(shape, blockSize: ChannelBlocks.size, activation: activation) {
+        let u = w.withUnsafeBufferPointer { wino.transformedWeights($0.baseAddress!) }
+        var y = [Float](repeating: 0, count: shape.outputCount)
+        let t = best { wino.forward(input: x, transformed: u, bias: bias, output: &y, threads: threads) }
+        let diff = zip(y, direct).map { abs($0 - $1) }.max() ?? 0
+        line += String(format: " | Winograd %8.3f ms (%.2f×), max |diff| %.2g", t * 1e3, tDirect / t, diff)
+    }
+    print(line)
 }
