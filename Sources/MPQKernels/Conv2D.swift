@@ -71,9 +71,9 @@ public enum Conv2D {
         if winograd, layout.blockedInput, layout.blockedOutput,
            let wino = WinogradConvolution.preferred(shape, activation: activation, residual: residual) {
             let u = cachedWeights.map { $0.cache.winogradWeights($0.array, for: wino) }
-                ?? wino.transformedWeights(weights)
+                ?? wino.preparedWeights(weights)
             u.withUnsafeBufferPointer {
-                wino.forward(input: input, transformed: $0.baseAddress!, bias: bias, output: output, threads: threads)
+                wino.forward(input: input, prepared: $0.baseAddress!, bias: bias, output: output, threads: threads)
             }
             return
         }

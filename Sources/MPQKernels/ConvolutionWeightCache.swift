@@ -13,23 +13,25 @@ import Foundation
 public final class ConvolutionWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entry: PreparedWeights?
-    /// The weights last transformed for Winograd, with the array they came from (kept alive, as `entry`'s).
-    private var winogradEntry: (source: [Float], transformed: [Float])?
+    /// The weights last prepared for Winograd, with the array they came from (kept alive, as `entry`'s).
+    private var winogradEntry: (source: [Float], prepared: [Float], perCall: Bool)?
 
     public init() {}
 
-    /// The weights transformed for `conv`, from the cache when `weights` is the array transformed last.
+    /// The weights prepared for `conv` (`WinogradConvolution.preparedWeights`), from the cache when `weights` is the
+    /// array prepared last the same way.
     func winogradWeights(_ weights: [Float], for conv: WinogradConvolution) -> [Float] {
         lock.lock()
         let known = winogradEntry
         lock.unlock()
-        if let known, known.transformed.count == conv.transformedWeightCount, known.source.count == weights.count,
+        if let known, known.perCall == conv.transformsPerCall, known.prepared.count == conv.preparedWeightCount,
+           known.source.count == weights.count,
            known.source.withUnsafeBufferPointer({ s in weights.withUnsafeBufferPointer { $0.baseAddress == s.baseAddress } }) {
-            return known.transformed
+            return known.prepared
         }
-        let made = weights.withUnsafeBufferPointer { conv.transformedWeights($0.baseAddress!) }
+        let made = weights.withUnsafeBufferPointer { conv.preparedWeights($0.baseAddress!) }
         lock.lock()
-        winogradEntry = (weights, made)
+        winogradEntry = (weights, made, conv.transformsPerCall)
         lock.unlock()
         return made
     }

@@ -2,14 +2,14 @@ import Foundation
 
 extension WinogradConvolution {
     /// `output = activation(conv(input, weights) + bias)` (then, with a residual, `residual(that + output)`), both
-    /// activations channel-blocked; `transformed` comes from `transformedWeights`. Blocks of tiles are spread over
+    /// activations channel-blocked; `prepared` comes from `preparedWeights`. Blocks of tiles are spread over
     /// `threads`; every output is computed the same way whichever thread computes it.
-    public func forward(input: UnsafePointer<Float>, transformed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    public func forward(input: UnsafePointer<Float>, prepared: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         output: UnsafeMutablePointer<Float>, threads: Int) {
         switch activation {
-        case .relu: forward(ReLULanes(), input, transformed, bias, output, threads)
-        case let .clip(lo, hi): forward(ClipLanes(lo: lo, hi: hi), input, transformed, bias, output, threads)
-        default: forward(IdentityLanes(), input, transformed, bias, output, threads)
+        case .relu: forward(ReLULanes(), input, prepared, bias, output, threads)
+        case let .clip(lo, hi): forward(ClipLanes(lo: lo, hi: hi), input, prepared, bias, output, threads)
+        default: forward(IdentityLanes(), input, prepared, bias, output, threads)
         }
     }
 
@@ -27,12 +27,14 @@ extension WinogradConvolution {
 
     private func run<A, R>(_ epilogue: TileEpilogue<A, R>, _ input: UnsafePointer<Float>, _ u: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, _ threads: Int) {
-        let tiles = TileGrid(shape, blockSize: blockSize)
+        let tiles = TileGrid(shape, blockSize: blockSize, transformsPerCall: transformsPerCall)
+        // Weights transformed per call are transformed once per block of tiles (once per call for ResNet-18's 7×7
+        // layers: two images have 32 tiles).
         let perBlock = Self.blockTiles
         let blocks = (tiles.count + perBlock - 1) / perBlock
         let pin = SendablePointer(input), pu = SendablePointer(u), pout = SendablePointer(output)
         let pbias = bias.map { SendablePointer($0) }
-        let scratchFloats = 16 * perBlock * (shape.inChannels + 16)
+        let scratchFloats = 16 * perBlock * (shape.inChannels + 16) + (transformsPerCall ? 16 * shape.inChannels * 16 : 0)
         Parallel.forEachChunk(count: blocks, threads: threads) { _, range in
             let scratch = WinogradScratch.take(floats: scratchFloats)
             defer { WinogradScratch.give(scratch) }
@@ -68,11 +70,14 @@ struct TileGrid {
     let height: Int, width: Int, outHeight: Int, outWidth: Int
     let padTop: Int, padLeft: Int
     let tileRows: Int, tileColumns: Int
+    /// The weights come in panels, each transformed when a block of tiles reaches it.
+    let transformsPerCall: Bool
     var perImage: Int { tileRows * tileColumns }
     var count: Int { shape.batch * perImage }
 
-    init(_ shape: Conv2DShape, blockSize: Int) {
+    init(_ shape: Conv2DShape, blockSize: Int, transformsPerCall: Bool) {
         self.shape = shape
+        self.transformsPerCall = transformsPerCall
         b = blockSize
         let h = shape.window.height, w = shape.window.width
         height = h.input; width = w.input; outHeight = h.output; outWidth = w.output
@@ -88,14 +93,21 @@ struct TileGrid {
                        scratch: UnsafeMutablePointer<Float>, epilogue: TileEpilogue<A, R>) {
         let cin = shape.inChannels, cout = shape.outChannels
         let rows = (m + 5) / 6 * 6
-        let v = scratch, products = scratch + 16 * rows * cin
+        let v = scratch, products = scratch + 16 * rows * cin, panel = products + 16 * rows * 16
         for i in 0..<m { transformInput(tile: first + i, row: i, rows: rows, input: input, v: v) }
         for i in m..<rows { for p in 0..<16 { (v + (p * rows + i) * cin).update(repeating: 0, count: cin) } }
         var k0 = 0
         while k0 < cout {
             let width = min(16, cout - k0)
+            // This block of output channels' transformed weights: point p at up(p), `[cin][width]`.
+            var pointStride = cout * cin, weights = u + k0 * cin
+            if transformsPerCall {
+                WinogradConvolution.transformPanel(u + k0 * cin * 9, inChannels: cin, width: width, into: panel,
+                                                   pointStride: cin * width)
+                (pointStride, weights) = (cin * width, UnsafePointer(panel))
+            }
             for p in 0..<16 {
-                let up = u + p * cout * cin + k0 * cin
+                let up = weights + p * pointStride
                 var r = 0
                 while r < rows {
                     let a = UnsafePointer(v + (p * rows + r) * cin), c = products + (p * rows + r) * 16

@@ -20,16 +20,18 @@ private func fromBlocks(_ values: [Float], b: Int, batch: Int, channels: Int, pl
 
 /// The Winograd result of `c` (blocks of `b`), unblocked; `residual` (NCHW) starts in the output buffer when given.
 private func winograd(_ c: ConvCase, b: Int, x: [Float], w: [Float], bias: [Float]?, activation: Activation,
-                      residual: (values: [Float], activation: Activation)? = nil, threads: Int) throws -> [Float] {
+                      residual: (values: [Float], activation: Activation)? = nil, threads: Int,
+                      perCall: Bool = false) throws -> [Float] {
     let s = c.shape
-    let conv = try #require(WinogradConvolution(s, blockSize: b, activation: activation, residual: residual?.activation), "\(c)")
+    let conv = try #require(WinogradConvolution(s, blockSize: b, activation: activation, residual: residual?.activation,
+                                                transformsPerCall: perCall), "\(c)")
     let outPlane = s.window.height.output * s.window.width.output
-    let u = w.withUnsafeBufferPointer { conv.transformedWeights($0.baseAddress!) }
+    let u = w.withUnsafeBufferPointer { conv.preparedWeights($0.baseAddress!) }
     var y = residual.map { toBlocks($0.values, b: b, batch: c.n, channels: c.cout, plane: outPlane) }
         ?? [Float](repeating: .nan, count: s.outputCount)
     let input = toBlocks(x, b: b, batch: c.n, channels: c.cin, plane: c.h * c.w)
     (bias ?? []).withUnsafeBufferPointer { bp in
-        conv.forward(input: input, transformed: u, bias: bias == nil ? nil : bp.baseAddress, output: &y, threads: threads)
+        conv.forward(input: input, prepared: u, bias: bias == nil ? nil : bp.baseAddress, output: &y, threads: threads)
     }
     return fromBlocks(y, b: b, batch: c.n, channels: c.cout, plane: outPlane)
 }
@@ -60,13 +62,17 @@ func winogradMatchesTheReference(b: Int) throws {
             }
             let one = try winograd(c, b: b, x: x, w: w, bias: bias, activation: activation, threads: 1)
             #expect(maxAbsDiff(one, expected) < 1e-4, "\(c) \(activation)")
-            // Every output is computed the same way whichever thread computes it.
+            // Every output is computed the same way whichever thread computes it, and whether the weights were
+            // transformed once or per call.
             #expect(try winograd(c, b: b, x: x, w: w, bias: bias, activation: activation, threads: 2) == one, "\(c)")
+            #expect(try winograd(c, b: b, x: x, w: w, bias: bias, activation: activation, threads: 2, perCall: true) == one, "\(c)")
         }
         // A residual in the output buffer: relu(conv + bias + residual), written where the residual was.
         let residual = rng.floats(s.outputCount)
         let summed = try winograd(c, b: b, x: x, w: w, bias: bias, activation: .none, residual: (residual, .relu), threads: 1)
         #expect(maxAbsDiff(summed, zip(plain, residual).map { max($0 + $1, 0) }) < 1e-4, "\(c) + residual")
+        #expect(try winograd(c, b: b, x: x, w: w, bias: bias, activation: .none, residual: (residual, .relu), threads: 1,
+                             perCall: true) == summed, "\(c) + residual, per call")
     }
 }
 
@@ -90,17 +96,32 @@ func winogradDeclinesOtherConvolutions() {
     #expect(WinogradConvolution(s, blockSize: 4) == nil)
 }
 
-@Test("The weight cache transforms a weight array once and again when another array comes")
-func winogradWeightsAreCachedPerArray() throws {
-    let s = ConvCase(cin: 8, cout: 16, pads: (1, 1, 1, 1)).shape
-    let conv = try #require(WinogradConvolution(s, blockSize: 8))
+@Test("The weight cache prepares a weight array once and again when another array comes; large layers keep panels",
+      arguments: [false, true])
+func winogradWeightsAreCachedPerArray(perCall: Bool) throws {
+    let s = ConvCase(cin: 8, cout: 24, pads: (1, 1, 1, 1)).shape
+    let conv = try #require(WinogradConvolution(s, blockSize: 8, transformsPerCall: perCall))
+    #expect(conv.preparedWeightCount == (perCall ? 9 : 16) * 8 * 24)
     var rng = SeededRandom(3)
     let w = rng.floats(s.weightCount)
     let cache = ConvolutionWeightCache()
     let first = cache.winogradWeights(w, for: conv)
-    #expect(first == w.withUnsafeBufferPointer { conv.transformedWeights($0.baseAddress!) })
+    #expect(first == w.withUnsafeBufferPointer { conv.preparedWeights($0.baseAddress!) })
+    if perCall {
+        // Panels of 16 then 8 output channels, [inChannels][9][width]: channel 17's tap 4 of input channel 3.
+        let panelValue: Float = first[16 * 8 * 9 + (3 * 9 + 4) * 8 + 1], weight: Float = w[(17 * 8 + 3) * 9 + 4]
+        #expect(panelValue == weight)
+    }
     let again = cache.winogradWeights(w, for: conv)
     #expect(first.withUnsafeBufferPointer { a in again.withUnsafeBufferPointer { $0.baseAddress == a.baseAddress } })
     let other = w.map { $0 * 2 }
     #expect(cache.winogradWeights(other, for: conv) == first.map { $0 * 2 })
+}
+
+@Test("Layers over the weight limit transform their weights per call; smaller ones keep them transformed")
+func largeLayersTransformPerCall() throws {
+    let small = try #require(WinogradConvolution(ConvCase(cin: 8, cout: 8).shape, blockSize: 8))
+    #expect(!small.transformsPerCall)
+    let large = try #require(WinogradConvolution(ConvCase(cin: 512, cout: 512).shape, blockSize: 8))
+    #expect(large.transformsPerCall == (512 * 512 * 9 > WinogradConvolution.maximumWeights))
 }

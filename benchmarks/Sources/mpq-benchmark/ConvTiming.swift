@@ -57,9 +57,9 @@ func timeBlocked(_ shape: Conv2DShape, _ x: [Float], _ w: [Float], _ bias: [Floa
     var line = String(format: "conv %@ blocked: oneDNN %8.3f ms %6.1f GFLOP/s", spec.map(String.init).joined(separator: ",") as NSString,
                       tDirect * 1e3, Double(shape.flops) / tDirect / 1e9)
     if let wino = WinogradConvolution(shape, blockSize: ChannelBlocks.size, activation: activation) {
-        let u = w.withUnsafeBufferPointer { wino.transformedWeights($0.baseAddress!) }
+        let u = w.withUnsafeBufferPointer { wino.preparedWeights($0.baseAddress!) }
         var y = [Float](repeating: 0, count: shape.outputCount)
-        let t = best { wino.forward(input: x, transformed: u, bias: bias, output: &y, threads: threads) }
+        let t = best { wino.forward(input: x, prepared: u, bias: bias, output: &y, threads: threads) }
         let diff = zip(y, direct).map { abs($0 - $1) }.max() ?? 0
         line += String(format: " | Winograd %8.3f ms (%.2f×), max |diff| %.2g", t * 1e3, tDirect / t, diff)
     }
