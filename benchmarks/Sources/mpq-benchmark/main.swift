@@ -25,6 +25,7 @@ struct Arguments {
     var intMax = 100
     var gemm: [Int] = []
     var conv: [[Int]] = []
+    var attention = false
     /// Sub-batch size (nil: `SubBatchPlan`'s own; 0: run the batch whole, as one `ExecutionPlan`).
     var subBatch: Int? = nil
 
@@ -43,6 +44,7 @@ struct Arguments {
             case "--sub-batch": subBatch = Int(next())
             case "--int-max": intMax = Int(next()) ?? intMax
             case "--gemm": gemm = next().split(separator: ",").compactMap { Int($0) }
+            case "--attention": attention = true
             case "--conv": conv = next().split(separator: ";").map { $0.split(separator: ",").compactMap { Int($0) } }
             case "--input-shape":
                 let spec = next().split(separator: "=", maxSplits: 1)
@@ -64,12 +66,16 @@ if !args.conv.isEmpty {
     timeConv(args.conv, threads: args.threads)
     exit(0)
 }
+if args.attention {
+    timeAttention(threads: args.threads)
+    exit(0)
+}
 if !args.gemm.isEmpty {
     timeGemm(args.gemm, threads: args.threads)
     exit(0)
 }
 guard !args.model.isEmpty else {
-    FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile] [--profile-steps]\n".utf8))
+    FileHandle.standardError.write(Data("usage: mpq-benchmark MODEL [--batch N] [--threads N] [--iterations N] [--json] [--profile] [--profile-steps] | --gemm M,N,K | --conv SPECS | --attention\n".utf8))
     exit(64)
 }
 // The allocation policy of the `mpq` executable, so the figures are the product's.
