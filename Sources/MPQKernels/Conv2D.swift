@@ -54,7 +54,7 @@ public enum Conv2D {
     /// cache owned by the caller's layer) lets oneDNN reorder the weights once per array instead of per call.
     /// A `layout` with a blocked side runs on oneDNN with that side in `ChannelBlocks`' layout; with `residual`, the
     /// output buffer holds a residual on entry: `output = residual(activation(conv + bias) + output)`. The caller
-    /// checks `runsOnOneDNN(_:activation:layout:residual:)` first. Blocked on both sides, a 3×3 stride-1 convolution
+    /// checks `runsBlocked(_:activation:layout:residual:)` first. Blocked on both sides, a 3×3 stride-1 convolution
     /// runs as Winograd F(2×2, 3×3) instead where `WinogradConvolution.preferred` says so (`winograd: false` never).
     public static func forward(_ shape: Conv2DShape,
                                input: UnsafePointer<Float>,
@@ -68,8 +68,7 @@ public enum Conv2D {
                                layout: ConvolutionLayout = .plain, residual: Activation? = nil, winograd: Bool = true) {
         let threads = threads ?? KernelThreads.count
         guard shape.outputCount > 0 else { return }
-        if winograd, layout.blockedInput, layout.blockedOutput,
-           let wino = WinogradConvolution.preferred(shape, activation: activation, residual: residual) {
+        if winograd, let wino = winogradForm(shape, activation: activation, layout: layout, residual: residual) {
             let u = cachedWeights.map { $0.cache.winogradWeights($0.array, for: wino) }
                 ?? wino.preparedWeights(weights)
             u.withUnsafeBufferPointer {
@@ -80,7 +79,7 @@ public enum Conv2D {
         if !layout.isPlain {
             let ran = oneDNN(shape, input: input, weights: weights, bias: bias, output: output, activation: activation,
                              threads: threads, cachedWeights: cachedWeights, layout: layout, residual: residual)
-            precondition(ran, "Conv2D: oneDNN cannot run \(shape) with \(layout); check runsOnOneDNN first")
+            precondition(ran, "Conv2D: oneDNN cannot run \(shape) with \(layout); check runsBlocked first")
             return
         }
         if allowOneDNN, Gemm.backend == .oneDNN, OneDNNConvolution.handles(shape), oneDNN(shape, input: input, weights: weights,
@@ -95,6 +94,21 @@ public enum Conv2D {
         } else {
             gemmBased(shape, input: input, weights: weights, bias: bias, output: output, activation: activation, threads: threads)
         }
+    }
+
+    /// Whether `forward` can run this convolution with `layout`'s blocked sides (and `residual`): as Winograd, or on
+    /// oneDNN (whose primitives this creates, so a Winograd layer asks for none).
+    public static func runsBlocked(_ s: Conv2DShape, activation: Activation, layout: ConvolutionLayout,
+                                   residual: Activation? = nil) -> Bool {
+        winogradForm(s, activation: activation, layout: layout, residual: residual) != nil
+            || runsOnOneDNN(s, activation: activation, layout: layout, residual: residual)
+    }
+
+    /// The Winograd form `forward` runs for these sides, when both are blocked and `WinogradConvolution` prefers it.
+    static func winogradForm(_ s: Conv2DShape, activation: Activation, layout: ConvolutionLayout,
+                             residual: Activation?) -> WinogradConvolution? {
+        guard layout.blockedInput, layout.blockedOutput else { return nil }
+        return WinogradConvolution.preferred(s, activation: activation, residual: residual)
     }
 
     // MARK: oneDNN

@@ -14,24 +14,22 @@ public final class ConvolutionWeightCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entry: PreparedWeights?
     /// The weights last prepared for Winograd, with the array they came from (kept alive, as `entry`'s).
-    private var winogradEntry: (source: [Float], prepared: [Float], perCall: Bool)?
+    private var winogradEntry: (source: [Float], prepared: [Float])?
 
     public init() {}
 
     /// The weights prepared for `conv` (`WinogradConvolution.preparedWeights`), from the cache when `weights` is the
-    /// array prepared last the same way.
+    /// array prepared last the same way (kept and per-call forms differ in size).
     func winogradWeights(_ weights: [Float], for conv: WinogradConvolution) -> [Float] {
         lock.lock()
         let known = winogradEntry
         lock.unlock()
-        if let known, known.perCall == conv.transformsPerCall, known.prepared.count == conv.preparedWeightCount,
-           known.source.count == weights.count,
-           known.source.withUnsafeBufferPointer({ s in weights.withUnsafeBufferPointer { $0.baseAddress == s.baseAddress } }) {
+        if let known, known.prepared.count == conv.preparedWeightCount, isSameArray(known.source, weights) {
             return known.prepared
         }
         let made = weights.withUnsafeBufferPointer { conv.preparedWeights($0.baseAddress!) }
         lock.lock()
-        winogradEntry = (weights, made, conv.transformsPerCall)
+        winogradEntry = (weights, made)
         lock.unlock()
         return made
     }
@@ -72,9 +70,10 @@ final class PreparedWeights: @unchecked Sendable {
     }
 
     /// Whether `weights` is the array these were reordered from (same buffer, same count).
-    func isReordering(_ weights: [Float]) -> Bool {
-        weights.count == source.count && weights.withUnsafeBufferPointer { w in
-            source.withUnsafeBufferPointer { $0.baseAddress == w.baseAddress }
-        }
-    }
+    func isReordering(_ weights: [Float]) -> Bool { isSameArray(source, weights) }
+}
+
+/// Whether two arrays share one buffer of the same count: while one of them is held, the same unchanged array.
+private func isSameArray(_ a: [Float], _ b: [Float]) -> Bool {
+    a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { $0.baseAddress == x.baseAddress } }
 }

@@ -10,8 +10,8 @@ import Foundation
 /// tiles whose transformed inputs stay in cache.
 ///
 /// Activations are `[N][C / b][H][W][b]` (`b` = 8 or 16, `ChannelBlocks.size` in the executor); weights are
-/// transformed once per weight array (`transformedWeights`). F(2×2, 3×3) rounds like a direct convolution (its
-/// transforms multiply by ½ and ±1 only); outputs differ from oneDNN's by float rounding (tested within 1e-5).
+/// prepared once per weight array (`preparedWeights`). F(2×2, 3×3) rounds like a direct convolution (its
+/// transforms multiply by ½ and ±1 only); outputs differ from a direct convolution's by float rounding (tested within 1e-4).
 public struct WinogradConvolution: Sendable {
     public let shape: Conv2DShape
     /// Channels per block of the activations.
@@ -48,7 +48,7 @@ public struct WinogradConvolution: Sendable {
         guard blockSize == 8 || blockSize == 16, shape.group == 1, shape.outputCount > 0,
               h.kernel == 3, w.kernel == 3, h.stride == 1, w.stride == 1, h.dilation == 1, w.dilation == 1,
               shape.inChannels % blockSize == 0, shape.outChannels % blockSize == 0,
-              Self.lanes(activation) != nil, residual.map({ Self.lanes($0) != nil }) ?? true
+              Self.appliesInRegisters(activation), residual.map(Self.appliesInRegisters) ?? true
         else { return nil }
         self.shape = shape
         self.blockSize = blockSize
@@ -64,13 +64,11 @@ public struct WinogradConvolution: Sendable {
         return WinogradConvolution(shape, blockSize: ChannelBlocks.size, activation: activation, residual: residual)
     }
 
-    /// The lane form of an activation Winograd applies (none, ReLU, Clip), or nil.
-    static func lanes(_ activation: Activation) -> (any LaneActivation)? {
+    /// Whether the tile epilogue applies `activation` in registers (none, ReLU, Clip: `TileEpilogue`'s lane forms).
+    static func appliesInRegisters(_ activation: Activation) -> Bool {
         switch activation {
-        case .none: IdentityLanes()
-        case .relu: ReLULanes()
-        case let .clip(lo, hi): ClipLanes(lo: lo, hi: hi)
-        default: nil
+        case .none, .relu, .clip: true
+        default: false
         }
     }
 

@@ -148,7 +148,7 @@ public struct ConvOperator: Operator {
 
     /// Whether oneDNN has kernels for this form (creating its primitives, which its runs then use).
     var isRunnable: Bool {
-        layout.isPlain || Conv2D.runsOnOneDNN(shape, activation: activation, layout: layout, residual: residual)
+        layout.isPlain || Conv2D.runsBlocked(shape, activation: activation, layout: layout, residual: residual)
     }
 
     /// The residual, whose buffer a fused residual sum writes the result into.
