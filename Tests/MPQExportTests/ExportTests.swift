@@ -223,8 +223,12 @@ private func checkQDQModel(_ model: Onnx_ModelProto, url: URL, weights: QDQExpor
             continue
         }
         #expect(agreement >= 0.995, "\(name) \(plan) \(weights) optimize=\(optimize): argmax agreement \(agreement)")
-        #expect(maxError <= step * 1.001,
-                "\(name) \(plan) \(weights) optimize=\(optimize): max error \(maxError) > one step \(step) (mpq's one-ulp noise: \(noise); \(rowsWithinStep) samples within one step)")
+        // The output quantizer's own step, plus what float noise upstream moves an output by (a tie flipped in an
+        // intermediate 4-bit activation: one mixed-plan sample of 500 on an AVX-512 machine, whose kernels sum in
+        // another order than ORT's); and nearly every sample within the step alone.
+        #expect(maxError <= step * 1.001 + noise,
+                "\(name) \(plan) \(weights) optimize=\(optimize): max error \(maxError) > one step \(step) + mpq's one-ulp noise \(noise) (\(rowsWithinStep) samples within one step)")
+        #expect(Double(rowsWithinStep) >= 0.99 * Double(a.count), "\(name) \(plan) \(weights): \(rowsWithinStep) samples within one step")
     }
 }
 
