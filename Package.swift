@@ -48,7 +48,7 @@ let package = Package(
         // Derivative-free optimisation: Brent, Powell, quadratic fits, BOBYQA (NLopt).
         .target(name: "MPQOptimize", dependencies: ["CNLopt"], swiftSettings: numericFlags),
         // Quantizers, Lp clipping, bias correction and calibration losses.
-        .target(name: "MPQQuantization", dependencies: ["MPQGraph", "MPQExecutor", "MPQKernels", "MPQOptimize"], swiftSettings: numericFlags),
+        .target(name: "MPQQuantization", dependencies: ["MPQGraph", "MPQExecutor", "MPQKernels", "MPQGEMM", "MPQOptimize"], swiftSettings: numericFlags),
         // LAPQ: calibration sessions with cached activations, the loss-aware step search, joint refinement.
         .target(name: "MPQLAPQ", dependencies: ["MPQGraph", "MPQExecutor", "MPQKernels", "MPQQuantization", "MPQOptimize"]),
         // Per-group sensitivities (cached, resumable) and measurement of whole plans.

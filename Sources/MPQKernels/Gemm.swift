@@ -23,7 +23,7 @@ public enum GemmBackend: Sendable {
 
     /// Whether a kernel with an AVX-512 form takes it: on CPUs with AVX-512F, unless the environment variable
     /// `disabledBy` is "0" (for side-by-side comparisons; both forms give the same bits).
-    static func usesAVX512(unlessDisabledBy variable: String) -> Bool {
+    public static func usesAVX512(unlessDisabledBy variable: String) -> Bool {
         cpuHasAVX512F && ProcessInfo.processInfo.environment[variable] != "0"
     }
 

@@ -189,12 +189,18 @@ public struct FakeQuantizer: Sendable {
         let (before, after) = zeroPointSplit(zeroPoint)
         var i = 0
         if count >= 16 {
+            let reciprocal = before == 0 ? ReciprocalRounding(scale: scale, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax) : nil
             let s = SIMD16<Float>(repeating: scale)
             let z = SIMD16<Float>(repeating: zeroPoint)
             let zb = SIMD16<Float>(repeating: before), za = SIMD16<Float>(repeating: after)
             let lo = SIMD16<Float>(repeating: qmin), hi = SIMD16<Float>(repeating: qmax)
             let raw = UnsafeMutableRawPointer(p), input = UnsafeRawPointer(source)
             while i + 16 <= count {
+                if let reciprocal {
+                    // Up to the next vector near a rounding tie, which the division below does.
+                    i &+= reciprocal.fakeQuantizeUntilTie(source + i, into: p + i, count: count &- i)
+                    if i + 16 > count { break }
+                }
                 var v = input.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
                 v = VectorPower.clamp((v / s + zb).rounded(.toNearestOrEven) + za, lo, hi)
                 v = (v - z) * s

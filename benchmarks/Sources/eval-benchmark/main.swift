@@ -69,6 +69,8 @@ if let only, !["fp32", "measure", "caching"].contains(only) {
     exit(64)
 }
 AllocationPolicy.reuseLargeBuffers()
+if let threads { KernelThreads.count = threads }
+try printFakeQuantizationPass(repeats: repeats)
 do {
     if let threads { KernelThreads.count = threads }
     let (graph, _) = try ONNXModel.load(contentsOf: URL(fileURLWithPath: model)).optimizedGraph()
