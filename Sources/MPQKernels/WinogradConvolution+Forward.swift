@@ -1,4 +1,5 @@
 import Foundation
+import MPQGEMM
 
 extension WinogradConvolution {
     /// `output = activation(conv(input, weights) + bias)` (then, with a residual, `residual(that + output)`), both
@@ -27,10 +28,15 @@ extension WinogradConvolution {
 
     private func run<A, R>(_ epilogue: TileEpilogue<A, R>, _ input: UnsafePointer<Float>, _ u: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, _ threads: Int) {
-        let tiles = TileGrid(shape, blockSize: blockSize, transformsPerCall: transformsPerCall)
+        let wide = usesWideRegisters && TileGrid.wideRegisters
+        let tiles = TileGrid(shape, blockSize: blockSize, transformsPerCall: transformsPerCall, wideProducts: wide,
+                             wide: wide ? WideTiles(shape, blockSize: blockSize, activation: activation, residual: residual) : nil)
         // Weights transformed per call are transformed once per block of tiles (once per call for ResNet-18's 7×7
-        // layers: two images have 32 tiles).
-        let perBlock = Self.blockTiles
+        // layers: two images have 32 tiles). Blocks are of about even size (98 tiles as 60 and 38, not 96 and 2: every
+        // block reads all the transformed weights), a multiple of the register block's rows.
+        let rows = tiles.blockRows
+        let even = (tiles.count + Self.blockTiles - 1) / Self.blockTiles
+        let perBlock = ((tiles.count + even - 1) / even + rows - 1) / rows * rows
         let blocks = (tiles.count + perBlock - 1) / perBlock
         let pin = SendablePointer(input), pu = SendablePointer(u), pout = SendablePointer(output)
         let pbias = bias.map { SendablePointer($0) }
@@ -72,18 +78,30 @@ struct TileGrid {
     let tileRows: Int, tileColumns: Int
     /// The weights come in panels, each transformed when a block of tiles reaches it.
     let transformsPerCall: Bool
+    /// The AVX-512 transforms, for 16-channel blocks where the CPU has them.
+    let wide: WideTiles?
     var perImage: Int { tileRows * tileColumns }
     var count: Int { shape.batch * perImage }
 
-    init(_ shape: Conv2DShape, blockSize: Int, transformsPerCall: Bool) {
+    init(_ shape: Conv2DShape, blockSize: Int, transformsPerCall: Bool, wideProducts: Bool, wide: WideTiles?) {
         self.shape = shape
         self.transformsPerCall = transformsPerCall
+        self.wideProducts = wideProducts
+        self.wide = wide
         b = blockSize
         let h = shape.window.height, w = shape.window.width
         height = h.input; width = w.input; outHeight = h.output; outWidth = w.output
         padTop = h.padBegin; padLeft = w.padBegin
         tileRows = (outHeight + 1) / 2; tileColumns = (outWidth + 1) / 2
     }
+
+    /// Whether the CPU takes the AVX-512 register blocks (12 tiles × 16 channels) and transforms; `MPQ_WINOGRAD_AVX512=0`
+    /// keeps the eight-lane ones (the same bits).
+    static let wideRegisters = GemmBackend.usesAVX512(unlessDisabledBy: "MPQ_WINOGRAD_AVX512")
+    /// Whether the products of 16 output channels take the AVX-512 register block.
+    let wideProducts: Bool
+    /// Tiles per product call: the rows of the register block (the eight-lane one has 6).
+    var blockRows: Int { wideProducts ? 12 : 6 }
 
     /// Tiles `first..<first + count`: transforms their inputs into `scratch`, multiplies by the transformed weights
     /// per output-channel block, transforms back and stores.
@@ -92,9 +110,13 @@ struct TileGrid {
                        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                        scratch: UnsafeMutablePointer<Float>, epilogue: TileEpilogue<A, R>) {
         let cin = shape.inChannels, cout = shape.outChannels
-        let rows = (m + 5) / 6 * 6
+        let rows = (m + blockRows - 1) / blockRows * blockRows
         let v = scratch, products = scratch + 16 * rows * cin, panel = products + 16 * rows * 16
-        for i in 0..<m { transformInput(tile: first + i, row: i, rows: rows, input: input, v: v) }
+        if let wide {
+            wide.tiles.transformInputs(first: first, count: m, rows: rows, input: input, v: v)
+        } else {
+            for i in 0..<m { transformInput(tile: first + i, row: i, rows: rows, input: input, v: v) }
+        }
         for i in m..<rows { for p in 0..<16 { (v + (p * rows + i) * cin).update(repeating: 0, count: cin) } }
         var k0 = 0
         while k0 < cout {
@@ -111,9 +133,20 @@ struct TileGrid {
                 var r = 0
                 while r < rows {
                     let a = UnsafePointer(v + (p * rows + r) * cin), c = products + (p * rows + r) * 16
+                    if width == 16 && wideProducts {
+                        RegisterBlock12x16.product(cin, a, cin, up, c, 16)
+                        r += 12
+                        continue
+                    }
                     if width == 16 { product6x16(cin, a, cin, up, c, 16) } else { product6x8(cin, a, cin, up, c) }
                     r += 6
                 }
+            }
+            if let wide {
+                wide.tiles.transformOutputs(first: first, count: m, rows: rows, channel: k0, products: products, bias: bias,
+                                            output: output, activation: wide.activation, residual: wide.residual)
+                k0 += width
+                continue
             }
             for i in 0..<m {
                 for half in 0..<(width / 8) {
@@ -185,6 +218,34 @@ struct TileGrid {
             let q1 = q + outWidth * b
             epilogue.store(s1.0 + s1.1 + s1.2, bv, q1)
             if right { epilogue.store(s1.1 - s1.2 - s1.3, bv, q1 + b) }
+        }
+    }
+}
+
+/// Winograd's transforms in AVX-512 registers (`MPQGEMM.WinogradTiles16`) with the layer's activations in their form.
+struct WideTiles {
+    let tiles: WinogradTiles16
+    let activation: TileActivation16
+    let residual: TileActivation16?
+
+    /// Nil unless blocks are 16 channels wide (call only where the CPU has AVX-512: `TileGrid.wideRegisters`).
+    init?(_ shape: Conv2DShape, blockSize: Int, activation: Activation, residual: Activation?) {
+        guard blockSize == 16, let a = Self.form(activation) else { return nil }
+        let r = residual.map(Self.form)
+        if let r, r == nil { return nil }
+        let h = shape.window.height, w = shape.window.width
+        tiles = WinogradTiles16(inChannels: shape.inChannels, outChannels: shape.outChannels, height: h.input,
+                                width: w.input, outHeight: h.output, outWidth: w.output, padTop: h.padBegin, padLeft: w.padBegin)
+        self.activation = a
+        self.residual = r ?? nil
+    }
+
+    private static func form(_ activation: Activation) -> TileActivation16? {
+        switch activation {
+        case .none: .identity
+        case .relu: .relu
+        case let .clip(lo, hi): .clip(lo: lo, hi: hi)
+        default: nil
         }
     }
 }

@@ -7,7 +7,9 @@ import Foundation
 /// per input–output channel pair where the direct convolution needs 36: 2.25× fewer. oneDNN 2.6 has Winograd
 /// kernels for AVX-512 only; on AVX2 its direct 3×3 kernels ran ResNet-18's layers 2–7 % slower than ONNX Runtime's
 /// (docs/benchmarks.md). The products use a 6-tile × 16-channel register block (12 FMA accumulators), over blocks of
-/// tiles whose transformed inputs stay in cache.
+/// tiles whose transformed inputs stay in cache. On AVX-512 machines (16-channel blocks) the transforms and a 12-tile
+/// register block run in 16-lane registers (`MPQGEMM.WinogradTiles16`, `RegisterBlock12x16`), with the same bits:
+/// 1.2–1.4× oneDNN's direct AVX-512 kernel on ResNet-18's 64- to 256-channel layers.
 ///
 /// Activations are `[N][C / b][H][W][b]` (`b` = 8 or 16, `ChannelBlocks.size` in the executor); weights are
 /// prepared once per weight array (`preparedWeights`). F(2×2, 3×3) rounds like a direct convolution (its
@@ -22,10 +24,13 @@ public struct WinogradConvolution: Sendable {
     /// Whether the weights are kept in output-channel panels and each panel is transformed when a call reaches it,
     /// instead of keeping the transformed weights (see `maximumWeights`).
     public let transformsPerCall: Bool
+    /// Whether it takes the AVX-512 register blocks and transforms where the CPU has them (false: the eight-lane
+    /// ones, for tests that compare the two bit for bit).
+    var usesWideRegisters = true
 
     /// Tiles per block (a multiple of the register block's 6): their transformed inputs, 16 × tiles × channels
     /// floats, are reused by every output channel. A tuning knob (`MPQ_WINOGRAD_TILES`).
-    nonisolated(unsafe) public static var blockTiles = max(6, (Int(ProcessInfo.processInfo.environment["MPQ_WINOGRAD_TILES"] ?? "") ?? 96) / 6 * 6)
+    nonisolated(unsafe) public static var blockTiles = max(12, (Int(ProcessInfo.processInfo.environment["MPQ_WINOGRAD_TILES"] ?? "") ?? 96) / 12 * 12)
 
     /// Weights of the largest layer whose transformed weights are kept (`MPQ_WINOGRAD_MAX_WEIGHTS`). They take 16/9 of
     /// the weights' memory beside them (the direct kernels' reordered copy takes 1×): kept for ResNet-18's three
@@ -57,10 +62,17 @@ public struct WinogradConvolution: Sendable {
         self.transformsPerCall = transformsPerCall ?? (shape.weightCount > Self.maximumWeights)
     }
 
-    /// Whether the executor's blocked convolutions of this form should run as Winograd: enabled, on AVX2 (8-channel
-    /// blocks; oneDNN has Winograd of its own for AVX-512, and its direct kernels there are twice as wide).
+    /// Whether the executor's blocked convolutions of this form should run as Winograd: enabled; on AVX2 (8-channel
+    /// blocks) always, and on AVX-512 (16-channel blocks, AVX-512 transforms and products) where the transformed
+    /// weights are kept: transformed per call, ResNet-18's 512-channel layers ran at 0.5–0.7× oneDNN's direct kernel
+    /// there, whose AVX-512 form is twice as wide as its AVX2 one (docs/benchmarks.md).
     public static func preferred(_ shape: Conv2DShape, activation: Activation, residual: Activation?) -> WinogradConvolution? {
-        guard enabled, ChannelBlocks.size == 8, transformsLargeLayers || shape.weightCount <= maximumWeights else { return nil }
+        guard enabled else { return nil }
+        switch ChannelBlocks.size {
+        case 8: guard transformsLargeLayers || shape.weightCount <= maximumWeights else { return nil }
+        case 16: guard TileGrid.wideRegisters, shape.weightCount <= maximumWeights else { return nil }
+        default: return nil
+        }
         return WinogradConvolution(shape, blockSize: ChannelBlocks.size, activation: activation, residual: residual)
     }
 

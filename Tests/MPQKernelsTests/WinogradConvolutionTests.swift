@@ -21,10 +21,11 @@ private func fromBlocks(_ values: [Float], b: Int, batch: Int, channels: Int, pl
 /// The Winograd result of `c` (blocks of `b`), unblocked; `residual` (NCHW) starts in the output buffer when given.
 private func winograd(_ c: ConvCase, b: Int, x: [Float], w: [Float], bias: [Float]?, activation: Activation,
                       residual: (values: [Float], activation: Activation)? = nil, threads: Int,
-                      perCall: Bool = false) throws -> [Float] {
+                      perCall: Bool = false, wide: Bool = true) throws -> [Float] {
     let s = c.shape
-    let conv = try #require(WinogradConvolution(s, blockSize: b, activation: activation, residual: residual?.activation,
+    var conv = try #require(WinogradConvolution(s, blockSize: b, activation: activation, residual: residual?.activation,
                                                 transformsPerCall: perCall), "\(c)")
+    conv.usesWideRegisters = wide
     let outPlane = s.window.height.output * s.window.width.output
     let u = w.withUnsafeBufferPointer { conv.preparedWeights($0.baseAddress!) }
     var y = residual.map { toBlocks($0.values, b: b, batch: c.n, channels: c.cout, plane: outPlane) }
@@ -73,6 +74,31 @@ func winogradMatchesTheReference(b: Int) throws {
         #expect(maxAbsDiff(summed, zip(plain, residual).map { max($0 + $1, 0) }) < 1e-4, "\(c) + residual")
         #expect(try winograd(c, b: b, x: x, w: w, bias: bias, activation: .none, residual: (residual, .relu), threads: 1,
                              perCall: true) == summed, "\(c) + residual, per call")
+    }
+}
+
+@Test("On AVX-512 the 16-lane transforms and 12 × 16 register block give the eight-lane forms' bits",
+      arguments: [8, 16])
+func wideRegistersMatchTheEightLaneForms(b: Int) throws {
+    let cases = [
+        ConvCase(n: 3, cin: b, cout: 2 * b, h: 9, w: 7, pads: (1, 1, 1, 1)),            // partial tiles, 3 × 20 tiles
+        ConvCase(n: 2, cin: 2 * b, cout: 4 * b, h: 6, w: 5, pads: (0, 1, 2, 0)),        // asymmetric pads
+        ConvCase(n: 2, cin: b, cout: b, h: 3, w: 3, pads: (2, 2, 2, 2), bias: false),   // more padding than input
+        ConvCase(n: 3, cin: b, cout: 2 * b, h: 17, w: 15, pads: (1, 1, 1, 1)),          // 216 tiles: three blocks
+    ]
+    for c in cases {
+        let s = c.shape
+        var rng = SeededRandom(UInt64(s.inputCount + 3 * s.outChannels))
+        let x = rng.floats(s.inputCount), w = rng.floats(s.weightCount), bias = c.bias ? rng.floats(s.outChannels) : nil
+        let residual = (rng.floats(s.outputCount), Activation.clip(min: -0.25, max: 0.5))
+        for activation in [Activation.none, .relu, .clip(min: 0, max: 0.5)] {
+            let narrow = try winograd(c, b: b, x: x, w: w, bias: bias, activation: activation, threads: 1, wide: false)
+            #expect(try winograd(c, b: b, x: x, w: w, bias: bias, activation: activation, threads: 2) == narrow, "\(c) \(activation)")
+            let summed = try winograd(c, b: b, x: x, w: w, bias: bias, activation: activation, residual: residual, threads: 1,
+                                      wide: false)
+            #expect(try winograd(c, b: b, x: x, w: w, bias: bias, activation: activation, residual: residual, threads: 1)
+                    == summed, "\(c) \(activation) + residual")
+        }
     }
 }
 
