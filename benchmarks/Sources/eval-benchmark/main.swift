@@ -7,6 +7,7 @@
 //   swift run -c release eval-benchmark MODEL --calib X.npy [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N]
 //                                       [--activation-budget-mb MB]   (the calibration session's activation budget)
 //                                       [--only fp32|measure|caching]  (repeat just that evaluation, for `perf record`)
+//                                       [--only quantizer]  (the fake-quantization pass alone, per value, hot and cold)
 // Multi-input models (MiniLM) take --calib X.npz.
 import Foundation
 import MPQData
@@ -64,13 +65,16 @@ guard !model.isEmpty, !calib.isEmpty, let bits = BitWidths(bitsText) else {
     log("usage: eval-benchmark MODEL --calib X.npy|X.npz [--batch-size 256] [--samples N] [--bits W8A8] [--repeat 20] [--threads N] [--activation-budget-mb MB]")
     exit(64)
 }
-if let only, !["fp32", "measure", "caching"].contains(only) {
-    log("eval-benchmark: --only takes fp32, measure or caching, not '\(only)'")
+if let only, !["fp32", "measure", "caching", "quantizer"].contains(only) {
+    log("eval-benchmark: --only takes fp32, measure, caching or quantizer, not '\(only)'")
     exit(64)
 }
 AllocationPolicy.reuseLargeBuffers()
 if let threads { KernelThreads.count = threads }
-try printFakeQuantizationPass(repeats: repeats)
+if only == "quantizer" {
+    try printFakeQuantizationPass(repeats: repeats)
+    exit(0)
+}
 do {
     if let threads { KernelThreads.count = threads }
     let (graph, _) = try ONNXModel.load(contentsOf: URL(fileURLWithPath: model)).optimizedGraph()
@@ -134,6 +138,7 @@ do {
     print(String(format: "  quantized evaluation (plan measure)   %8.2f ms   ratio %.2f", composed * 1e3, composedRatio))
     print(String(format: "  quantized evaluation, caching values  %8.2f ms   ratio %.2f", cachedFull * 1e3, cachedRatio))
     print(String(format: "  one quantizer changed (cached rerun)  %8.2f ms   ratio %.2f", rerun * 1e3, rerun / fp32))
+    try printFakeQuantizationPass(repeats: repeats)
 } catch {
     log("eval-benchmark: \(error)")
     exit(1)
