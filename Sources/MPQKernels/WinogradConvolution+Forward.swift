@@ -133,13 +133,11 @@ struct TileGrid {
                 var r = 0
                 while r < rows {
                     let a = UnsafePointer(v + (p * rows + r) * cin), c = products + (p * rows + r) * 16
-                    if width == 16 && wideProducts {
-                        RegisterBlock12x16.product(cin, a, cin, up, c, 16)
-                        r += 12
-                        continue
+                    switch (width, wideProducts) {
+                    case (16, true): RegisterBlock12x16.product(cin, a, cin, up, c, 16); r += 12
+                    case (16, false): product6x16(cin, a, cin, up, c, 16); r += 6
+                    default: product6x8(cin, a, cin, up, c); r += 6
                     }
-                    if width == 16 { product6x16(cin, a, cin, up, c, 16) } else { product6x8(cin, a, cin, up, c) }
-                    r += 6
                 }
             }
             if let wide {
@@ -231,13 +229,16 @@ struct WideTiles {
     /// Nil unless blocks are 16 channels wide (call only where the CPU has AVX-512: `TileGrid.wideRegisters`).
     init?(_ shape: Conv2DShape, blockSize: Int, activation: Activation, residual: Activation?) {
         guard blockSize == 16, let a = Self.form(activation) else { return nil }
-        let r = residual.map(Self.form)
-        if let r, r == nil { return nil }
+        if let residual {
+            guard let r = Self.form(residual) else { return nil }
+            self.residual = r
+        } else {
+            self.residual = nil
+        }
         let h = shape.window.height, w = shape.window.width
         tiles = WinogradTiles16(inChannels: shape.inChannels, outChannels: shape.outChannels, height: h.input,
                                 width: w.input, outHeight: h.output, outWidth: w.output, padTop: h.padBegin, padLeft: w.padBegin)
         self.activation = a
-        self.residual = r ?? nil
     }
 
     private static func form(_ activation: Activation) -> TileActivation16? {

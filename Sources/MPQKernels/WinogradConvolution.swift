@@ -28,7 +28,7 @@ public struct WinogradConvolution: Sendable {
     /// ones, for tests that compare the two bit for bit).
     var usesWideRegisters = true
 
-    /// Tiles per block (a multiple of the register block's 6): their transformed inputs, 16 × tiles × channels
+    /// Tiles per block (a multiple of 12, the AVX-512 register block's rows): their transformed inputs, 16 × tiles × channels
     /// floats, are reused by every output channel. A tuning knob (`MPQ_WINOGRAD_TILES`).
     nonisolated(unsafe) public static var blockTiles = max(12, (Int(ProcessInfo.processInfo.environment["MPQ_WINOGRAD_TILES"] ?? "") ?? 96) / 12 * 12)
 
