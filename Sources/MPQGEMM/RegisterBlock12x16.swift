@@ -12,23 +12,26 @@ public enum RegisterBlock12x16 {
         typealias V = SIMD16<Float>
         var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
         var c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V()
-        let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
-        let a6 = a + 6 * lda, a7 = a + 7 * lda, a8 = a + 8 * lda, a9 = a + 9 * lda, a10 = a + 10 * lda, a11 = a + 11 * lda
-        let raw = UnsafeRawPointer(b)
-        for j in 0..<k {
-            let bj = raw.loadUnaligned(fromByteOffset: j &* 64, as: V.self)
-            c0 = c0.addingProduct(V(repeating: a0[j]), bj)
-            c1 = c1.addingProduct(V(repeating: a1[j]), bj)
-            c2 = c2.addingProduct(V(repeating: a2[j]), bj)
-            c3 = c3.addingProduct(V(repeating: a3[j]), bj)
-            c4 = c4.addingProduct(V(repeating: a4[j]), bj)
-            c5 = c5.addingProduct(V(repeating: a5[j]), bj)
-            c6 = c6.addingProduct(V(repeating: a6[j]), bj)
-            c7 = c7.addingProduct(V(repeating: a7[j]), bj)
-            c8 = c8.addingProduct(V(repeating: a8[j]), bj)
-            c9 = c9.addingProduct(V(repeating: a9[j]), bj)
-            c10 = c10.addingProduct(V(repeating: a10[j]), bj)
-            c11 = c11.addingProduct(V(repeating: a11[j]), bj)
+        // Rows 0–5 and 6–11 from two row pointers stepped along k (fewer live addresses than one per row).
+        var pa = a, pb = a + 6 * lda
+        var bp = UnsafeRawPointer(b)
+        for _ in 0..<k {
+            let bj = bp.loadUnaligned(as: V.self)
+            c0 = c0.addingProduct(V(repeating: pa[0]), bj)
+            c1 = c1.addingProduct(V(repeating: pa[lda]), bj)
+            c2 = c2.addingProduct(V(repeating: pa[2 * lda]), bj)
+            c3 = c3.addingProduct(V(repeating: pa[3 * lda]), bj)
+            c4 = c4.addingProduct(V(repeating: pa[4 * lda]), bj)
+            c5 = c5.addingProduct(V(repeating: pa[5 * lda]), bj)
+            c6 = c6.addingProduct(V(repeating: pb[0]), bj)
+            c7 = c7.addingProduct(V(repeating: pb[lda]), bj)
+            c8 = c8.addingProduct(V(repeating: pb[2 * lda]), bj)
+            c9 = c9.addingProduct(V(repeating: pb[3 * lda]), bj)
+            c10 = c10.addingProduct(V(repeating: pb[4 * lda]), bj)
+            c11 = c11.addingProduct(V(repeating: pb[5 * lda]), bj)
+            pa += 1
+            pb += 1
+            bp += 64
         }
         let out = UnsafeMutableRawPointer(c), row = ldc &* 4
         for (i, v) in [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11].enumerated() {
