@@ -228,9 +228,9 @@ struct WideTiles {
 
     /// Nil unless blocks are 16 channels wide (call only where the CPU has AVX-512: `TileGrid.wideRegisters`).
     init?(_ shape: Conv2DShape, blockSize: Int, activation: Activation, residual: Activation?) {
-        guard blockSize == 16, let a = Self.form(activation) else { return nil }
+        guard blockSize == 16, let a = TileActivation16(activation) else { return nil }
         if let residual {
-            guard let r = Self.form(residual) else { return nil }
+            guard let r = TileActivation16(residual) else { return nil }
             self.residual = r
         } else {
             self.residual = nil
@@ -240,13 +240,16 @@ struct WideTiles {
                                 width: w.input, outHeight: h.output, outWidth: w.output, padTop: h.padBegin, padLeft: w.padBegin)
         self.activation = a
     }
+}
 
-    private static func form(_ activation: Activation) -> TileActivation16? {
+extension TileActivation16 {
+    /// The register form of an activation Winograd's tile epilogues apply (none, ReLU, Clip), or nil.
+    init?(_ activation: Activation) {
         switch activation {
-        case .none: .identity
-        case .relu: .relu
-        case let .clip(lo, hi): .clip(lo: lo, hi: hi)
-        default: nil
+        case .none: self = .identity
+        case .relu: self = .relu
+        case let .clip(lo, hi): self = .clip(lo: lo, hi: hi)
+        default: return nil
         }
     }
 }

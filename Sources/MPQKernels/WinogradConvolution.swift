@@ -1,4 +1,5 @@
 import Foundation
+import MPQGEMM
 
 /// A 3×3, stride-1 convolution computed as Winograd F(2×2, 3×3) on channel-blocked activations.
 ///
@@ -76,13 +77,9 @@ public struct WinogradConvolution: Sendable {
         return WinogradConvolution(shape, blockSize: ChannelBlocks.size, activation: activation, residual: residual)
     }
 
-    /// Whether the tile epilogue applies `activation` in registers (none, ReLU, Clip: `TileEpilogue`'s lane forms).
-    static func appliesInRegisters(_ activation: Activation) -> Bool {
-        switch activation {
-        case .none, .relu, .clip: true
-        default: false
-        }
-    }
+    /// Whether the tile epilogues apply `activation` in registers (none, ReLU, Clip: `TileActivation16`'s forms, and
+    /// `TileEpilogue`'s lane forms of the same).
+    static func appliesInRegisters(_ activation: Activation) -> Bool { TileActivation16(activation) != nil }
 
     /// Floats of the prepared weights: transformed (16 per channel pair), or in panels (9 per pair).
     public var preparedWeightCount: Int { (transformsPerCall ? 9 : 16) * shape.outChannels * shape.inChannels }

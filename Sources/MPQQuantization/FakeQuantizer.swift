@@ -189,7 +189,7 @@ public struct FakeQuantizer: Sendable {
         let (before, after) = zeroPointSplit(zeroPoint)
         var i = 0
         if count >= 16 {
-            let reciprocal = before == 0 ? ReciprocalRounding(scale: scale, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax) : nil
+            let reciprocal = ReciprocalRounding(scale: scale, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
             let s = SIMD16<Float>(repeating: scale)
             let z = SIMD16<Float>(repeating: zeroPoint)
             let zb = SIMD16<Float>(repeating: before), za = SIMD16<Float>(repeating: after)

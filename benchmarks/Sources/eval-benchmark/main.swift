@@ -76,7 +76,6 @@ if only == "quantizer" {
     exit(0)
 }
 do {
-    if let threads { KernelThreads.count = threads }
     let (graph, _) = try ONNXModel.load(contentsOf: URL(fileURLWithPath: model)).optimizedGraph()
     var inputs: [String: Tensor] = [:]
     if calib.hasSuffix(".npz") {
